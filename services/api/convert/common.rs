@@ -1,0 +1,98 @@
+//! Money, regions, timestamps and request fingerprints.
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use crate::domain::institution::Region;
+use crate::domain::money::Money;
+use crate::domain::time::Timestamp;
+use crate::domain::{Error, RequestKey, Result};
+use crate::proto::v1;
+
+pub fn money_in(value: Option<v1::Money>, field: &str) -> Result<Option<Money>> {
+    value
+        .map(
+            |v1::Money {
+                 currency_code,
+                 units,
+                 nanos,
+             }| Money::from_parts(&currency_code, units, nanos, field),
+        )
+        .transpose()
+}
+
+pub fn money_out(value: &Money) -> v1::Money {
+    let (units, nanos) = value.units_nanos();
+    v1::Money {
+        currency_code: value.currency().code().to_owned(),
+        units,
+        nanos,
+    }
+}
+
+pub fn region_in(value: i32, field: &str) -> Result<Option<Region>> {
+    match v1::Region::try_from(value) {
+        Ok(v1::Region::Unspecified) => Ok(None),
+        Ok(v1::Region::HongKong) => Ok(Some(Region::HongKong)),
+        Ok(v1::Region::Macao) => Ok(Some(Region::Macao)),
+        Ok(v1::Region::Guangdong) => Ok(Some(Region::Guangdong)),
+        Err(_) => Err(Error::invalid(field, format!("{value} is not a region"))),
+    }
+}
+
+pub fn region_out(value: Region) -> v1::Region {
+    match value {
+        Region::HongKong => v1::Region::HongKong,
+        Region::Macao => v1::Region::Macao,
+        Region::Guangdong => v1::Region::Guangdong,
+    }
+}
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+
+pub fn time_in(value: Option<prost_types::Timestamp>, field: &str) -> Result<Option<Timestamp>> {
+    let Some(prost_types::Timestamp { seconds, nanos }) = value else {
+        return Ok(None);
+    };
+    if !(0..1_000_000_000).contains(&nanos) {
+        return Err(Error::invalid(
+            format!("{field}.nanos"),
+            "must be within 0..=999,999,999",
+        ));
+    }
+    // Years 1..=9999, as google.protobuf.Timestamp allows.
+    if !(-62_135_596_800..=253_402_300_799).contains(&seconds) {
+        return Err(Error::invalid(
+            format!("{field}.seconds"),
+            "is outside years 1..=9999",
+        ));
+    }
+    Ok(Some(Timestamp::from_micros(
+        seconds * MICROS_PER_SECOND + i64::from(nanos / 1_000),
+    )))
+}
+
+pub fn time_out(value: Timestamp) -> prost_types::Timestamp {
+    let micros = value.micros();
+    let nanos = micros.rem_euclid(MICROS_PER_SECOND) * 1_000;
+    prost_types::Timestamp {
+        seconds: micros.div_euclid(MICROS_PER_SECOND),
+        nanos: i32::try_from(nanos).unwrap_or(0),
+    }
+}
+
+/// The idempotency key of a request: its `request_id` and a digest of
+/// the method and the whole request.
+pub fn request_key<M: Message>(method: &str, request_id: &str, message: &M) -> Option<RequestKey> {
+    if request_id.is_empty() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update([0]);
+    hasher.update(message.encode_to_vec());
+    Some(RequestKey {
+        request_id: request_id.to_owned(),
+        fingerprint: hex::encode(hasher.finalize()),
+    })
+}

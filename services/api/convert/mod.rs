@@ -1,0 +1,8 @@
+//! Conversions between proto messages and domain types. Each destructures
+//! the proto message whole, so a new field cannot be silently ignored, and
+//! names the offending field on error.
+
+pub mod access;
+pub mod common;
+pub mod institution;
+pub mod programme;

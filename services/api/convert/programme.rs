@@ -1,0 +1,90 @@
+//! Programme messages.
+
+use super::common::{money_in, money_out, region_in, region_out, time_in, time_out};
+use crate::domain::programme::{Programme, ProgrammeInput};
+use crate::domain::{Error, Result};
+use crate::proto::v1;
+
+/// The client-settable fields; output-only ones are returned for the
+/// caller to use (name and etag on update).
+pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
+    let v1::Programme {
+        name,
+        display_name,
+        local_name,
+        funder,
+        currency_code,
+        budget,
+        committed: _,
+        eligible_regions,
+        requires_guangdong_partner,
+        max_award,
+        open_time,
+        close_time,
+        etag,
+        create_time: _,
+        update_time: _,
+    } = value;
+    let mut regions = Vec::with_capacity(eligible_regions.len());
+    for (i, r) in eligible_regions.into_iter().enumerate() {
+        let field = format!("programme.eligible_regions[{i}]");
+        regions.push(
+            region_in(r, &field)?
+                .ok_or_else(|| Error::invalid(field, "must not be REGION_UNSPECIFIED"))?,
+        );
+    }
+    let input = ProgrammeInput {
+        display_name,
+        local_name,
+        funder,
+        currency_code,
+        budget: money_in(budget, "programme.budget")?,
+        eligible_regions: regions,
+        requires_guangdong_partner,
+        max_award: money_in(max_award, "programme.max_award")?,
+        open_time: time_in(open_time, "programme.open_time")?,
+        close_time: time_in(close_time, "programme.close_time")?,
+    };
+    Ok((input, name, etag))
+}
+
+pub fn output(value: Programme) -> v1::Programme {
+    let etag = value.etag();
+    let Programme {
+        name,
+        display_name,
+        local_name,
+        funder,
+        currency,
+        budget,
+        committed,
+        eligible_regions,
+        requires_guangdong_partner,
+        max_award,
+        open_time,
+        close_time,
+        version: _,
+        create_time,
+        update_time,
+    } = value;
+    v1::Programme {
+        name: name.to_string(),
+        display_name,
+        local_name,
+        funder,
+        currency_code: currency.code().to_owned(),
+        budget: Some(money_out(&budget)),
+        committed: Some(money_out(&committed)),
+        eligible_regions: eligible_regions
+            .into_iter()
+            .map(|r| region_out(r).into())
+            .collect(),
+        requires_guangdong_partner,
+        max_award: Some(money_out(&max_award)),
+        open_time: Some(time_out(open_time)),
+        close_time: Some(time_out(close_time)),
+        etag,
+        create_time: Some(time_out(create_time)),
+        update_time: Some(time_out(update_time)),
+    }
+}

@@ -1,0 +1,147 @@
+//! The `gba-grants` command line: `serve` (the default) and the offline
+//! `keys create`. Flags win over environment variables.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::access::{ApiKeyInput, Role};
+use crate::domain::{Error, Grants};
+use crate::startup::{self, Application, Settings};
+use crate::store::{Db, DbOptions};
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gba-grants",
+    version,
+    about = "Cross-border research grant tracking for the Greater Bay Area"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve gRPC, gRPC-Web, health and reflection (the default).
+    Serve(ServeArgs),
+    /// Manage API keys directly on the database (no server needed).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Issue a key and print its secret alone on standard output.
+    Create(CreateKeyArgs),
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// `sqlite://FILE` or `postgres://…`.
+    #[arg(
+        long,
+        env = "GBA_GRANTS_DATABASE_URL",
+        default_value = "sqlite://gba-grants.db"
+    )]
+    database_url: String,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GBA_GRANTS_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: String,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Log format on standard error.
+    #[arg(
+        long,
+        env = "GBA_GRANTS_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty"
+    )]
+    log_format: LogFormat,
+    /// Seconds in-flight calls get to finish after SIGTERM.
+    #[arg(long, env = "GBA_GRANTS_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+struct CreateKeyArgs {
+    /// admin, officer, applicant or viewer.
+    #[arg(long)]
+    role: String,
+    /// `institutions/…`: the applicant's institution, or the officer's affiliation.
+    #[arg(long)]
+    institution: Option<String>,
+    /// `programmes/…` in scope (officer, viewer); repeat for several.
+    #[arg(long = "programme")]
+    programmes: Vec<String>,
+    /// Viewer: every programme is in scope.
+    #[arg(long)]
+    all_programmes: bool,
+    /// A label for the key.
+    #[arg(long, default_value = "")]
+    display_name: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// Runs the command line; the exit code is 0 on success.
+pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Keys {
+            command: KeysCommand::Create(args),
+        }) => create_key(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    telemetry::init(args.log_format);
+    let mut settings = Settings::new(args.listen, args.db.database_url);
+    settings.shutdown_grace = Duration::from_secs(args.shutdown_grace_seconds);
+    let app = Application::build(settings).await?;
+    if let Some(secret) = app.bootstrap_secret() {
+        eprintln!("gba-grants: empty database; bootstrap admin key (shown once, store it now):");
+        println!("{secret}");
+    }
+    app.run_until(startup::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error>> {
+    telemetry::init(LogFormat::Pretty);
+    let CreateKeyArgs {
+        role,
+        institution,
+        programmes,
+        all_programmes,
+        display_name,
+        db,
+    } = args;
+    let input = ApiKeyInput {
+        role: Some(Role::parse(&role, "--role")?),
+        institution: institution.unwrap_or_default(),
+        programmes,
+        all_programmes,
+        display_name,
+    };
+    let db = Db::connect(&DbOptions::new(db.database_url)).await?;
+    let grants = Grants::new(std::sync::Arc::new(db.clone()));
+    let issued = grants.create_api_key_offline(input).await;
+    db.close().await;
+    let secret = issued?
+        .secret
+        .ok_or_else(|| Error::internal("a new key came back without its secret"))?;
+    println!("{secret}");
+    Ok(())
+}

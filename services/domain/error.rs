@@ -1,0 +1,211 @@
+//! The one error type of the domain: every failure a caller can see, with
+//! the stable reason that travels to clients. The gRPC layer maps it to a
+//! status code in one exhaustive match.
+
+use std::fmt;
+
+/// A field that failed validation: the field path as the client sent it
+/// (`programme.budget.units`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Stable, machine-readable reasons (sent as `google.rpc.ErrorInfo.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    InvalidField,
+    RequestIdReused,
+    MissingCredentials,
+    InvalidCredentials,
+    RoleNotAllowed,
+    OutOfScope,
+    ConflictOfInterest,
+    NotFound,
+    AlreadyExists,
+    EtagMismatch,
+    InvalidState,
+    BudgetExceeded,
+    BudgetBelowCommitted,
+    DisbursementExceedsAward,
+    ProgrammeNotOpen,
+    CursorExpired,
+    WatcherTooSlow,
+    ShuttingDown,
+    StorageUnavailable,
+    Internal,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::InvalidField => "INVALID_FIELD",
+            Reason::RequestIdReused => "REQUEST_ID_REUSED",
+            Reason::MissingCredentials => "MISSING_CREDENTIALS",
+            Reason::InvalidCredentials => "INVALID_CREDENTIALS",
+            Reason::RoleNotAllowed => "ROLE_NOT_ALLOWED",
+            Reason::OutOfScope => "OUT_OF_SCOPE",
+            Reason::ConflictOfInterest => "CONFLICT_OF_INTEREST",
+            Reason::NotFound => "NOT_FOUND",
+            Reason::AlreadyExists => "ALREADY_EXISTS",
+            Reason::EtagMismatch => "ETAG_MISMATCH",
+            Reason::InvalidState => "INVALID_STATE",
+            Reason::BudgetExceeded => "BUDGET_EXCEEDED",
+            Reason::BudgetBelowCommitted => "BUDGET_BELOW_COMMITTED",
+            Reason::DisbursementExceedsAward => "DISBURSEMENT_EXCEEDS_AWARD",
+            Reason::ProgrammeNotOpen => "PROGRAMME_NOT_OPEN",
+            Reason::CursorExpired => "CURSOR_EXPIRED",
+            Reason::WatcherTooSlow => "WATCHER_TOO_SLOW",
+            Reason::ShuttingDown => "SHUTTING_DOWN",
+            Reason::StorageUnavailable => "STORAGE_UNAVAILABLE",
+            Reason::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// Every failure of a domain operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Bad input; nothing was changed.
+    InvalidArgument {
+        reason: Reason,
+        violations: Vec<FieldViolation>,
+    },
+    /// No or unknown credentials.
+    Unauthenticated { reason: Reason, message: String },
+    /// Outside the caller's role or scope (also for objects that do not
+    /// exist, where existence is not the caller's to know).
+    PermissionDenied { reason: Reason, message: String },
+    /// The object does not exist (only where the caller may know that).
+    NotFound { resource: String },
+    /// An object with the same unique key exists.
+    AlreadyExists { message: String },
+    /// The etag sent is not the current one.
+    Aborted { reason: Reason, message: String },
+    /// The change is not allowed in the current state.
+    FailedPrecondition { reason: Reason, message: String },
+    /// A cursor older than what is retained.
+    OutOfRange { reason: Reason, message: String },
+    /// The caller cannot keep up, or a limit was hit.
+    ResourceExhausted { reason: Reason, message: String },
+    /// Try again later, possibly elsewhere.
+    Unavailable { reason: Reason, message: String },
+    /// A bug or an unexpected storage failure; details are logged, not sent.
+    Internal { message: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            reason: Reason::InvalidField,
+            violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+
+    pub fn invalid_all(violations: Vec<FieldViolation>) -> Self {
+        Error::InvalidArgument {
+            reason: Reason::InvalidField,
+            violations,
+        }
+    }
+
+    pub fn denied(reason: Reason, message: impl Into<String>) -> Self {
+        Error::PermissionDenied {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    pub fn precondition(reason: Reason, message: impl Into<String>) -> Self {
+        Error::FailedPrecondition {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument { violations, .. } => {
+                let parts: Vec<String> = violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .collect();
+                write!(f, "invalid argument: {}", parts.join("; "))
+            }
+            Error::NotFound { resource } => write!(f, "{resource} not found"),
+            Error::Unauthenticated { message, .. }
+            | Error::PermissionDenied { message, .. }
+            | Error::AlreadyExists { message }
+            | Error::Aborted { message, .. }
+            | Error::FailedPrecondition { message, .. }
+            | Error::OutOfRange { message, .. }
+            | Error::ResourceExhausted { message, .. }
+            | Error::Unavailable { message, .. }
+            | Error::Internal { message } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Collects field violations so that one response names every bad field.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Runs a check; on error, keeps its violations and returns `None`.
+    pub fn check<T>(&mut self, result: Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(Error::InvalidArgument { violations, .. }) => {
+                self.0.extend(violations);
+                None
+            }
+            Err(other) => {
+                self.0.push(FieldViolation::new("", other.to_string()));
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was added, else the error naming every field.
+    pub fn finish(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::invalid_all(self.0))
+        }
+    }
+}

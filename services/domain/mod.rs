@@ -1,0 +1,18 @@
+//! The domain: grant rules and decisions, in plain Rust types. It knows
+//! neither tonic nor SeaORM; storage is reached through [`ports`].
+
+pub mod access;
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod institution;
+pub mod money;
+pub mod page;
+pub mod ports;
+pub mod programme;
+pub mod service;
+pub mod text;
+pub mod time;
+
+pub use error::{Error, FieldViolation, Reason, Result};
+pub use service::{Grants, RequestKey};

@@ -1,0 +1,257 @@
+//! Exact money: an ISO 4217 currency and an integer count of its minor
+//! units. Never a float; arithmetic is checked.
+
+use std::fmt;
+
+use super::error::{Error, Result};
+
+/// Active ISO 4217 codes whose minor unit is not 2 decimal places.
+const EXPONENTS: &[(&str, u8)] = &[
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
+];
+
+/// Active ISO 4217 currency codes (funds and precious metals excluded).
+const CODES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \
+BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK \
+DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD \
+IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD \
+MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN \
+PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT \
+TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF XPF \
+YER ZAR ZMW ZWG";
+
+/// A valid ISO 4217 currency with its minor-unit exponent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Currency {
+    code: String,
+    exponent: u8,
+}
+
+impl Currency {
+    /// Parses an upper-case ISO 4217 code; `field` names it in the error.
+    pub fn parse(code: &str, field: &str) -> Result<Self> {
+        let known = code.len() == 3 && CODES.split_ascii_whitespace().any(|c| c == code);
+        if !known {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "{code:?} is not an ISO 4217 currency code (three upper-case letters, e.g. CNY)"
+                ),
+            ));
+        }
+        let exponent = EXPONENTS
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(2, |(_, e)| *e);
+        Ok(Self {
+            code: code.to_owned(),
+            exponent,
+        })
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    pub fn exponent(&self) -> u8 {
+        self.exponent
+    }
+
+    fn minor_per_unit(&self) -> i64 {
+        10_i64.pow(u32::from(self.exponent))
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code)
+    }
+}
+
+/// An exact amount: `minor` units of `currency` (fen for CNY, cents for HKD).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Money {
+    currency: Currency,
+    minor: i64,
+}
+
+impl Money {
+    /// Builds from the `google.type.Money` shape. `field` is the path of the
+    /// money field, e.g. `programme.budget`.
+    pub fn from_parts(currency_code: &str, units: i64, nanos: i32, field: &str) -> Result<Self> {
+        let currency = Currency::parse(currency_code, &format!("{field}.currency_code"))?;
+        if !(-999_999_999..=999_999_999).contains(&nanos) {
+            return Err(Error::invalid(
+                format!("{field}.nanos"),
+                "must be within ±999,999,999",
+            ));
+        }
+        if (units > 0 && nanos < 0) || (units < 0 && nanos > 0) {
+            return Err(Error::invalid(
+                format!("{field}.nanos"),
+                "must have the sign of units",
+            ));
+        }
+        let nanos_per_minor = 10_i32.pow(9 - u32::from(currency.exponent));
+        if nanos % nanos_per_minor != 0 {
+            return Err(Error::invalid(
+                format!("{field}.nanos"),
+                format!(
+                    "{} allows at most {} decimal places",
+                    currency.code, currency.exponent
+                ),
+            ));
+        }
+        let minor = units
+            .checked_mul(currency.minor_per_unit())
+            .and_then(|m| m.checked_add(i64::from(nanos / nanos_per_minor)))
+            .ok_or_else(|| Error::invalid(format!("{field}.units"), "amount is too large"))?;
+        Ok(Self { currency, minor })
+    }
+
+    /// An amount of `minor` units, as stored.
+    pub fn from_minor(currency: Currency, minor: i64) -> Self {
+        Self { currency, minor }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self { currency, minor: 0 }
+    }
+
+    pub fn currency(&self) -> &Currency {
+        &self.currency
+    }
+
+    pub fn minor(&self) -> i64 {
+        self.minor
+    }
+
+    /// Whole units and nanos, the `google.type.Money` shape.
+    pub fn units_nanos(&self) -> (i64, i32) {
+        let per = self.currency.minor_per_unit();
+        let units = self.minor / per;
+        let rest = self.minor % per;
+        // |rest| < 10^exponent ≤ 10^4, so the product fits in i32.
+        let nanos = rest * 10_i64.pow(9 - u32::from(self.currency.exponent));
+        (units, i32::try_from(nanos).unwrap_or(0))
+    }
+
+    pub fn is_positive(&self) -> bool {
+        self.minor > 0
+    }
+
+    /// `self + other` in the same currency; `None` on overflow or mismatch.
+    pub fn checked_add(&self, other: &Money) -> Option<Money> {
+        (self.currency == other.currency)
+            .then(|| self.minor.checked_add(other.minor))
+            .flatten()
+            .map(|minor| Money {
+                currency: self.currency.clone(),
+                minor,
+            })
+    }
+
+    /// `self - other` in the same currency; `None` on overflow or mismatch.
+    pub fn checked_sub(&self, other: &Money) -> Option<Money> {
+        (self.currency == other.currency)
+            .then(|| self.minor.checked_sub(other.minor))
+            .flatten()
+            .map(|minor| Money {
+                currency: self.currency.clone(),
+                minor,
+            })
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exp = usize::from(self.currency.exponent);
+        let per = self.currency.minor_per_unit();
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        let per = per.unsigned_abs();
+        if exp == 0 {
+            write!(f, "{} {sign}{abs}", self.currency)
+        } else {
+            write!(
+                f,
+                "{} {sign}{}.{:0exp$}",
+                self.currency,
+                abs / per,
+                abs % per
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_round_trip_through_minor_units() {
+        let m = Money::from_parts("CNY", 1_234, 560_000_000, "m").unwrap();
+        assert_eq!(m.minor(), 123_456);
+        assert_eq!(m.units_nanos(), (1_234, 560_000_000));
+        assert_eq!(m.to_string(), "CNY 1234.56");
+        let yen = Money::from_parts("JPY", 7, 0, "m").unwrap();
+        assert_eq!(yen.minor(), 7);
+        let dinar = Money::from_parts("KWD", -1, -5_000_000, "m").unwrap();
+        assert_eq!(dinar.minor(), -1_005);
+        assert_eq!(dinar.units_nanos(), (-1, -5_000_000));
+    }
+
+    #[test]
+    fn refuses_precision_below_the_minor_unit_and_naming_the_field() {
+        let err = Money::from_parts("HKD", 1, 1, "budget").unwrap_err();
+        assert_eq!(
+            err,
+            Error::invalid("budget.nanos", "HKD allows at most 2 decimal places")
+        );
+        assert!(Money::from_parts("JPY", 1, 500_000_000, "x").is_err());
+    }
+
+    #[test]
+    fn refuses_unknown_codes_mixed_signs_and_overflow() {
+        for code in ["", "cny", "XYZ", "CNYY", "RMB"] {
+            assert!(Money::from_parts(code, 1, 0, "x").is_err(), "{code}");
+        }
+        assert!(Money::from_parts("CNY", 1, -1_000_000_0, "x").is_err());
+        assert!(Money::from_parts("CNY", i64::MAX, 0, "x").is_err());
+        assert!(Money::from_parts("CNY", 0, 1_000_000_000, "x").is_err());
+    }
+
+    #[test]
+    fn arithmetic_is_checked_and_currency_strict() {
+        let a = Money::from_parts("MOP", 10, 0, "a").unwrap();
+        let b = Money::from_parts("HKD", 1, 0, "b").unwrap();
+        assert!(a.checked_add(&b).is_none());
+        let c = Money::from_parts("MOP", 2, 500_000_000, "c").unwrap();
+        assert_eq!(a.checked_sub(&c).unwrap().to_string(), "MOP 7.50");
+    }
+}

@@ -1,0 +1,45 @@
+//! Validation of free text: required, trimmed, bounded in characters.
+
+use super::error::{Error, Result};
+
+/// A required text: not blank, at most `max` characters, no control
+/// characters but newlines and tabs. Stored as given (not trimmed), so
+/// Chinese names keep their exact form.
+pub fn required(value: &str, field: &str, max: usize) -> Result<String> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    optional(value, field, max)
+}
+
+/// An optional text with the same limits as [`required`].
+pub fn optional(value: &str, field: &str, max: usize) -> Result<String> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters, got {chars}"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        assert_eq!(required("香港大學", "f", 4).unwrap(), "香港大學");
+        assert!(required("香港大學", "f", 3).is_err());
+        assert!(required("  ", "f", 3).is_err());
+        assert!(optional("", "f", 3).is_ok());
+        assert!(optional("a\u{0}b", "f", 3).is_err());
+    }
+}

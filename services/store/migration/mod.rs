@@ -1,0 +1,14 @@
+//! Schema migrations: append-only, numbered, one set for SQLite and
+//! PostgreSQL. Never edit a migration that has shipped; add a new one.
+
+mod m0001_foundation;
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}

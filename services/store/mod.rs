@@ -1,0 +1,174 @@
+//! Persistence on SQLite or PostgreSQL through SeaORM. Implements the
+//! domain's storage ports; rows never leave this module, and driver errors
+//! become domain errors here.
+
+mod entity;
+mod idempotency;
+mod institutions;
+mod keys;
+pub mod migration;
+mod programmes;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+use crate::domain::{Error, Reason};
+
+/// Arbitrary constant naming the advisory lock that serialises migrations.
+const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 16,
+        }
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    opts
+}
+
+impl Db {
+    /// Connects and runs pending migrations. On PostgreSQL the migrations
+    /// run under an advisory lock on a dedicated connection, so replicas
+    /// starting together apply them once, one after the other.
+    pub async fn connect(options: &DbOptions) -> Result<Self, Error> {
+        let url = options.url.as_str();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(Error::invalid(
+                "database_url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        migrate(url).await?;
+        let conn = Database::connect(connect_options(url, options.max_connections))
+            .await
+            .map_err(db_err)?;
+        Ok(Self { conn })
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.conn.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// Starts a transaction that will write: IMMEDIATE on SQLite, so a
+    /// read-then-write never fails on a stale snapshot.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, Error> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.conn.begin_with_options(options).await.map_err(db_err)
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.conn.ping().await.map_err(db_err)
+    }
+
+    pub async fn close(self) {
+        if let Err(err) = self.conn.close().await {
+            tracing::warn!(%err, "closing the database pool failed");
+        }
+    }
+}
+
+async fn migrate(url: &str) -> Result<(), Error> {
+    let conn = Database::connect(connect_options(url, 1))
+        .await
+        .map_err(db_err)?;
+    let postgres = conn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        let lock = Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"),
+        );
+        conn.execute_raw(lock).await.map_err(db_err)?;
+    }
+    let result = migration::Migrator::up(&conn, None).await.map_err(db_err);
+    if postgres {
+        let unlock = Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"),
+        );
+        if let Err(err) = conn.execute_raw(unlock).await {
+            tracing::warn!(%err, "releasing the migration lock failed; closing the connection releases it");
+        }
+    }
+    if let Err(err) = conn.close().await {
+        tracing::warn!(%err, "closing the migration connection failed");
+    }
+    result
+}
+
+/// Maps a driver error that no caller handled specially.
+pub(crate) fn db_err(err: DbErr) -> Error {
+    match &err {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => {
+            tracing::error!(%err, "database unavailable");
+            Error::Unavailable {
+                reason: Reason::StorageUnavailable,
+                message: "the database is unavailable".into(),
+            }
+        }
+        _ => {
+            tracing::error!(%err, "database error");
+            Error::internal(format!("database error: {err}"))
+        }
+    }
+}
+
+/// Whether a driver error is a unique-key violation.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// A row held data the domain refuses: corruption or a bug, never input.
+pub(crate) fn corrupt(what: &str, err: Error) -> Error {
+    Error::internal(format!("stored {what} is invalid: {err}"))
+}

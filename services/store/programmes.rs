@@ -1,0 +1,211 @@
+//! Programmes on SQL. Updates lock the row (FOR UPDATE on PostgreSQL, the
+//! IMMEDIATE write lock on SQLite) so the domain decides on current data.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::entity::programme::{self as row, Column};
+use super::idempotency::Claim;
+use super::{Db, corrupt, db_err};
+use crate::domain::ids::ProgrammeName;
+use crate::domain::institution::Region;
+use crate::domain::money::{Currency, Money};
+use crate::domain::page::PageRequest;
+use crate::domain::ports::{Idempotency, ProgrammeChange, ProgrammeStore};
+use crate::domain::programme::{NewProgramme, Programme, ProgrammeFilter};
+use crate::domain::time::Timestamp;
+use crate::domain::{Error, Result};
+
+pub(crate) fn regions_to_text(regions: &[Region]) -> String {
+    regions
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) fn to_domain(m: row::Model) -> Result<Programme> {
+    let row::Model {
+        id,
+        display_name,
+        local_name,
+        funder,
+        currency_code,
+        budget_minor,
+        committed_minor,
+        max_award_minor,
+        eligible_regions,
+        requires_guangdong_partner,
+        open_time,
+        close_time,
+        version,
+        create_time,
+        update_time,
+    } = m;
+    let currency =
+        Currency::parse(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
+    let eligible_regions = eligible_regions
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|r| Region::parse(r, "eligible_regions"))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| corrupt("programme", e))?;
+    Ok(Programme {
+        name: ProgrammeName::from_id(id),
+        display_name,
+        local_name,
+        funder,
+        budget: Money::from_minor(currency.clone(), budget_minor),
+        committed: Money::from_minor(currency.clone(), committed_minor),
+        max_award: Money::from_minor(currency.clone(), max_award_minor),
+        currency,
+        eligible_regions,
+        requires_guangdong_partner,
+        open_time: Timestamp::from_micros(open_time),
+        close_time: Timestamp::from_micros(close_time),
+        version,
+        create_time: Timestamp::from_micros(create_time),
+        update_time: Timestamp::from_micros(update_time),
+    })
+}
+
+/// The row for a programme, with every column set.
+pub(crate) fn to_row(p: &Programme) -> row::ActiveModel {
+    row::ActiveModel {
+        id: Set(p.name.id().to_owned()),
+        display_name: Set(p.display_name.clone()),
+        local_name: Set(p.local_name.clone()),
+        funder: Set(p.funder.clone()),
+        currency_code: Set(p.currency.code().to_owned()),
+        budget_minor: Set(p.budget.minor()),
+        committed_minor: Set(p.committed.minor()),
+        max_award_minor: Set(p.max_award.minor()),
+        eligible_regions: Set(regions_to_text(&p.eligible_regions)),
+        requires_guangdong_partner: Set(p.requires_guangdong_partner),
+        open_time: Set(p.open_time.micros()),
+        close_time: Set(p.close_time.micros()),
+        version: Set(p.version),
+        create_time: Set(p.create_time.micros()),
+        update_time: Set(p.update_time.micros()),
+    }
+}
+
+#[async_trait]
+impl ProgrammeStore for Db {
+    async fn create_programme(
+        &self,
+        new: NewProgramme,
+        idem: Option<Idempotency>,
+    ) -> Result<Programme> {
+        let name = ProgrammeName::generate();
+        let txn = self.begin_write().await?;
+        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
+            drop(txn);
+            return self
+                .get_programme(&ProgrammeName::from_id(id))
+                .await?
+                .ok_or_else(|| Error::internal("replayed programme is missing"));
+        }
+        let now = Timestamp::now();
+        let NewProgramme {
+            display_name,
+            local_name,
+            funder,
+            currency,
+            budget,
+            eligible_regions,
+            requires_guangdong_partner,
+            max_award,
+            open_time,
+            close_time,
+        } = new;
+        let programme = Programme {
+            name,
+            display_name,
+            local_name,
+            funder,
+            committed: Money::zero(currency.clone()),
+            currency,
+            budget,
+            eligible_regions,
+            requires_guangdong_partner,
+            max_award,
+            open_time,
+            close_time,
+            version: 1,
+            create_time: now,
+            update_time: now,
+        };
+        let inserted = to_row(&programme).insert(&txn).await.map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        to_domain(inserted)
+    }
+
+    async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>> {
+        row::Entity::find_by_id(name.id().to_owned())
+            .one(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn list_programmes(
+        &self,
+        filter: &ProgrammeFilter,
+        scope: Option<&[ProgrammeName]>,
+        page: &PageRequest,
+    ) -> Result<Vec<Programme>> {
+        let mut query = row::Entity::find();
+        if let Some(scope) = scope {
+            query = query.filter(Column::Id.is_in(scope.iter().map(|p| p.id().to_owned())));
+        }
+        if let Some((open, now)) = filter.open_at {
+            let is_open = Condition::all()
+                .add(Column::OpenTime.lte(now.micros()))
+                .add(Column::CloseTime.gt(now.micros()));
+            query = query.filter(if open { is_open } else { is_open.not() });
+        }
+        if let Some(region) = filter.eligible_region {
+            query = query.filter(Column::EligibleRegions.contains(region.as_str()));
+        }
+        if let Some(after) = &page.after {
+            query = query.filter(Column::Id.gt(after.as_str()));
+        }
+        let rows = query
+            .order_by_asc(Column::Id)
+            .limit(page.fetch_limit())
+            .all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(to_domain).collect()
+    }
+
+    async fn update_programme(
+        &self,
+        name: &ProgrammeName,
+        idem: Option<Idempotency>,
+        change: ProgrammeChange<'_>,
+    ) -> Result<Option<Programme>> {
+        let txn = self.begin_write().await?;
+        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
+            drop(txn);
+            return self.get_programme(&ProgrammeName::from_id(id)).await;
+        }
+        let Some(current) = row::Entity::find_by_id(name.id().to_owned())
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let updated = change(&to_domain(current)?)?;
+        let saved = to_row(&updated).update(&txn).await.map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        to_domain(saved).map(Some)
+    }
+}

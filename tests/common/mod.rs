@@ -1,0 +1,304 @@
+//! Test harness: a real server on 127.0.0.1:0 over a fresh database —
+//! SQLite in a temporary directory, or a new PostgreSQL database (dropped
+//! afterwards) when `GBA_GRANTS_TEST_POSTGRES` names a server — and
+//! generated clients that send a bearer key.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use gba_grants::proto::v1;
+use gba_grants::startup::{Application, Settings};
+use sea_orm::{ConnectionTrait, Database};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+
+pub use gba_grants::proto::v1::access_service_client::AccessServiceClient;
+pub use gba_grants::proto::v1::institution_service_client::InstitutionServiceClient;
+pub use gba_grants::proto::v1::programme_service_client::ProgrammeServiceClient;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server URL for tests, if one was given.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("GBA_GRANTS_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// Runs one behaviour test on every backend: `sqlite` always, `postgres`
+/// when `GBA_GRANTS_TEST_POSTGRES` is set.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::common::postgres_url().is_none() {
+                        eprintln!("GBA_GRANTS_TEST_POSTGRES is not set: PostgreSQL run skipped");
+                        return;
+                    }
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+/// A fresh, empty database that is removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("grants.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_url().expect("GBA_GRANTS_TEST_POSTGRES");
+                let name = format!("gba_test_{}", uuid::Uuid::now_v7().simple());
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connect to the test PostgreSQL");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
+                conn.close().await.ok();
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.as_str(), |(b, _)| b)
+                    .to_owned();
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop the database from a separate runtime: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(conn) = Database::connect(&admin).await {
+                    let _ = conn
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestServer {
+    pub addr: std::net::SocketAddr,
+    pub admin_key: String,
+    pub channel: Channel,
+    stop: CancellationToken,
+    task: Option<JoinHandle<Result<(), gba_grants::startup::Error>>>,
+    pub db: TestDb,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        Self::start_on(db).await
+    }
+
+    pub async fn start_on(db: TestDb) -> Self {
+        let mut settings = Settings::new("127.0.0.1:0", db.url.clone());
+        settings.shutdown_grace = Duration::from_secs(5);
+        let app = Application::build(settings).await.expect("server builds");
+        let addr = app.local_addr();
+        let admin_key = app.bootstrap_secret().unwrap_or_default().to_owned();
+        let stop = CancellationToken::new();
+        let signal = stop.clone();
+        let task = tokio::spawn(app.run_until(async move { signal.cancelled().await }));
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect to the test server");
+        Self {
+            addr,
+            admin_key,
+            channel,
+            stop,
+            task: Some(task),
+            db,
+        }
+    }
+
+    pub fn institutions(
+        &self,
+        key: &str,
+    ) -> InstitutionServiceClient<InterceptedService<Channel, Bearer>> {
+        InstitutionServiceClient::with_interceptor(self.channel.clone(), Bearer::new(key))
+    }
+
+    pub fn programmes(
+        &self,
+        key: &str,
+    ) -> ProgrammeServiceClient<InterceptedService<Channel, Bearer>> {
+        ProgrammeServiceClient::with_interceptor(self.channel.clone(), Bearer::new(key))
+    }
+
+    pub fn access(&self, key: &str) -> AccessServiceClient<InterceptedService<Channel, Bearer>> {
+        AccessServiceClient::with_interceptor(self.channel.clone(), Bearer::new(key))
+    }
+
+    /// Stops the server and waits for it to exit.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server exits cleanly");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Adds `authorization: Bearer <key>` to every call (nothing if empty).
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
+
+impl Bearer {
+    pub fn new(key: &str) -> Self {
+        Self((!key.is_empty()).then(|| format!("Bearer {key}").parse().expect("ascii key")))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The `google.rpc.ErrorInfo.reason` of a status.
+pub fn reason(status: &Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_details_error_info()
+        .map(|i| i.reason)
+        .unwrap_or_default()
+}
+
+/// The fields named by a status's `google.rpc.BadRequest`.
+pub fn bad_fields(status: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+/// Asserts a call failed with `code` and returns the status.
+#[track_caller]
+pub fn expect_code<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, Status>,
+    code: Code,
+) -> Status {
+    match result {
+        Ok(response) => panic!("expected {code:?}, got OK: {:?}", response.into_inner()),
+        Err(status) => {
+            assert_eq!(status.code(), code, "unexpected status: {status:?}");
+            status
+        }
+    }
+}
+
+pub fn money(code: &str, units: i64, nanos: i32) -> v1::Money {
+    v1::Money {
+        currency_code: code.into(),
+        units,
+        nanos,
+    }
+}
+
+pub fn ts(seconds: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds, nanos: 0 }
+}
+
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn institution(display: &str, local: &str, region: v1::Region, ror: &str) -> v1::Institution {
+    v1::Institution {
+        display_name: display.into(),
+        local_name: local.into(),
+        region: region.into(),
+        ror_id: ror.into(),
+        ..Default::default()
+    }
+}
+
+/// A valid CNY programme open now, with a budget of `budget` yuan.
+pub fn programme(budget: i64, max_award: i64) -> v1::Programme {
+    let now = now_seconds();
+    v1::Programme {
+        display_name: "Greater Bay Area Joint Research".into(),
+        local_name: "粤港澳联合研究".into(),
+        funder: "Guangdong Provincial Science and Technology Department".into(),
+        currency_code: "CNY".into(),
+        budget: Some(money("CNY", budget, 0)),
+        eligible_regions: vec![v1::Region::HongKong.into(), v1::Region::Macao.into()],
+        requires_guangdong_partner: true,
+        max_award: Some(money("CNY", max_award, 0)),
+        open_time: Some(ts(now - 3_600)),
+        close_time: Some(ts(now + 30 * 86_400)),
+        ..Default::default()
+    }
+}
