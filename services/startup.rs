@@ -159,9 +159,9 @@ impl Application {
         let stop = stopping.clone();
         tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutdown requested: health NOT_SERVING, draining");
             set_all(&drain_reporter, ServingStatus::NotServing).await;
             stop.cancel();
+            tracing::info!("shutdown requested: health NOT_SERVING, draining");
         });
 
         tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");

@@ -146,7 +146,7 @@ impl NewApiKey {
                 }
             }
             Some(Role::Viewer) => {
-                if programmes.is_empty() == !all_programmes {
+                if programmes.is_empty() != all_programmes {
                     v.add(
                         f("programmes"),
                         "a viewer key needs either programmes or all_programmes, not both",

@@ -241,7 +241,7 @@ mod tests {
         for code in ["", "cny", "XYZ", "CNYY", "RMB"] {
             assert!(Money::from_parts(code, 1, 0, "x").is_err(), "{code}");
         }
-        assert!(Money::from_parts("CNY", 1, -1_000_000_0, "x").is_err());
+        assert!(Money::from_parts("CNY", 1, -10_000_000, "x").is_err());
         assert!(Money::from_parts("CNY", i64::MAX, 0, "x").is_err());
         assert!(Money::from_parts("CNY", 0, 1_000_000_000, "x").is_err());
     }

@@ -64,8 +64,8 @@ fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
 }
 
 impl Db {
-    /// Connects and runs pending migrations. On PostgreSQL the migrations
-    /// run under an advisory lock on a dedicated connection, so replicas
+    /// Runs pending migrations, then connects the pool. Migrations run in
+    /// one locked transaction on a dedicated connection, so replicas
     /// starting together apply them once, one after the other.
     pub async fn connect(options: &DbOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
@@ -119,24 +119,26 @@ async fn migrate(url: &str) -> Result<(), Error> {
     let conn = Database::connect(connect_options(url, 1))
         .await
         .map_err(db_err)?;
-    let postgres = conn.get_database_backend() == DbBackend::Postgres;
-    if postgres {
-        let lock = Statement::from_string(
-            DbBackend::Postgres,
-            format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"),
-        );
-        conn.execute_raw(lock).await.map_err(db_err)?;
-    }
-    let result = migration::Migrator::up(&conn, None).await.map_err(db_err);
-    if postgres {
-        let unlock = Statement::from_string(
-            DbBackend::Postgres,
-            format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"),
-        );
-        if let Err(err) = conn.execute_raw(unlock).await {
-            tracing::warn!(%err, "releasing the migration lock failed; closing the connection releases it");
+    let result = async {
+        // One transaction: the write lock (SQLite IMMEDIATE) or an advisory
+        // lock (PostgreSQL) makes concurrent starters wait, then find the
+        // migrations applied. DDL is transactional on both.
+        let txn = conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            let lock = format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})");
+            txn.execute_raw(Statement::from_string(DbBackend::Postgres, lock))
+                .await?;
         }
+        migration::Migrator::up(&txn, None).await?;
+        txn.commit().await
     }
+    .await
+    .map_err(db_err);
     if let Err(err) = conn.close().await {
         tracing::warn!(%err, "closing the migration connection failed");
     }

@@ -1,0 +1,267 @@
+//! Authentication, API keys, health and reflection, on every backend.
+
+mod common;
+
+use common::*;
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::api_key::Role;
+use tokio_stream::StreamExt;
+use tonic::Code;
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+use tonic_reflection::pb::v1::{
+    ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+    server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+};
+
+on_every_backend!(
+    health_serves_and_reflection_finds_every_service,
+    missing_unknown_and_revoked_keys_are_unauthenticated,
+    keys_are_issued_per_role_listed_without_secrets_and_revoked,
+);
+
+async fn health_serves_and_reflection_finds_every_service(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mut health = HealthClient::new(server.channel.clone());
+    for service in [
+        "",
+        "gba.grants.v1.ProgrammeService",
+        "gba.grants.v1.WatchService",
+    ] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .expect("health needs no key")
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service}");
+    }
+
+    let mut reflection = ServerReflectionClient::new(server.channel.clone());
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let Some(Ok(response)) = responses.next().await else {
+        panic!("no reflection answer")
+    };
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection answer")
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    for expected in [
+        "gba.grants.v1.AccessService",
+        "gba.grants.v1.ApplicationService",
+        "gba.grants.v1.AwardService",
+        "gba.grants.v1.InstitutionService",
+        "gba.grants.v1.ProgrammeService",
+        "gba.grants.v1.ReviewService",
+        "gba.grants.v1.WatchService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    server.stop().await;
+}
+
+async fn missing_unknown_and_revoked_keys_are_unauthenticated(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let list = v1::ListProgrammesRequest::default();
+    let status = expect_code(
+        server.programmes("").list_programmes(list.clone()).await,
+        Code::Unauthenticated,
+    );
+    assert_eq!(reason(&status), "MISSING_CREDENTIALS");
+    let made_up = "gbk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let status = expect_code(
+        server
+            .programmes(made_up)
+            .list_programmes(list.clone())
+            .await,
+        Code::Unauthenticated,
+    );
+    assert_eq!(reason(&status), "INVALID_CREDENTIALS");
+    expect_code(
+        server
+            .programmes("not-even-a-key")
+            .list_programmes(list.clone())
+            .await,
+        Code::Unauthenticated,
+    );
+
+    let issued = server
+        .access(&server.admin_key)
+        .create_api_key(v1::CreateApiKeyRequest {
+            api_key: Some(v1::ApiKey {
+                role: Role::Viewer.into(),
+                all_programmes: true,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let viewer = issued.secret;
+    server
+        .programmes(&viewer)
+        .list_programmes(list.clone())
+        .await
+        .expect("a fresh key works");
+    server
+        .access(&server.admin_key)
+        .revoke_api_key(v1::RevokeApiKeyRequest {
+            name: issued.api_key.unwrap().name,
+            request_id: String::new(),
+        })
+        .await
+        .expect("revoke");
+    let status = expect_code(
+        server.programmes(&viewer).list_programmes(list).await,
+        Code::Unauthenticated,
+    );
+    assert_eq!(reason(&status), "INVALID_CREDENTIALS");
+    server.stop().await;
+}
+
+async fn keys_are_issued_per_role_listed_without_secrets_and_revoked(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mut access = server.access(&server.admin_key);
+    let hku = server
+        .institutions(&server.admin_key)
+        .create_institution(v1::CreateInstitutionRequest {
+            institution: Some(institution("HKU", "香港大學", v1::Region::HongKong, "")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .institution
+        .unwrap();
+    let key = |role: Role, institution: &str, programmes: Vec<String>| v1::CreateApiKeyRequest {
+        api_key: Some(v1::ApiKey {
+            role: role.into(),
+            institution: institution.into(),
+            programmes,
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    let applicant = access
+        .create_api_key(key(Role::Applicant, &hku.name, vec![]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(applicant.secret.starts_with("gbk_"));
+    let applicant_key = applicant.api_key.unwrap();
+    assert_eq!(applicant_key.institution, hku.name);
+    assert_eq!(applicant_key.role, Role::Applicant as i32);
+
+    let bad = [
+        (key(Role::Applicant, "", vec![]), "api_key.institution"),
+        (
+            key(Role::Applicant, "institutions/missing", vec![]),
+            "api_key.institution",
+        ),
+        (key(Role::Officer, "", vec![]), "api_key.programmes"),
+        (
+            key(Role::Officer, "", vec!["programmes/missing".into()]),
+            "api_key.programmes[0]",
+        ),
+        (key(Role::Unspecified, "", vec![]), "api_key.role"),
+        (
+            key(Role::Officer, "", vec!["not a name".into()]),
+            "api_key.programmes[0]",
+        ),
+    ];
+    for (request, field) in bad {
+        let status = expect_code(access.create_api_key(request).await, Code::InvalidArgument);
+        assert_eq!(bad_fields(&status), [field], "{status:?}");
+    }
+
+    // Idempotent issue: the retry returns the same key, without the secret.
+    let mut request = key(Role::Applicant, &hku.name, vec![]);
+    request.request_id = "issue-hku-2".into();
+    let first = access
+        .create_api_key(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let again = access.create_api_key(request).await.unwrap().into_inner();
+    assert_eq!(first.api_key, again.api_key);
+    assert!(!first.secret.is_empty());
+    assert!(again.secret.is_empty());
+
+    let listed = access
+        .list_api_keys(v1::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.api_keys.len(), 3, "bootstrap admin + two applicants");
+    let applicants = access
+        .list_api_keys(v1::ListApiKeysRequest {
+            filter: "role = APPLICANT".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(applicants.api_keys.len(), 2);
+
+    let revoked = access
+        .revoke_api_key(v1::RevokeApiKeyRequest {
+            name: applicant_key.name.clone(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .api_key
+        .unwrap();
+    assert!(revoked.revoke_time.is_some());
+    let again = access
+        .revoke_api_key(v1::RevokeApiKeyRequest {
+            name: applicant_key.name.clone(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .api_key
+        .unwrap();
+    assert_eq!(
+        again.revoke_time, revoked.revoke_time,
+        "revoking twice keeps the first time"
+    );
+    let active = access
+        .list_api_keys(v1::ListApiKeysRequest {
+            filter: "revoked = false".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(active.api_keys.len(), 2);
+    expect_code(
+        access
+            .revoke_api_key(v1::RevokeApiKeyRequest {
+                name: "apiKeys/missing".into(),
+                request_id: String::new(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    server.stop().await;
+}

@@ -1,0 +1,181 @@
+//! The `gba-grants` binary and start-up: offline key issue, the bootstrap
+//! key, SIGTERM, and replicas starting together — on every backend.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use gba_grants::proto::v1;
+use gba_grants::startup::{Application, Settings};
+
+on_every_backend!(
+    keys_create_prints_only_the_key_and_the_server_accepts_it,
+    serve_prints_the_bootstrap_key_once_and_exits_on_sigterm,
+    replicas_starting_together_migrate_once_and_bootstrap_one_admin,
+);
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gba-grants"))
+}
+
+async fn keys_create_prints_only_the_key_and_the_server_accepts_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let url = db.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        binary()
+            .args(["keys", "create", "--role", "admin", "--database-url", &url])
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("run gba-grants keys create");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let key = stdout.trim_end_matches('\n');
+    assert!(
+        key.starts_with("gbk_") && !key.contains(char::is_whitespace),
+        "stdout is the key alone: {stdout:?}"
+    );
+
+    let url = db.url.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        binary()
+            .args([
+                "keys",
+                "create",
+                "--role",
+                "applicant",
+                "--database-url",
+                &url,
+            ])
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!refused.status.success());
+    assert!(refused.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("api_key.institution"));
+
+    let server = TestServer::start_on(db).await;
+    assert!(
+        server.admin_key.is_empty(),
+        "keys exist, so no bootstrap key"
+    );
+    let listed = server
+        .programmes(key)
+        .list_programmes(v1::ListProgrammesRequest::default())
+        .await;
+    assert!(
+        listed
+            .expect("the offline key lists programmes")
+            .into_inner()
+            .programmes
+            .is_empty()
+    );
+    server.stop().await;
+}
+
+async fn serve_prints_the_bootstrap_key_once_and_exits_on_sigterm(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    for first in [true, false] {
+        let url = db.url.clone();
+        let (stdout, status) = tokio::task::spawn_blocking(move || {
+            let mut child = binary()
+                .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start gba-grants");
+            // Wait until it serves: its log says so on stderr.
+            let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+            for line in stderr.by_ref() {
+                if line.expect("stderr line").contains("serving gRPC") {
+                    break;
+                }
+            }
+            // Keep draining its log so the child never writes to a closed pipe.
+            let drain = std::thread::spawn(move || stderr.count());
+            let kill = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .expect("kill");
+            assert!(kill.success());
+            let output = child.wait_with_output().expect("wait");
+            drain.join().expect("stderr drained");
+            (String::from_utf8(output.stdout).unwrap(), output.status)
+        })
+        .await
+        .unwrap();
+        assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
+        if first {
+            assert!(
+                stdout.trim().starts_with("gbk_"),
+                "first start prints the key: {stdout:?}"
+            );
+            assert_eq!(stdout.lines().count(), 1);
+        } else {
+            assert_eq!(stdout, "", "a second start prints no key");
+        }
+    }
+}
+
+async fn replicas_starting_together_migrate_once_and_bootstrap_one_admin(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let settings = Settings::new("127.0.0.1:0", db.url.clone());
+    let (a, b, c) = tokio::join!(
+        Application::build(settings.clone()),
+        Application::build(settings.clone()),
+        Application::build(settings)
+    );
+    let apps = [
+        a.expect("replica a starts"),
+        b.expect("replica b starts"),
+        c.expect("replica c starts"),
+    ];
+    let keys: Vec<&str> = apps.iter().filter_map(|a| a.bootstrap_secret()).collect();
+    assert_eq!(
+        keys.len(),
+        1,
+        "exactly one replica bootstraps the admin key"
+    );
+    let admin = keys[0].to_owned();
+    let mut handles = Vec::new();
+    let mut addrs = Vec::new();
+    let stop = tokio_util::sync::CancellationToken::new();
+    for app in apps {
+        addrs.push(app.local_addr());
+        let s = stop.clone();
+        handles.push(tokio::spawn(
+            app.run_until(async move { s.cancelled().await }),
+        ));
+    }
+    for addr in addrs {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = ProgrammeServiceClient::with_interceptor(channel, Bearer::new(&admin));
+        client
+            .list_programmes(v1::ListProgrammesRequest::default())
+            .await
+            .expect("every replica serves");
+    }
+    stop.cancel();
+    for h in handles {
+        tokio::time::timeout(Duration::from_secs(10), h)
+            .await
+            .expect("stops")
+            .unwrap()
+            .unwrap();
+    }
+}
