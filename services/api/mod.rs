@@ -2,12 +2,15 @@
 //! authenticates. No SQL and no business rule lives here.
 
 mod access;
+mod application;
 pub mod auth;
+mod award;
 mod convert;
 pub mod error;
 mod institution;
 mod pending;
 mod programme;
+mod review;
 
 use tonic::service::Routes;
 
@@ -33,9 +36,15 @@ pub fn routes(grants: &Grants) -> Routes {
         .add_service(AccessServiceServer::new(access::AccessApi {
             grants: grants.clone(),
         }))
-        .add_service(ApplicationServiceServer::new(pending::PendingApi))
-        .add_service(ReviewServiceServer::new(pending::PendingApi))
-        .add_service(AwardServiceServer::new(pending::PendingApi))
+        .add_service(ApplicationServiceServer::new(application::ApplicationApi {
+            grants: grants.clone(),
+        }))
+        .add_service(ReviewServiceServer::new(review::ReviewApi {
+            grants: grants.clone(),
+        }))
+        .add_service(AwardServiceServer::new(award::AwardApi {
+            grants: grants.clone(),
+        }))
         .add_service(WatchServiceServer::new(pending::PendingApi));
     builder.routes()
 }

@@ -85,6 +85,93 @@ resource_name!(
     "apiKeys"
 );
 
+/// `programmes/{programme}/applications/{application}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ApplicationName {
+    pub programme: ProgrammeName,
+    id: String,
+}
+
+impl ApplicationName {
+    pub fn parse(name: &str, field: &str) -> Result<Self> {
+        let bad = || {
+            Error::invalid(
+                field,
+                format!(
+                    "{name:?} is not of the form programmes/{{programme}}/applications/{{application}}"
+                ),
+            )
+        };
+        let parts: Vec<&str> = name.split('/').collect();
+        match parts.as_slice() {
+            ["programmes", p, "applications", a] if valid_segment(p) && valid_segment(a) => {
+                Ok(Self {
+                    programme: ProgrammeName::from_id(*p),
+                    id: (*a).to_owned(),
+                })
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn new(programme: ProgrammeName, id: impl Into<String>) -> Self {
+        Self {
+            programme,
+            id: id.into(),
+        }
+    }
+
+    pub fn generate(programme: ProgrammeName) -> Self {
+        Self {
+            programme,
+            id: new_id(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl fmt::Display for ApplicationName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/applications/{}", self.programme, self.id)
+    }
+}
+
+/// `programmes/{programme}/applications/{application}/disbursements/{disbursement}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DisbursementName {
+    pub application: ApplicationName,
+    id: String,
+}
+
+impl DisbursementName {
+    pub fn new(application: ApplicationName, id: impl Into<String>) -> Self {
+        Self {
+            application,
+            id: id.into(),
+        }
+    }
+
+    pub fn generate(application: ApplicationName) -> Self {
+        Self {
+            application,
+            id: new_id(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl fmt::Display for DisbursementName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/disbursements/{}", self.application, self.id)
+    }
+}
+
 /// Crockford base32 digit value (ROR ids use lower case, no i, l, o, u).
 fn crockford(c: u8) -> Option<u64> {
     const DIGITS: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -181,6 +268,22 @@ mod tests {
         ] {
             let err = ProgrammeName::parse(bad, "name").unwrap_err();
             assert!(matches!(err, Error::InvalidArgument { .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn application_names_nest_under_their_programme() {
+        let a = ApplicationName::parse("programmes/p1/applications/a1", "name").unwrap();
+        assert_eq!(a.programme.id(), "p1");
+        assert_eq!(a.id(), "a1");
+        assert_eq!(a.to_string(), "programmes/p1/applications/a1");
+        for bad in [
+            "programmes/p1",
+            "programmes/p1/applications/",
+            "programmes/p1/apps/a1",
+            "x/p1/applications/a1",
+        ] {
+            assert!(ApplicationName::parse(bad, "name").is_err(), "{bad}");
         }
     }
 

@@ -2,10 +2,13 @@
 //! neither tonic nor SeaORM; storage is reached through [`ports`].
 
 pub mod access;
+pub mod application;
 pub mod error;
+pub mod event;
 pub mod filter;
 pub mod ids;
 pub mod institution;
+pub mod lifecycle;
 pub mod money;
 pub mod page;
 pub mod ports;

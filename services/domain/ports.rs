@@ -5,9 +5,12 @@
 use async_trait::async_trait;
 
 use super::access::{ApiKey, ApiKeyFilter, NewApiKey};
+use super::application::{Application, ApplicationFilter};
 use super::error::Result;
-use super::ids::{ApiKeyName, InstitutionName, ProgrammeName};
+use super::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
+use super::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
 use super::institution::{Institution, InstitutionFilter, NewInstitution};
+use super::lifecycle::{Outcome, Situation};
 use super::page::PageRequest;
 use super::programme::{NewProgramme, Programme, ProgrammeFilter};
 
@@ -90,7 +93,61 @@ pub trait KeyStore: Send + Sync {
     async fn bootstrap_admin(&self, secret_hash: String) -> Result<Option<ApiKey>>;
 }
 
-/// Everything the domain stores.
-pub trait Store: InstitutionStore + ProgrammeStore + KeyStore {}
+/// A change of one application decided by the domain on what it sees.
+pub type ApplicationChange<'a> = &'a (dyn Fn(&Situation) -> Result<Outcome> + Send + Sync);
 
-impl<T: InstitutionStore + ProgrammeStore + KeyStore> Store for T {}
+/// The result of [`ApplicationStore::change_application`].
+#[derive(Debug)]
+pub enum Changed {
+    /// Applied and committed, with its event appended.
+    Applied(Box<Outcome>),
+    /// An idempotent replay: the resource the first call made or changed.
+    Replayed(String),
+    /// No such application.
+    Missing,
+}
+
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
+    /// Inserts a new application and its creation event.
+    async fn create_application(
+        &self,
+        application: Application,
+        event: NewEvent,
+        idem: Option<Idempotency>,
+    ) -> Result<Application>;
+    async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>>;
+    async fn list_applications(
+        &self,
+        filter: &ApplicationFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Application>>;
+    /// In one transaction: claims `idem` for `claim`, locks the application
+    /// and its programme, reads the institutions it names, lets `change`
+    /// decide, and writes the outcome with its event.
+    async fn change_application(
+        &self,
+        name: &ApplicationName,
+        idem: Option<Idempotency>,
+        claim: &str,
+        change: ApplicationChange<'_>,
+    ) -> Result<Changed>;
+    /// Events of one application after `after`, oldest first.
+    async fn list_application_events(
+        &self,
+        application: &ApplicationName,
+        after: Option<Cursor>,
+        limit: u64,
+    ) -> Result<Vec<ApplicationEvent>>;
+    async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>>;
+    async fn list_disbursements(
+        &self,
+        application: &ApplicationName,
+        page: &PageRequest,
+    ) -> Result<Vec<Disbursement>>;
+}
+
+/// Everything the domain stores.
+pub trait Store: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore {}
+
+impl<T: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore> Store for T {}

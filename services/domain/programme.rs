@@ -26,6 +26,8 @@ pub struct Programme {
     pub max_award: Money,
     pub open_time: Timestamp,
     pub close_time: Timestamp,
+    /// Awards approved so far; numbers the next award.
+    pub awards_issued: i64,
     /// Bumped on every change; the etag clients send back.
     pub version: i64,
     pub create_time: Timestamp,
@@ -293,6 +295,7 @@ pub fn apply_update(
         max_award: valid.max_award,
         open_time: valid.open_time,
         close_time: valid.close_time,
+        awards_issued: current.awards_issued,
         version: current.version + 1,
         create_time: current.create_time,
         update_time: Timestamp::now(),

@@ -16,7 +16,7 @@ use crate::domain::ports::{Idempotency, InstitutionStore};
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
 
-fn to_domain(m: row::Model) -> Result<Institution> {
+pub(crate) fn to_domain(m: row::Model) -> Result<Institution> {
     let row::Model {
         id,
         display_name,

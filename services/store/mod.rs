@@ -2,7 +2,9 @@
 //! domain's storage ports; rows never leave this module, and driver errors
 //! become domain errors here.
 
+mod applications;
 mod entity;
+mod events;
 mod idempotency;
 mod institutions;
 mod keys;

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod world;
+
 use std::time::Duration;
 
 use gba_grants::proto::v1;

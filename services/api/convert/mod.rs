@@ -3,6 +3,7 @@
 //! names the offending field on error.
 
 pub mod access;
+pub mod application;
 pub mod common;
 pub mod institution;
 pub mod programme;

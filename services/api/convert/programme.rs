@@ -63,6 +63,7 @@ pub fn output(value: Programme) -> v1::Programme {
         max_award,
         open_time,
         close_time,
+        awards_issued: _,
         version: _,
         create_time,
         update_time,

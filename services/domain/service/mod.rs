@@ -1,10 +1,13 @@
 //! Domain operations: each authorises the caller, validates, decides, and
 //! asks the store to persist. One method per API operation.
 
+mod applications;
 mod institutions;
 mod keys;
+pub use applications::StateChange;
 pub use keys::IssuedKey;
 mod programmes;
+mod transitions;
 
 use std::sync::Arc;
 

@@ -19,6 +19,8 @@ pub struct Model {
     pub requires_guangdong_partner: bool,
     pub open_time: i64,
     pub close_time: i64,
+    /// Added by m0002.
+    pub awards_issued: i64,
     pub version: i64,
     pub create_time: i64,
     pub update_time: i64,

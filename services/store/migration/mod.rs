@@ -2,6 +2,7 @@
 //! PostgreSQL. Never edit a migration that has shipped; add a new one.
 
 mod m0001_foundation;
+mod m0002_lifecycle;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -9,6 +10,9 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_lifecycle::Migration),
+        ]
     }
 }

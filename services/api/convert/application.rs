@@ -1,0 +1,195 @@
+//! Application, event and disbursement messages.
+
+use super::access::role_out;
+use super::common::{money_in, money_out, time_in, time_out};
+use crate::domain::Result;
+use crate::domain::application::{Application, ApplicationInput, Decision, Investigator, State};
+use crate::domain::event::{ApplicationEvent, Disbursement, DisbursementInput};
+use crate::proto::v1;
+use crate::proto::v1::application::State as ProtoState;
+
+pub fn state_out(state: State) -> ProtoState {
+    match state {
+        State::Draft => ProtoState::Draft,
+        State::Submitted => ProtoState::Submitted,
+        State::UnderReview => ProtoState::UnderReview,
+        State::ChangesRequested => ProtoState::ChangesRequested,
+        State::Approved => ProtoState::Approved,
+        State::Active => ProtoState::Active,
+        State::Closed => ProtoState::Closed,
+        State::Rejected => ProtoState::Rejected,
+        State::Withdrawn => ProtoState::Withdrawn,
+    }
+}
+
+/// The client-settable fields; also returns `name` and `etag`.
+pub fn input(value: v1::Application) -> Result<(ApplicationInput, String, String)> {
+    let v1::Application {
+        name,
+        applicant_institution,
+        title,
+        r#abstract,
+        principal_investigator,
+        partner_institutions,
+        requested_amount,
+        duration_months,
+        state: _,
+        etag,
+        create_time: _,
+        update_time: _,
+        submit_time: _,
+        decision: _,
+        award_number: _,
+        awarded_amount: _,
+        disbursed_amount: _,
+    } = value;
+    let v1::Investigator {
+        name: investigator_name,
+        email,
+        orcid,
+    } = principal_investigator.unwrap_or_default();
+    let input = ApplicationInput {
+        applicant: applicant_institution,
+        title,
+        abstract_text: r#abstract,
+        investigator_name,
+        investigator_email: email,
+        investigator_orcid: orcid,
+        partners: partner_institutions,
+        requested: money_in(requested_amount, "application.requested_amount")?,
+        duration_months,
+    };
+    Ok((input, name, etag))
+}
+
+pub fn output(value: Application) -> v1::Application {
+    let etag = value.etag();
+    let Application {
+        name,
+        applicant,
+        title,
+        abstract_text,
+        investigator:
+            Investigator {
+                name: pi_name,
+                email,
+                orcid,
+            },
+        partners,
+        requested,
+        duration_months,
+        state,
+        version: _,
+        create_time,
+        update_time,
+        submit_time,
+        decision,
+        award_number,
+        awarded,
+        disbursed,
+    } = value;
+    v1::Application {
+        name: name.to_string(),
+        applicant_institution: applicant.to_string(),
+        title,
+        r#abstract: abstract_text,
+        principal_investigator: Some(v1::Investigator {
+            name: pi_name,
+            email,
+            orcid: orcid.map(|o| o.as_str().to_owned()).unwrap_or_default(),
+        }),
+        partner_institutions: partners.into_iter().map(|p| p.to_string()).collect(),
+        requested_amount: requested.as_ref().map(money_out),
+        duration_months: duration_months.unwrap_or(0),
+        state: state_out(state).into(),
+        etag,
+        create_time: Some(time_out(create_time)),
+        update_time: Some(time_out(update_time)),
+        submit_time: submit_time.map(time_out),
+        decision: decision.map(
+            |Decision {
+                 reason,
+                 actor,
+                 time,
+             }| v1::Decision {
+                reason,
+                actor: actor.to_string(),
+                decide_time: Some(time_out(time)),
+            },
+        ),
+        award_number: award_number.unwrap_or_default(),
+        awarded_amount: awarded.as_ref().map(money_out),
+        disbursed_amount: Some(money_out(&disbursed)),
+    }
+}
+
+pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
+    let ApplicationEvent {
+        cursor,
+        application,
+        programme,
+        applicant,
+        previous,
+        new,
+        actor,
+        actor_role,
+        reason,
+        time,
+        snapshot,
+        disbursement,
+    } = value;
+    v1::ApplicationEvent {
+        cursor: cursor.encode(),
+        application: application.to_string(),
+        programme: programme.to_string(),
+        applicant_institution: applicant.to_string(),
+        previous_state: previous.map_or(ProtoState::Unspecified, state_out).into(),
+        new_state: state_out(new).into(),
+        actor: actor.to_string(),
+        actor_role: role_out(actor_role).into(),
+        reason,
+        event_time: Some(time_out(time)),
+        snapshot: Some(output(snapshot)),
+        disbursement: disbursement.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+pub fn disbursement_in(value: Option<v1::Disbursement>) -> Result<DisbursementInput> {
+    let v1::Disbursement {
+        name: _,
+        amount,
+        payee_amount,
+        exchange_rate,
+        pay_time,
+        reference,
+        create_time: _,
+    } = value.unwrap_or_default();
+    Ok(DisbursementInput {
+        amount: money_in(amount, "disbursement.amount")?,
+        payee_amount: money_in(payee_amount, "disbursement.payee_amount")?,
+        exchange_rate,
+        pay_time: time_in(pay_time, "disbursement.pay_time")?,
+        reference,
+    })
+}
+
+pub fn disbursement_out(value: Disbursement) -> v1::Disbursement {
+    let Disbursement {
+        name,
+        amount,
+        payee_amount,
+        exchange_rate,
+        pay_time,
+        reference,
+        create_time,
+    } = value;
+    v1::Disbursement {
+        name: name.to_string(),
+        amount: Some(money_out(&amount)),
+        payee_amount: Some(money_out(&payee_amount)),
+        exchange_rate,
+        pay_time: Some(time_out(pay_time)),
+        reference,
+        create_time: Some(time_out(create_time)),
+    }
+}

@@ -1,0 +1,386 @@
+//! Applications: what an institution asks a programme for, and where it
+//! stands. Drafts may be incomplete; submission checks completeness.
+
+use super::access::{Caller, Role};
+use super::error::{Error, Result, Violations};
+use super::filter;
+use super::ids::{ApiKeyName, ApplicationName, InstitutionName, OrcidId};
+use super::money::Money;
+use super::text;
+use super::time::Timestamp;
+
+pub const MAX_TITLE_CHARS: usize = 300;
+pub const MAX_ABSTRACT_CHARS: usize = 10_000;
+pub const MAX_PERSON_CHARS: usize = 200;
+pub const MAX_REASON_CHARS: usize = 2_000;
+pub const MAX_PARTNERS: usize = 20;
+pub const DURATION_MONTHS: std::ops::RangeInclusive<i32> = 1..=120;
+
+/// Where an application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum State {
+    Draft,
+    Submitted,
+    UnderReview,
+    ChangesRequested,
+    Approved,
+    Active,
+    Closed,
+    Rejected,
+    Withdrawn,
+}
+
+impl State {
+    pub const ALL: [State; 9] = [
+        State::Draft,
+        State::Submitted,
+        State::UnderReview,
+        State::ChangesRequested,
+        State::Approved,
+        State::Active,
+        State::Closed,
+        State::Rejected,
+        State::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "DRAFT",
+            State::Submitted => "SUBMITTED",
+            State::UnderReview => "UNDER_REVIEW",
+            State::ChangesRequested => "CHANGES_REQUESTED",
+            State::Approved => "APPROVED",
+            State::Active => "ACTIVE",
+            State::Closed => "CLOSED",
+            State::Rejected => "REJECTED",
+            State::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    /// Parses `SUBMITTED` or `STATE_SUBMITTED`, naming `field` on error.
+    pub fn parse(value: &str, field: &str) -> Result<Self> {
+        let bare = value.strip_prefix("STATE_").unwrap_or(value);
+        State::ALL
+            .into_iter()
+            .find(|s| s.as_str() == bare)
+            .ok_or_else(|| Error::invalid(field, format!("{value:?} is not an application state")))
+    }
+
+    /// Whether the applicant may still edit the application.
+    pub fn is_editable(self) -> bool {
+        matches!(self, State::Draft | State::ChangesRequested)
+    }
+}
+
+/// The principal investigator, as entered; complete only once submitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Investigator {
+    pub name: String,
+    pub email: String,
+    pub orcid: Option<OrcidId>,
+}
+
+/// The last review decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub reason: String,
+    pub actor: ApiKeyName,
+    pub time: Timestamp,
+}
+
+/// An application as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub name: ApplicationName,
+    pub applicant: InstitutionName,
+    pub title: String,
+    pub abstract_text: String,
+    pub investigator: Investigator,
+    pub partners: Vec<InstitutionName>,
+    /// In the programme's currency; `None` while a draft leaves it out.
+    pub requested: Option<Money>,
+    pub duration_months: Option<i32>,
+    pub state: State,
+    pub version: i64,
+    pub create_time: Timestamp,
+    pub update_time: Timestamp,
+    pub submit_time: Option<Timestamp>,
+    pub decision: Option<Decision>,
+    pub award_number: Option<String>,
+    pub awarded: Option<Money>,
+    /// Total disbursed, in the programme's currency.
+    pub disbursed: Money,
+}
+
+impl Application {
+    pub fn etag(&self) -> String {
+        self.version.to_string()
+    }
+
+    /// The application as `caller` may see it: viewers get no e-mails.
+    pub fn visible_to(mut self, caller: &Caller) -> Self {
+        if caller.role == Role::Viewer {
+            self.investigator.email.clear();
+        }
+        self
+    }
+}
+
+/// The client-settable fields, as sent; amounts already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationInput {
+    pub applicant: String,
+    pub title: String,
+    pub abstract_text: String,
+    pub investigator_name: String,
+    pub investigator_email: String,
+    pub investigator_orcid: String,
+    pub partners: Vec<String>,
+    pub requested: Option<Money>,
+    pub duration_months: i32,
+}
+
+/// Fields of a draft after format checks (completeness comes at submit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftFields {
+    pub title: String,
+    pub abstract_text: String,
+    pub investigator: Investigator,
+    pub partners: Vec<InstitutionName>,
+    pub requested: Option<Money>,
+    pub duration_months: Option<i32>,
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.contains(char::is_whitespace)
+        && !domain.contains('@')
+        && email.len() <= 254
+}
+
+impl DraftFields {
+    /// Checks the format of every given field under `prefix`; empty ones
+    /// are allowed in a draft. Amounts must be in `currency`.
+    pub fn parse(
+        input: &ApplicationInput,
+        currency: &super::money::Currency,
+        prefix: &str,
+    ) -> Result<Self> {
+        let f = |name: &str| format!("{prefix}.{name}");
+        let mut v = Violations::new();
+        let title = v.check(text::optional(&input.title, &f("title"), MAX_TITLE_CHARS));
+        let abstract_text = v.check(text::optional(
+            &input.abstract_text,
+            &f("abstract"),
+            MAX_ABSTRACT_CHARS,
+        ));
+        let pi_name = v.check(text::optional(
+            &input.investigator_name,
+            &f("principal_investigator.name"),
+            MAX_PERSON_CHARS,
+        ));
+        let email = input.investigator_email.trim().to_owned();
+        if !email.is_empty() && !valid_email(&email) {
+            v.add(
+                f("principal_investigator.email"),
+                format!("{email:?} is not an e-mail address"),
+            );
+        }
+        let orcid = if input.investigator_orcid.is_empty() {
+            Some(None)
+        } else {
+            v.check(
+                OrcidId::parse(
+                    &input.investigator_orcid,
+                    &f("principal_investigator.orcid"),
+                )
+                .map(Some),
+            )
+        };
+        if input.partners.len() > MAX_PARTNERS {
+            v.add(
+                f("partner_institutions"),
+                format!("at most {MAX_PARTNERS} partners"),
+            );
+        }
+        let mut partners = Vec::new();
+        for (i, p) in input.partners.iter().enumerate() {
+            partners.extend(v.check(InstitutionName::parse(
+                p,
+                &format!("{}[{i}]", f("partner_institutions")),
+            )));
+        }
+        partners.dedup();
+        if let Some(money) = &input.requested {
+            if money.currency() != currency {
+                v.add(
+                    f("requested_amount.currency_code"),
+                    format!("must be the programme currency {currency}"),
+                );
+            } else if !money.is_positive() {
+                v.add(f("requested_amount"), "must be greater than zero");
+            }
+        }
+        let duration_months = match input.duration_months {
+            0 => None,
+            d if DURATION_MONTHS.contains(&d) => Some(d),
+            d => {
+                v.add(
+                    f("duration_months"),
+                    format!("must be 1..=120 months, got {d}"),
+                );
+                None
+            }
+        };
+        v.finish()?;
+        let (Some(title), Some(abstract_text), Some(pi_name), Some(orcid)) =
+            (title, abstract_text, pi_name, orcid)
+        else {
+            return Err(Error::internal("application validation lost a violation"));
+        };
+        Ok(Self {
+            title,
+            abstract_text,
+            investigator: Investigator {
+                name: pi_name,
+                email,
+                orcid,
+            },
+            partners,
+            requested: input.requested.clone(),
+            duration_months,
+        })
+    }
+}
+
+/// The fields UpdateApplication may change.
+pub const UPDATABLE_FIELDS: [&str; 9] = [
+    "title",
+    "abstract",
+    "principal_investigator",
+    "principal_investigator.name",
+    "principal_investigator.email",
+    "principal_investigator.orcid",
+    "partner_institutions",
+    "requested_amount",
+    "duration_months",
+];
+
+/// Merges the masked fields of `input` over `current` (as input), so the
+/// result can be validated whole.
+pub fn merge_update(
+    current: &Application,
+    input: ApplicationInput,
+    mask: &[String],
+) -> Result<ApplicationInput> {
+    if mask.is_empty() {
+        return Err(Error::invalid(
+            "update_mask",
+            "must name at least one field, or *",
+        ));
+    }
+    let mut v = Violations::new();
+    for path in mask.iter().filter(|m| *m != "*") {
+        if !UPDATABLE_FIELDS.contains(&path.as_str()) {
+            v.add(
+                "update_mask",
+                format!(
+                    "{path:?} cannot be updated; updatable: {}",
+                    UPDATABLE_FIELDS.join(", ")
+                ),
+            );
+        }
+    }
+    v.finish()?;
+    let has = |field: &str| mask.iter().any(|m| m == "*" || m == field);
+    let pi =
+        |sub: &str| has("principal_investigator") || has(&format!("principal_investigator.{sub}"));
+    Ok(ApplicationInput {
+        applicant: current.applicant.to_string(),
+        title: if has("title") {
+            input.title
+        } else {
+            current.title.clone()
+        },
+        abstract_text: if has("abstract") {
+            input.abstract_text
+        } else {
+            current.abstract_text.clone()
+        },
+        investigator_name: if pi("name") {
+            input.investigator_name
+        } else {
+            current.investigator.name.clone()
+        },
+        investigator_email: if pi("email") {
+            input.investigator_email
+        } else {
+            current.investigator.email.clone()
+        },
+        investigator_orcid: if pi("orcid") {
+            input.investigator_orcid
+        } else {
+            current
+                .investigator
+                .orcid
+                .as_ref()
+                .map(|o| o.as_str().to_owned())
+                .unwrap_or_default()
+        },
+        partners: if has("partner_institutions") {
+            input.partners
+        } else {
+            current.partners.iter().map(|p| p.to_string()).collect()
+        },
+        requested: if has("requested_amount") {
+            input.requested
+        } else {
+            current.requested.clone()
+        },
+        duration_months: if has("duration_months") {
+            input.duration_months
+        } else {
+            current.duration_months.unwrap_or(0)
+        },
+    })
+}
+
+/// Which applications a list returns (the caller's scope is added on top).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplicationFilter {
+    /// `None`: every programme in scope.
+    pub programme: Option<super::ids::ProgrammeName>,
+    /// Restricts to these programmes (the caller's scope), if set.
+    pub programmes_in: Option<Vec<super::ids::ProgrammeName>>,
+    pub applicant: Option<InstitutionName>,
+    pub state: Option<State>,
+}
+
+impl ApplicationFilter {
+    pub fn parse(filter: &str) -> Result<Self> {
+        let mut out = Self::default();
+        for term in filter::parse(filter, &["state", "applicant_institution"])? {
+            match term.field.as_str() {
+                "state" => out.state = Some(State::parse(&term.value, "filter")?),
+                _ => out.applicant = Some(InstitutionName::parse(&term.value, "filter")?),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A required reason (for rejections and change requests).
+pub fn required_reason(reason: &str) -> Result<String> {
+    text::required(reason, "reason", MAX_REASON_CHARS)
+}
+
+/// An optional reason.
+pub fn optional_reason(reason: &str) -> Result<String> {
+    text::optional(reason, "reason", MAX_REASON_CHARS)
+}

@@ -1,0 +1,487 @@
+//! The application state machine and the decisions of each transition:
+//! pure functions over the current state that either refuse (nothing
+//! changes) or say exactly what changes.
+
+use super::access::{Caller, Role};
+use super::application::{Application, Decision, State};
+use super::error::{Error, Reason, Result, Violations};
+use super::event::{Disbursement, NewEvent};
+use super::ids::InstitutionName;
+use super::institution::{Institution, Region};
+use super::money::Money;
+use super::programme::Programme;
+use super::time::Timestamp;
+
+/// A state-changing action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Submit,
+    StartReview,
+    RequestChanges,
+    Approve,
+    Reject,
+    Withdraw,
+    Disburse,
+    Close,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::StartReview => "start review of",
+            Action::RequestChanges => "request changes to",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Withdraw => "withdraw",
+            Action::Disburse => "record a disbursement on",
+            Action::Close => "close",
+        }
+    }
+
+    /// The states the action is allowed from, and where it leads.
+    pub fn edge(self) -> (&'static [State], State) {
+        use State::*;
+        match self {
+            Action::Submit => (&[Draft, ChangesRequested], Submitted),
+            Action::StartReview => (&[Submitted], UnderReview),
+            Action::RequestChanges => (&[Submitted, UnderReview], ChangesRequested),
+            Action::Approve => (&[UnderReview], Approved),
+            Action::Reject => (&[Submitted, UnderReview], Rejected),
+            Action::Withdraw => (
+                &[Draft, Submitted, UnderReview, ChangesRequested],
+                Withdrawn,
+            ),
+            Action::Disburse => (&[Approved, Active], Active),
+            Action::Close => (&[Active], Closed),
+        }
+    }
+
+    /// The roles that may take the action.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::Submit | Action::Withdraw => &[Role::Admin, Role::Applicant],
+            _ => &[Role::Admin, Role::Officer],
+        }
+    }
+
+    /// Whether an officer affiliated with the applicant is barred.
+    fn conflicts(self) -> bool {
+        matches!(
+            self,
+            Action::StartReview | Action::RequestChanges | Action::Approve | Action::Reject
+        )
+    }
+}
+
+/// The target state of `action` from `state`, or FAILED_PRECONDITION
+/// naming the current state.
+pub fn transition(state: State, action: Action) -> Result<State> {
+    let (from, to) = action.edge();
+    if from.contains(&state) {
+        Ok(to)
+    } else {
+        Err(Error::precondition(
+            Reason::InvalidState,
+            format!(
+                "cannot {} an application in state {}",
+                action.as_str(),
+                state.as_str()
+            ),
+        ))
+    }
+}
+
+/// Whether `caller` may see `application` at all. Callers that may not get
+/// the same PERMISSION_DENIED as for an application that does not exist.
+pub fn may_see(caller: &Caller, application: &Application) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Applicant => caller.institution.as_ref() == Some(&application.applicant),
+        Role::Officer | Role::Viewer => caller.may_see_programme(&application.name.programme),
+    }
+}
+
+pub fn not_visible(name: &impl std::fmt::Display) -> Error {
+    Error::denied(
+        Reason::OutOfScope,
+        format!("{name} is outside this key's scope or does not exist"),
+    )
+}
+
+/// Checks role, scope and conflict of interest for `action`.
+pub fn authorise(caller: &Caller, action: Action, application: &Application) -> Result<()> {
+    if !may_see(caller, application) {
+        return Err(not_visible(&application.name));
+    }
+    caller.require(action.roles(), &format!("{} applications", action.as_str()))?;
+    if action.conflicts()
+        && caller.role == Role::Officer
+        && caller.institution.as_ref() == Some(&application.applicant)
+    {
+        return Err(Error::denied(
+            Reason::ConflictOfInterest,
+            format!(
+                "this officer is affiliated with {}, the applicant",
+                application.applicant
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What a transition sees: the application, its programme, and the
+/// institutions it names, all read in the transaction that will write.
+#[derive(Debug, Clone)]
+pub struct Situation {
+    pub application: Application,
+    pub programme: Programme,
+    pub applicant: Option<Institution>,
+    /// Each partner named, with the institution if it is registered.
+    pub partners: Vec<(InstitutionName, Option<Institution>)>,
+}
+
+/// What a transition changes.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub application: Application,
+    /// The programme, when its committed total changed.
+    pub programme: Option<Programme>,
+    pub event: Option<NewEvent>,
+    pub disbursement: Option<Disbursement>,
+}
+
+fn moved(
+    caller: &Caller,
+    situation: &Situation,
+    action: Action,
+    reason: String,
+    now: Timestamp,
+) -> Result<Outcome> {
+    authorise(caller, action, &situation.application)?;
+    let previous = situation.application.state;
+    let new = transition(previous, action)?;
+    let mut application = situation.application.clone();
+    application.state = new;
+    application.version += 1;
+    application.update_time = now;
+    Ok(Outcome {
+        application,
+        programme: None,
+        event: Some(NewEvent {
+            previous: Some(previous),
+            new,
+            actor: caller.key.clone(),
+            actor_role: caller.role,
+            reason,
+            disbursement: None,
+        }),
+        disbursement: None,
+    })
+}
+
+/// Submission: complete, eligible, within the programme's limits, while
+/// the programme is open.
+pub fn submit(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome> {
+    let mut out = moved(caller, s, Action::Submit, String::new(), now)?;
+    let p = &s.programme;
+    if !p.is_open(now) {
+        return Err(Error::precondition(
+            Reason::ProgrammeNotOpen,
+            format!(
+                "{} is not open for submissions now (open {:?}..{:?} µs)",
+                p.name, p.open_time, p.close_time
+            ),
+        ));
+    }
+    let a = &s.application;
+    let mut v = Violations::new();
+    let f = |name: &str| format!("application.{name}");
+    if a.title.trim().is_empty() {
+        v.add(f("title"), "is required to submit");
+    }
+    if a.abstract_text.trim().is_empty() {
+        v.add(f("abstract"), "is required to submit");
+    }
+    if a.investigator.name.trim().is_empty() {
+        v.add(f("principal_investigator.name"), "is required to submit");
+    }
+    if a.investigator.email.is_empty() {
+        v.add(f("principal_investigator.email"), "is required to submit");
+    }
+    if a.investigator.orcid.is_none() {
+        v.add(f("principal_investigator.orcid"), "is required to submit");
+    }
+    if a.duration_months.is_none() {
+        v.add(f("duration_months"), "is required to submit (1..=120)");
+    }
+    match &a.requested {
+        None => v.add(f("requested_amount"), "is required to submit"),
+        Some(r) if r.currency() != &p.currency => v.add(
+            f("requested_amount.currency_code"),
+            format!("must be the programme currency {}", p.currency),
+        ),
+        Some(r) if !r.is_positive() => v.add(f("requested_amount"), "must be greater than zero"),
+        Some(r) if r.minor() > p.max_award.minor() => v.add(
+            f("requested_amount"),
+            format!("must not exceed the programme's max_award {}", p.max_award),
+        ),
+        Some(_) => {}
+    }
+    match &s.applicant {
+        None => v.add(
+            f("applicant_institution"),
+            "is not a registered institution",
+        ),
+        Some(i) if !p.eligible_regions.contains(&i.region) => v.add(
+            f("applicant_institution"),
+            format!(
+                "region {} is not eligible for {}",
+                i.region.as_str(),
+                p.name
+            ),
+        ),
+        Some(_) => {}
+    }
+    for (i, (name, found)) in s.partners.iter().enumerate() {
+        if found.is_none() {
+            v.add(
+                format!("{}[{i}]", f("partner_institutions")),
+                format!("{name} is not a registered institution"),
+            );
+        }
+    }
+    let has_gd_partner = s
+        .partners
+        .iter()
+        .any(|(_, i)| i.as_ref().is_some_and(|i| i.region == Region::Guangdong));
+    if p.requires_guangdong_partner && !has_gd_partner {
+        v.add(
+            f("partner_institutions"),
+            format!("{} requires a Guangdong partner institution", p.name),
+        );
+    }
+    v.finish()?;
+    out.application.submit_time = Some(now);
+    Ok(out)
+}
+
+pub fn start_review(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome> {
+    moved(caller, s, Action::StartReview, String::new(), now)
+}
+
+pub fn withdraw(caller: &Caller, s: &Situation, reason: String, now: Timestamp) -> Result<Outcome> {
+    moved(caller, s, Action::Withdraw, reason, now)
+}
+
+fn decided(
+    caller: &Caller,
+    s: &Situation,
+    action: Action,
+    reason: String,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let mut out = moved(caller, s, action, reason.clone(), now)?;
+    out.application.decision = Some(Decision {
+        reason,
+        actor: caller.key.clone(),
+        time: now,
+    });
+    Ok(out)
+}
+
+pub fn request_changes(
+    caller: &Caller,
+    s: &Situation,
+    reason: String,
+    now: Timestamp,
+) -> Result<Outcome> {
+    decided(caller, s, Action::RequestChanges, reason, now)
+}
+
+pub fn reject(caller: &Caller, s: &Situation, reason: String, now: Timestamp) -> Result<Outcome> {
+    decided(caller, s, Action::Reject, reason, now)
+}
+
+/// The award number of the programme's `n`-th award, e.g.
+/// `GBA-2026-3F9A1C-00037`.
+pub fn award_number(programme: &Programme, n: i64, now: Timestamp) -> String {
+    let year =
+        time::OffsetDateTime::from_unix_timestamp(now.micros() / 1_000_000).map_or(0, |t| t.year());
+    let id = programme.name.id();
+    let tag = id[id.len().saturating_sub(6)..].to_ascii_uppercase();
+    format!("GBA-{year}-{tag}-{n:05}")
+}
+
+/// Approval: awarded within (0, requested], committed within the budget.
+pub fn approve(
+    caller: &Caller,
+    s: &Situation,
+    awarded: Money,
+    reason: String,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let mut out = decided(caller, s, Action::Approve, reason, now)?;
+    let p = &s.programme;
+    if awarded.currency() != &p.currency {
+        return Err(Error::invalid(
+            "awarded_amount.currency_code",
+            format!("must be the programme currency {}", p.currency),
+        ));
+    }
+    if !awarded.is_positive() {
+        return Err(Error::invalid(
+            "awarded_amount",
+            "must be greater than zero",
+        ));
+    }
+    let requested = s.application.requested.as_ref().map_or(0, Money::minor);
+    if awarded.minor() > requested {
+        return Err(Error::invalid(
+            "awarded_amount",
+            "must not exceed the amount requested",
+        ));
+    }
+    let committed = p
+        .committed
+        .checked_add(&awarded)
+        .ok_or_else(|| Error::internal("committed overflows"))?;
+    if committed.minor() > p.budget.minor() {
+        let remaining = p
+            .remaining_budget()
+            .map_or_else(String::new, |r| r.to_string());
+        return Err(Error::precondition(
+            Reason::BudgetExceeded,
+            format!(
+                "awarding {awarded} would exceed the budget of {}: {remaining} remains",
+                p.name
+            ),
+        ));
+    }
+    let mut programme = p.clone();
+    programme.committed = committed;
+    programme.awards_issued += 1;
+    programme.version += 1;
+    programme.update_time = now;
+    out.application.award_number = Some(award_number(p, programme.awards_issued, now));
+    out.application.awarded = Some(awarded);
+    out.programme = Some(programme);
+    Ok(out)
+}
+
+/// A disbursement: never beyond the award; the first moves to ACTIVE.
+pub fn disburse(
+    caller: &Caller,
+    s: &Situation,
+    d: Disbursement,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let mut out = moved(caller, s, Action::Disburse, d.reference.clone(), now)?;
+    let p = &s.programme;
+    if d.amount.currency() != &p.currency {
+        return Err(Error::invalid(
+            "disbursement.amount.currency_code",
+            format!("must be the programme currency {}", p.currency),
+        ));
+    }
+    let awarded = s.application.awarded.as_ref().map_or(0, Money::minor);
+    let total = s
+        .application
+        .disbursed
+        .checked_add(&d.amount)
+        .ok_or_else(|| Error::internal("disbursed overflows"))?;
+    if total.minor() > awarded {
+        return Err(Error::precondition(
+            Reason::DisbursementExceedsAward,
+            format!(
+                "disbursing {} would bring the total to {total}, above the award of {}",
+                d.amount,
+                s.application
+                    .awarded
+                    .as_ref()
+                    .map_or_else(String::new, Money::to_string)
+            ),
+        ));
+    }
+    out.application.disbursed = total;
+    if let Some(event) = &mut out.event {
+        event.disbursement = Some(d.name.clone());
+    }
+    out.disbursement = Some(d);
+    Ok(out)
+}
+
+/// Closing releases the undisbursed remainder back to the budget.
+pub fn close(caller: &Caller, s: &Situation, reason: String, now: Timestamp) -> Result<Outcome> {
+    let mut out = moved(caller, s, Action::Close, reason, now)?;
+    let a = &s.application;
+    let awarded = a
+        .awarded
+        .clone()
+        .unwrap_or_else(|| Money::zero(s.programme.currency.clone()));
+    let remainder = awarded
+        .checked_sub(&a.disbursed)
+        .ok_or_else(|| Error::internal("remainder underflows"))?;
+    let mut programme = s.programme.clone();
+    programme.committed = programme
+        .committed
+        .checked_sub(&remainder)
+        .ok_or_else(|| Error::internal("committed underflows"))?;
+    programme.version += 1;
+    programme.update_time = now;
+    out.programme = Some(programme);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_action_pair_follows_the_graph() {
+        use State::*;
+        let allowed = [
+            (Draft, Action::Submit, Submitted),
+            (ChangesRequested, Action::Submit, Submitted),
+            (Submitted, Action::StartReview, UnderReview),
+            (Submitted, Action::RequestChanges, ChangesRequested),
+            (UnderReview, Action::RequestChanges, ChangesRequested),
+            (UnderReview, Action::Approve, Approved),
+            (Submitted, Action::Reject, Rejected),
+            (UnderReview, Action::Reject, Rejected),
+            (Draft, Action::Withdraw, Withdrawn),
+            (Submitted, Action::Withdraw, Withdrawn),
+            (UnderReview, Action::Withdraw, Withdrawn),
+            (ChangesRequested, Action::Withdraw, Withdrawn),
+            (Approved, Action::Disburse, Active),
+            (Active, Action::Disburse, Active),
+            (Active, Action::Close, Closed),
+        ];
+        let actions = [
+            Action::Submit,
+            Action::StartReview,
+            Action::RequestChanges,
+            Action::Approve,
+            Action::Reject,
+            Action::Withdraw,
+            Action::Disburse,
+            Action::Close,
+        ];
+        for state in State::ALL {
+            for action in actions {
+                let want = allowed
+                    .iter()
+                    .find(|(s, a, _)| *s == state && *a == action)
+                    .map(|(_, _, t)| *t);
+                match (transition(state, action), want) {
+                    (Ok(got), Some(want)) => assert_eq!(got, want),
+                    (Err(Error::FailedPrecondition { reason, message }), None) => {
+                        assert_eq!(reason, Reason::InvalidState);
+                        assert!(message.contains(state.as_str()), "{message}");
+                    }
+                    (got, want) => panic!("{state:?} {action:?}: {got:?}, expected {want:?}"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Drafting, editing, reading and listing applications, and the shared
+//! path of every state change.
+
+use super::{Grants, RequestKey, idempotency};
+use crate::domain::access::{Caller, Role};
+use crate::domain::application::{
+    Application, ApplicationFilter, ApplicationInput, DraftFields, State, merge_update,
+};
+use crate::domain::error::{Error, Reason, Result};
+use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
+use crate::domain::ids::{ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
+use crate::domain::lifecycle::{Outcome, Situation, may_see, not_visible};
+use crate::domain::money::Money;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::ports::Changed;
+use crate::domain::time::Timestamp;
+
+/// What a state change returns to its caller.
+#[derive(Debug, Clone)]
+pub struct StateChange {
+    pub application: Application,
+    pub disbursement: Option<Disbursement>,
+}
+
+impl Grants {
+    pub async fn create_application(
+        &self,
+        caller: &Caller,
+        parent: &ProgrammeName,
+        input: ApplicationInput,
+        request: Option<RequestKey>,
+    ) -> Result<Application> {
+        caller.require(&[Role::Admin, Role::Applicant], "create applications")?;
+        caller.require_programme(parent)?;
+        let idem = idempotency(caller, request)?;
+        let programme = self
+            .store
+            .get_programme(parent)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: parent.to_string(),
+            })?;
+        let applicant = match (&caller.institution, input.applicant.as_str()) {
+            (Some(own), "") if caller.role == Role::Applicant => own.clone(),
+            (Some(own), given) if caller.role == Role::Applicant => {
+                let given = InstitutionName::parse(given, "application.applicant_institution")?;
+                if &given != own {
+                    return Err(Error::denied(
+                        Reason::OutOfScope,
+                        "applicants apply for their own institution only",
+                    ));
+                }
+                given
+            }
+            (_, "") => {
+                return Err(Error::invalid(
+                    "application.applicant_institution",
+                    "is required",
+                ));
+            }
+            (_, given) => InstitutionName::parse(given, "application.applicant_institution")?,
+        };
+        if self.store.get_institution(&applicant).await?.is_none() {
+            return Err(Error::invalid(
+                "application.applicant_institution",
+                format!("{applicant} does not exist"),
+            ));
+        }
+        let fields = DraftFields::parse(&input, &programme.currency, "application")?;
+        let now = Timestamp::now();
+        let application = Application {
+            name: ApplicationName::generate(parent.clone()),
+            applicant,
+            title: fields.title,
+            abstract_text: fields.abstract_text,
+            investigator: fields.investigator,
+            partners: fields.partners,
+            requested: fields.requested,
+            duration_months: fields.duration_months,
+            state: State::Draft,
+            version: 1,
+            create_time: now,
+            update_time: now,
+            submit_time: None,
+            decision: None,
+            award_number: None,
+            awarded: None,
+            disbursed: Money::zero(programme.currency.clone()),
+        };
+        let event = NewEvent {
+            previous: None,
+            new: State::Draft,
+            actor: caller.key.clone(),
+            actor_role: caller.role,
+            reason: String::new(),
+            disbursement: None,
+        };
+        Ok(self
+            .store
+            .create_application(application, event, idem)
+            .await?
+            .visible_to(caller))
+    }
+
+    /// The application if the caller may see it; otherwise the same
+    /// PERMISSION_DENIED whether or not it exists (admins get NOT_FOUND).
+    pub async fn get_application(
+        &self,
+        caller: &Caller,
+        name: &ApplicationName,
+    ) -> Result<Application> {
+        match self.store.get_application(name).await? {
+            Some(a) if may_see(caller, &a) => Ok(a.visible_to(caller)),
+            None if caller.role == Role::Admin => Err(Error::NotFound {
+                resource: name.to_string(),
+            }),
+            _ => Err(not_visible(name)),
+        }
+    }
+
+    /// `parent` is `programmes/{programme}` or `programmes/-` (all).
+    pub async fn list_applications(
+        &self,
+        caller: &Caller,
+        parent: &str,
+        filter: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<Application>> {
+        let mut parsed = ApplicationFilter::parse(filter)?;
+        let page = PageRequest::parse(page_size, page_token, parent, filter)?;
+        if parent != "programmes/-" {
+            let programme = ProgrammeName::parse(parent, "parent")?;
+            caller.require_programme(&programme)?;
+            parsed.programme = Some(programme);
+        }
+        match caller.role {
+            Role::Admin => {}
+            Role::Applicant => {
+                let own = caller.institution.clone();
+                if parsed.applicant.is_some() && parsed.applicant != own {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next_page_token: String::new(),
+                    });
+                }
+                parsed.applicant = own.or_else(|| Some(InstitutionName::from_id("-")));
+            }
+            Role::Officer | Role::Viewer => {
+                parsed.programmes_in = caller.programme_scope().map(<[_]>::to_vec)
+            }
+        }
+        let rows = self.store.list_applications(&parsed, &page).await?;
+        let rows = rows.into_iter().map(|a| a.visible_to(caller)).collect();
+        Ok(Page::from_rows(&page, rows, |a: &Application| {
+            a.name.id().to_owned()
+        }))
+    }
+
+    /// Edits a DRAFT or CHANGES_REQUESTED application; `etag` must be current.
+    pub async fn update_application(
+        &self,
+        caller: &Caller,
+        name: &ApplicationName,
+        etag: &str,
+        input: ApplicationInput,
+        mask: Vec<String>,
+        request: Option<RequestKey>,
+    ) -> Result<Application> {
+        caller.require(&[Role::Admin, Role::Applicant], "edit applications")?;
+        if etag.is_empty() {
+            return Err(Error::invalid(
+                "application.etag",
+                "is required: send the etag you last read",
+            ));
+        }
+        let now = Timestamp::now();
+        let decide = |s: &Situation| {
+            let current = &s.application;
+            if !may_see(caller, current) {
+                return Err(not_visible(&current.name));
+            }
+            if !current.state.is_editable() {
+                return Err(Error::precondition(
+                    Reason::InvalidState,
+                    format!(
+                        "cannot edit an application in state {}",
+                        current.state.as_str()
+                    ),
+                ));
+            }
+            if current.etag() != etag {
+                return Err(Error::Aborted {
+                    reason: Reason::EtagMismatch,
+                    message: format!(
+                        "{} changed since it was read (etag {}); read it again",
+                        current.name,
+                        current.etag()
+                    ),
+                });
+            }
+            let merged = merge_update(current, input.clone(), &mask)?;
+            let fields = DraftFields::parse(&merged, &s.programme.currency, "application")?;
+            let mut application = current.clone();
+            application.title = fields.title;
+            application.abstract_text = fields.abstract_text;
+            application.investigator = fields.investigator;
+            application.partners = fields.partners;
+            application.requested = fields.requested;
+            application.duration_months = fields.duration_months;
+            application.version += 1;
+            application.update_time = now;
+            Ok(Outcome {
+                application,
+                programme: None,
+                event: None,
+                disbursement: None,
+            })
+        };
+        Ok(self
+            .apply(caller, name, request, None, &decide)
+            .await?
+            .application)
+    }
+
+    /// Runs a state change through the store, mapping replays and misses.
+    pub(super) async fn apply(
+        &self,
+        caller: &Caller,
+        name: &ApplicationName,
+        request: Option<RequestKey>,
+        claim: Option<&DisbursementName>,
+        decide: &(dyn Fn(&Situation) -> Result<Outcome> + Send + Sync),
+    ) -> Result<StateChange> {
+        let idem = idempotency(caller, request)?;
+        let claim_name = claim.map_or_else(|| name.to_string(), ToString::to_string);
+        match self
+            .store
+            .change_application(name, idem, &claim_name, decide)
+            .await?
+        {
+            Changed::Applied(outcome) => {
+                let Outcome {
+                    application,
+                    disbursement,
+                    ..
+                } = *outcome;
+                Ok(StateChange {
+                    application: application.visible_to(caller),
+                    disbursement,
+                })
+            }
+            Changed::Replayed(resource) => {
+                let application = self.get_application(caller, name).await?;
+                let disbursement = match resource.rsplit_once("/disbursements/") {
+                    Some((_, id)) => {
+                        self.store
+                            .get_disbursement(&DisbursementName::new(name.clone(), id))
+                            .await?
+                    }
+                    None => None,
+                };
+                Ok(StateChange {
+                    application,
+                    disbursement,
+                })
+            }
+            Changed::Missing if caller.role == Role::Admin => Err(Error::NotFound {
+                resource: name.to_string(),
+            }),
+            Changed::Missing => Err(not_visible(name)),
+        }
+    }
+
+    /// One application's history, oldest first.
+    pub async fn list_application_events(
+        &self,
+        caller: &Caller,
+        name: &ApplicationName,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<ApplicationEvent>> {
+        self.get_application(caller, name).await?;
+        let page = PageRequest::parse(page_size, page_token, &name.to_string(), "")?;
+        let after = page
+            .after
+            .as_deref()
+            .map(|a| {
+                a.parse::<i64>()
+                    .map(Cursor)
+                    .map_err(|_| Error::invalid("page_token", "is not valid"))
+            })
+            .transpose()?;
+        let rows = self
+            .store
+            .list_application_events(name, after, page.fetch_limit())
+            .await?;
+        let rows = rows
+            .into_iter()
+            .map(|mut e| {
+                e.snapshot = e.snapshot.visible_to(caller);
+                e
+            })
+            .collect();
+        Ok(Page::from_rows(&page, rows, |e: &ApplicationEvent| {
+            e.cursor.0.to_string()
+        }))
+    }
+}

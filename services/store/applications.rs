@@ -1,0 +1,390 @@
+//! Applications, their events and disbursements on SQL. Every change runs
+//! in one transaction that locks the application and then its programme
+//! (always in that order), so budget checks see committed totals and no
+//! two changes of one application interleave.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::entity::{
+    application as row, disbursement as drow, institution as irow, programme as prow,
+};
+use super::events::{append_event, event_to_domain};
+use super::idempotency::Claim;
+use super::{Db, corrupt, db_err};
+use crate::domain::access::Role;
+use crate::domain::application::{Application, ApplicationFilter, Decision, Investigator, State};
+use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
+use crate::domain::ids::{
+    ApiKeyName, ApplicationName, DisbursementName, InstitutionName, OrcidId, ProgrammeName,
+};
+use crate::domain::lifecycle::Situation;
+use crate::domain::money::{Currency, Money};
+use crate::domain::page::PageRequest;
+use crate::domain::ports::{ApplicationChange, ApplicationStore, Changed, Idempotency};
+use crate::domain::time::Timestamp;
+use crate::domain::{Error, Result};
+
+fn ids(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').filter(|s| !s.is_empty())
+}
+
+pub(crate) fn to_domain(m: row::Model) -> Result<Application> {
+    let row::Model {
+        id,
+        programme_id,
+        applicant_institution_id,
+        title,
+        abstract_text,
+        pi_name,
+        pi_email,
+        pi_orcid,
+        partner_institution_ids,
+        currency_code,
+        requested_minor,
+        duration_months,
+        state,
+        version,
+        create_time,
+        update_time,
+        submit_time,
+        decision_reason,
+        decision_actor,
+        decision_time,
+        award_number,
+        awarded_minor,
+        disbursed_minor,
+    } = m;
+    let bad = |e| corrupt("application", e);
+    let currency = Currency::parse(&currency_code, "currency_code").map_err(bad)?;
+    let decision = match (decision_reason, decision_actor, decision_time) {
+        (Some(reason), Some(actor), Some(time)) => Some(Decision {
+            reason,
+            actor: ApiKeyName::from_id(actor),
+            time: Timestamp::from_micros(time),
+        }),
+        _ => None,
+    };
+    Ok(Application {
+        name: ApplicationName::new(ProgrammeName::from_id(programme_id), id),
+        applicant: InstitutionName::from_id(applicant_institution_id),
+        title,
+        abstract_text,
+        investigator: Investigator {
+            name: pi_name,
+            email: pi_email,
+            orcid: pi_orcid
+                .map(|o| OrcidId::parse(&o, "pi_orcid"))
+                .transpose()
+                .map_err(bad)?,
+        },
+        partners: ids(&partner_institution_ids)
+            .map(InstitutionName::from_id)
+            .collect(),
+        requested: requested_minor.map(|m| Money::from_minor(currency.clone(), m)),
+        duration_months,
+        state: State::parse(&state, "state").map_err(bad)?,
+        version,
+        create_time: Timestamp::from_micros(create_time),
+        update_time: Timestamp::from_micros(update_time),
+        submit_time: submit_time.map(Timestamp::from_micros),
+        decision,
+        award_number,
+        awarded: awarded_minor.map(|m| Money::from_minor(currency.clone(), m)),
+        disbursed: Money::from_minor(currency, disbursed_minor),
+    })
+}
+
+pub(crate) fn to_model(a: &Application) -> row::Model {
+    row::Model {
+        id: a.name.id().to_owned(),
+        programme_id: a.name.programme.id().to_owned(),
+        applicant_institution_id: a.applicant.id().to_owned(),
+        title: a.title.clone(),
+        abstract_text: a.abstract_text.clone(),
+        pi_name: a.investigator.name.clone(),
+        pi_email: a.investigator.email.clone(),
+        pi_orcid: a.investigator.orcid.as_ref().map(|o| o.as_str().to_owned()),
+        partner_institution_ids: a
+            .partners
+            .iter()
+            .map(|p| p.id())
+            .collect::<Vec<_>>()
+            .join(","),
+        currency_code: a.disbursed.currency().code().to_owned(),
+        requested_minor: a.requested.as_ref().map(Money::minor),
+        duration_months: a.duration_months,
+        state: a.state.as_str().to_owned(),
+        version: a.version,
+        create_time: a.create_time.micros(),
+        update_time: a.update_time.micros(),
+        submit_time: a.submit_time.map(Timestamp::micros),
+        decision_reason: a.decision.as_ref().map(|d| d.reason.clone()),
+        decision_actor: a.decision.as_ref().map(|d| d.actor.id().to_owned()),
+        decision_time: a.decision.as_ref().map(|d| d.time.micros()),
+        award_number: a.award_number.clone(),
+        awarded_minor: a.awarded.as_ref().map(Money::minor),
+        disbursed_minor: a.disbursed.minor(),
+    }
+}
+
+/// Every column set, so an update writes the whole row.
+fn active(m: row::Model) -> row::ActiveModel {
+    row::ActiveModel::from(m).reset_all()
+}
+
+fn disbursement_to_domain(m: drow::Model, application: &Application) -> Result<Disbursement> {
+    let drow::Model {
+        id,
+        application_id: _,
+        programme_id: _,
+        amount_minor,
+        payee_currency,
+        payee_minor,
+        exchange_rate,
+        pay_time,
+        reference,
+        create_time,
+    } = m;
+    let payee = Currency::parse(&payee_currency, "payee_currency")
+        .map_err(|e| corrupt("disbursement", e))?;
+    Ok(Disbursement {
+        name: DisbursementName::new(application.name.clone(), id),
+        amount: Money::from_minor(application.disbursed.currency().clone(), amount_minor),
+        payee_amount: Money::from_minor(payee, payee_minor),
+        exchange_rate,
+        pay_time: Timestamp::from_micros(pay_time),
+        reference,
+        create_time: Timestamp::from_micros(create_time),
+    })
+}
+
+fn disbursement_row(d: &Disbursement) -> drow::ActiveModel {
+    drow::ActiveModel {
+        id: Set(d.name.id().to_owned()),
+        application_id: Set(d.name.application.id().to_owned()),
+        programme_id: Set(d.name.application.programme.id().to_owned()),
+        amount_minor: Set(d.amount.minor()),
+        payee_currency: Set(d.payee_amount.currency().code().to_owned()),
+        payee_minor: Set(d.payee_amount.minor()),
+        exchange_rate: Set(d.exchange_rate.clone()),
+        pay_time: Set(d.pay_time.micros()),
+        reference: Set(d.reference.clone()),
+        create_time: Set(d.create_time.micros()),
+    }
+}
+
+fn by_name(name: &ApplicationName) -> sea_orm::Select<row::Entity> {
+    row::Entity::find_by_id(name.id().to_owned())
+        .filter(row::Column::ProgrammeId.eq(name.programme.id()))
+}
+
+#[async_trait]
+impl ApplicationStore for Db {
+    async fn create_application(
+        &self,
+        application: Application,
+        event: NewEvent,
+        idem: Option<Idempotency>,
+    ) -> Result<Application> {
+        let txn = self.begin_write().await?;
+        if let Claim::Replay(id) = self
+            .claim(&txn, idem.as_ref(), application.name.id())
+            .await?
+        {
+            drop(txn);
+            let name = ApplicationName::new(application.name.programme.clone(), id);
+            return self
+                .get_application(&name)
+                .await?
+                .ok_or_else(|| Error::internal("replayed application is missing"));
+        }
+        let model = to_model(&application);
+        let inserted = active(model).insert(&txn).await.map_err(db_err)?;
+        let created = to_domain(inserted)?;
+        append_event(&txn, &created, &event).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(created)
+    }
+
+    async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>> {
+        by_name(name)
+            .one(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn list_applications(
+        &self,
+        filter: &ApplicationFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Application>> {
+        let mut query = row::Entity::find();
+        if let Some(programme) = &filter.programme {
+            query = query.filter(row::Column::ProgrammeId.eq(programme.id()));
+        }
+        if let Some(list) = &filter.programmes_in {
+            query = query
+                .filter(row::Column::ProgrammeId.is_in(list.iter().map(|p| p.id().to_owned())));
+        }
+        if let Some(applicant) = &filter.applicant {
+            query = query.filter(row::Column::ApplicantInstitutionId.eq(applicant.id()));
+        }
+        if let Some(state) = filter.state {
+            query = query.filter(row::Column::State.eq(state.as_str()));
+        }
+        if let Some(after) = &page.after {
+            query = query.filter(row::Column::Id.gt(after.as_str()));
+        }
+        let rows = query
+            .order_by_asc(row::Column::Id)
+            .limit(page.fetch_limit())
+            .all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(to_domain).collect()
+    }
+
+    async fn change_application(
+        &self,
+        name: &ApplicationName,
+        idem: Option<Idempotency>,
+        claim: &str,
+        change: ApplicationChange<'_>,
+    ) -> Result<Changed> {
+        let txn = self.begin_write().await?;
+        if let Claim::Replay(resource) = self.claim(&txn, idem.as_ref(), claim).await? {
+            return Ok(Changed::Replayed(resource));
+        }
+        let Some(current) = by_name(name)
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(Changed::Missing);
+        };
+        let application = to_domain(current)?;
+        let programme = prow::Entity::find_by_id(name.programme.id().to_owned())
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| Error::internal("application without its programme"))?;
+        let programme = super::programmes::to_domain(programme)?;
+        let mut wanted: Vec<String> = application
+            .partners
+            .iter()
+            .map(|p| p.id().to_owned())
+            .collect();
+        wanted.push(application.applicant.id().to_owned());
+        let found = irow::Entity::find()
+            .filter(irow::Column::Id.is_in(wanted))
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
+        let institutions = found
+            .into_iter()
+            .map(super::institutions::to_domain)
+            .collect::<Result<Vec<_>>>()?;
+        let lookup = |n: &InstitutionName| institutions.iter().find(|i| &i.name == n).cloned();
+        let situation = Situation {
+            applicant: lookup(&application.applicant),
+            partners: application
+                .partners
+                .iter()
+                .map(|p| (p.clone(), lookup(p)))
+                .collect(),
+            application,
+            programme,
+        };
+        let outcome = change(&situation)?;
+        active(to_model(&outcome.application))
+            .update(&txn)
+            .await
+            .map_err(db_err)?;
+        if let Some(p) = &outcome.programme {
+            super::programmes::to_row(p)
+                .update(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        if let Some(d) = &outcome.disbursement {
+            disbursement_row(d).insert(&txn).await.map_err(db_err)?;
+        }
+        if let Some(event) = &outcome.event {
+            append_event(&txn, &outcome.application, event).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(Changed::Applied(Box::new(outcome)))
+    }
+
+    async fn list_application_events(
+        &self,
+        application: &ApplicationName,
+        after: Option<Cursor>,
+        limit: u64,
+    ) -> Result<Vec<ApplicationEvent>> {
+        use super::entity::application_event::{Column, Entity};
+        let mut query = Entity::find()
+            .filter(Column::ApplicationId.eq(application.id()))
+            .filter(Column::ProgrammeId.eq(application.programme.id()));
+        if let Some(Cursor(seq)) = after {
+            query = query.filter(Column::Seq.gt(seq));
+        }
+        let rows = query
+            .order_by_asc(Column::Seq)
+            .limit(limit)
+            .all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(event_to_domain).collect()
+    }
+
+    async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>> {
+        let Some(application) = self.get_application(&name.application).await? else {
+            return Ok(None);
+        };
+        drow::Entity::find_by_id(name.id().to_owned())
+            .filter(drow::Column::ApplicationId.eq(name.application.id()))
+            .one(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(|m| disbursement_to_domain(m, &application))
+            .transpose()
+    }
+
+    async fn list_disbursements(
+        &self,
+        application: &ApplicationName,
+        page: &PageRequest,
+    ) -> Result<Vec<Disbursement>> {
+        let Some(found) = self.get_application(application).await? else {
+            return Ok(Vec::new());
+        };
+        let mut query =
+            drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
+        if let Some(after) = &page.after {
+            query = query.filter(drow::Column::Id.gt(after.as_str()));
+        }
+        let rows = query
+            .order_by_asc(drow::Column::Id)
+            .limit(page.fetch_limit())
+            .all(self.conn())
+            .await
+            .map_err(db_err)?;
+        rows.into_iter()
+            .map(|m| disbursement_to_domain(m, &found))
+            .collect()
+    }
+}
+
+/// Parses a stored role.
+pub(crate) fn role(text: &str) -> Result<Role> {
+    Role::parse(text, "role").map_err(|e| corrupt("event", e))
+}
