@@ -348,22 +348,21 @@ async fn every_method_times_every_role(backend: Backend) {
 
     // Methods whose behaviour is still to come answer UNIMPLEMENTED, but
     // only to authenticated callers.
-    let mut apps = gba_grants::proto::v1::application_service_client::ApplicationServiceClient::with_interceptor(
+    use gba_grants::proto::v1::watch_service_client::WatchServiceClient;
+    let mut watch = WatchServiceClient::with_interceptor(
         server.channel.clone(),
         Bearer::new(&server.admin_key),
     );
     expect_code(
-        apps.get_application(v1::GetApplicationRequest { name: "x".into() })
+        watch
+            .watch_programme_summary(v1::WatchProgrammeSummaryRequest::default())
             .await,
         Code::Unimplemented,
     );
-    let mut anonymous =
-        gba_grants::proto::v1::application_service_client::ApplicationServiceClient::new(
-            server.channel.clone(),
-        );
+    let mut anonymous = WatchServiceClient::new(server.channel.clone());
     expect_code(
         anonymous
-            .get_application(v1::GetApplicationRequest { name: "x".into() })
+            .watch_programme_summary(v1::WatchProgrammeSummaryRequest::default())
             .await,
         Code::Unauthenticated,
     );

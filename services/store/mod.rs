@@ -41,10 +41,14 @@ impl DbOptions {
     }
 }
 
-/// A pool of connections to one database.
+/// Pools of connections to one database.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// Reads (and, on PostgreSQL, writes).
     conn: DatabaseConnection,
+    /// Write transactions. On SQLite a pool of one: writers queue in
+    /// process, in order, instead of sleeping in SQLite's busy handler.
+    writer: DatabaseConnection,
 }
 
 fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
@@ -84,7 +88,14 @@ impl Db {
         let conn = Database::connect(connect_options(url, options.max_connections))
             .await
             .map_err(db_err)?;
-        Ok(Self { conn })
+        let writer = if conn.get_database_backend() == DbBackend::Sqlite {
+            Database::connect(connect_options(url, 1))
+                .await
+                .map_err(db_err)?
+        } else {
+            conn.clone()
+        };
+        Ok(Self { conn, writer })
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
@@ -102,7 +113,10 @@ impl Db {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.conn.begin_with_options(options).await.map_err(db_err)
+        self.writer
+            .begin_with_options(options)
+            .await
+            .map_err(db_err)
     }
 
     /// Checks the database answers.
@@ -111,8 +125,15 @@ impl Db {
     }
 
     pub async fn close(self) {
-        if let Err(err) = self.conn.close().await {
-            tracing::warn!(%err, "closing the database pool failed");
+        let sqlite = self.conn.get_database_backend() == DbBackend::Sqlite;
+        for pool in if sqlite {
+            vec![self.conn, self.writer]
+        } else {
+            vec![self.conn]
+        } {
+            if let Err(err) = pool.close().await {
+                tracing::warn!(%err, "closing a database pool failed");
+            }
         }
     }
 }
