@@ -45,11 +45,7 @@ enum KeysCommand {
 #[derive(Debug, Args)]
 struct DbArgs {
     /// `sqlite://FILE` or `postgres://…`.
-    #[arg(
-        long,
-        env = "GBA_GRANTS_DATABASE_URL",
-        default_value = "sqlite://gba-grants.db"
-    )]
+    #[arg(long, env = "GBA_GRANTS_DATABASE_URL", default_value = "sqlite://gba-grants.db")]
     database_url: String,
 }
 
@@ -61,12 +57,7 @@ struct ServeArgs {
     #[command(flatten)]
     db: DbArgs,
     /// Log format on standard error.
-    #[arg(
-        long,
-        env = "GBA_GRANTS_LOG_FORMAT",
-        value_enum,
-        default_value = "pretty"
-    )]
+    #[arg(long, env = "GBA_GRANTS_LOG_FORMAT", value_enum, default_value = "pretty")]
     log_format: LogFormat,
     /// Seconds in-flight calls get to finish after SIGTERM.
     #[arg(long, env = "GBA_GRANTS_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod domain;
+pub mod hub;
 pub mod proto;
 pub mod startup;
 pub mod store;

@@ -8,14 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::api;
 use crate::domain::Grants;
+use crate::domain::ports::Store;
+use crate::hub::{Hub, HubOptions};
 use crate::proto;
 use crate::store::{Db, DbOptions};
 
@@ -29,6 +31,10 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Most concurrent HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
+    /// Streams: watcher buffer, progress interval, retention.
+    pub hub: HubOptions,
+    /// Test knob, see [`DbOptions::commit_jitter`].
+    pub commit_jitter: Option<Duration>,
 }
 
 impl Settings {
@@ -38,6 +44,8 @@ impl Settings {
             database_url: database_url.into(),
             shutdown_grace: Duration::from_secs(30),
             max_concurrent_streams: 1_024,
+            hub: HubOptions::default(),
+            commit_jitter: None,
         }
     }
 }
@@ -45,10 +53,7 @@ impl Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
     Domain(#[from] crate::domain::Error),
     #[error("gRPC server failed: {0}")]
@@ -81,6 +86,8 @@ pub struct Application {
     addr: SocketAddr,
     db: Db,
     grants: Grants,
+    hub: Hub,
+    stopping: CancellationToken,
     bootstrap_secret: Option<String>,
     settings: Settings,
 }
@@ -99,14 +106,24 @@ impl Application {
             addr: settings.listen.clone(),
             source,
         })?;
-        let db = Db::connect(&DbOptions::new(&settings.database_url)).await?;
-        let grants = Grants::new(Arc::new(db.clone()));
+        let mut options = DbOptions::new(&settings.database_url);
+        options.commit_jitter = settings.commit_jitter;
+        let db = Db::connect(&options).await?;
+        let store: Arc<dyn Store> = Arc::new(db.clone());
+        let grants = Grants::new(store.clone());
         let bootstrap_secret = grants.bootstrap_admin().await?;
+        let stopping = CancellationToken::new();
+        let hub = Hub::start(store, db.append_signal(), settings.hub.clone(), stopping.clone()).await?;
+        let listen_db = db.clone();
+        let listen_stop = stopping.clone();
+        tokio::spawn(async move { listen_db.listen_for_appends(listen_stop).await });
         Ok(Self {
             listener,
             addr,
             db,
             grants,
+            hub,
+            stopping,
             bootstrap_secret,
             settings,
         })
@@ -127,15 +144,14 @@ impl Application {
 
     /// Serves until `shutdown` completes, then turns health NOT_SERVING and
     /// drains in-flight calls for up to the grace period.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
         let Self {
             listener,
             addr,
             db,
             grants,
+            hub,
+            stopping,
             bootstrap_secret: _,
             settings,
         } = self;
@@ -148,13 +164,12 @@ impl Application {
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        let routes = api::routes(&grants)
+        let routes = api::routes(&grants, &hub)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
         set_all(&reporter, ServingStatus::Serving).await;
-        let stopping = CancellationToken::new();
         let drain_reporter = reporter.clone();
         let stop = stopping.clone();
         tokio::spawn(async move {
@@ -172,7 +187,9 @@ impl Application {
             .layer(api::auth::AuthLayer::new(grants))
             .add_routes(routes)
             .serve_with_incoming_shutdown(
-                TcpListenerStream::new(listener),
+                TcpIncoming::from(listener)
+                    .with_nodelay(Some(true))
+                    .with_keepalive(Some(Duration::from_secs(60))),
                 stopping.clone().cancelled_owned(),
             );
         let grace = settings.shutdown_grace;

@@ -7,9 +7,7 @@ use gba_grants::proto::v1;
 use gba_grants::proto::v1::api_key::Role;
 use tokio_stream::StreamExt;
 use tonic::Code;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 use tonic_reflection::pb::v1::{
     ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
     server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
@@ -24,11 +22,7 @@ on_every_backend!(
 async fn health_serves_and_reflection_finds_every_service(backend: Backend) {
     let server = TestServer::start(backend).await;
     let mut health = HealthClient::new(server.channel.clone());
-    for service in [
-        "",
-        "gba.grants.v1.ProgrammeService",
-        "gba.grants.v1.WatchService",
-    ] {
+    for service in ["", "gba.grants.v1.ProgrammeService", "gba.grants.v1.WatchService"] {
         let status = health
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -68,10 +62,7 @@ async fn health_serves_and_reflection_finds_every_service(backend: Backend) {
         "gba.grants.v1.WatchService",
         "grpc.health.v1.Health",
     ] {
-        assert!(
-            names.iter().any(|n| n == expected),
-            "{expected} missing from {names:?}"
-        );
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
     }
     server.stop().await;
 }
@@ -86,18 +77,12 @@ async fn missing_unknown_and_revoked_keys_are_unauthenticated(backend: Backend) 
     assert_eq!(reason(&status), "MISSING_CREDENTIALS");
     let made_up = "gbk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let status = expect_code(
-        server
-            .programmes(made_up)
-            .list_programmes(list.clone())
-            .await,
+        server.programmes(made_up).list_programmes(list.clone()).await,
         Code::Unauthenticated,
     );
     assert_eq!(reason(&status), "INVALID_CREDENTIALS");
     expect_code(
-        server
-            .programmes("not-even-a-key")
-            .list_programmes(list.clone())
-            .await,
+        server.programmes("not-even-a-key").list_programmes(list.clone()).await,
         Code::Unauthenticated,
     );
 
@@ -194,11 +179,7 @@ async fn keys_are_issued_per_role_listed_without_secrets_and_revoked(backend: Ba
     // Idempotent issue: the retry returns the same key, without the secret.
     let mut request = key(Role::Applicant, &hku.name, vec![]);
     request.request_id = "issue-hku-2".into();
-    let first = access
-        .create_api_key(request.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = access.create_api_key(request.clone()).await.unwrap().into_inner();
     let again = access.create_api_key(request).await.unwrap().into_inner();
     assert_eq!(first.api_key, again.api_key);
     assert!(!first.secret.is_empty());

@@ -76,12 +76,7 @@ async fn fixture(server: &TestServer) -> Fixture {
     let institution = server
         .institutions(&server.admin_key)
         .create_institution(v1::CreateInstitutionRequest {
-            institution: Some(institution(
-                "HKBU",
-                "香港浸會大學",
-                v1::Region::HongKong,
-                "",
-            )),
+            institution: Some(institution("HKBU", "香港浸會大學", v1::Region::HongKong, "")),
             request_id: String::new(),
         })
         .await
@@ -175,12 +170,7 @@ async fn call(
     match method {
         "CreateInstitution" => institutions
             .create_institution(v1::CreateInstitutionRequest {
-                institution: Some(institution(
-                    "CityU",
-                    "香港城市大學",
-                    v1::Region::HongKong,
-                    "",
-                )),
+                institution: Some(institution("CityU", "香港城市大學", v1::Region::HongKong, "")),
                 request_id: String::new(),
             })
             .await
@@ -211,13 +201,7 @@ async fn call(
         "ListProgrammes" => programmes
             .list_programmes(v1::ListProgrammesRequest::default())
             .await
-            .map(|r| {
-                r.into_inner()
-                    .programmes
-                    .into_iter()
-                    .map(|p| p.name)
-                    .collect()
-            }),
+            .map(|r| r.into_inner().programmes.into_iter().map(|p| p.name).collect()),
         "UpdateProgramme" => {
             let mut p = if target == Target::Foreign {
                 f.foreign.clone()
@@ -230,9 +214,7 @@ async fn call(
             if target != Target::Missing {
                 let current = server
                     .programmes(&server.admin_key)
-                    .get_programme(v1::GetProgrammeRequest {
-                        name: p.name.clone(),
-                    })
+                    .get_programme(v1::GetProgrammeRequest { name: p.name.clone() })
                     .await?
                     .into_inner()
                     .programme
@@ -283,15 +265,10 @@ fn expected(method: &str, who: Who, target: Target) -> Code {
         return Unauthenticated;
     }
     let admin_only = |who| {
-        if who == Who::Admin {
-            Ok
-        } else {
-            PermissionDenied
-        }
+        if who == Who::Admin { Ok } else { PermissionDenied }
     };
     match method {
-        "CreateInstitution" | "CreateProgramme" | "CreateApiKey" | "ListApiKeys"
-        | "RevokeApiKey" => admin_only(who),
+        "CreateInstitution" | "CreateProgramme" | "CreateApiKey" | "ListApiKeys" | "RevokeApiKey" => admin_only(who),
         "GetInstitution" | "ListInstitutions" | "ListProgrammes" => Ok,
         "GetProgramme" => match (who, target) {
             (Who::Officer | Who::Viewer, Target::Own) => Ok,
@@ -346,25 +323,21 @@ async fn every_method_times_every_role(backend: Backend) {
     }
     assert_eq!(checked, METHODS.len() * EVERYONE.len() * 3);
 
-    // Methods whose behaviour is still to come answer UNIMPLEMENTED, but
-    // only to authenticated callers.
+    // The streams: every role may watch events (within its scope);
+    // programme-wide summaries are not for applicants.
     use gba_grants::proto::v1::watch_service_client::WatchServiceClient;
-    let mut watch = WatchServiceClient::with_interceptor(
-        server.channel.clone(),
-        Bearer::new(&server.admin_key),
-    );
-    expect_code(
-        watch
-            .watch_programme_summary(v1::WatchProgrammeSummaryRequest::default())
-            .await,
-        Code::Unimplemented,
-    );
-    let mut anonymous = WatchServiceClient::new(server.channel.clone());
-    expect_code(
-        anonymous
-            .watch_programme_summary(v1::WatchProgrammeSummaryRequest::default())
-            .await,
-        Code::Unauthenticated,
-    );
+    for (who, key) in &f.keys {
+        let mut watch = WatchServiceClient::with_interceptor(server.channel.clone(), Bearer::new(key));
+        let events = watch.watch_application_events(v1::WatchApplicationEventsRequest::default()).await.map(drop);
+        let summary = watch.watch_programme_summary(v1::WatchProgrammeSummaryRequest::default()).await.map(drop);
+        let code = |r: &Result<(), Status>| r.as_ref().map_or_else(|s| s.code(), |_| Code::Ok);
+        let (want_events, want_summary) = match who {
+            Who::Anonymous => (Code::Unauthenticated, Code::Unauthenticated),
+            Who::Applicant => (Code::Ok, Code::PermissionDenied),
+            _ => (Code::Ok, Code::Ok),
+        };
+        assert_eq!(code(&events), want_events, "WatchApplicationEvents as {who:?}");
+        assert_eq!(code(&summary), want_summary, "WatchProgrammeSummary as {who:?}");
+    }
     server.stop().await;
 }

@@ -72,13 +72,7 @@ async fn prepare(server: &TestServer, w: &World, target: Target, state: State) -
             vec![w.sysu.as_str()],
             &w.officer_key,
         ),
-        _ => (
-            &w.um_key,
-            &w.other_programme.name,
-            &w.um,
-            vec![],
-            &w.other_officer_key,
-        ),
+        _ => (&w.um_key, &w.other_programme.name, &w.um, vec![], &w.other_officer_key),
     };
     let created = server
         .apps(key)
@@ -98,32 +92,17 @@ async fn prepare(server: &TestServer, w: &World, target: Target, state: State) -
         State::Submitted => &[State::Submitted],
         State::UnderReview => &[State::Submitted, State::UnderReview],
         State::Approved => &[State::Submitted, State::UnderReview, State::Approved],
-        _ => &[
-            State::Submitted,
-            State::UnderReview,
-            State::Approved,
-            State::Active,
-        ],
+        _ => &[State::Submitted, State::UnderReview, State::Approved, State::Active],
     };
     for step in steps {
         match step {
             State::Submitted => drop(submit(server, key, &name).await.expect("submit")),
             State::UnderReview => drop(start_review(server, officer, &name).await.expect("review")),
-            State::Approved => drop(
-                approve(server, officer, &name, 50_000, "")
-                    .await
-                    .expect("approve"),
-            ),
+            State::Approved => drop(approve(server, officer, &name, 50_000, "").await.expect("approve")),
             _ => drop(
-                disburse(
-                    server,
-                    officer,
-                    &name,
-                    payment(1_000, 1_084, 0, "1.0842"),
-                    "",
-                )
-                .await
-                .expect("pay"),
+                disburse(server, officer, &name, payment(1_000, 1_084, 0, "1.0842"), "")
+                    .await
+                    .expect("pay"),
             ),
         }
     }
@@ -151,9 +130,7 @@ async fn call(server: &TestServer, key: &str, method: &str, name: &str) -> Resul
             .await
             .map(drop),
         "UpdateApplication" => {
-            let current = get(server, &server.admin_key, name)
-                .await
-                .unwrap_or_default();
+            let current = get(server, &server.admin_key, name).await.unwrap_or_default();
             let etag = if current.etag.is_empty() {
                 "1".to_owned()
             } else {
@@ -191,10 +168,7 @@ async fn call(server: &TestServer, key: &str, method: &str, name: &str) -> Resul
 }
 
 fn expected(method: &str, who: Who, target: Target) -> Code {
-    let read = matches!(
-        method,
-        "GetApplication" | "ListApplicationEvents" | "ListDisbursements"
-    );
+    let read = matches!(method, "GetApplication" | "ListApplicationEvents" | "ListDisbursements");
     let applicant_action = matches!(
         method,
         "UpdateApplication" | "SubmitApplication" | "WithdrawApplication"
@@ -246,10 +220,7 @@ async fn every_application_method_times_every_role(backend: Backend) {
                         "a refusal changes nothing"
                     );
                 }
-                if who == Who::AffiliatedOfficer
-                    && code == Code::PermissionDenied
-                    && target == Target::Own
-                {
+                if who == Who::AffiliatedOfficer && code == Code::PermissionDenied && target == Target::Own {
                     let status = result.expect_err("denied");
                     let why = reason(&status);
                     assert!(
@@ -279,11 +250,7 @@ async fn every_application_method_times_every_role(backend: Backend) {
             match who {
                 Who::Applicant => assert_eq!(app.applicant_institution, w.hku),
                 Who::Admin => {}
-                _ => assert!(
-                    app.name.starts_with(&w.programme.name),
-                    "{who:?} sees {}",
-                    app.name
-                ),
+                _ => assert!(app.name.starts_with(&w.programme.name), "{who:?} sees {}", app.name),
             }
         }
     }
@@ -307,31 +274,19 @@ async fn every_application_method_times_every_role(backend: Backend) {
         "applicants default to their institution"
     );
     assert_eq!(
-        create(w.hku_key.clone(), w.um.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        create(w.hku_key.clone(), w.um.clone()).await.unwrap_err().code(),
         Code::PermissionDenied
     );
     assert_eq!(
-        create(w.officer_key.clone(), w.hku.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        create(w.officer_key.clone(), w.hku.clone()).await.unwrap_err().code(),
         Code::PermissionDenied
     );
     assert_eq!(
-        create(w.viewer_key.clone(), w.hku.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        create(w.viewer_key.clone(), w.hku.clone()).await.unwrap_err().code(),
         Code::PermissionDenied
     );
     assert_eq!(
-        create(String::new(), w.hku.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        create(String::new(), w.hku.clone()).await.unwrap_err().code(),
         Code::Unauthenticated
     );
     server.stop().await;

@@ -50,9 +50,7 @@ async fn round(server: &Arc<TestServer>, applicant: &str, applicant_key: &str) {
                     .application
                     .expect("application");
                 submit(&server, &key, &created.name).await.expect("submit");
-                start_review(&server, &officer, &created.name)
-                    .await
-                    .expect("review");
+                start_review(&server, &officer, &created.name).await.expect("review");
                 created.name
             }
         });
@@ -116,11 +114,7 @@ async fn round(server: &Arc<TestServer>, applicant: &str, applicant_key: &str) {
 async fn concurrent_approvals_never_exceed_the_budget(backend: Backend) {
     let server = Arc::new(TestServer::start(backend).await);
     let applicant = server
-        .register(
-            "City University of Hong Kong",
-            "香港城市大學",
-            v1::Region::HongKong,
-        )
+        .register("City University of Hong Kong", "香港城市大學", v1::Region::HongKong)
         .await;
     let key = server.key(Role::Applicant, &applicant, &[]).await;
     for _ in 0..ROUNDS {

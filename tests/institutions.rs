@@ -37,11 +37,7 @@ async fn registers_reads_and_lists_institutions_by_region(backend: Backend) {
     for (display, local, region) in [
         ("University of Macau", "澳門大學", v1::Region::Macao),
         ("Sun Yat-sen University", "中山大学", v1::Region::Guangdong),
-        (
-            "Macao Polytechnic University",
-            "澳門理工大學",
-            v1::Region::Macao,
-        ),
+        ("Macao Polytechnic University", "澳門理工大學", v1::Region::Macao),
     ] {
         client
             .create_institution(v1::CreateInstitutionRequest {
@@ -53,9 +49,7 @@ async fn registers_reads_and_lists_institutions_by_region(backend: Backend) {
     }
 
     let got = client
-        .get_institution(v1::GetInstitutionRequest {
-            name: hku.name.clone(),
-        })
+        .get_institution(v1::GetInstitutionRequest { name: hku.name.clone() })
         .await
         .unwrap();
     assert_eq!(got.into_inner().institution, Some(hku.clone()));
@@ -68,15 +62,8 @@ async fn registers_reads_and_lists_institutions_by_region(backend: Backend) {
         .await
         .unwrap()
         .into_inner();
-    let names: Vec<_> = macao
-        .institutions
-        .iter()
-        .map(|i| i.display_name.as_str())
-        .collect();
-    assert_eq!(
-        names,
-        ["University of Macau", "Macao Polytechnic University"]
-    );
+    let names: Vec<_> = macao.institutions.iter().map(|i| i.display_name.as_str()).collect();
+    assert_eq!(names, ["University of Macau", "Macao Polytechnic University"]);
 
     // Page through all four, two at a time, in creation order.
     let mut seen = Vec::new();
@@ -279,9 +266,7 @@ async fn request_id_makes_create_idempotent_even_concurrently(backend: Backend) 
     for _ in 0..10 {
         let mut client = server.institutions(&server.admin_key);
         let request = request.clone();
-        calls.push(tokio::spawn(async move {
-            client.create_institution(request).await
-        }));
+        calls.push(tokio::spawn(async move { client.create_institution(request).await }));
     }
     let mut names = Vec::new();
     for call in calls {
@@ -300,10 +285,7 @@ async fn request_id_makes_create_idempotent_even_concurrently(backend: Backend) 
 
     let mut changed = request.clone();
     changed.institution.as_mut().unwrap().display_name = "USJ".into();
-    let status = expect_code(
-        client.create_institution(changed).await,
-        Code::InvalidArgument,
-    );
+    let status = expect_code(client.create_institution(changed).await, Code::InvalidArgument);
     assert_eq!(reason(&status), "REQUEST_ID_REUSED");
     assert_eq!(bad_fields(&status), ["request_id"]);
     server.stop().await;

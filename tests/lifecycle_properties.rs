@@ -87,9 +87,7 @@ async fn run_case(
     applicant_key: &str,
     ops: &[(usize, Op)],
 ) -> Result<(), TestCaseError> {
-    let programme = server
-        .open_programme(programme_without_partner(BUDGET, 50_000))
-        .await;
+    let programme = server.open_programme(programme_without_partner(BUDGET, 50_000)).await;
     let officer = server.key(Role::Officer, "", &[&programme.name]).await;
     let mut names = Vec::new();
     for _ in 0..APPS {
@@ -123,9 +121,7 @@ async fn run_case(
             Op::Submit => submit(server, applicant_key, name).await.map(drop),
             Op::Withdraw => withdraw(server, applicant_key, name).await.map(drop),
             Op::StartReview => start_review(server, &officer, name).await.map(drop),
-            Op::RequestChanges => request_changes(server, &officer, name, "why")
-                .await
-                .map(drop),
+            Op::RequestChanges => request_changes(server, &officer, name, "why").await.map(drop),
             Op::Approve(a) => approve(server, &officer, name, a, "").await.map(drop),
             Op::Reject => reject(server, &officer, name, "no").await.map(drop),
             Op::Disburse(d) => disburse(server, &officer, name, payment(d, d, 0, "1.0842"), "")
@@ -143,11 +139,7 @@ async fn run_case(
                 models[i] = next;
                 committed_model = committed;
             }
-            None => prop_assert!(
-                result.is_err(),
-                "{op:?} on {:?} must be refused",
-                models[i].state
-            ),
+            None => prop_assert!(result.is_err(), "{op:?} on {:?} must be refused", models[i].state),
         }
         // Invariants, read back from the service after every step.
         let committed = committed(server, &programme.name).await.units;
@@ -158,10 +150,7 @@ async fn run_case(
         let awarded = app.awarded_amount.map_or(0, |m| m.units);
         let disbursed = app.disbursed_amount.map_or(0, |m| m.units);
         prop_assert!(disbursed <= awarded || awarded == 0 && disbursed == 0);
-        prop_assert_eq!(
-            (awarded, disbursed),
-            (models[i].awarded, models[i].disbursed)
-        );
+        prop_assert_eq!((awarded, disbursed), (models[i].awarded, models[i].disbursed));
         let history = events(server, &officer, name).await;
         prop_assert_eq!(history.len(), models[i].events, "one event per change");
     }
@@ -177,11 +166,7 @@ fn property(backend: Backend) {
     let server = rt.block_on(TestServer::start(backend));
     let (applicant, key) = rt.block_on(async {
         let applicant = server
-            .register(
-                "Hong Kong Baptist University",
-                "香港浸會大學",
-                v1::Region::HongKong,
-            )
+            .register("Hong Kong Baptist University", "香港浸會大學", v1::Region::HongKong)
             .await;
         let key = server.key(Role::Applicant, &applicant, &[]).await;
         (applicant, key)
@@ -192,9 +177,7 @@ fn property(backend: Backend) {
         ..Config::default()
     });
     let strategy = proptest::collection::vec((0..APPS, op()), 10..40);
-    let result = runner.run(&strategy, |ops| {
-        rt.block_on(run_case(&server, &applicant, &key, &ops))
-    });
+    let result = runner.run(&strategy, |ops| rt.block_on(run_case(&server, &applicant, &key, &ops)));
     rt.block_on(server.stop());
     if let Err(err) = result {
         panic!("{err}");

@@ -32,11 +32,7 @@ async fn keys_create_prints_only_the_key_and_the_server_accepts_it(backend: Back
     .await
     .unwrap()
     .expect("run gba-grants keys create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
     let key = stdout.trim_end_matches('\n');
     assert!(
@@ -47,14 +43,7 @@ async fn keys_create_prints_only_the_key_and_the_server_accepts_it(backend: Back
     let url = db.url.clone();
     let refused = tokio::task::spawn_blocking(move || {
         binary()
-            .args([
-                "keys",
-                "create",
-                "--role",
-                "applicant",
-                "--database-url",
-                &url,
-            ])
+            .args(["keys", "create", "--role", "applicant", "--database-url", &url])
             .output()
     })
     .await
@@ -65,10 +54,7 @@ async fn keys_create_prints_only_the_key_and_the_server_accepts_it(backend: Back
     assert!(String::from_utf8_lossy(&refused.stderr).contains("api_key.institution"));
 
     let server = TestServer::start_on(db).await;
-    assert!(
-        server.admin_key.is_empty(),
-        "keys exist, so no bootstrap key"
-    );
+    assert!(server.admin_key.is_empty(), "keys exist, so no bootstrap key");
     let listed = server
         .programmes(key)
         .list_programmes(v1::ListProgrammesRequest::default())
@@ -142,11 +128,7 @@ async fn replicas_starting_together_migrate_once_and_bootstrap_one_admin(backend
         c.expect("replica c starts"),
     ];
     let keys: Vec<&str> = apps.iter().filter_map(|a| a.bootstrap_secret()).collect();
-    assert_eq!(
-        keys.len(),
-        1,
-        "exactly one replica bootstraps the admin key"
-    );
+    assert_eq!(keys.len(), 1, "exactly one replica bootstraps the admin key");
     let admin = keys[0].to_owned();
     let mut handles = Vec::new();
     let mut addrs = Vec::new();
@@ -154,9 +136,7 @@ async fn replicas_starting_together_migrate_once_and_bootstrap_one_admin(backend
     for app in apps {
         addrs.push(app.local_addr());
         let s = stop.clone();
-        handles.push(tokio::spawn(
-            app.run_until(async move { s.cancelled().await }),
-        ));
+        handles.push(tokio::spawn(app.run_until(async move { s.cancelled().await })));
     }
     for addr in addrs {
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))

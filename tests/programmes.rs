@@ -256,17 +256,13 @@ async fn updates_need_the_current_etag_and_only_one_concurrent_update_wins(backe
 
     // The etag read before the update is stale now.
     let status = expect_code(
-        client
-            .update_programme(update(&change, &["display_name"]))
-            .await,
+        client.update_programme(update(&change, &["display_name"])).await,
         Code::Aborted,
     );
     assert_eq!(reason(&status), "ETAG_MISMATCH");
 
     let bad_mask = expect_code(
-        client
-            .update_programme(update(&updated, &["currency_code"]))
-            .await,
+        client.update_programme(update(&updated, &["currency_code"])).await,
         Code::InvalidArgument,
     );
     assert_eq!(bad_fields(&bad_mask), ["update_mask"]);
@@ -331,27 +327,13 @@ async fn lists_filter_by_open_and_region_within_scope(backend: Backend) {
         filter: filter.into(),
         ..Default::default()
     };
-    let names = |r: v1::ListProgrammesResponse| {
-        r.programmes.into_iter().map(|p| p.name).collect::<Vec<_>>()
-    };
+    let names = |r: v1::ListProgrammesResponse| r.programmes.into_iter().map(|p| p.name).collect::<Vec<_>>();
     assert_eq!(
-        names(
-            client
-                .list_programmes(list("open = true"))
-                .await
-                .unwrap()
-                .into_inner()
-        ),
+        names(client.list_programmes(list("open = true")).await.unwrap().into_inner()),
         vec![open.name.clone()]
     );
     assert_eq!(
-        names(
-            client
-                .list_programmes(list("open = false"))
-                .await
-                .unwrap()
-                .into_inner()
-        ),
+        names(client.list_programmes(list("open = false")).await.unwrap().into_inner()),
         vec![closed.name.clone()]
     );
     assert_eq!(
@@ -388,13 +370,7 @@ async fn lists_filter_by_open_and_region_within_scope(backend: Backend) {
         .secret;
     let mut as_officer = server.programmes(&officer);
     assert_eq!(
-        names(
-            as_officer
-                .list_programmes(list(""))
-                .await
-                .unwrap()
-                .into_inner()
-        ),
+        names(as_officer.list_programmes(list("")).await.unwrap().into_inner()),
         vec![open.name.clone()]
     );
     let foreign = expect_code(

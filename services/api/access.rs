@@ -22,16 +22,9 @@ impl AccessService for AccessApi {
         let caller = caller(&request)?;
         let message = request.into_inner();
         let key = request_key("CreateApiKey", &message.request_id, &message);
-        let v1::CreateApiKeyRequest {
-            api_key,
-            request_id: _,
-        } = message;
+        let v1::CreateApiKeyRequest { api_key, request_id: _ } = message;
         let input = conv::input(api_key).status()?;
-        let issued = self
-            .grants
-            .create_api_key(&caller, input, key)
-            .await
-            .status()?;
+        let issued = self.grants.create_api_key(&caller, input, key).await.status()?;
         Ok(Response::new(v1::CreateApiKeyResponse {
             api_key: Some(conv::output(issued.key)),
             secret: issued.secret.unwrap_or_default(),
@@ -66,16 +59,9 @@ impl AccessService for AccessApi {
         let caller = caller(&request)?;
         let message = request.into_inner();
         let key = request_key("RevokeApiKey", &message.request_id, &message);
-        let v1::RevokeApiKeyRequest {
-            name,
-            request_id: _,
-        } = message;
+        let v1::RevokeApiKeyRequest { name, request_id: _ } = message;
         let name = ApiKeyName::parse(&name, "name").status()?;
-        let revoked = self
-            .grants
-            .revoke_api_key(&caller, &name, key)
-            .await
-            .status()?;
+        let revoked = self.grants.revoke_api_key(&caller, &name, key).await.status()?;
         Ok(Response::new(v1::RevokeApiKeyResponse {
             api_key: Some(conv::output(revoked)),
         }))

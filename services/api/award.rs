@@ -79,11 +79,7 @@ impl AwardService for AwardApi {
             request_id: _,
         } = message;
         let name = ApplicationName::parse(&name, "name").status()?;
-        let changed = self
-            .grants
-            .close_grant(&caller, &name, &reason, key)
-            .await
-            .status()?;
+        let changed = self.grants.close_grant(&caller, &name, &reason, key).await.status()?;
         Ok(Response::new(v1::CloseGrantResponse {
             application: Some(conv::output(changed.application)),
         }))

@@ -21,8 +21,7 @@ pub fn to_status(err: Error) -> Status {
     let message = err.to_string();
     match err {
         Error::InvalidArgument { reason, violations } => {
-            let mut details =
-                ErrorDetails::with_error_info(reason.as_str(), ERROR_DOMAIN, HashMap::new());
+            let mut details = ErrorDetails::with_error_info(reason.as_str(), ERROR_DOMAIN, HashMap::new());
             for v in violations {
                 details.add_bad_request_violation(v.field, v.description);
             }
@@ -33,9 +32,7 @@ pub fn to_status(err: Error) -> Status {
         Error::NotFound { .. } => status(Code::NotFound, Reason::NotFound, message),
         Error::AlreadyExists { .. } => status(Code::AlreadyExists, Reason::AlreadyExists, message),
         Error::Aborted { reason, .. } => status(Code::Aborted, reason, message),
-        Error::FailedPrecondition { reason, .. } => {
-            status(Code::FailedPrecondition, reason, message)
-        }
+        Error::FailedPrecondition { reason, .. } => status(Code::FailedPrecondition, reason, message),
         Error::OutOfRange { reason, .. } => status(Code::OutOfRange, reason, message),
         Error::ResourceExhausted { reason, .. } => status(Code::ResourceExhausted, reason, message),
         Error::Unavailable { reason, .. } => status(Code::Unavailable, reason, message),

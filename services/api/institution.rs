@@ -27,11 +27,7 @@ impl InstitutionService for InstitutionApi {
             request_id: _,
         } = message;
         let input = conv::input(institution).status()?;
-        let created = self
-            .grants
-            .create_institution(&caller, input, key)
-            .await
-            .status()?;
+        let created = self.grants.create_institution(&caller, input, key).await.status()?;
         Ok(Response::new(v1::CreateInstitutionResponse {
             institution: Some(conv::output(created)),
         }))

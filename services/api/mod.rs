@@ -8,23 +8,22 @@ mod award;
 mod convert;
 pub mod error;
 mod institution;
-mod pending;
 mod programme;
 mod review;
+mod watch;
 
 use tonic::service::Routes;
 
 use crate::domain::Grants;
 use crate::proto::v1::{
-    access_service_server::AccessServiceServer,
-    application_service_server::ApplicationServiceServer, award_service_server::AwardServiceServer,
-    institution_service_server::InstitutionServiceServer,
+    access_service_server::AccessServiceServer, application_service_server::ApplicationServiceServer,
+    award_service_server::AwardServiceServer, institution_service_server::InstitutionServiceServer,
     programme_service_server::ProgrammeServiceServer, review_service_server::ReviewServiceServer,
     watch_service_server::WatchServiceServer,
 };
 
 /// Every gba.grants.v1 service, ready to serve.
-pub fn routes(grants: &Grants) -> Routes {
+pub fn routes(grants: &Grants, hub: &crate::hub::Hub) -> Routes {
     let mut builder = Routes::builder();
     builder
         .add_service(InstitutionServiceServer::new(institution::InstitutionApi {
@@ -33,18 +32,15 @@ pub fn routes(grants: &Grants) -> Routes {
         .add_service(ProgrammeServiceServer::new(programme::ProgrammeApi {
             grants: grants.clone(),
         }))
-        .add_service(AccessServiceServer::new(access::AccessApi {
-            grants: grants.clone(),
-        }))
+        .add_service(AccessServiceServer::new(access::AccessApi { grants: grants.clone() }))
         .add_service(ApplicationServiceServer::new(application::ApplicationApi {
             grants: grants.clone(),
         }))
-        .add_service(ReviewServiceServer::new(review::ReviewApi {
+        .add_service(ReviewServiceServer::new(review::ReviewApi { grants: grants.clone() }))
+        .add_service(AwardServiceServer::new(award::AwardApi { grants: grants.clone() }))
+        .add_service(WatchServiceServer::new(watch::WatchApi {
             grants: grants.clone(),
-        }))
-        .add_service(AwardServiceServer::new(award::AwardApi {
-            grants: grants.clone(),
-        }))
-        .add_service(WatchServiceServer::new(pending::PendingApi));
+            hub: hub.clone(),
+        }));
     builder.routes()
 }

@@ -27,11 +27,7 @@ impl ProgrammeService for ProgrammeApi {
             request_id: _,
         } = message;
         let (input, _, _) = conv::input(programme.unwrap_or_default()).status()?;
-        let created = self
-            .grants
-            .create_programme(&caller, input, key)
-            .await
-            .status()?;
+        let created = self.grants.create_programme(&caller, input, key).await.status()?;
         Ok(Response::new(v1::CreateProgrammeResponse {
             programme: Some(conv::output(created)),
         }))

@@ -22,16 +22,9 @@ impl ReviewService for ReviewApi {
         let caller = caller(&request)?;
         let message = request.into_inner();
         let key = request_key("StartReview", &message.request_id, &message);
-        let v1::StartReviewRequest {
-            name,
-            request_id: _,
-        } = message;
+        let v1::StartReviewRequest { name, request_id: _ } = message;
         let name = ApplicationName::parse(&name, "name").status()?;
-        let changed = self
-            .grants
-            .start_review(&caller, &name, key)
-            .await
-            .status()?;
+        let changed = self.grants.start_review(&caller, &name, key).await.status()?;
         Ok(Response::new(v1::StartReviewResponse {
             application: Some(conv::output(changed.application)),
         }))

@@ -38,15 +38,12 @@ impl Role {
     pub fn parse(value: &str, field: &str) -> Result<Self> {
         let upper = value.to_ascii_uppercase();
         let bare = upper.strip_prefix("ROLE_").unwrap_or(&upper);
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == bare)
-            .ok_or_else(|| {
-                Error::invalid(
-                    field,
-                    format!("{value:?} is not a role (ADMIN, OFFICER, APPLICANT, VIEWER)"),
-                )
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == bare).ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("{value:?} is not a role (ADMIN, OFFICER, APPLICANT, VIEWER)"),
+            )
+        })
     }
 }
 
@@ -103,18 +100,12 @@ impl NewApiKey {
         };
         let mut parsed = Vec::new();
         for (i, p) in programmes.iter().enumerate() {
-            parsed.extend(v.check(ProgrammeName::parse(
-                p,
-                &format!("{}[{i}]", f("programmes")),
-            )));
+            parsed.extend(v.check(ProgrammeName::parse(p, &format!("{}[{i}]", f("programmes")))));
         }
         parsed.sort();
         parsed.dedup();
         match role {
-            None => v.add(
-                f("role"),
-                "is required (ADMIN, OFFICER, APPLICANT or VIEWER)",
-            ),
+            None => v.add(f("role"), "is required (ADMIN, OFFICER, APPLICANT or VIEWER)"),
             Some(Role::Admin) => {
                 if institution.is_some() || !programmes.is_empty() || all_programmes {
                     v.add(f("role"), "an admin key takes no institution or programmes");
@@ -122,16 +113,10 @@ impl NewApiKey {
             }
             Some(Role::Officer) => {
                 if programmes.is_empty() {
-                    v.add(
-                        f("programmes"),
-                        "an officer key needs at least one programme",
-                    );
+                    v.add(f("programmes"), "an officer key needs at least one programme");
                 }
                 if all_programmes {
-                    v.add(
-                        f("all_programmes"),
-                        "officer keys are scoped to named programmes",
-                    );
+                    v.add(f("all_programmes"), "officer keys are scoped to named programmes");
                 }
             }
             Some(Role::Applicant) => {
@@ -139,10 +124,7 @@ impl NewApiKey {
                     v.add(f("institution"), "an applicant key needs its institution");
                 }
                 if !programmes.is_empty() || all_programmes {
-                    v.add(
-                        f("programmes"),
-                        "an applicant key is scoped by its institution only",
-                    );
+                    v.add(f("programmes"), "an applicant key is scoped by its institution only");
                 }
             }
             Some(Role::Viewer) => {
@@ -225,10 +207,7 @@ impl Caller {
         } else {
             Err(Error::denied(
                 Reason::RoleNotAllowed,
-                format!(
-                    "the {} role may not {action}",
-                    self.role.as_str().to_ascii_lowercase()
-                ),
+                format!("the {} role may not {action}", self.role.as_str().to_ascii_lowercase()),
             ))
         }
     }

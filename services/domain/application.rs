@@ -167,19 +167,11 @@ fn valid_email(email: &str) -> bool {
 impl DraftFields {
     /// Checks the format of every given field under `prefix`; empty ones
     /// are allowed in a draft. Amounts must be in `currency`.
-    pub fn parse(
-        input: &ApplicationInput,
-        currency: &super::money::Currency,
-        prefix: &str,
-    ) -> Result<Self> {
+    pub fn parse(input: &ApplicationInput, currency: &super::money::Currency, prefix: &str) -> Result<Self> {
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
         let title = v.check(text::optional(&input.title, &f("title"), MAX_TITLE_CHARS));
-        let abstract_text = v.check(text::optional(
-            &input.abstract_text,
-            &f("abstract"),
-            MAX_ABSTRACT_CHARS,
-        ));
+        let abstract_text = v.check(text::optional(&input.abstract_text, &f("abstract"), MAX_ABSTRACT_CHARS));
         let pi_name = v.check(text::optional(
             &input.investigator_name,
             &f("principal_investigator.name"),
@@ -195,19 +187,10 @@ impl DraftFields {
         let orcid = if input.investigator_orcid.is_empty() {
             Some(None)
         } else {
-            v.check(
-                OrcidId::parse(
-                    &input.investigator_orcid,
-                    &f("principal_investigator.orcid"),
-                )
-                .map(Some),
-            )
+            v.check(OrcidId::parse(&input.investigator_orcid, &f("principal_investigator.orcid")).map(Some))
         };
         if input.partners.len() > MAX_PARTNERS {
-            v.add(
-                f("partner_institutions"),
-                format!("at most {MAX_PARTNERS} partners"),
-            );
+            v.add(f("partner_institutions"), format!("at most {MAX_PARTNERS} partners"));
         }
         let mut partners = Vec::new();
         for (i, p) in input.partners.iter().enumerate() {
@@ -231,16 +214,12 @@ impl DraftFields {
             0 => None,
             d if DURATION_MONTHS.contains(&d) => Some(d),
             d => {
-                v.add(
-                    f("duration_months"),
-                    format!("must be 1..=120 months, got {d}"),
-                );
+                v.add(f("duration_months"), format!("must be 1..=120 months, got {d}"));
                 None
             }
         };
         v.finish()?;
-        let (Some(title), Some(abstract_text), Some(pi_name), Some(orcid)) =
-            (title, abstract_text, pi_name, orcid)
+        let (Some(title), Some(abstract_text), Some(pi_name), Some(orcid)) = (title, abstract_text, pi_name, orcid)
         else {
             return Err(Error::internal("application validation lost a violation"));
         };
@@ -274,33 +253,22 @@ pub const UPDATABLE_FIELDS: [&str; 9] = [
 
 /// Merges the masked fields of `input` over `current` (as input), so the
 /// result can be validated whole.
-pub fn merge_update(
-    current: &Application,
-    input: ApplicationInput,
-    mask: &[String],
-) -> Result<ApplicationInput> {
+pub fn merge_update(current: &Application, input: ApplicationInput, mask: &[String]) -> Result<ApplicationInput> {
     if mask.is_empty() {
-        return Err(Error::invalid(
-            "update_mask",
-            "must name at least one field, or *",
-        ));
+        return Err(Error::invalid("update_mask", "must name at least one field, or *"));
     }
     let mut v = Violations::new();
     for path in mask.iter().filter(|m| *m != "*") {
         if !UPDATABLE_FIELDS.contains(&path.as_str()) {
             v.add(
                 "update_mask",
-                format!(
-                    "{path:?} cannot be updated; updatable: {}",
-                    UPDATABLE_FIELDS.join(", ")
-                ),
+                format!("{path:?} cannot be updated; updatable: {}", UPDATABLE_FIELDS.join(", ")),
             );
         }
     }
     v.finish()?;
     let has = |field: &str| mask.iter().any(|m| m == "*" || m == field);
-    let pi =
-        |sub: &str| has("principal_investigator") || has(&format!("principal_investigator.{sub}"));
+    let pi = |sub: &str| has("principal_investigator") || has(&format!("principal_investigator.{sub}"));
     Ok(ApplicationInput {
         applicant: current.applicant.to_string(),
         title: if has("title") {

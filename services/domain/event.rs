@@ -95,16 +95,11 @@ pub struct DisbursementInput {
 pub fn parse_rate(raw: &str, field: &str) -> Result<String> {
     let bad = |why: &str| Error::invalid(field, format!("{raw:?} {why}"));
     let (whole, frac) = raw.split_once('.').unwrap_or((raw, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("is not a decimal number such as 1.0842"));
     }
     if raw.ends_with('.') || frac.len() > 12 || whole.len() > 12 {
-        return Err(bad(
-            "must have at most 12 digits before and after the point",
-        ));
+        return Err(bad("must have at most 12 digits before and after the point"));
     }
     if raw.bytes().all(|b| b == b'0' || b == b'.') {
         return Err(bad("must be greater than zero"));
@@ -128,17 +123,7 @@ mod tests {
     fn rates_are_positive_exact_decimals() {
         assert_eq!(parse_rate("1.0842", "r").unwrap(), "1.0842");
         assert!(parse_rate("7", "r").is_ok());
-        for bad in [
-            "",
-            "0",
-            "0.000",
-            "-1.2",
-            "1.",
-            ".5",
-            "1,2",
-            "1e3",
-            "1.0000000000001",
-        ] {
+        for bad in ["", "0", "0.000", "-1.2", "1.", ".5", "1,2", "1e3", "1.0000000000001"] {
             assert!(parse_rate(bad, "r").is_err(), "{bad}");
         }
     }

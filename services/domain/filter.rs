@@ -32,10 +32,7 @@ pub fn parse(filter: &str, allowed: &[&str]) -> Result<Vec<Term>> {
         if !allowed.contains(&field) {
             return Err(Error::invalid(
                 "filter",
-                format!(
-                    "cannot filter on {field:?}; allowed: {}",
-                    allowed.join(", ")
-                ),
+                format!("cannot filter on {field:?}; allowed: {}", allowed.join(", ")),
             ));
         }
         if value.is_empty() {

@@ -21,10 +21,7 @@ fn valid_segment(id: &str) -> bool {
 
 /// Parses `{collection}/{id}`, naming `field` on error.
 fn parse_name<'a>(name: &'a str, collection: &str, field: &str) -> Result<&'a str> {
-    match name
-        .strip_prefix(collection)
-        .and_then(|r| r.strip_prefix('/'))
-    {
+    match name.strip_prefix(collection).and_then(|r| r.strip_prefix('/')) {
         Some(id) if valid_segment(id) => Ok(id),
         _ => Err(Error::invalid(
             field,
@@ -97,19 +94,15 @@ impl ApplicationName {
         let bad = || {
             Error::invalid(
                 field,
-                format!(
-                    "{name:?} is not of the form programmes/{{programme}}/applications/{{application}}"
-                ),
+                format!("{name:?} is not of the form programmes/{{programme}}/applications/{{application}}"),
             )
         };
         let parts: Vec<&str> = name.split('/').collect();
         match parts.as_slice() {
-            ["programmes", p, "applications", a] if valid_segment(p) && valid_segment(a) => {
-                Ok(Self {
-                    programme: ProgrammeName::from_id(*p),
-                    id: (*a).to_owned(),
-                })
-            }
+            ["programmes", p, "applications", a] if valid_segment(p) && valid_segment(a) => Ok(Self {
+                programme: ProgrammeName::from_id(*p),
+                id: (*a).to_owned(),
+            }),
             _ => Err(bad()),
         }
     }
@@ -191,9 +184,7 @@ impl RorId {
         let bad = |why: &str| Error::invalid(field, format!("{raw:?} is not a ROR id: {why}"));
         let bytes = id.as_bytes();
         if bytes.len() != 9 || bytes[0] != b'0' {
-            return Err(bad(
-                "expected 0 + 6 base32 characters + 2 digits, e.g. 02zhqgq86",
-            ));
+            return Err(bad("expected 0 + 6 base32 characters + 2 digits, e.g. 02zhqgq86"));
         }
         let mut value = 0_u64;
         for &c in &bytes[..7] {
@@ -289,14 +280,9 @@ mod tests {
 
     #[test]
     fn ror_ids_are_checked_by_format_and_checksum() {
+        assert_eq!(RorId::parse("02zhqgq86", "f").unwrap().as_str(), "02zhqgq86");
         assert_eq!(
-            RorId::parse("02zhqgq86", "f").unwrap().as_str(),
-            "02zhqgq86"
-        );
-        assert_eq!(
-            RorId::parse("https://ror.org/02ZHQGQ86", "f")
-                .unwrap()
-                .as_str(),
+            RorId::parse("https://ror.org/02ZHQGQ86", "f").unwrap().as_str(),
             "02zhqgq86"
         );
         for bad in [

@@ -30,15 +30,12 @@ impl Region {
     /// Parses `HONG_KONG` or `REGION_HONG_KONG`, naming `field` on error.
     pub fn parse(value: &str, field: &str) -> Result<Self> {
         let bare = value.strip_prefix("REGION_").unwrap_or(value);
-        Region::ALL
-            .into_iter()
-            .find(|r| r.as_str() == bare)
-            .ok_or_else(|| {
-                Error::invalid(
-                    field,
-                    format!("{value:?} is not a region (HONG_KONG, MACAO, GUANGDONG)"),
-                )
-            })
+        Region::ALL.into_iter().find(|r| r.as_str() == bare).ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("{value:?} is not a region (HONG_KONG, MACAO, GUANGDONG)"),
+            )
+        })
     }
 }
 
@@ -104,17 +101,13 @@ impl NewInstitution {
             v.check(RorId::parse(&ror_id, &format!("{prefix}.ror_id")).map(Some))
         };
         match (display_name, local_name, region, ror_id) {
-            (Some(display_name), Some(local_name), Some(region), Some(ror_id)) if v.is_empty() => {
-                Ok(Self {
-                    display_name,
-                    local_name,
-                    region,
-                    ror_id,
-                })
-            }
-            _ => v
-                .finish()
-                .and(Err(Error::internal("validation lost its violations"))),
+            (Some(display_name), Some(local_name), Some(region), Some(ror_id)) if v.is_empty() => Ok(Self {
+                display_name,
+                local_name,
+                region,
+                ror_id,
+            }),
+            _ => v.finish().and(Err(Error::internal("validation lost its violations"))),
         }
     }
 }

@@ -48,10 +48,7 @@ impl Action {
             Action::RequestChanges => (&[Submitted, UnderReview], ChangesRequested),
             Action::Approve => (&[UnderReview], Approved),
             Action::Reject => (&[Submitted, UnderReview], Rejected),
-            Action::Withdraw => (
-                &[Draft, Submitted, UnderReview, ChangesRequested],
-                Withdrawn,
-            ),
+            Action::Withdraw => (&[Draft, Submitted, UnderReview, ChangesRequested], Withdrawn),
             Action::Disburse => (&[Approved, Active], Active),
             Action::Close => (&[Active], Closed),
         }
@@ -83,11 +80,7 @@ pub fn transition(state: State, action: Action) -> Result<State> {
     } else {
         Err(Error::precondition(
             Reason::InvalidState,
-            format!(
-                "cannot {} an application in state {}",
-                action.as_str(),
-                state.as_str()
-            ),
+            format!("cannot {} an application in state {}", action.as_str(), state.as_str()),
         ))
     }
 }
@@ -115,9 +108,7 @@ pub fn authorise(caller: &Caller, action: Action, application: &Application) -> 
         return Err(not_visible(&application.name));
     }
     caller.require(action.roles(), &format!("{} applications", action.as_str()))?;
-    if action.conflicts()
-        && caller.role == Role::Officer
-        && caller.institution.as_ref() == Some(&application.applicant)
+    if action.conflicts() && caller.role == Role::Officer && caller.institution.as_ref() == Some(&application.applicant)
     {
         return Err(Error::denied(
             Reason::ConflictOfInterest,
@@ -151,13 +142,7 @@ pub struct Outcome {
     pub disbursement: Option<Disbursement>,
 }
 
-fn moved(
-    caller: &Caller,
-    situation: &Situation,
-    action: Action,
-    reason: String,
-    now: Timestamp,
-) -> Result<Outcome> {
+fn moved(caller: &Caller, situation: &Situation, action: Action, reason: String, now: Timestamp) -> Result<Outcome> {
     authorise(caller, action, &situation.application)?;
     let previous = situation.application.state;
     let new = transition(previous, action)?;
@@ -229,17 +214,10 @@ pub fn submit(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome>
         Some(_) => {}
     }
     match &s.applicant {
-        None => v.add(
-            f("applicant_institution"),
-            "is not a registered institution",
-        ),
+        None => v.add(f("applicant_institution"), "is not a registered institution"),
         Some(i) if !p.eligible_regions.contains(&i.region) => v.add(
             f("applicant_institution"),
-            format!(
-                "region {} is not eligible for {}",
-                i.region.as_str(),
-                p.name
-            ),
+            format!("region {} is not eligible for {}", i.region.as_str(), p.name),
         ),
         Some(_) => {}
     }
@@ -274,13 +252,7 @@ pub fn withdraw(caller: &Caller, s: &Situation, reason: String, now: Timestamp) 
     moved(caller, s, Action::Withdraw, reason, now)
 }
 
-fn decided(
-    caller: &Caller,
-    s: &Situation,
-    action: Action,
-    reason: String,
-    now: Timestamp,
-) -> Result<Outcome> {
+fn decided(caller: &Caller, s: &Situation, action: Action, reason: String, now: Timestamp) -> Result<Outcome> {
     let mut out = moved(caller, s, action, reason.clone(), now)?;
     out.application.decision = Some(Decision {
         reason,
@@ -290,12 +262,7 @@ fn decided(
     Ok(out)
 }
 
-pub fn request_changes(
-    caller: &Caller,
-    s: &Situation,
-    reason: String,
-    now: Timestamp,
-) -> Result<Outcome> {
+pub fn request_changes(caller: &Caller, s: &Situation, reason: String, now: Timestamp) -> Result<Outcome> {
     decided(caller, s, Action::RequestChanges, reason, now)
 }
 
@@ -306,21 +273,14 @@ pub fn reject(caller: &Caller, s: &Situation, reason: String, now: Timestamp) ->
 /// The award number of the programme's `n`-th award, e.g.
 /// `GBA-2026-3F9A1C-00037`.
 pub fn award_number(programme: &Programme, n: i64, now: Timestamp) -> String {
-    let year =
-        time::OffsetDateTime::from_unix_timestamp(now.micros() / 1_000_000).map_or(0, |t| t.year());
+    let year = time::OffsetDateTime::from_unix_timestamp(now.micros() / 1_000_000).map_or(0, |t| t.year());
     let id = programme.name.id();
     let tag = id[id.len().saturating_sub(6)..].to_ascii_uppercase();
     format!("GBA-{year}-{tag}-{n:05}")
 }
 
 /// Approval: awarded within (0, requested], committed within the budget.
-pub fn approve(
-    caller: &Caller,
-    s: &Situation,
-    awarded: Money,
-    reason: String,
-    now: Timestamp,
-) -> Result<Outcome> {
+pub fn approve(caller: &Caller, s: &Situation, awarded: Money, reason: String, now: Timestamp) -> Result<Outcome> {
     let mut out = decided(caller, s, Action::Approve, reason, now)?;
     let p = &s.programme;
     if awarded.currency() != &p.currency {
@@ -330,26 +290,18 @@ pub fn approve(
         ));
     }
     if !awarded.is_positive() {
-        return Err(Error::invalid(
-            "awarded_amount",
-            "must be greater than zero",
-        ));
+        return Err(Error::invalid("awarded_amount", "must be greater than zero"));
     }
     let requested = s.application.requested.as_ref().map_or(0, Money::minor);
     if awarded.minor() > requested {
-        return Err(Error::invalid(
-            "awarded_amount",
-            "must not exceed the amount requested",
-        ));
+        return Err(Error::invalid("awarded_amount", "must not exceed the amount requested"));
     }
     let committed = p
         .committed
         .checked_add(&awarded)
         .ok_or_else(|| Error::internal("committed overflows"))?;
     if committed.minor() > p.budget.minor() {
-        let remaining = p
-            .remaining_budget()
-            .map_or_else(String::new, |r| r.to_string());
+        let remaining = p.remaining_budget().map_or_else(String::new, |r| r.to_string());
         return Err(Error::precondition(
             Reason::BudgetExceeded,
             format!(
@@ -370,12 +322,7 @@ pub fn approve(
 }
 
 /// A disbursement: never beyond the award; the first moves to ACTIVE.
-pub fn disburse(
-    caller: &Caller,
-    s: &Situation,
-    d: Disbursement,
-    now: Timestamp,
-) -> Result<Outcome> {
+pub fn disburse(caller: &Caller, s: &Situation, d: Disbursement, now: Timestamp) -> Result<Outcome> {
     let mut out = moved(caller, s, Action::Disburse, d.reference.clone(), now)?;
     let p = &s.programme;
     if d.amount.currency() != &p.currency {

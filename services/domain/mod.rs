@@ -16,6 +16,7 @@ pub mod programme;
 pub mod service;
 pub mod text;
 pub mod time;
+pub mod watch;
 
 pub use error::{Error, FieldViolation, Reason, Result};
 pub use service::{Grants, RequestKey};

@@ -59,15 +59,10 @@ impl Currency {
         if !known {
             return Err(Error::invalid(
                 field,
-                format!(
-                    "{code:?} is not an ISO 4217 currency code (three upper-case letters, e.g. CNY)"
-                ),
+                format!("{code:?} is not an ISO 4217 currency code (three upper-case letters, e.g. CNY)"),
             ));
         }
-        let exponent = EXPONENTS
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map_or(2, |(_, e)| *e);
+        let exponent = EXPONENTS.iter().find(|(c, _)| *c == code).map_or(2, |(_, e)| *e);
         Ok(Self {
             code: code.to_owned(),
             exponent,
@@ -106,25 +101,16 @@ impl Money {
     pub fn from_parts(currency_code: &str, units: i64, nanos: i32, field: &str) -> Result<Self> {
         let currency = Currency::parse(currency_code, &format!("{field}.currency_code"))?;
         if !(-999_999_999..=999_999_999).contains(&nanos) {
-            return Err(Error::invalid(
-                format!("{field}.nanos"),
-                "must be within ±999,999,999",
-            ));
+            return Err(Error::invalid(format!("{field}.nanos"), "must be within ±999,999,999"));
         }
         if (units > 0 && nanos < 0) || (units < 0 && nanos > 0) {
-            return Err(Error::invalid(
-                format!("{field}.nanos"),
-                "must have the sign of units",
-            ));
+            return Err(Error::invalid(format!("{field}.nanos"), "must have the sign of units"));
         }
         let nanos_per_minor = 10_i32.pow(9 - u32::from(currency.exponent));
         if nanos % nanos_per_minor != 0 {
             return Err(Error::invalid(
                 format!("{field}.nanos"),
-                format!(
-                    "{} allows at most {} decimal places",
-                    currency.code, currency.exponent
-                ),
+                format!("{} allows at most {} decimal places", currency.code, currency.exponent),
             ));
         }
         let minor = units
@@ -198,13 +184,7 @@ impl fmt::Display for Money {
         if exp == 0 {
             write!(f, "{} {sign}{abs}", self.currency)
         } else {
-            write!(
-                f,
-                "{} {sign}{}.{:0exp$}",
-                self.currency,
-                abs / per,
-                abs % per
-            )
+            write!(f, "{} {sign}{}.{:0exp$}", self.currency, abs / per, abs % per)
         }
     }
 }

@@ -13,6 +13,8 @@ use super::institution::{Institution, InstitutionFilter, NewInstitution};
 use super::lifecycle::{Outcome, Situation};
 use super::page::PageRequest;
 use super::programme::{NewProgramme, Programme, ProgrammeFilter};
+use super::time::Timestamp;
+use super::watch::{EventScope, ProgrammeSummary};
 
 /// An idempotency record: the caller's `request_id` for one call, and a
 /// fingerprint of the whole request so a reused id with another request
@@ -30,27 +32,15 @@ pub type ProgrammeChange<'a> = &'a (dyn Fn(&Programme) -> Result<Programme> + Se
 #[async_trait]
 pub trait InstitutionStore: Send + Sync {
     /// Inserts, or on an idempotent replay returns the first result.
-    async fn create_institution(
-        &self,
-        new: NewInstitution,
-        idem: Option<Idempotency>,
-    ) -> Result<Institution>;
+    async fn create_institution(&self, new: NewInstitution, idem: Option<Idempotency>) -> Result<Institution>;
     async fn get_institution(&self, name: &InstitutionName) -> Result<Option<Institution>>;
     /// Up to `page.fetch_limit()` institutions after `page.after`, by name.
-    async fn list_institutions(
-        &self,
-        filter: &InstitutionFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<Institution>>;
+    async fn list_institutions(&self, filter: &InstitutionFilter, page: &PageRequest) -> Result<Vec<Institution>>;
 }
 
 #[async_trait]
 pub trait ProgrammeStore: Send + Sync {
-    async fn create_programme(
-        &self,
-        new: NewProgramme,
-        idem: Option<Idempotency>,
-    ) -> Result<Programme>;
+    async fn create_programme(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme>;
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>>;
     /// `scope`: `None` for all programmes, else only those named.
     async fn list_programmes(
@@ -80,14 +70,9 @@ pub trait KeyStore: Send + Sync {
         idem: Option<Idempotency>,
     ) -> Result<(ApiKey, bool)>;
     async fn find_api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>>;
-    async fn list_api_keys(&self, filter: &ApiKeyFilter, page: &PageRequest)
-    -> Result<Vec<ApiKey>>;
+    async fn list_api_keys(&self, filter: &ApiKeyFilter, page: &PageRequest) -> Result<Vec<ApiKey>>;
     /// Revokes (idempotently: revoking twice keeps the first time).
-    async fn revoke_api_key(
-        &self,
-        name: &ApiKeyName,
-        idem: Option<Idempotency>,
-    ) -> Result<Option<ApiKey>>;
+    async fn revoke_api_key(&self, name: &ApiKeyName, idem: Option<Idempotency>) -> Result<Option<ApiKey>>;
     /// Creates an admin key if, and only if, no key exists yet; safe when
     /// several processes start at once.
     async fn bootstrap_admin(&self, secret_hash: String) -> Result<Option<ApiKey>>;
@@ -117,11 +102,7 @@ pub trait ApplicationStore: Send + Sync {
         idem: Option<Idempotency>,
     ) -> Result<Application>;
     async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>>;
-    async fn list_applications(
-        &self,
-        filter: &ApplicationFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<Application>>;
+    async fn list_applications(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>>;
     /// In one transaction: claims `idem` for `claim`, locks the application
     /// and its programme, reads the institutions it names, lets `change`
     /// decide, and writes the outcome with its event.
@@ -140,14 +121,25 @@ pub trait ApplicationStore: Send + Sync {
         limit: u64,
     ) -> Result<Vec<ApplicationEvent>>;
     async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>>;
-    async fn list_disbursements(
-        &self,
-        application: &ApplicationName,
-        page: &PageRequest,
-    ) -> Result<Vec<Disbursement>>;
+    async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>>;
+}
+
+/// The event log as a stream source, and what summaries are made of.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Up to `limit` events after `after` in `scope`, in commit order.
+    async fn events_after(&self, after: Cursor, scope: &EventScope, limit: u64) -> Result<Vec<ApplicationEvent>>;
+    /// The position of the newest committed event (0 when there is none).
+    async fn event_head(&self) -> Result<Cursor>;
+    /// Events up to this position were pruned (0 when none were).
+    async fn pruned_through(&self) -> Result<Cursor>;
+    /// Deletes events older than `before`; returns how many.
+    async fn prune_events(&self, before: Timestamp) -> Result<u64>;
+    /// Counts and totals of one programme, computed now.
+    async fn programme_summary(&self, programme: &ProgrammeName) -> Result<Option<ProgrammeSummary>>;
 }
 
 /// Everything the domain stores.
-pub trait Store: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore {}
+pub trait Store: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore + EventStore {}
 
-impl<T: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore> Store for T {}
+impl<T: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore + EventStore> Store for T {}

@@ -79,12 +79,7 @@ pub struct NewProgramme {
     pub close_time: Timestamp,
 }
 
-fn money_in(
-    v: &mut Violations,
-    value: Option<Money>,
-    currency: Option<&Currency>,
-    field: &str,
-) -> Option<Money> {
+fn money_in(v: &mut Violations, value: Option<Money>, currency: Option<&Currency>, field: &str) -> Option<Money> {
     let Some(money) = value else {
         v.add(field, "is required");
         return None;
@@ -122,16 +117,8 @@ impl NewProgramme {
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
-        let display_name = v.check(text::required(
-            &display_name,
-            &f("display_name"),
-            MAX_NAME_CHARS,
-        ));
-        let local_name = v.check(text::required(
-            &local_name,
-            &f("local_name"),
-            MAX_NAME_CHARS,
-        ));
+        let display_name = v.check(text::required(&display_name, &f("display_name"), MAX_NAME_CHARS));
+        let local_name = v.check(text::required(&local_name, &f("local_name"), MAX_NAME_CHARS));
         let funder = v.check(text::required(&funder, &f("funder"), MAX_NAME_CHARS));
         let currency = v.check(Currency::parse(&currency_code, &f("currency_code")));
         let budget = money_in(&mut v, budget, currency.as_ref(), &f("budget"));
@@ -139,10 +126,7 @@ impl NewProgramme {
         if let (Some(budget), Some(max)) = (&budget, &max_award)
             && max.minor() > budget.minor()
         {
-            v.add(
-                f("max_award"),
-                format!("must not exceed the budget {budget}"),
-            );
+            v.add(f("max_award"), format!("must not exceed the budget {budget}"));
         }
         eligible_regions.sort();
         eligible_regions.dedup();
@@ -152,9 +136,7 @@ impl NewProgramme {
         match (open_time, close_time) {
             (None, _) => v.add(f("open_time"), "is required"),
             (_, None) => v.add(f("close_time"), "is required"),
-            (Some(open), Some(close)) if open >= close => {
-                v.add(f("close_time"), "must be after open_time")
-            }
+            (Some(open), Some(close)) if open >= close => v.add(f("close_time"), "must be after open_time"),
             _ => {}
         }
         v.finish()?;
@@ -209,16 +191,9 @@ pub const UPDATABLE_FIELDS: [&str; 9] = [
 
 /// Applies the masked fields of `input` to `current`, validating the
 /// result as a whole. The budget may not drop below what is committed.
-pub fn apply_update(
-    current: &Programme,
-    input: ProgrammeInput,
-    mask: &[String],
-) -> Result<Programme> {
+pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String]) -> Result<Programme> {
     if mask.is_empty() {
-        return Err(Error::invalid(
-            "update_mask",
-            "must name at least one field, or *",
-        ));
+        return Err(Error::invalid("update_mask", "must name at least one field, or *"));
     }
     let all = mask.iter().any(|m| m == "*");
     let mut v = Violations::new();
@@ -226,10 +201,7 @@ pub fn apply_update(
         if !UPDATABLE_FIELDS.contains(&path.as_str()) {
             v.add(
                 "update_mask",
-                format!(
-                    "{path:?} cannot be updated; updatable: {}",
-                    UPDATABLE_FIELDS.join(", ")
-                ),
+                format!("{path:?} cannot be updated; updatable: {}", UPDATABLE_FIELDS.join(", ")),
             );
         }
     }

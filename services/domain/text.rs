@@ -21,10 +21,7 @@ pub fn optional(value: &str, field: &str, max: usize) -> Result<String> {
             format!("must be at most {max} characters, got {chars}"),
         ));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
     Ok(value.to_owned())

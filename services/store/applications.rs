@@ -4,23 +4,16 @@
 //! two changes of one application interleave.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::entity::{
-    application as row, disbursement as drow, institution as irow, programme as prow,
-};
+use super::entity::{application as row, disbursement as drow, institution as irow, programme as prow};
 use super::events::{append_event, event_to_domain};
 use super::idempotency::Claim;
 use super::{Db, corrupt, db_err};
 use crate::domain::access::Role;
 use crate::domain::application::{Application, ApplicationFilter, Decision, Investigator, State};
 use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
-use crate::domain::ids::{
-    ApiKeyName, ApplicationName, DisbursementName, InstitutionName, OrcidId, ProgrammeName,
-};
+use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, OrcidId, ProgrammeName};
 use crate::domain::lifecycle::Situation;
 use crate::domain::money::{Currency, Money};
 use crate::domain::page::PageRequest;
@@ -81,9 +74,7 @@ pub(crate) fn to_domain(m: row::Model) -> Result<Application> {
                 .transpose()
                 .map_err(bad)?,
         },
-        partners: ids(&partner_institution_ids)
-            .map(InstitutionName::from_id)
-            .collect(),
+        partners: ids(&partner_institution_ids).map(InstitutionName::from_id).collect(),
         requested: requested_minor.map(|m| Money::from_minor(currency.clone(), m)),
         duration_months,
         state: State::parse(&state, "state").map_err(bad)?,
@@ -108,12 +99,7 @@ pub(crate) fn to_model(a: &Application) -> row::Model {
         pi_name: a.investigator.name.clone(),
         pi_email: a.investigator.email.clone(),
         pi_orcid: a.investigator.orcid.as_ref().map(|o| o.as_str().to_owned()),
-        partner_institution_ids: a
-            .partners
-            .iter()
-            .map(|p| p.id())
-            .collect::<Vec<_>>()
-            .join(","),
+        partner_institution_ids: a.partners.iter().map(|p| p.id()).collect::<Vec<_>>().join(","),
         currency_code: a.disbursed.currency().code().to_owned(),
         requested_minor: a.requested.as_ref().map(Money::minor),
         duration_months: a.duration_months,
@@ -149,8 +135,7 @@ fn disbursement_to_domain(m: drow::Model, application: &Application) -> Result<D
         reference,
         create_time,
     } = m;
-    let payee = Currency::parse(&payee_currency, "payee_currency")
-        .map_err(|e| corrupt("disbursement", e))?;
+    let payee = Currency::parse(&payee_currency, "payee_currency").map_err(|e| corrupt("disbursement", e))?;
     Ok(Disbursement {
         name: DisbursementName::new(application.name.clone(), id),
         amount: Money::from_minor(application.disbursed.currency().clone(), amount_minor),
@@ -178,8 +163,7 @@ fn disbursement_row(d: &Disbursement) -> drow::ActiveModel {
 }
 
 fn by_name(name: &ApplicationName) -> sea_orm::Select<row::Entity> {
-    row::Entity::find_by_id(name.id().to_owned())
-        .filter(row::Column::ProgrammeId.eq(name.programme.id()))
+    row::Entity::find_by_id(name.id().to_owned()).filter(row::Column::ProgrammeId.eq(name.programme.id()))
 }
 
 #[async_trait]
@@ -191,10 +175,7 @@ impl ApplicationStore for Db {
         idem: Option<Idempotency>,
     ) -> Result<Application> {
         let txn = self.begin_write().await?;
-        if let Claim::Replay(id) = self
-            .claim(&txn, idem.as_ref(), application.name.id())
-            .await?
-        {
+        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), application.name.id()).await? {
             drop(txn);
             let name = ApplicationName::new(application.name.programme.clone(), id);
             return self
@@ -206,7 +187,9 @@ impl ApplicationStore for Db {
         let inserted = active(model).insert(&txn).await.map_err(db_err)?;
         let created = to_domain(inserted)?;
         append_event(&txn, &created, &event).await?;
+        self.jitter().await;
         txn.commit().await.map_err(db_err)?;
+        self.appended.notify_one();
         Ok(created)
     }
 
@@ -219,18 +202,13 @@ impl ApplicationStore for Db {
             .transpose()
     }
 
-    async fn list_applications(
-        &self,
-        filter: &ApplicationFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<Application>> {
+    async fn list_applications(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>> {
         let mut query = row::Entity::find();
         if let Some(programme) = &filter.programme {
             query = query.filter(row::Column::ProgrammeId.eq(programme.id()));
         }
         if let Some(list) = &filter.programmes_in {
-            query = query
-                .filter(row::Column::ProgrammeId.is_in(list.iter().map(|p| p.id().to_owned())));
+            query = query.filter(row::Column::ProgrammeId.is_in(list.iter().map(|p| p.id().to_owned())));
         }
         if let Some(applicant) = &filter.applicant {
             query = query.filter(row::Column::ApplicantInstitutionId.eq(applicant.id()));
@@ -261,12 +239,7 @@ impl ApplicationStore for Db {
         if let Claim::Replay(resource) = self.claim(&txn, idem.as_ref(), claim).await? {
             return Ok(Changed::Replayed(resource));
         }
-        let Some(current) = by_name(name)
-            .lock_exclusive()
-            .one(&txn)
-            .await
-            .map_err(db_err)?
-        else {
+        let Some(current) = by_name(name).lock_exclusive().one(&txn).await.map_err(db_err)? else {
             return Ok(Changed::Missing);
         };
         let application = to_domain(current)?;
@@ -277,11 +250,7 @@ impl ApplicationStore for Db {
             .map_err(db_err)?
             .ok_or_else(|| Error::internal("application without its programme"))?;
         let programme = super::programmes::to_domain(programme)?;
-        let mut wanted: Vec<String> = application
-            .partners
-            .iter()
-            .map(|p| p.id().to_owned())
-            .collect();
+        let mut wanted: Vec<String> = application.partners.iter().map(|p| p.id().to_owned()).collect();
         wanted.push(application.applicant.id().to_owned());
         let found = irow::Entity::find()
             .filter(irow::Column::Id.is_in(wanted))
@@ -295,11 +264,7 @@ impl ApplicationStore for Db {
         let lookup = |n: &InstitutionName| institutions.iter().find(|i| &i.name == n).cloned();
         let situation = Situation {
             applicant: lookup(&application.applicant),
-            partners: application
-                .partners
-                .iter()
-                .map(|p| (p.clone(), lookup(p)))
-                .collect(),
+            partners: application.partners.iter().map(|p| (p.clone(), lookup(p))).collect(),
             application,
             programme,
         };
@@ -309,18 +274,19 @@ impl ApplicationStore for Db {
             .await
             .map_err(db_err)?;
         if let Some(p) = &outcome.programme {
-            super::programmes::to_row(p)
-                .update(&txn)
-                .await
-                .map_err(db_err)?;
+            super::programmes::to_row(p).update(&txn).await.map_err(db_err)?;
         }
         if let Some(d) = &outcome.disbursement {
             disbursement_row(d).insert(&txn).await.map_err(db_err)?;
         }
         if let Some(event) = &outcome.event {
             append_event(&txn, &outcome.application, event).await?;
+            self.jitter().await;
         }
         txn.commit().await.map_err(db_err)?;
+        if outcome.event.is_some() {
+            self.appended.notify_one();
+        }
         Ok(Changed::Applied(Box::new(outcome)))
     }
 
@@ -359,16 +325,11 @@ impl ApplicationStore for Db {
             .transpose()
     }
 
-    async fn list_disbursements(
-        &self,
-        application: &ApplicationName,
-        page: &PageRequest,
-    ) -> Result<Vec<Disbursement>> {
+    async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>> {
         let Some(found) = self.get_application(application).await? else {
             return Ok(Vec::new());
         };
-        let mut query =
-            drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
+        let mut query = drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
         if let Some(after) = &page.after {
             query = query.filter(drow::Column::Id.gt(after.as_str()));
         }
@@ -378,9 +339,7 @@ impl ApplicationStore for Db {
             .all(self.conn())
             .await
             .map_err(db_err)?;
-        rows.into_iter()
-            .map(|m| disbursement_to_domain(m, &found))
-            .collect()
+        rows.into_iter().map(|m| disbursement_to_domain(m, &found)).collect()
     }
 }
 

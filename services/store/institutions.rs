@@ -1,10 +1,7 @@
 //! Institutions on SQL.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entity::institution::{self as row, Column};
 use super::idempotency::Claim;
@@ -40,11 +37,7 @@ pub(crate) fn to_domain(m: row::Model) -> Result<Institution> {
 
 #[async_trait]
 impl InstitutionStore for Db {
-    async fn create_institution(
-        &self,
-        new: NewInstitution,
-        idem: Option<Idempotency>,
-    ) -> Result<Institution> {
+    async fn create_institution(&self, new: NewInstitution, idem: Option<Idempotency>) -> Result<Institution> {
         let name = InstitutionName::generate();
         let txn = self.begin_write().await?;
         if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
@@ -72,9 +65,7 @@ impl InstitutionStore for Db {
             Ok(m) => m,
             Err(err) if is_unique_violation(&err) => {
                 return Err(Error::AlreadyExists {
-                    message:
-                        "institution.ror_id: an institution with this ROR id is already registered"
-                            .into(),
+                    message: "institution.ror_id: an institution with this ROR id is already registered".into(),
                 });
             }
             Err(err) => return Err(db_err(err)),
@@ -92,11 +83,7 @@ impl InstitutionStore for Db {
             .transpose()
     }
 
-    async fn list_institutions(
-        &self,
-        filter: &InstitutionFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<Institution>> {
+    async fn list_institutions(&self, filter: &InstitutionFilter, page: &PageRequest) -> Result<Vec<Institution>> {
         let mut query = row::Entity::find();
         if let Some(region) = filter.region {
             query = query.filter(Column::Region.eq(region.as_str()));

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 
 use super::entity::api_key::{self as row, Column};
@@ -60,11 +60,7 @@ fn new_row(name: &ApiKeyName, new: NewApiKey, secret_hash: String) -> row::Activ
         secret_hash: Set(secret_hash),
         role: Set(role.as_str().to_owned()),
         institution_id: Set(institution.map(|i| i.id().to_owned())),
-        programme_ids: Set(programmes
-            .iter()
-            .map(|p| p.id())
-            .collect::<Vec<_>>()
-            .join(",")),
+        programme_ids: Set(programmes.iter().map(|p| p.id()).collect::<Vec<_>>().join(",")),
         all_programmes: Set(all_programmes),
         display_name: Set(display_name),
         create_time: Set(Timestamp::now().micros()),
@@ -84,17 +80,11 @@ impl KeyStore for Db {
         let txn = self.begin_write().await?;
         if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
             drop(txn);
-            let found = row::Entity::find_by_id(id)
-                .one(self.conn())
-                .await
-                .map_err(db_err)?;
+            let found = row::Entity::find_by_id(id).one(self.conn()).await.map_err(db_err)?;
             let found = found.ok_or_else(|| Error::internal("replayed api key is missing"))?;
             return Ok((to_domain(found)?, false));
         }
-        let inserted = new_row(&name, new, secret_hash)
-            .insert(&txn)
-            .await
-            .map_err(db_err)?;
+        let inserted = new_row(&name, new, secret_hash).insert(&txn).await.map_err(db_err)?;
         txn.commit().await.map_err(db_err)?;
         Ok((to_domain(inserted)?, true))
     }
@@ -109,11 +99,7 @@ impl KeyStore for Db {
             .transpose()
     }
 
-    async fn list_api_keys(
-        &self,
-        filter: &ApiKeyFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<ApiKey>> {
+    async fn list_api_keys(&self, filter: &ApiKeyFilter, page: &PageRequest) -> Result<Vec<ApiKey>> {
         let mut query = row::Entity::find();
         if let Some(role) = filter.role {
             query = query.filter(Column::Role.eq(role.as_str()));
@@ -135,11 +121,7 @@ impl KeyStore for Db {
         rows.into_iter().map(to_domain).collect()
     }
 
-    async fn revoke_api_key(
-        &self,
-        name: &ApiKeyName,
-        idem: Option<Idempotency>,
-    ) -> Result<Option<ApiKey>> {
+    async fn revoke_api_key(&self, name: &ApiKeyName, idem: Option<Idempotency>) -> Result<Option<ApiKey>> {
         let txn = self.begin_write().await?;
         let claim = self.claim(&txn, idem.as_ref(), name.id()).await?;
         let Some(current) = row::Entity::find_by_id(name.id().to_owned())

@@ -8,15 +8,19 @@ mod events;
 mod idempotency;
 mod institutions;
 mod keys;
+mod listen;
 pub mod migration;
 mod programmes;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -30,6 +34,10 @@ const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
 pub struct DbOptions {
     pub url: String,
     pub max_connections: u32,
+    /// Test knob: sleep up to this long between appending an event and
+    /// committing, to widen the window in which concurrent transactions
+    /// could commit out of sequence order. `None` in production.
+    pub commit_jitter: Option<Duration>,
 }
 
 impl DbOptions {
@@ -37,6 +45,7 @@ impl DbOptions {
         Self {
             url: url.into(),
             max_connections: 16,
+            commit_jitter: None,
         }
     }
 }
@@ -49,6 +58,10 @@ pub struct Db {
     /// Write transactions. On SQLite a pool of one: writers queue in
     /// process, in order, instead of sleeping in SQLite's busy handler.
     writer: DatabaseConnection,
+    /// Signalled after each local commit that appended an event.
+    appended: Arc<Notify>,
+    url: String,
+    commit_jitter: Option<Duration>,
 }
 
 fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
@@ -75,10 +88,7 @@ impl Db {
     /// starting together apply them once, one after the other.
     pub async fn connect(options: &DbOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(Error::invalid(
                 "database_url",
                 "must start with sqlite:, postgres:// or postgresql://",
@@ -89,13 +99,22 @@ impl Db {
             .await
             .map_err(db_err)?;
         let writer = if conn.get_database_backend() == DbBackend::Sqlite {
-            Database::connect(connect_options(url, 1))
-                .await
-                .map_err(db_err)?
+            Database::connect(connect_options(url, 1)).await.map_err(db_err)?
         } else {
             conn.clone()
         };
-        Ok(Self { conn, writer })
+        Ok(Self {
+            conn,
+            writer,
+            appended: Arc::new(Notify::new()),
+            url: url.to_owned(),
+            commit_jitter: options.commit_jitter,
+        })
+    }
+
+    /// Signalled after each commit of this process that appended an event.
+    pub fn append_signal(&self) -> Arc<Notify> {
+        self.appended.clone()
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
@@ -113,10 +132,15 @@ impl Db {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.writer
-            .begin_with_options(options)
-            .await
-            .map_err(db_err)
+        self.writer.begin_with_options(options).await.map_err(db_err)
+    }
+
+    /// Sleeps a random part of the commit jitter, if one is set (tests).
+    pub(crate) async fn jitter(&self) {
+        if let Some(max) = self.commit_jitter {
+            let micros = rand::random_range(0..=u64::try_from(max.as_micros()).unwrap_or(u64::MAX));
+            tokio::time::sleep(Duration::from_micros(micros)).await;
+        }
     }
 
     /// Checks the database answers.
@@ -139,9 +163,7 @@ impl Db {
 }
 
 async fn migrate(url: &str) -> Result<(), Error> {
-    let conn = Database::connect(connect_options(url, 1))
-        .await
-        .map_err(db_err)?;
+    let conn = Database::connect(connect_options(url, 1)).await.map_err(db_err)?;
     let result = async {
         // One transaction: the write lock (SQLite IMMEDIATE) or an advisory
         // lock (PostgreSQL) makes concurrent starters wait, then find the
@@ -187,10 +209,7 @@ pub(crate) fn db_err(err: DbErr) -> Error {
 
 /// Whether a driver error is a unique-key violation.
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
 /// A row held data the domain refuses: corruption or a bug, never input.

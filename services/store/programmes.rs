@@ -3,8 +3,7 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entity::programme::{self as row, Column};
@@ -20,11 +19,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
 
 pub(crate) fn regions_to_text(regions: &[Region]) -> String {
-    regions
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
 
 pub(crate) fn to_domain(m: row::Model) -> Result<Programme> {
@@ -46,8 +41,7 @@ pub(crate) fn to_domain(m: row::Model) -> Result<Programme> {
         create_time,
         update_time,
     } = m;
-    let currency =
-        Currency::parse(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
+    let currency = Currency::parse(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
     let eligible_regions = eligible_regions
         .split(',')
         .filter(|s| !s.is_empty())
@@ -98,11 +92,7 @@ pub(crate) fn to_row(p: &Programme) -> row::ActiveModel {
 
 #[async_trait]
 impl ProgrammeStore for Db {
-    async fn create_programme(
-        &self,
-        new: NewProgramme,
-        idem: Option<Idempotency>,
-    ) -> Result<Programme> {
+    async fn create_programme(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme> {
         let name = ProgrammeName::generate();
         let txn = self.begin_write().await?;
         if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {

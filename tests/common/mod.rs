@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod watching;
 pub mod world;
 
 use std::time::Duration;
@@ -32,9 +33,7 @@ pub enum Backend {
 
 /// The PostgreSQL server URL for tests, if one was given.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("GBA_GRANTS_TEST_POSTGRES")
-        .ok()
-        .filter(|s| !s.is_empty())
+    std::env::var("GBA_GRANTS_TEST_POSTGRES").ok().filter(|s| !s.is_empty())
 }
 
 /// Runs one behaviour test on every backend: `sqlite` always, `postgres`
@@ -84,23 +83,29 @@ impl TestDb {
             Backend::Postgres => {
                 let admin = postgres_url().expect("GBA_GRANTS_TEST_POSTGRES");
                 let name = format!("gba_test_{}", uuid::Uuid::now_v7().simple());
-                let conn = Database::connect(&admin)
-                    .await
-                    .expect("connect to the test PostgreSQL");
+                let conn = Database::connect(&admin).await.expect("connect to the test PostgreSQL");
                 conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
                     .expect("create database");
                 conn.close().await.ok();
-                let base = admin
-                    .rsplit_once('/')
-                    .map_or(admin.as_str(), |(b, _)| b)
-                    .to_owned();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
                 Self {
                     url: format!("{base}/{name}"),
                     _dir: None,
                     postgres: Some((admin, name)),
                 }
             }
+        }
+    }
+}
+
+impl TestDb {
+    /// The same database again, for a second server; the first owns it.
+    pub fn share(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            _dir: None,
+            postgres: None,
         }
     }
 }
@@ -146,8 +151,14 @@ impl TestServer {
     }
 
     pub async fn start_on(db: TestDb) -> Self {
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Starts with settings adjusted by `adjust`.
+    pub async fn start_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::new("127.0.0.1:0", db.url.clone());
         settings.shutdown_grace = Duration::from_secs(5);
+        adjust(&mut settings);
         let app = Application::build(settings).await.expect("server builds");
         let addr = app.local_addr();
         let admin_key = app.bootstrap_secret().unwrap_or_default().to_owned();
@@ -169,17 +180,11 @@ impl TestServer {
         }
     }
 
-    pub fn institutions(
-        &self,
-        key: &str,
-    ) -> InstitutionServiceClient<InterceptedService<Channel, Bearer>> {
+    pub fn institutions(&self, key: &str) -> InstitutionServiceClient<InterceptedService<Channel, Bearer>> {
         InstitutionServiceClient::with_interceptor(self.channel.clone(), Bearer::new(key))
     }
 
-    pub fn programmes(
-        &self,
-        key: &str,
-    ) -> ProgrammeServiceClient<InterceptedService<Channel, Bearer>> {
+    pub fn programmes(&self, key: &str) -> ProgrammeServiceClient<InterceptedService<Channel, Bearer>> {
         ProgrammeServiceClient::with_interceptor(self.channel.clone(), Bearer::new(key))
     }
 
@@ -187,13 +192,23 @@ impl TestServer {
         AccessServiceClient::with_interceptor(self.channel.clone(), Bearer::new(key))
     }
 
+    /// Asks the server to stop (as SIGTERM does), without waiting.
+    pub fn signal_stop(&self) {
+        self.stop.cancel();
+    }
+
+    /// Waits for the server to exit; it must exit cleanly.
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server exits cleanly");
+        }
+    }
+
     /// Stops the server and waits for it to exit.
     pub async fn stop(mut self) {
         self.stop.cancel();
         if let Some(task) = self.task.take() {
-            task.await
-                .expect("server task")
-                .expect("server exits cleanly");
+            task.await.expect("server task").expect("server exits cleanly");
         }
     }
 }
@@ -217,9 +232,7 @@ impl Bearer {
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
+            request.metadata_mut().insert("authorization", value.clone());
         }
         Ok(request)
     }
@@ -228,10 +241,7 @@ impl tonic::service::Interceptor for Bearer {
 /// The `google.rpc.ErrorInfo.reason` of a status.
 pub fn reason(status: &Status) -> String {
     use tonic_types::StatusExt;
-    status
-        .get_details_error_info()
-        .map(|i| i.reason)
-        .unwrap_or_default()
+    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
 }
 
 /// The fields named by a status's `google.rpc.BadRequest`.
@@ -245,10 +255,7 @@ pub fn bad_fields(status: &Status) -> Vec<String> {
 
 /// Asserts a call failed with `code` and returns the status.
 #[track_caller]
-pub fn expect_code<T: std::fmt::Debug>(
-    result: Result<tonic::Response<T>, Status>,
-    code: Code,
-) -> Status {
+pub fn expect_code<T: std::fmt::Debug>(result: Result<tonic::Response<T>, Status>, code: Code) -> Status {
     match result {
         Ok(response) => panic!("expected {code:?}, got OK: {:?}", response.into_inner()),
         Err(status) => {

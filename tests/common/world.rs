@@ -99,11 +99,7 @@ impl TestServer {
 
     pub async fn world(&self) -> World {
         let hku = self
-            .register(
-                "The University of Hong Kong",
-                "香港大學",
-                v1::Region::HongKong,
-            )
+            .register("The University of Hong Kong", "香港大學", v1::Region::HongKong)
             .await;
         let um = self
             .register("University of Macau", "澳門大學", v1::Region::Macao)
@@ -112,9 +108,7 @@ impl TestServer {
             .register("Sun Yat-sen University", "中山大学", v1::Region::Guangdong)
             .await;
         let programme = self.open_programme(programme(10_000_000, 1_000_000)).await;
-        let other_programme = self
-            .open_programme(programme_without_partner(5_000_000, 500_000))
-            .await;
+        let other_programme = self.open_programme(programme_without_partner(5_000_000, 500_000)).await;
         World {
             hku_key: self.key(Role::Applicant, &hku, &[]).await,
             um_key: self.key(Role::Applicant, &um, &[]).await,
@@ -178,9 +172,7 @@ impl World {
 
     pub async fn submitted(&self, server: &TestServer, requested: i64) -> v1::Application {
         let draft = self.draft(server, requested).await;
-        submit(server, &self.hku_key, &draft.name)
-            .await
-            .expect("submit")
+        submit(server, &self.hku_key, &draft.name).await.expect("submit")
     }
 
     pub async fn under_review(&self, server: &TestServer, requested: i64) -> v1::Application {
@@ -190,12 +182,7 @@ impl World {
             .expect("start review")
     }
 
-    pub async fn approved(
-        &self,
-        server: &TestServer,
-        requested: i64,
-        awarded: i64,
-    ) -> v1::Application {
+    pub async fn approved(&self, server: &TestServer, requested: i64, awarded: i64) -> v1::Application {
         let reviewed = self.under_review(server, requested).await;
         approve(server, &self.officer_key, &reviewed.name, awarded, "")
             .await
@@ -222,11 +209,7 @@ pub async fn submit(server: &TestServer, key: &str, name: &str) -> Result<v1::Ap
     Ok(r.into_inner().application.unwrap_or_default())
 }
 
-pub async fn withdraw(
-    server: &TestServer,
-    key: &str,
-    name: &str,
-) -> Result<v1::Application, Status> {
+pub async fn withdraw(server: &TestServer, key: &str, name: &str) -> Result<v1::Application, Status> {
     let r = server
         .apps(key)
         .withdraw_application(v1::WithdrawApplicationRequest {
@@ -237,11 +220,7 @@ pub async fn withdraw(
     Ok(r.into_inner().application.unwrap_or_default())
 }
 
-pub async fn start_review(
-    server: &TestServer,
-    key: &str,
-    name: &str,
-) -> Result<v1::Application, Status> {
+pub async fn start_review(server: &TestServer, key: &str, name: &str) -> Result<v1::Application, Status> {
     let r = server
         .reviews(key)
         .start_review(v1::StartReviewRequest {
@@ -288,12 +267,7 @@ pub async fn approve(
     Ok(r.into_inner().application.unwrap_or_default())
 }
 
-pub async fn reject(
-    server: &TestServer,
-    key: &str,
-    name: &str,
-    reason: &str,
-) -> Result<v1::Application, Status> {
+pub async fn reject(server: &TestServer, key: &str, name: &str, reason: &str) -> Result<v1::Application, Status> {
     let r = server
         .reviews(key)
         .reject_application(v1::RejectApplicationRequest {
@@ -370,9 +344,7 @@ pub async fn events(server: &TestServer, key: &str, name: &str) -> Vec<v1::Appli
 pub async fn committed(server: &TestServer, programme: &str) -> v1::Money {
     server
         .programmes(&server.admin_key)
-        .get_programme(v1::GetProgrammeRequest {
-            name: programme.into(),
-        })
+        .get_programme(v1::GetProgrammeRequest { name: programme.into() })
         .await
         .expect("get programme")
         .into_inner()

@@ -69,12 +69,11 @@ pub fn output(value: Application) -> v1::Application {
         applicant,
         title,
         abstract_text,
-        investigator:
-            Investigator {
-                name: pi_name,
-                email,
-                orcid,
-            },
+        investigator: Investigator {
+            name: pi_name,
+            email,
+            orcid,
+        },
         partners,
         requested,
         duration_months,
@@ -106,17 +105,11 @@ pub fn output(value: Application) -> v1::Application {
         create_time: Some(time_out(create_time)),
         update_time: Some(time_out(update_time)),
         submit_time: submit_time.map(time_out),
-        decision: decision.map(
-            |Decision {
-                 reason,
-                 actor,
-                 time,
-             }| v1::Decision {
-                reason,
-                actor: actor.to_string(),
-                decide_time: Some(time_out(time)),
-            },
-        ),
+        decision: decision.map(|Decision { reason, actor, time }| v1::Decision {
+            reason,
+            actor: actor.to_string(),
+            decide_time: Some(time_out(time)),
+        }),
         award_number: award_number.unwrap_or_default(),
         awarded_amount: awarded.as_ref().map(money_out),
         disbursed_amount: Some(money_out(&disbursed)),

@@ -62,10 +62,7 @@ pub fn time_in(value: Option<prost_types::Timestamp>, field: &str) -> Result<Opt
     }
     // Years 1..=9999, as google.protobuf.Timestamp allows.
     if !(-62_135_596_800..=253_402_300_799).contains(&seconds) {
-        return Err(Error::invalid(
-            format!("{field}.seconds"),
-            "is outside years 1..=9999",
-        ));
+        return Err(Error::invalid(format!("{field}.seconds"), "is outside years 1..=9999"));
     }
     Ok(Some(Timestamp::from_micros(
         seconds * MICROS_PER_SECOND + i64::from(nanos / 1_000),

@@ -28,10 +28,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
     let mut regions = Vec::with_capacity(eligible_regions.len());
     for (i, r) in eligible_regions.into_iter().enumerate() {
         let field = format!("programme.eligible_regions[{i}]");
-        regions.push(
-            region_in(r, &field)?
-                .ok_or_else(|| Error::invalid(field, "must not be REGION_UNSPECIFIED"))?,
-        );
+        regions.push(region_in(r, &field)?.ok_or_else(|| Error::invalid(field, "must not be REGION_UNSPECIFIED"))?);
     }
     let input = ProgrammeInput {
         display_name,
@@ -76,10 +73,7 @@ pub fn output(value: Programme) -> v1::Programme {
         currency_code: currency.code().to_owned(),
         budget: Some(money_out(&budget)),
         committed: Some(money_out(&committed)),
-        eligible_regions: eligible_regions
-            .into_iter()
-            .map(|r| region_out(r).into())
-            .collect(),
+        eligible_regions: eligible_regions.into_iter().map(|r| region_out(r).into()).collect(),
         requires_guangdong_partner,
         max_award: Some(money_out(&max_award)),
         open_time: Some(time_out(open_time)),

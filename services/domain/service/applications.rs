@@ -3,9 +3,7 @@
 
 use super::{Grants, RequestKey, idempotency};
 use crate::domain::access::{Caller, Role};
-use crate::domain::application::{
-    Application, ApplicationFilter, ApplicationInput, DraftFields, State, merge_update,
-};
+use crate::domain::application::{Application, ApplicationFilter, ApplicationInput, DraftFields, State, merge_update};
 use crate::domain::error::{Error, Reason, Result};
 use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
 use crate::domain::ids::{ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
@@ -33,13 +31,9 @@ impl Grants {
         caller.require(&[Role::Admin, Role::Applicant], "create applications")?;
         caller.require_programme(parent)?;
         let idem = idempotency(caller, request)?;
-        let programme = self
-            .store
-            .get_programme(parent)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                resource: parent.to_string(),
-            })?;
+        let programme = self.store.get_programme(parent).await?.ok_or_else(|| Error::NotFound {
+            resource: parent.to_string(),
+        })?;
         let applicant = match (&caller.institution, input.applicant.as_str()) {
             (Some(own), "") if caller.role == Role::Applicant => own.clone(),
             (Some(own), given) if caller.role == Role::Applicant => {
@@ -53,10 +47,7 @@ impl Grants {
                 given
             }
             (_, "") => {
-                return Err(Error::invalid(
-                    "application.applicant_institution",
-                    "is required",
-                ));
+                return Err(Error::invalid("application.applicant_institution", "is required"));
             }
             (_, given) => InstitutionName::parse(given, "application.applicant_institution")?,
         };
@@ -104,11 +95,7 @@ impl Grants {
 
     /// The application if the caller may see it; otherwise the same
     /// PERMISSION_DENIED whether or not it exists (admins get NOT_FOUND).
-    pub async fn get_application(
-        &self,
-        caller: &Caller,
-        name: &ApplicationName,
-    ) -> Result<Application> {
+    pub async fn get_application(&self, caller: &Caller, name: &ApplicationName) -> Result<Application> {
         match self.store.get_application(name).await? {
             Some(a) if may_see(caller, &a) => Ok(a.visible_to(caller)),
             None if caller.role == Role::Admin => Err(Error::NotFound {
@@ -146,15 +133,11 @@ impl Grants {
                 }
                 parsed.applicant = own.or_else(|| Some(InstitutionName::from_id("-")));
             }
-            Role::Officer | Role::Viewer => {
-                parsed.programmes_in = caller.programme_scope().map(<[_]>::to_vec)
-            }
+            Role::Officer | Role::Viewer => parsed.programmes_in = caller.programme_scope().map(<[_]>::to_vec),
         }
         let rows = self.store.list_applications(&parsed, &page).await?;
         let rows = rows.into_iter().map(|a| a.visible_to(caller)).collect();
-        Ok(Page::from_rows(&page, rows, |a: &Application| {
-            a.name.id().to_owned()
-        }))
+        Ok(Page::from_rows(&page, rows, |a: &Application| a.name.id().to_owned()))
     }
 
     /// Edits a DRAFT or CHANGES_REQUESTED application; `etag` must be current.
@@ -183,10 +166,7 @@ impl Grants {
             if !current.state.is_editable() {
                 return Err(Error::precondition(
                     Reason::InvalidState,
-                    format!(
-                        "cannot edit an application in state {}",
-                        current.state.as_str()
-                    ),
+                    format!("cannot edit an application in state {}", current.state.as_str()),
                 ));
             }
             if current.etag() != etag {
@@ -217,10 +197,7 @@ impl Grants {
                 disbursement: None,
             })
         };
-        Ok(self
-            .apply(caller, name, request, None, &decide)
-            .await?
-            .application)
+        Ok(self.apply(caller, name, request, None, &decide).await?.application)
     }
 
     /// Runs a state change through the store, mapping replays and misses.
@@ -234,11 +211,7 @@ impl Grants {
     ) -> Result<StateChange> {
         let idem = idempotency(caller, request)?;
         let claim_name = claim.map_or_else(|| name.to_string(), ToString::to_string);
-        match self
-            .store
-            .change_application(name, idem, &claim_name, decide)
-            .await?
-        {
+        match self.store.change_application(name, idem, &claim_name, decide).await? {
             Changed::Applied(outcome) => {
                 let Outcome {
                     application,

@@ -4,9 +4,7 @@ use super::{Grants, RequestKey, idempotency};
 use crate::domain::access::{Caller, Role};
 use crate::domain::error::{Error, Result};
 use crate::domain::ids::InstitutionName;
-use crate::domain::institution::{
-    Institution, InstitutionFilter, InstitutionInput, NewInstitution,
-};
+use crate::domain::institution::{Institution, InstitutionFilter, InstitutionInput, NewInstitution};
 use crate::domain::page::{Page, PageRequest};
 
 impl Grants {
@@ -23,17 +21,10 @@ impl Grants {
     }
 
     /// Institutions are public to every role.
-    pub async fn get_institution(
-        &self,
-        _caller: &Caller,
-        name: &InstitutionName,
-    ) -> Result<Institution> {
-        self.store
-            .get_institution(name)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                resource: name.to_string(),
-            })
+    pub async fn get_institution(&self, _caller: &Caller, name: &InstitutionName) -> Result<Institution> {
+        self.store.get_institution(name).await?.ok_or_else(|| Error::NotFound {
+            resource: name.to_string(),
+        })
     }
 
     pub async fn list_institutions(

@@ -1,9 +1,7 @@
 //! Issuing, listing and revoking API keys (admin only).
 
 use super::{Grants, RequestKey, idempotency};
-use crate::domain::access::{
-    ApiKey, ApiKeyFilter, ApiKeyInput, Caller, NewApiKey, Role, generate_secret,
-};
+use crate::domain::access::{ApiKey, ApiKeyFilter, ApiKeyInput, Caller, NewApiKey, Role, generate_secret};
 use crate::domain::error::{Error, Result};
 use crate::domain::ids::ApiKeyName;
 use crate::domain::page::{Page, PageRequest};

@@ -8,6 +8,7 @@ pub use applications::StateChange;
 pub use keys::IssuedKey;
 mod programmes;
 mod transitions;
+mod watching;
 
 use std::sync::Arc;
 
@@ -51,11 +52,7 @@ impl Grants {
         if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
             return Err(invalid());
         }
-        match self
-            .store
-            .find_api_key_by_hash(&hash_secret(secret))
-            .await?
-        {
+        match self.store.find_api_key_by_hash(&hash_secret(secret)).await? {
             Some(key) if key.revoke_time.is_none() => Ok(Caller::from_key(&key)),
             _ => Err(invalid()),
         }

@@ -5,9 +5,7 @@ use crate::domain::access::{Caller, Role};
 use crate::domain::error::{Error, Reason, Result};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::programme::{
-    NewProgramme, Programme, ProgrammeFilter, ProgrammeInput, apply_update,
-};
+use crate::domain::programme::{NewProgramme, Programme, ProgrammeFilter, ProgrammeInput, apply_update};
 use crate::domain::time::Timestamp;
 
 impl Grants {
@@ -26,12 +24,9 @@ impl Grants {
     /// Out of scope and nonexistent give the same PERMISSION_DENIED.
     pub async fn get_programme(&self, caller: &Caller, name: &ProgrammeName) -> Result<Programme> {
         caller.require_programme(name)?;
-        self.store
-            .get_programme(name)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                resource: name.to_string(),
-            })
+        self.store.get_programme(name).await?.ok_or_else(|| Error::NotFound {
+            resource: name.to_string(),
+        })
     }
 
     pub async fn list_programmes(

@@ -69,8 +69,7 @@ impl Grants {
     ) -> Result<StateChange> {
         let reason = required_reason(reason)?;
         let now = Timestamp::now();
-        let decide =
-            |s: &lifecycle::Situation| lifecycle::request_changes(caller, s, reason.clone(), now);
+        let decide = |s: &lifecycle::Situation| lifecycle::request_changes(caller, s, reason.clone(), now);
         self.apply(caller, name, request, None, &decide).await
     }
 
@@ -98,9 +97,7 @@ impl Grants {
         let awarded = awarded.ok_or_else(|| Error::invalid("awarded_amount", "is required"))?;
         let reason = optional_reason(reason)?;
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| {
-            lifecycle::approve(caller, s, awarded.clone(), reason.clone(), now)
-        };
+        let decide = |s: &lifecycle::Situation| lifecycle::approve(caller, s, awarded.clone(), reason.clone(), now);
         self.apply(caller, name, request, None, &decide).await
     }
 
@@ -152,10 +149,8 @@ impl Grants {
             create_time: now,
         };
         let claim = disbursement.name.clone();
-        let decide =
-            |s: &lifecycle::Situation| lifecycle::disburse(caller, s, disbursement.clone(), now);
-        self.apply(caller, name, request, Some(&claim), &decide)
-            .await
+        let decide = |s: &lifecycle::Situation| lifecycle::disburse(caller, s, disbursement.clone(), now);
+        self.apply(caller, name, request, Some(&claim), &decide).await
     }
 
     pub async fn close_grant(
@@ -179,14 +174,11 @@ impl Grants {
         page_token: &str,
     ) -> Result<crate::domain::page::Page<Disbursement>> {
         self.get_application(caller, name).await?;
-        let page =
-            crate::domain::page::PageRequest::parse(page_size, page_token, &name.to_string(), "")?;
+        let page = crate::domain::page::PageRequest::parse(page_size, page_token, &name.to_string(), "")?;
         let rows = self.store.list_disbursements(name, &page).await?;
-        Ok(crate::domain::page::Page::from_rows(
-            &page,
-            rows,
-            |d: &Disbursement| d.name.id().to_owned(),
-        ))
+        Ok(crate::domain::page::Page::from_rows(&page, rows, |d: &Disbursement| {
+            d.name.id().to_owned()
+        }))
     }
 }
 

@@ -57,13 +57,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
-            "application",
-            "application_programme",
-            &["programme_id", "id"],
-        )
-        .await?;
+        index(m, "application", "application_programme", &["programme_id", "id"]).await?;
         index(
             m,
             "application",
@@ -88,13 +82,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
-            "disbursement",
-            "disbursement_application",
-            &["application_id", "id"],
-        )
-        .await?;
+        index(m, "disbursement", "disbursement_application", &["application_id", "id"]).await?;
 
         m.create_table(
             Table::create()
@@ -114,27 +102,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
-            "application_event",
-            "event_programme",
-            &["programme_id", "seq"],
-        )
-        .await?;
-        index(
-            m,
-            "application_event",
-            "event_institution",
-            &["institution_id", "seq"],
-        )
-        .await?;
-        index(
-            m,
-            "application_event",
-            "event_application",
-            &["application_id", "seq"],
-        )
-        .await
+        index(m, "application_event", "event_programme", &["programme_id", "seq"]).await?;
+        index(m, "application_event", "event_institution", &["institution_id", "seq"]).await?;
+        index(m, "application_event", "event_application", &["application_id", "seq"]).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

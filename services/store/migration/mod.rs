@@ -3,6 +3,7 @@
 
 mod m0001_foundation;
 mod m0002_lifecycle;
+mod m0003_event_retention;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_lifecycle::Migration),
+            Box::new(m0003_event_retention::Migration),
         ]
     }
 }

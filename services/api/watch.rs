@@ -1,0 +1,103 @@
+//! WatchService: server streams of application events and programme
+//! summaries, served from the process's hub.
+
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use super::auth::caller;
+use super::convert::{application::event_out, application::state_out, common::money_out, common::time_out};
+use super::error::{IntoStatus, to_status};
+use crate::domain::Grants;
+use crate::domain::event::Cursor;
+use crate::domain::watch::{ProgrammeSummary, WatchFilter, WatchItem};
+use crate::hub::Hub;
+use crate::proto::v1::{self, watch_application_events_response::Kind, watch_service_server::WatchService};
+
+pub struct WatchApi {
+    pub grants: Grants,
+    pub hub: Hub,
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+fn item_out(item: WatchItem) -> v1::WatchApplicationEventsResponse {
+    let kind = match item {
+        WatchItem::Event(event) => Kind::Event(event_out(*event)),
+        WatchItem::Progress(cursor) => Kind::Progress(v1::Progress {
+            cursor: cursor.encode(),
+            send_time: Some(time_out(crate::domain::time::Timestamp::now())),
+        }),
+    };
+    v1::WatchApplicationEventsResponse { kind: Some(kind) }
+}
+
+fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
+    let ProgrammeSummary {
+        programme,
+        counts,
+        requested,
+        committed,
+        disbursed,
+        remaining_budget,
+        compute_time,
+    } = s;
+    v1::WatchProgrammeSummaryResponse {
+        summary: Some(v1::ProgrammeSummary {
+            programme: programme.to_string(),
+            state_counts: counts
+                .iter()
+                .map(|(state, count)| v1::StateCount {
+                    state: state_out(*state).into(),
+                    count: *count,
+                })
+                .collect(),
+            requested: Some(money_out(requested)),
+            committed: Some(money_out(committed)),
+            disbursed: Some(money_out(disbursed)),
+            remaining_budget: Some(money_out(remaining_budget)),
+            compute_time: Some(time_out(*compute_time)),
+        }),
+    }
+}
+
+#[tonic::async_trait]
+impl WatchService for WatchApi {
+    type WatchApplicationEventsStream = BoxStream<v1::WatchApplicationEventsResponse>;
+    type WatchProgrammeSummaryStream = BoxStream<v1::WatchProgrammeSummaryResponse>;
+
+    async fn watch_application_events(
+        &self,
+        request: Request<v1::WatchApplicationEventsRequest>,
+    ) -> Result<Response<Self::WatchApplicationEventsStream>, Status> {
+        let caller = caller(&request)?;
+        let v1::WatchApplicationEventsRequest {
+            programme,
+            applicant_institution,
+            application,
+            cursor,
+        } = request.into_inner();
+        let filter = WatchFilter::parse(&programme, &applicant_institution, &application).status()?;
+        let cursor = (!cursor.is_empty())
+            .then(|| Cursor::parse(&cursor, "cursor"))
+            .transpose()
+            .status()?;
+        let scope = self.grants.watch_scope(&caller, filter).await.status()?;
+        let stream = self.hub.watch_events(caller, scope, cursor).await.status()?;
+        let stream = stream.map(|item| item.map(item_out).map_err(to_status));
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn watch_programme_summary(
+        &self,
+        request: Request<v1::WatchProgrammeSummaryRequest>,
+    ) -> Result<Response<Self::WatchProgrammeSummaryStream>, Status> {
+        let caller = caller(&request)?;
+        let v1::WatchProgrammeSummaryRequest { programmes } = request.into_inner();
+        let programmes = self.grants.summary_programmes(&caller, &programmes).await.status()?;
+        let stream = self.hub.watch_summaries(programmes).await.status()?;
+        let stream = stream.map(|s| s.map(|s| summary_out(&s)).map_err(to_status));
+        Ok(Response::new(Box::pin(stream)))
+    }
+}

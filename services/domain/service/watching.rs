@@ -1,0 +1,60 @@
+//! Who may watch what: the scope of an event stream and the programmes of
+//! a summary stream.
+
+use super::Grants;
+use crate::domain::access::{Caller, Role};
+use crate::domain::error::{Error, Result};
+use crate::domain::ids::ProgrammeName;
+use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
+use crate::domain::programme::ProgrammeFilter;
+use crate::domain::watch::{EventScope, WatchFilter};
+
+impl Grants {
+    /// The events `caller` receives for `filter`. Naming a programme or an
+    /// application outside the caller's scope (or one that does not exist)
+    /// is PERMISSION_DENIED, as for reads.
+    pub async fn watch_scope(&self, caller: &Caller, filter: WatchFilter) -> Result<EventScope> {
+        if let Some(application) = &filter.application {
+            self.get_application(caller, application).await?;
+        }
+        filter.scope_for(caller)
+    }
+
+    /// The programmes whose summaries `caller` receives: those requested,
+    /// or every programme in scope. Summaries are programme-wide, so
+    /// applicants (scoped to one institution) may not watch them.
+    pub async fn summary_programmes(&self, caller: &Caller, requested: &[String]) -> Result<Vec<ProgrammeName>> {
+        caller.require(&[Role::Admin, Role::Officer, Role::Viewer], "watch programme summaries")?;
+        if !requested.is_empty() {
+            let mut out = Vec::new();
+            for (i, name) in requested.iter().enumerate() {
+                let name = ProgrammeName::parse(name, &format!("programmes[{i}]"))?;
+                caller.require_programme(&name)?;
+                if self.store.get_programme(&name).await?.is_none() {
+                    return Err(Error::NotFound {
+                        resource: name.to_string(),
+                    });
+                }
+                out.push(name);
+            }
+            out.sort();
+            out.dedup();
+            return Ok(out);
+        }
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = PageRequest::parse(MAX_PAGE_SIZE as i32, &token, "summaries", "")?;
+            let rows = self
+                .store
+                .list_programmes(&ProgrammeFilter::default(), caller.programme_scope(), &page)
+                .await?;
+            let page = crate::domain::page::Page::from_rows(&page, rows, |p| p.name.id().to_owned());
+            out.extend(page.items.into_iter().map(|p| p.name));
+            if page.next_page_token.is_empty() {
+                return Ok(out);
+            }
+            token = page.next_page_token;
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! What a watcher may see of the event log, and programme summaries.
+
+use super::access::{Caller, Role};
+use super::application::State;
+use super::error::{Error, Reason, Result};
+use super::event::{ApplicationEvent, Cursor};
+use super::ids::{ApplicationName, InstitutionName, ProgrammeName};
+use super::lifecycle::not_visible;
+use super::money::Money;
+use super::time::Timestamp;
+
+/// Which events a reader receives: the request's filter intersected with
+/// the caller's scope. Every field that is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventScope {
+    /// `None`: every programme.
+    pub programmes: Option<Vec<ProgrammeName>>,
+    pub institution: Option<InstitutionName>,
+    pub application: Option<ApplicationName>,
+}
+
+impl EventScope {
+    /// Everything (the tailer's scope).
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    pub fn matches(&self, event: &ApplicationEvent) -> bool {
+        self.programmes
+            .as_ref()
+            .is_none_or(|list| list.contains(&event.programme))
+            && self.institution.as_ref().is_none_or(|i| i == &event.applicant)
+            && self.application.as_ref().is_none_or(|a| a == &event.application)
+    }
+}
+
+/// A watch request's filter, before it meets the caller's scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchFilter {
+    pub programme: Option<ProgrammeName>,
+    pub institution: Option<InstitutionName>,
+    pub application: Option<ApplicationName>,
+}
+
+impl WatchFilter {
+    /// Parses the three optional filter fields; at most one may be set.
+    pub fn parse(programme: &str, institution: &str, application: &str) -> Result<Self> {
+        let set = [programme, institution, application]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .count();
+        if set > 1 {
+            return Err(Error::invalid(
+                "programme",
+                "set at most one of programme, applicant_institution and application",
+            ));
+        }
+        Ok(Self {
+            programme: (!programme.is_empty())
+                .then(|| ProgrammeName::parse(programme, "programme"))
+                .transpose()?,
+            institution: (!institution.is_empty())
+                .then(|| InstitutionName::parse(institution, "applicant_institution"))
+                .transpose()?,
+            application: (!application.is_empty())
+                .then(|| ApplicationName::parse(application, "application"))
+                .transpose()?,
+        })
+    }
+
+    /// The scope `caller` gets for this filter, or PERMISSION_DENIED when
+    /// the filter names something outside the caller's scope. (Whether a
+    /// named application exists and is the applicant's own is checked by
+    /// the caller of this function.)
+    pub fn scope_for(self, caller: &Caller) -> Result<EventScope> {
+        let WatchFilter {
+            programme,
+            institution,
+            application,
+        } = self;
+        let mut scope = EventScope {
+            programmes: None,
+            institution,
+            application,
+        };
+        if let Some(p) = programme {
+            caller.require_programme(&p)?;
+            scope.programmes = Some(vec![p]);
+        }
+        if let Some(a) = &scope.application {
+            caller.require_programme(&a.programme).map_err(|_| not_visible(a))?;
+        }
+        match caller.role {
+            Role::Admin => {}
+            Role::Applicant => {
+                let own = caller.institution.clone();
+                if scope.institution.is_some() && scope.institution != own {
+                    return Err(Error::denied(
+                        Reason::OutOfScope,
+                        "applicants watch their own institution only",
+                    ));
+                }
+                scope.institution = own.or_else(|| Some(InstitutionName::from_id("-")));
+            }
+            Role::Officer | Role::Viewer => {
+                if scope.programmes.is_none() {
+                    scope.programmes = caller.programme_scope().map(<[_]>::to_vec);
+                }
+            }
+        }
+        Ok(scope)
+    }
+}
+
+/// One item of an event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchItem {
+    Event(Box<ApplicationEvent>),
+    /// Nothing in scope lately: resuming after this cursor misses nothing.
+    Progress(Cursor),
+}
+
+/// Counts and money totals of one programme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgrammeSummary {
+    pub programme: ProgrammeName,
+    pub counts: Vec<(State, i64)>,
+    /// Requested by applications past DRAFT and not withdrawn.
+    pub requested: Money,
+    pub committed: Money,
+    pub disbursed: Money,
+    pub remaining_budget: Money,
+    pub compute_time: Timestamp,
+}
+
+/// Errors that end a stream.
+pub fn too_slow() -> Error {
+    Error::ResourceExhausted {
+        reason: Reason::WatcherTooSlow,
+        message: "this watcher fell too far behind; resume from the last cursor you received".into(),
+    }
+}
+
+pub fn shutting_down() -> Error {
+    Error::Unavailable {
+        reason: Reason::ShuttingDown,
+        message: "the server is shutting down; resume from the last cursor on another replica".into(),
+    }
+}
+
+pub fn cursor_expired(cursor: Cursor, oldest: Cursor) -> Error {
+    Error::OutOfRange {
+        reason: Reason::CursorExpired,
+        message: format!(
+            "events after cursor {} were pruned (retained from {} on); list the current state again and watch from a new cursor",
+            cursor.encode(),
+            oldest.encode()
+        ),
+    }
+}

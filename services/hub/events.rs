@@ -1,0 +1,123 @@
+//! One watcher's stream: replay from the cursor, then live events, each
+//! exactly once and in commit order, with progress markers when idle.
+
+use std::sync::Arc;
+
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{BATCH, Hub, Inner};
+use crate::domain::Result;
+use crate::domain::access::Caller;
+use crate::domain::event::{ApplicationEvent, Cursor};
+use crate::domain::watch::{EventScope, WatchItem, cursor_expired, shutting_down, too_slow};
+
+/// Replays after a lag this many times before calling the watcher slow.
+const CATCH_UPS: u32 = 3;
+
+fn item(event: &ApplicationEvent, caller: &Caller) -> WatchItem {
+    let mut event = event.clone();
+    event.snapshot = event.snapshot.visible_to(caller);
+    WatchItem::Event(Box::new(event))
+}
+
+impl Hub {
+    /// The events in `scope` after `cursor` (or from now), then live ones.
+    /// The first item is a progress marker with the starting position, so
+    /// a client always holds a cursor to resume from.
+    pub async fn watch_events(
+        &self,
+        caller: Caller,
+        scope: EventScope,
+        cursor: Option<Cursor>,
+    ) -> Result<impl Stream<Item = Result<WatchItem>> + Send + 'static> {
+        let inner = self.inner.clone();
+        // Subscribe before reading anything: whatever commits from here on
+        // reaches this receiver, and the replay covers what came before.
+        let rx = inner.tx.subscribe();
+        let start = match cursor {
+            Some(c) => {
+                let pruned = inner.store.pruned_through().await?;
+                if c < pruned {
+                    return Err(cursor_expired(c, pruned));
+                }
+                c
+            }
+            None => Cursor(inner.head.load(std::sync::atomic::Ordering::Acquire)),
+        };
+        Ok(stream(inner, rx, caller, scope, start, cursor.is_some()))
+    }
+}
+
+fn stream(
+    inner: Arc<Inner>,
+    mut rx: tokio::sync::broadcast::Receiver<Arc<ApplicationEvent>>,
+    caller: Caller,
+    scope: EventScope,
+    start: Cursor,
+    replay: bool,
+) -> impl Stream<Item = Result<WatchItem>> + Send + 'static {
+    async_stream::stream! {
+        let mut position = start;
+        yield Ok(WatchItem::Progress(position));
+        let mut catch_ups = 0;
+        let mut catching_up = replay;
+        loop {
+            if catching_up {
+                // Replay committed events after `position` from the log.
+                loop {
+                    let batch = match inner.store.events_after(position, &scope, BATCH).await {
+                        Ok(b) => b,
+                        Err(err) => { yield Err(err); return; }
+                    };
+                    let full = batch.len() as u64 == BATCH;
+                    for event in &batch {
+                        position = event.cursor;
+                        yield Ok(item(event, &caller));
+                    }
+                    if !full { break; }
+                }
+            }
+            let mut ticker = tokio::time::interval_at(
+                tokio::time::Instant::now() + inner.options.progress_interval,
+                inner.options.progress_interval,
+            );
+            loop {
+                tokio::select! {
+                    biased;
+                    () = inner.stopping.cancelled() => { yield Err(shutting_down()); return; }
+                    received = rx.recv() => match received {
+                        Ok(event) => {
+                            catching_up = false;
+                            if event.cursor <= position { continue; }
+                            position = event.cursor;
+                            if scope.matches(&event) {
+                                yield Ok(item(&event, &caller));
+                                ticker.reset();
+                            }
+                        }
+                        // A lag right after a replay is the replay's doing (the
+                        // log was read while the ring moved on): catch up again.
+                        // A lag after live delivery means the watcher is slow.
+                        Err(RecvError::Lagged(_)) if catching_up && catch_ups < CATCH_UPS => {
+                            // Fell behind the ring: re-subscribe, then replay
+                            // the gap from the log.
+                            catch_ups += 1;
+                            rx = rx.resubscribe();
+                            break;
+                        }
+                        Err(RecvError::Lagged(_)) => { yield Err(too_slow()); return; }
+                        Err(RecvError::Closed) => { yield Err(shutting_down()); return; }
+                    },
+                    _ = ticker.tick() => {
+                        let head = Cursor(inner.head.load(std::sync::atomic::Ordering::Acquire));
+                        // Everything up to the head was seen or is not in scope.
+                        if head > position && rx.is_empty() { position = head; }
+                        yield Ok(WatchItem::Progress(position));
+                    }
+                }
+            }
+            // Only a lag right after a replay leaves the live loop: replay again.
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The live side: one tailer per process reads the event log in commit
+//! order and fans each event out in memory to every watcher of this
+//! process, so database load grows with replicas, not with watchers.
+//!
+//! Wake-ups come from local commits (an in-process signal), other
+//! replicas' commits (PostgreSQL LISTEN/NOTIFY, see `store::listen`), and
+//! a bounded polling interval as the fallback.
+
+mod events;
+mod summary;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::Result;
+use crate::domain::event::{ApplicationEvent, Cursor};
+use crate::domain::ids::ProgrammeName;
+use crate::domain::ports::Store;
+use crate::domain::time::Timestamp;
+use crate::domain::watch::{EventScope, ProgrammeSummary};
+
+/// How the hub behaves; every field has a sensible default.
+#[derive(Debug, Clone)]
+pub struct HubOptions {
+    /// How many events a watcher may fall behind the newest before it is
+    /// ended with WATCHER_TOO_SLOW. The buffer is one ring shared by all
+    /// watchers of the process, so memory is bounded by this alone.
+    pub watcher_buffer: usize,
+    /// Idle streams get a progress message this often.
+    pub progress_interval: Duration,
+    /// The tailer looks for new events at least this often.
+    pub poll_interval: Duration,
+    /// Events older than this may be pruned; `None` keeps everything.
+    pub retention: Option<Duration>,
+    /// Summaries of one programme are recomputed at most this often.
+    pub summary_interval: Duration,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        Self {
+            watcher_buffer: 4_096,
+            progress_interval: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+            retention: None,
+            summary_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Rows the tailer reads per query.
+const BATCH: u64 = 500;
+
+type SummarySender = watch::Sender<Option<Arc<ProgrammeSummary>>>;
+
+struct Inner {
+    store: Arc<dyn Store>,
+    tx: broadcast::Sender<Arc<ApplicationEvent>>,
+    /// The newest event published to watchers.
+    head: AtomicI64,
+    options: HubOptions,
+    stopping: CancellationToken,
+    summaries: Mutex<HashMap<ProgrammeName, SummarySender>>,
+    dirty: Mutex<HashSet<ProgrammeName>>,
+}
+
+/// The process's event fan-out. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+impl Hub {
+    /// Starts the tailer (from the current end of the log), the summary
+    /// task and, with a retention, the pruner. All stop with `stopping`,
+    /// which also ends every stream with UNAVAILABLE.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        signal: Arc<Notify>,
+        options: HubOptions,
+        stopping: CancellationToken,
+    ) -> Result<Self> {
+        let head = store.event_head().await?;
+        let (tx, _) = broadcast::channel(options.watcher_buffer.max(1));
+        let inner = Arc::new(Inner {
+            store,
+            tx,
+            head: AtomicI64::new(head.0),
+            options,
+            stopping,
+            summaries: Mutex::new(HashMap::new()),
+            dirty: Mutex::new(HashSet::new()),
+        });
+        tokio::spawn(tail(inner.clone(), signal));
+        tokio::spawn(summary::refresh(inner.clone()));
+        if let Some(retention) = inner.options.retention {
+            tokio::spawn(prune(inner.clone(), retention));
+        }
+        Ok(Self { inner })
+    }
+
+    /// The newest event this process has published.
+    pub fn head(&self) -> Cursor {
+        Cursor(self.inner.head.load(Ordering::Acquire))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Reads new events in commit order and publishes them.
+async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
+    let mut head = Cursor(inner.head.load(Ordering::Acquire));
+    let all = EventScope::all();
+    loop {
+        tokio::select! {
+            () = inner.stopping.cancelled() => return,
+            () = signal.notified() => {}
+            () = tokio::time::sleep(inner.options.poll_interval) => {}
+        }
+        loop {
+            let batch = match inner.store.events_after(head, &all, BATCH).await {
+                Ok(batch) => batch,
+                Err(err) => {
+                    tracing::warn!(%err, "tailer cannot read events; will retry");
+                    break;
+                }
+            };
+            let full = batch.len() as u64 == BATCH;
+            if !batch.is_empty() {
+                let mut dirty = lock(&inner.dirty);
+                for event in &batch {
+                    dirty.insert(event.programme.clone());
+                }
+            }
+            for event in batch {
+                head = event.cursor;
+                inner.head.store(head.0, Ordering::Release);
+                // No receivers is fine: nobody is watching.
+                let _ = inner.tx.send(Arc::new(event));
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+}
+
+/// Deletes events older than the retention, now and then.
+async fn prune(inner: Arc<Inner>, retention: Duration) {
+    let every = (retention / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            () = inner.stopping.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
+        let before = Timestamp::from_micros(Timestamp::now().micros().saturating_sub(micros));
+        match inner.store.prune_events(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "pruned events past retention"),
+            Err(err) => tracing::warn!(%err, "pruning events failed"),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Programme summaries: one shared, coalesced snapshot per watched
+//! programme, recomputed from the database at most every
+//! `summary_interval` after a change, and pushed to every watcher of it.
+
+use std::sync::Arc;
+
+use futures_util::{Stream, StreamExt};
+use tokio::sync::watch;
+use tokio_stream::StreamMap;
+use tokio_stream::wrappers::WatchStream;
+
+use super::{Hub, Inner, lock};
+use crate::domain::Result;
+use crate::domain::ids::ProgrammeName;
+use crate::domain::watch::{ProgrammeSummary, shutting_down};
+
+impl Hub {
+    /// A snapshot of each programme now, then a new one shortly after
+    /// each change. The caller has checked access to `programmes`.
+    pub async fn watch_summaries(
+        &self,
+        programmes: Vec<ProgrammeName>,
+    ) -> Result<impl Stream<Item = Result<Arc<ProgrammeSummary>>> + Send + 'static> {
+        let mut map = StreamMap::new();
+        for programme in programmes {
+            let rx = self.summary_receiver(&programme).await?;
+            map.insert(programme, WatchStream::new(rx));
+        }
+        let stopping = self.inner.stopping.clone();
+        Ok(async_stream::stream! {
+            loop {
+                tokio::select! {
+                    biased;
+                    () = stopping.cancelled() => { yield Err(shutting_down()); return; }
+                    next = map.next() => match next {
+                        Some((_, Some(summary))) => yield Ok(summary),
+                        Some((_, None)) => {}
+                        None => return,
+                    }
+                }
+            }
+        })
+    }
+
+    async fn summary_receiver(
+        &self,
+        programme: &ProgrammeName,
+    ) -> Result<watch::Receiver<Option<Arc<ProgrammeSummary>>>> {
+        if let Some(tx) = lock(&self.inner.summaries).get(programme) {
+            return Ok(tx.subscribe());
+        }
+        let first = self.inner.store.programme_summary(programme).await?.map(Arc::new);
+        let mut summaries = lock(&self.inner.summaries);
+        // Another watcher may have raced us here; keep the first sender.
+        let tx = summaries
+            .entry(programme.clone())
+            .or_insert_with(|| watch::channel(first).0);
+        Ok(tx.subscribe())
+    }
+}
+
+/// Recomputes the summaries of changed, watched programmes, coalescing
+/// bursts into at most one recomputation per programme per interval.
+pub(super) async fn refresh(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(inner.options.summary_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = inner.stopping.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let dirty: Vec<ProgrammeName> = lock(&inner.dirty).drain().collect();
+        let watched: Vec<ProgrammeName> = {
+            let mut summaries = lock(&inner.summaries);
+            summaries.retain(|_, tx| tx.receiver_count() > 0);
+            dirty.into_iter().filter(|p| summaries.contains_key(p)).collect()
+        };
+        for programme in watched {
+            match inner.store.programme_summary(&programme).await {
+                Ok(summary) => {
+                    if let Some(tx) = lock(&inner.summaries).get(&programme) {
+                        tx.send_replace(summary.map(Arc::new));
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(%err, %programme, "cannot compute a programme summary; will retry");
+                    lock(&inner.dirty).insert(programme);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Cross-replica wake-ups: on PostgreSQL, LISTEN for the commits of other
+//! replicas and signal the local tailer. Reconnects with backoff; the
+//! tailer's polling covers any notification lost in between.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::postgres::PgListener;
+use tokio_util::sync::CancellationToken;
+
+use super::Db;
+use super::events::EVENTS_CHANNEL;
+
+impl Db {
+    /// Runs until `stop`, signalling [`Db::append_signal`] on every event
+    /// committed by any process. Returns at once on SQLite (one writer
+    /// process per file is the supported set-up; polling covers others).
+    pub async fn listen_for_appends(&self, stop: CancellationToken) {
+        if !self.is_postgres() {
+            return;
+        }
+        let signal = self.append_signal();
+        let mut backoff = Duration::from_millis(100);
+        while !stop.is_cancelled() {
+            let mut listener = match PgListener::connect(&self.url).await {
+                Ok(l) => l,
+                Err(err) => {
+                    tracing::warn!(%err, ?backoff, "cannot LISTEN for events; retrying");
+                    tokio::select! { () = stop.cancelled() => return, () = tokio::time::sleep(backoff) => {} }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            if let Err(err) = listener.listen(EVENTS_CHANNEL).await {
+                tracing::warn!(%err, "LISTEN failed; retrying");
+                continue;
+            }
+            backoff = Duration::from_millis(100);
+            // Anything committed while we were not listening is found by
+            // the tailer after this wake-up.
+            signal.notify_one();
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    received = listener.recv() => match received {
+                        Ok(_) => signal.notify_one(),
+                        Err(err) => {
+                            tracing::warn!(%err, "LISTEN connection lost; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
