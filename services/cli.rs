@@ -62,6 +62,16 @@ struct ServeArgs {
     /// Seconds in-flight calls get to finish after SIGTERM.
     #[arg(long, env = "GBA_GRANTS_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     shutdown_grace_seconds: u64,
+    /// Events a watcher may fall behind before it is ended (WATCHER_TOO_SLOW).
+    #[arg(long, env = "GBA_GRANTS_WATCH_BUFFER", default_value_t = 4_096)]
+    watch_buffer: usize,
+    /// Seconds between progress messages on idle streams.
+    #[arg(long, env = "GBA_GRANTS_PROGRESS_INTERVAL_SECONDS", default_value_t = 10)]
+    progress_interval_seconds: u64,
+    /// Prune events older than this many hours (0 keeps all); older cursors
+    /// then fail with CURSOR_EXPIRED.
+    #[arg(long, env = "GBA_GRANTS_EVENT_RETENTION_HOURS", default_value_t = 0)]
+    event_retention_hours: u64,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +110,10 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init(args.log_format);
     let mut settings = Settings::new(args.listen, args.db.database_url);
     settings.shutdown_grace = Duration::from_secs(args.shutdown_grace_seconds);
+    settings.hub.watcher_buffer = args.watch_buffer.max(1);
+    settings.hub.progress_interval = Duration::from_secs(args.progress_interval_seconds.max(1));
+    settings.hub.retention =
+        (args.event_retention_hours > 0).then(|| Duration::from_secs(args.event_retention_hours * 3_600));
     let app = Application::build(settings).await?;
     if let Some(secret) = app.bootstrap_secret() {
         eprintln!("gba-grants: empty database; bootstrap admin key (shown once, store it now):");

@@ -328,8 +328,14 @@ async fn every_method_times_every_role(backend: Backend) {
     use gba_grants::proto::v1::watch_service_client::WatchServiceClient;
     for (who, key) in &f.keys {
         let mut watch = WatchServiceClient::with_interceptor(server.channel.clone(), Bearer::new(key));
-        let events = watch.watch_application_events(v1::WatchApplicationEventsRequest::default()).await.map(drop);
-        let summary = watch.watch_programme_summary(v1::WatchProgrammeSummaryRequest::default()).await.map(drop);
+        let events = watch
+            .watch_application_events(v1::WatchApplicationEventsRequest::default())
+            .await
+            .map(drop);
+        let summary = watch
+            .watch_programme_summary(v1::WatchProgrammeSummaryRequest::default())
+            .await
+            .map(drop);
         let code = |r: &Result<(), Status>| r.as_ref().map_or_else(|s| s.code(), |_| Code::Ok);
         let (want_events, want_summary) = match who {
             Who::Anonymous => (Code::Unauthenticated, Code::Unauthenticated),
