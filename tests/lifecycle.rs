@@ -19,7 +19,46 @@ on_every_backend!(
     viewers_read_without_emails_and_applicants_see_only_their_own,
     request_ids_make_state_changes_idempotent,
     updates_need_the_current_etag_and_an_editable_state,
+    request_ids_survive_a_restart,
 );
+
+async fn request_ids_survive_a_restart(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let first = TestServer::start_on(db.share()).await;
+    let admin = first.admin_key.clone();
+    let w = first.world().await;
+    let reviewing = w.under_review(&first, 100_000).await;
+    let approved = approve(&first, &w.officer_key, &reviewing.name, 80_000, "approve-after-restart")
+        .await
+        .unwrap();
+    first.stop().await;
+
+    let mut second = TestServer::start_on(db).await;
+    assert!(second.admin_key.is_empty(), "keys exist: no new bootstrap key");
+    second.admin_key = admin.clone();
+    let again = approve(
+        &second,
+        &w.officer_key,
+        &reviewing.name,
+        80_000,
+        "approve-after-restart",
+    )
+    .await;
+    let again = again.expect("a retry after a restart returns the first result");
+    assert_eq!(again.award_number, approved.award_number);
+    assert_eq!(committed(&second, &w.programme.name).await, money("CNY", 80_000, 0));
+    let states: Vec<i32> = events(&second, &admin, &reviewing.name)
+        .await
+        .iter()
+        .map(|e| e.new_state)
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == state(State::Approved)).count(),
+        1,
+        "one approval event"
+    );
+    second.stop().await;
+}
 
 async fn the_whole_story_from_draft_to_closed_grant(backend: Backend) {
     let server = TestServer::start(backend).await;

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use super::entity::{application as row, disbursement as drow, institution as irow, programme as prow};
 use super::events::{append_event, event_to_domain};
 use super::idempotency::Claim;
-use super::{Db, corrupt, db_err};
+use super::{Db, corrupt, db_err, page_by_id};
 use crate::domain::access::Role;
 use crate::domain::application::{Application, ApplicationFilter, Decision, Investigator, State};
 use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
@@ -216,15 +216,7 @@ impl ApplicationStore for Db {
         if let Some(state) = filter.state {
             query = query.filter(row::Column::State.eq(state.as_str()));
         }
-        if let Some(after) = &page.after {
-            query = query.filter(row::Column::Id.gt(after.as_str()));
-        }
-        let rows = query
-            .order_by_asc(row::Column::Id)
-            .limit(page.fetch_limit())
-            .all(self.conn())
-            .await
-            .map_err(db_err)?;
+        let rows = page_by_id(query, row::Column::Id, page, self.conn()).await?;
         rows.into_iter().map(to_domain).collect()
     }
 
@@ -329,16 +321,8 @@ impl ApplicationStore for Db {
         let Some(found) = self.get_application(application).await? else {
             return Ok(Vec::new());
         };
-        let mut query = drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
-        if let Some(after) = &page.after {
-            query = query.filter(drow::Column::Id.gt(after.as_str()));
-        }
-        let rows = query
-            .order_by_asc(drow::Column::Id)
-            .limit(page.fetch_limit())
-            .all(self.conn())
-            .await
-            .map_err(db_err)?;
+        let query = drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
+        let rows = page_by_id(query, drow::Column::Id, page, self.conn()).await?;
         rows.into_iter().map(|m| disbursement_to_domain(m, &found)).collect()
     }
 }

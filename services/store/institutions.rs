@@ -1,11 +1,11 @@
 //! Institutions on SQL.
 
 use async_trait::async_trait;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::entity::institution::{self as row, Column};
 use super::idempotency::Claim;
-use super::{Db, corrupt, db_err, is_unique_violation};
+use super::{Db, corrupt, db_err, is_unique_violation, page_by_id};
 use crate::domain::ids::{InstitutionName, RorId};
 use crate::domain::institution::{Institution, InstitutionFilter, NewInstitution, Region};
 use crate::domain::page::PageRequest;
@@ -88,15 +88,7 @@ impl InstitutionStore for Db {
         if let Some(region) = filter.region {
             query = query.filter(Column::Region.eq(region.as_str()));
         }
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.gt(after.as_str()));
-        }
-        let rows = query
-            .order_by_asc(Column::Id)
-            .limit(page.fetch_limit())
-            .all(self.conn())
-            .await
-            .map_err(db_err)?;
+        let rows = page_by_id(query, Column::Id, page, self.conn()).await?;
         rows.into_iter().map(to_domain).collect()
     }
 }

@@ -3,12 +3,12 @@
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    Statement,
 };
 
 use super::entity::api_key::{self as row, Column};
 use super::idempotency::Claim;
-use super::{Db, corrupt, db_err};
+use super::{Db, corrupt, db_err, page_by_id};
 use crate::domain::access::{ApiKey, ApiKeyFilter, NewApiKey, Role};
 use crate::domain::ids::{ApiKeyName, InstitutionName, ProgrammeName};
 use crate::domain::page::PageRequest;
@@ -109,15 +109,7 @@ impl KeyStore for Db {
             Some(false) => query = query.filter(Column::RevokeTime.is_null()),
             None => {}
         }
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.gt(after.as_str()));
-        }
-        let rows = query
-            .order_by_asc(Column::Id)
-            .limit(page.fetch_limit())
-            .all(self.conn())
-            .await
-            .map_err(db_err)?;
+        let rows = page_by_id(query, Column::Id, page, self.conn()).await?;
         rows.into_iter().map(to_domain).collect()
     }
 

@@ -207,6 +207,27 @@ pub(crate) fn db_err(err: DbErr) -> Error {
     }
 }
 
+/// One page of `query` in `id` order, after the page's last key: up to
+/// `fetch_limit` rows, so the domain can tell whether another page follows.
+pub(crate) async fn page_by_id<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    page: &crate::domain::page::PageRequest,
+    conn: &DatabaseConnection,
+) -> Result<Vec<E::Model>, Error> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let query = match &page.after {
+        Some(after) => query.filter(id.gt(after.as_str())),
+        None => query,
+    };
+    query
+        .order_by_asc(id)
+        .limit(page.fetch_limit())
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
 /// Whether a driver error is a unique-key violation.
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))

@@ -2,13 +2,11 @@
 //! IMMEDIATE write lock on SQLite) so the domain decides on current data.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use super::entity::programme::{self as row, Column};
 use super::idempotency::Claim;
-use super::{Db, corrupt, db_err};
+use super::{Db, corrupt, db_err, page_by_id};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::institution::Region;
 use crate::domain::money::{Currency, Money};
@@ -166,15 +164,7 @@ impl ProgrammeStore for Db {
         if let Some(region) = filter.eligible_region {
             query = query.filter(Column::EligibleRegions.contains(region.as_str()));
         }
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.gt(after.as_str()));
-        }
-        let rows = query
-            .order_by_asc(Column::Id)
-            .limit(page.fetch_limit())
-            .all(self.conn())
-            .await
-            .map_err(db_err)?;
+        let rows = page_by_id(query, Column::Id, page, self.conn()).await?;
         rows.into_iter().map(to_domain).collect()
     }
 
