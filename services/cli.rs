@@ -114,12 +114,13 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     settings.hub.progress_interval = Duration::from_secs(args.progress_interval_seconds.max(1));
     settings.hub.retention =
         (args.event_retention_hours > 0).then(|| Duration::from_secs(args.event_retention_hours * 3_600));
+    let signal = startup::shutdown_signal();
     let app = Application::build(settings).await?;
     if let Some(secret) = app.bootstrap_secret() {
         eprintln!("gba-grants: empty database; bootstrap admin key (shown once, store it now):");
         println!("{secret}");
     }
-    app.run_until(startup::shutdown_signal()).await?;
+    app.run_until(signal).await?;
     Ok(())
 }
 

@@ -8,13 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tower::Layer;
 
 use crate::api;
+use crate::api::gate::Gate;
 use crate::domain::Grants;
 use crate::domain::ports::Store;
 use crate::hub::{Hub, HubOptions};
@@ -60,6 +64,8 @@ pub enum Error {
     Transport(#[from] tonic::transport::Error),
     #[error("reflection setup failed: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("the server task failed: {0}")]
+    Task(String),
 }
 
 /// The service's fully qualified gRPC names, for health reporting.
@@ -80,50 +86,87 @@ async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// A bound, migrated service, ready to run.
+/// A bound, migrated service, serving.
 pub struct Application {
-    listener: TcpListener,
     addr: SocketAddr,
     db: Db,
-    grants: Grants,
-    hub: Hub,
+    reporter: HealthReporter,
     stopping: CancellationToken,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
     bootstrap_secret: Option<String>,
     settings: Settings,
 }
 
 impl Application {
-    /// Binds the listener, connects to the database, runs migrations and,
-    /// on an empty database, issues the bootstrap admin key.
+    /// Binds the listener and starts serving at once — health (NOT_SERVING)
+    /// and reflection answer, gba.grants calls get UNAVAILABLE — then
+    /// connects, runs migrations, issues the bootstrap admin key on an empty
+    /// database, opens the gate and turns health SERVING.
     pub async fn build(settings: Settings) -> Result<Self, Error> {
-        let listener = TcpListener::bind(&settings.listen)
-            .await
-            .map_err(|source| Error::Bind {
-                addr: settings.listen.clone(),
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| Error::Bind {
+        let bind = |source| Error::Bind {
             addr: settings.listen.clone(),
             source,
-        })?;
-        let mut options = DbOptions::new(&settings.database_url);
-        options.commit_jitter = settings.commit_jitter;
-        let db = Db::connect(&options).await?;
-        let store: Arc<dyn Store> = Arc::new(db.clone());
-        let grants = Grants::new(store.clone());
-        let bootstrap_secret = grants.bootstrap_admin().await?;
+        };
+        let listener = TcpListener::bind(&settings.listen).await.map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
+        let (reporter, health) = tonic_health::server::health_reporter();
+        set_all(&reporter, ServingStatus::NotServing).await;
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        let gate = Gate::default();
+        let router = Routes::new(health)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .into_axum_router()
+            .fallback_service(gate.clone());
         let stopping = CancellationToken::new();
-        let hub = Hub::start(store, db.append_signal(), settings.hub.clone(), stopping.clone()).await?;
+        let server = Server::builder()
+            .accept_http1(true)
+            .max_concurrent_streams(Some(settings.max_concurrent_streams))
+            .layer(tonic_web::GrpcWebLayer::new())
+            .add_routes(Routes::from(router))
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener)
+                    .with_nodelay(Some(true))
+                    .with_keepalive(Some(Duration::from_secs(60))),
+                stopping.clone().cancelled_owned(),
+            );
+        let server = tokio::spawn(server);
+        let ready = async {
+            let mut options = DbOptions::new(&settings.database_url);
+            options.commit_jitter = settings.commit_jitter;
+            let db = Db::connect(&options).await?;
+            let store: Arc<dyn Store> = Arc::new(db.clone());
+            let grants = Grants::new(store.clone());
+            let bootstrap_secret = grants.bootstrap_admin().await?;
+            let hub = Hub::start(store, db.append_signal(), settings.hub.clone(), stopping.clone()).await?;
+            Ok::<_, Error>((db, grants, hub, bootstrap_secret))
+        };
+        let (db, grants, hub, bootstrap_secret) = match ready.await {
+            Ok(ready) => ready,
+            Err(err) => {
+                stopping.cancel();
+                return Err(err);
+            }
+        };
         let listen_db = db.clone();
         let listen_stop = stopping.clone();
         tokio::spawn(async move { listen_db.listen_for_appends(listen_stop).await });
+        gate.open(api::auth::AuthLayer::new(grants.clone()).layer(api::routes(&grants, &hub)));
+        set_all(&reporter, ServingStatus::Serving).await;
+        tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");
         Ok(Self {
-            listener,
             addr,
             db,
-            grants,
-            hub,
+            reporter,
             stopping,
+            server,
             bootstrap_secret,
             settings,
         })
@@ -142,94 +185,78 @@ impl Application {
         self.bootstrap_secret.as_deref()
     }
 
-    /// Serves until `shutdown` completes, then turns health NOT_SERVING and
-    /// drains in-flight calls for up to the grace period.
+    /// Serves until `shutdown` completes, then turns health NOT_SERVING,
+    /// ends every stream with UNAVAILABLE and drains in-flight calls for up
+    /// to the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
         let Self {
-            listener,
-            addr,
+            addr: _,
             db,
-            grants,
-            hub,
+            reporter,
             stopping,
+            mut server,
             bootstrap_secret: _,
             settings,
         } = self;
-        let (reporter, health) = tonic_health::server::health_reporter();
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
-        let routes = api::routes(&grants, &hub)
-            .add_service(health)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha);
-
-        set_all(&reporter, ServingStatus::Serving).await;
-        let drain_reporter = reporter.clone();
-        let stop = stopping.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            set_all(&drain_reporter, ServingStatus::NotServing).await;
-            stop.cancel();
-            tracing::info!("shutdown requested: health NOT_SERVING, draining");
-        });
-
-        tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");
-        let server = Server::builder()
-            .accept_http1(true)
-            .max_concurrent_streams(Some(settings.max_concurrent_streams))
-            .layer(tonic_web::GrpcWebLayer::new())
-            .layer(api::auth::AuthLayer::new(grants))
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener)
-                    .with_nodelay(Some(true))
-                    .with_keepalive(Some(Duration::from_secs(60))),
-                stopping.clone().cancelled_owned(),
-            );
-        let grace = settings.shutdown_grace;
-        let result = tokio::select! {
-            result = server => result.map_err(Error::from),
-            () = async {
-                stopping.cancelled().await;
-                tokio::time::sleep(grace).await;
-            } => {
-                tracing::warn!(?grace, "grace period over; closing remaining calls");
-                Ok(())
+        let early = tokio::select! {
+            () = shutdown => None,
+            result = &mut server => Some(result),
+        };
+        let result = match early {
+            Some(result) => flatten(result),
+            None => {
+                set_all(&reporter, ServingStatus::NotServing).await;
+                stopping.cancel();
+                tracing::info!("shutdown requested: health NOT_SERVING, draining");
+                match tokio::time::timeout(settings.shutdown_grace, &mut server).await {
+                    Ok(result) => flatten(result),
+                    Err(_) => {
+                        tracing::warn!(grace = ?settings.shutdown_grace, "grace period over; closing remaining calls");
+                        server.abort();
+                        Ok(())
+                    }
+                }
             }
         };
+        stopping.cancel();
         db.close().await;
         tracing::info!("gba-grants stopped");
         result
     }
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for Ctrl-C");
+fn flatten(joined: Result<Result<(), tonic::transport::Error>, tokio::task::JoinError>) -> Result<(), Error> {
+    match joined {
+        Ok(result) => result.map_err(Error::from),
+        Err(err) => Err(Error::Task(err.to_string())),
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C). The handlers are installed
+/// when this is called, not when it is first polled, so a signal that
+/// arrives while the service is still starting is not lost.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                }
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::error!(%err, "cannot listen for SIGTERM/SIGINT; stop with SIGKILL");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    }
 }

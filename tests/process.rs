@@ -15,7 +15,108 @@ on_every_backend!(
     keys_create_prints_only_the_key_and_the_server_accepts_it,
     serve_prints_the_bootstrap_key_once_and_exits_on_sigterm,
     replicas_starting_together_migrate_once_and_bootstrap_one_admin,
+    health_is_not_serving_until_migrations_are_done,
 );
+
+async fn health_is_not_serving_until_migrations_are_done(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+    let db = TestDb::new(backend).await;
+    // Hold what migrations need: the PostgreSQL migration lock, or the
+    // SQLite write lock.
+    // One connection, so the lock is released on the connection that took it.
+    let url = format!(
+        "{}{}",
+        db.url,
+        if backend == Backend::Sqlite { "?mode=rwc" } else { "" }
+    );
+    let mut options = sea_orm::ConnectOptions::new(url);
+    options.max_connections(1).min_connections(1);
+    let blocker = Database::connect(options).await.expect("connect");
+    let sqlite_txn = match backend {
+        Backend::Postgres => {
+            let lock = format!("SELECT pg_advisory_lock({})", gba_grants::store::MIGRATION_LOCK);
+            blocker
+                .execute_unprepared(&lock)
+                .await
+                .expect("take the migration lock");
+            None
+        }
+        Backend::Sqlite => {
+            let options = sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            };
+            blocker
+                .execute_unprepared("PRAGMA journal_mode=WAL")
+                .await
+                .expect("wal");
+            Some(blocker.begin_with_options(options).await.expect("take the write lock"))
+        }
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let settings = Settings::new(format!("127.0.0.1:{port}"), db.url.clone());
+    let starting = tokio::spawn(Application::build(settings));
+
+    let channel = loop {
+        match tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+            .unwrap()
+            .connect()
+            .await
+        {
+            Ok(channel) => break channel,
+            Err(_) => tokio::task::yield_now().await,
+        }
+    };
+    let mut health = HealthClient::new(channel.clone());
+    let status = health
+        .check(HealthCheckRequest { service: String::new() })
+        .await
+        .expect("health answers")
+        .into_inner();
+    assert_eq!(
+        status.status,
+        ServingStatus::NotServing as i32,
+        "not serving while migrations wait"
+    );
+    let early = ProgrammeServiceClient::new(channel.clone())
+        .list_programmes(v1::ListProgrammesRequest::default())
+        .await;
+    assert_eq!(early.expect_err("not ready").code(), tonic::Code::Unavailable);
+    assert!(!starting.is_finished());
+
+    match sqlite_txn {
+        Some(txn) => txn.rollback().await.expect("release"),
+        None => {
+            let unlock = format!("SELECT pg_advisory_unlock({})", gba_grants::store::MIGRATION_LOCK);
+            blocker.execute_unprepared(&unlock).await.expect("release");
+        }
+    }
+    let app = tokio::time::timeout(Duration::from_secs(30), starting)
+        .await
+        .expect("starts")
+        .unwrap()
+        .expect("builds");
+    let status = health
+        .check(HealthCheckRequest { service: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.status, ServingStatus::Serving as i32);
+    let admin = app.bootstrap_secret().expect("bootstrap key").to_owned();
+    let mut client = ProgrammeServiceClient::with_interceptor(channel, Bearer::new(&admin));
+    client
+        .list_programmes(v1::ListProgrammesRequest::default())
+        .await
+        .expect("serves once migrated");
+    blocker.close().await.ok();
+    drop(app);
+}
 
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gba-grants"))

@@ -1,7 +1,8 @@
 //! Authentication as a tower layer in front of every gba.grants service:
 //! resolves `authorization: Bearer <key>` to a [`Caller`] once per call and
 //! hands it to the handlers in the request extensions. Deny by default:
-//! only health and reflection pass without a key.
+//! nothing behind it runs without a valid key (health and reflection are
+//! routed around it, see `startup`).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -12,11 +13,6 @@ use tower::{Layer, Service};
 use super::error::to_status;
 use crate::domain::Grants;
 use crate::domain::access::Caller;
-
-/// Paths that need no key: health checks and reflection.
-fn is_public(path: &str) -> bool {
-    path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.")
-}
 
 fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
@@ -73,9 +69,6 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let grants = self.grants.clone();
         Box::pin(async move {
-            if is_public(request.uri().path()) {
-                return inner.call(request).await;
-            }
             match grants.authenticate(bearer(request.headers())).await {
                 Ok(caller) => {
                     request.extensions_mut().insert(caller);

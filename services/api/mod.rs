@@ -7,6 +7,7 @@ pub mod auth;
 mod award;
 mod convert;
 pub mod error;
+pub mod gate;
 mod institution;
 mod programme;
 mod review;

@@ -27,7 +27,7 @@ use sea_orm_migration::MigratorTrait;
 use crate::domain::{Error, Reason};
 
 /// Arbitrary constant naming the advisory lock that serialises migrations.
-const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
+pub const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
 
 /// Connection settings.
 #[derive(Debug, Clone)]
@@ -95,11 +95,9 @@ impl Db {
             ));
         }
         migrate(url).await?;
-        let conn = Database::connect(connect_options(url, options.max_connections))
-            .await
-            .map_err(db_err)?;
+        let conn = connect(url, options.max_connections).await?;
         let writer = if conn.get_database_backend() == DbBackend::Sqlite {
-            Database::connect(connect_options(url, 1)).await.map_err(db_err)?
+            connect(url, 1).await?
         } else {
             conn.clone()
         };
@@ -162,8 +160,29 @@ impl Db {
     }
 }
 
+/// Connects a pool, retrying for a while: a SQLite file that another
+/// process is setting up (WAL switch, migrations) answers "locked" to new
+/// connections for a moment, and a database server may still be starting.
+async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, Error> {
+    let mut delay = Duration::from_millis(50);
+    for _ in 0..10 {
+        match Database::connect(connect_options(url, max_connections)).await {
+            Ok(conn) => return Ok(conn),
+            Err(err @ (DbErr::Conn(_) | DbErr::ConnectionAcquire(_))) => {
+                tracing::warn!(%err, ?delay, "cannot connect to the database yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(err) => return Err(db_err(err)),
+        }
+    }
+    Database::connect(connect_options(url, max_connections))
+        .await
+        .map_err(db_err)
+}
+
 async fn migrate(url: &str) -> Result<(), Error> {
-    let conn = Database::connect(connect_options(url, 1)).await.map_err(db_err)?;
+    let conn = connect(url, 1).await?;
     let result = async {
         // One transaction: the write lock (SQLite IMMEDIATE) or an advisory
         // lock (PostgreSQL) makes concurrent starters wait, then find the
