@@ -17,7 +17,48 @@ on_every_backend!(
     health_serves_and_reflection_finds_every_service,
     missing_unknown_and_revoked_keys_are_unauthenticated,
     keys_are_issued_per_role_listed_without_secrets_and_revoked,
+    grpc_web_clients_are_served_on_the_same_port,
 );
+
+/// One gRPC-Web call over plain HTTP/1.1, as a browser would make it;
+/// returns the raw response.
+fn grpc_web_call(addr: std::net::SocketAddr, path: &str, key: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    let body = [0_u8; 5]; // one uncompressed frame holding an empty message
+    let auth = if key.is_empty() {
+        String::new()
+    } else {
+        format!("authorization: Bearer {key}\r\n")
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n{auth}content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write");
+    stream.write_all(&body).expect("write body");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+async fn grpc_web_clients_are_served_on_the_same_port(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (addr, key) = (server.addr, server.admin_key.clone());
+    let path = "/gba.grants.v1.ProgrammeService/ListProgrammes";
+    let (ok, anonymous) =
+        tokio::task::spawn_blocking(move || (grpc_web_call(addr, path, &key), grpc_web_call(addr, path, "")))
+            .await
+            .unwrap();
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(ok.contains("application/grpc-web"), "{ok}");
+    assert!(ok.contains("grpc-status:0"), "a trailer frame with status OK: {ok}");
+    assert!(
+        anonymous.contains("grpc-status: 16"),
+        "UNAUTHENTICATED without a key: {anonymous}"
+    );
+    server.stop().await;
+}
 
 async fn health_serves_and_reflection_finds_every_service(backend: Backend) {
     let server = TestServer::start(backend).await;
