@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::watching::*;
@@ -190,7 +190,13 @@ async fn every_watcher_sees_every_event_in_scope_exactly_once(backend: Backend) 
 
 async fn a_slow_watcher_is_ended_and_resumes_without_gaps(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let server = Arc::new(TestServer::start_with(db, |s| s.hub.watcher_buffer = 16).await);
+    let server = Arc::new(
+        TestServer::start_with(db, |s| {
+            s.hub.watcher_buffer = 64;
+            s.hub.progress_interval = Duration::from_millis(200);
+        })
+        .await,
+    );
     let w = Arc::new(server.world().await);
     let mut fast_client = server.watch(&server.admin_key);
     let (mut fast, _) = open(&mut fast_client, filter_all("")).await.unwrap();
@@ -206,22 +212,39 @@ async fn a_slow_watcher_is_ended_and_resumes_without_gaps(backend: Backend) {
     let mut slow_client = WatchServiceClient::with_interceptor(narrow, Bearer::new(&server.admin_key));
     let (mut slow, mut slow_cursor) = open(&mut slow_client, filter_all("")).await.unwrap();
 
-    const EVENTS: usize = 900;
-    let writer = tokio::spawn(write_events(server.clone(), w.clone(), 8, EVENTS));
-    let fast_reader = tokio::spawn(async move {
-        let mut got = Vec::new();
-        while got.len() < EVENTS {
-            match timeout(Duration::from_secs(30), next(&mut fast))
-                .await
-                .expect("fast watcher stalled")
-            {
-                Ok(Some(Kind::Event(e))) => got.push(seq(&e.cursor)),
-                Ok(Some(Kind::Progress(_))) => {}
-                other => panic!("fast watcher: {other:?}"),
+    // Writers keep going, in bursts, until the slow watcher has been ended.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (server, w, stop) = (server.clone(), w.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut names = Vec::new();
+            for _ in 0..100 {
+                names.extend(write_events(server.clone(), w.clone(), 8, 96).await);
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
             }
-        }
-        got
-    });
+            names
+        })
+    };
+    let target = Arc::new(AtomicUsize::new(usize::MAX));
+    let fast_reader = {
+        let target = target.clone();
+        tokio::spawn(async move {
+            let mut got = Vec::new();
+            while got.len() < target.load(Ordering::SeqCst) {
+                match timeout(Duration::from_secs(30), next(&mut fast))
+                    .await
+                    .expect("fast watcher stalled")
+                {
+                    Ok(Some(Kind::Event(e))) => got.push(seq(&e.cursor)),
+                    Ok(Some(Kind::Progress(_))) => {}
+                    other => panic!("fast watcher: {other:?}"),
+                }
+            }
+            got
+        })
+    };
     let mut slow_seen = Vec::new();
     let ended = loop {
         tokio::time::sleep(Duration::from_millis(15)).await;
@@ -238,12 +261,14 @@ async fn a_slow_watcher_is_ended_and_resumes_without_gaps(backend: Backend) {
             Err(status) => break status,
         }
     };
+    stop.store(true, Ordering::SeqCst);
     assert_eq!(ended.code(), Code::ResourceExhausted, "{ended:?}");
     assert_eq!(reason(&ended), "WATCHER_TOO_SLOW");
     let names = writer.await.unwrap();
-    let fast_seen = fast_reader.await.unwrap();
     let truth: Vec<i64> = truth(&server, &names).await.into_iter().map(|(s, _)| s).collect();
-    assert_eq!(fast_seen, truth, "the fast watcher kept up");
+    target.store(truth.len(), Ordering::SeqCst);
+    let fast_seen = fast_reader.await.unwrap();
+    assert_eq!(fast_seen, truth, "the fast watcher kept up: every event once, in order");
 
     // Resume from the last cursor: the rest, with no gap and no repeat.
     let (mut resumed, _) = open(&mut slow_client, filter_all(&slow_cursor)).await.unwrap();

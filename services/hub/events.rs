@@ -12,7 +12,7 @@ use crate::domain::access::Caller;
 use crate::domain::event::{ApplicationEvent, Cursor};
 use crate::domain::watch::{EventScope, WatchItem, cursor_expired, shutting_down, too_slow};
 
-/// Replays after a lag this many times before calling the watcher slow.
+/// Replays after a lag right after a replay, before calling the watcher slow.
 const CATCH_UPS: u32 = 3;
 
 fn item(event: &ApplicationEvent, caller: &Caller) -> WatchItem {
@@ -60,10 +60,14 @@ fn stream(
     async_stream::stream! {
         let mut position = start;
         yield Ok(WatchItem::Progress(position));
+        // A lag right after a replay is the replay's doing (the log was read
+        // while the ring moved on): replay again, a few times at most. A lag
+        // after live delivery means the watcher is too slow.
         let mut catch_ups = 0;
+        let mut replay = replay;
         let mut catching_up = replay;
         loop {
-            if catching_up {
+            if replay {
                 // Replay committed events after `position` from the log.
                 loop {
                     let batch = match inner.store.events_after(position, &scope, BATCH).await {
@@ -96,12 +100,7 @@ fn stream(
                                 ticker.reset();
                             }
                         }
-                        // A lag right after a replay is the replay's doing (the
-                        // log was read while the ring moved on): catch up again.
-                        // A lag after live delivery means the watcher is slow.
                         Err(RecvError::Lagged(_)) if catching_up && catch_ups < CATCH_UPS => {
-                            // Fell behind the ring: re-subscribe, then replay
-                            // the gap from the log.
                             catch_ups += 1;
                             rx = rx.resubscribe();
                             break;
@@ -117,7 +116,7 @@ fn stream(
                     }
                 }
             }
-            // Only a lag right after a replay leaves the live loop: replay again.
+            replay = true;
         }
     }
 }

@@ -118,6 +118,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
     let mut head = Cursor(inner.head.load(Ordering::Acquire));
     let all = EventScope::all();
+    // Never publish more at once than half the ring: a burst must not
+    // overtake watchers that keep up.
+    let publish_batch = BATCH.min((inner.options.watcher_buffer as u64 / 2).max(1));
     loop {
         tokio::select! {
             () = inner.stopping.cancelled() => return,
@@ -125,14 +128,14 @@ async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
             () = tokio::time::sleep(inner.options.poll_interval) => {}
         }
         loop {
-            let batch = match inner.store.events_after(head, &all, BATCH).await {
+            let batch = match inner.store.events_after(head, &all, publish_batch).await {
                 Ok(batch) => batch,
                 Err(err) => {
                     tracing::warn!(%err, "tailer cannot read events; will retry");
                     break;
                 }
             };
-            let full = batch.len() as u64 == BATCH;
+            let full = batch.len() as u64 == publish_batch;
             if !batch.is_empty() {
                 let mut dirty = lock(&inner.dirty);
                 for event in &batch {
@@ -148,6 +151,8 @@ async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
             if !full {
                 break;
             }
+            // Let watchers drain before publishing the next batch.
+            tokio::task::yield_now().await;
         }
     }
 }
