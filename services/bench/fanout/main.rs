@@ -1,0 +1,239 @@
+//! Fan-out benchmark, side by side in one run: gba-grants'
+//! WatchApplicationEvents (real server process, SQLite, events made by
+//! real writes) against a bare tonic server broadcasting the same message
+//! shape from a tokio broadcast channel (the ceiling).
+//!
+//! `cargo bench --bench fanout` runs every scenario; `-- quick` a short one.
+//! Reports delivered/s, p50/p99 commit→receipt latency, server CPU per
+//! delivery and server memory per watcher, each with its ratio to the bare
+//! ceiling.
+
+mod bare;
+mod measure;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use gba_grants::proto::v1;
+use tonic::Request;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Endpoint;
+
+use measure::{Figures, Scenario, measure};
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+fn ts(micros: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: micros / 1_000_000,
+        nanos: ((micros % 1_000_000) * 1_000) as i32,
+    }
+}
+
+fn micros(t: &prost_types::Timestamp) -> i64 {
+    t.seconds * 1_000_000 + i64::from(t.nanos / 1_000)
+}
+
+fn spawn(cmd: &mut Command) -> Res<(Child, String)> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().ok_or("stdout")?),
+        &mut line,
+    )?;
+    Ok((child, line.trim().to_owned()))
+}
+
+async fn gba(s: &Scenario, dir: &std::path::Path) -> Res<Figures> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr = format!("127.0.0.1:{port}");
+    let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
+    let (mut child, admin) = spawn(
+        Command::new(exe)
+            .args(["serve", "--listen", &addr, "--database-url"])
+            .arg(format!(
+                "sqlite://{}/bench-{}.db",
+                dir.display(),
+                s.watchers * 1_000 + s.rate as usize
+            ))
+            .args(["--watch-buffer", "65536"]),
+    )?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let channel = Endpoint::from_shared(format!("http://{addr}"))?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let auth: MetadataValue<_> = format!("Bearer {admin}").parse()?;
+    let interceptor = move |mut r: Request<()>| {
+        r.metadata_mut().insert("authorization", auth.clone());
+        Ok(r)
+    };
+    use v1::{
+        application_service_client::ApplicationServiceClient, institution_service_client::InstitutionServiceClient,
+        programme_service_client::ProgrammeServiceClient,
+    };
+    let hku = InstitutionServiceClient::with_interceptor(channel.clone(), interceptor.clone())
+        .create_institution(v1::CreateInstitutionRequest {
+            institution: Some(v1::Institution {
+                display_name: "HKU".into(),
+                local_name: "香港大學".into(),
+                region: v1::Region::HongKong.into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await?
+        .into_inner()
+        .institution
+        .ok_or("institution")?
+        .name;
+    let now = now_micros();
+    let programme = ProgrammeServiceClient::with_interceptor(channel.clone(), interceptor.clone())
+        .create_programme(v1::CreateProgrammeRequest {
+            programme: Some(v1::Programme {
+                display_name: "Bench".into(),
+                local_name: "基准".into(),
+                funder: "GD".into(),
+                currency_code: "CNY".into(),
+                budget: Some(v1::Money {
+                    currency_code: "CNY".into(),
+                    units: 1_000_000_000,
+                    nanos: 0,
+                }),
+                max_award: Some(v1::Money {
+                    currency_code: "CNY".into(),
+                    units: 1_000_000,
+                    nanos: 0,
+                }),
+                eligible_regions: vec![v1::Region::HongKong.into()],
+                open_time: Some(ts(now - 3_600_000_000)),
+                close_time: Some(ts(now + 3_600_000_000)),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await?
+        .into_inner()
+        .programme
+        .ok_or("programme")?
+        .name;
+    let rate = s.rate;
+    let writer = move |how_long: Duration| {
+        let mut apps = ApplicationServiceClient::with_interceptor(channel.clone(), interceptor.clone());
+        let (programme, hku) = (programme.clone(), hku.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+            let end = Instant::now() + how_long;
+            let mut n = 0;
+            while Instant::now() < end {
+                tick.tick().await;
+                let app = v1::Application {
+                    applicant_institution: hku.clone(),
+                    title: "Bench".into(),
+                    ..Default::default()
+                };
+                if apps
+                    .create_application(v1::CreateApplicationRequest {
+                        parent: programme.clone(),
+                        application: Some(app),
+                        request_id: String::new(),
+                    })
+                    .await
+                    .is_ok()
+                {
+                    n += 1;
+                }
+            }
+            n
+        })
+    };
+    let figures = measure(child.id(), &addr, &admin, s, writer).await;
+    child.kill().ok();
+    child.wait().ok();
+    figures
+}
+
+async fn bare(s: &Scenario) -> Res<Figures> {
+    let exe = std::env::current_exe()?;
+    let (mut child, port) = spawn(Command::new(exe).args(["bare-server", &s.rate.to_string()]))?;
+    let addr = format!("127.0.0.1:{port}");
+    let rate = s.rate;
+    let figures = measure(child.id(), &addr, "none", s, move |d: Duration| {
+        // The bare server publishes on its own; count what it publishes.
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            (d.as_secs_f64() * rate as f64 * 0.98) as u64
+        })
+    })
+    .await;
+    child.kill().ok();
+    child.wait().ok();
+    figures
+}
+
+fn main() -> Res<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if args.get(1).map(String::as_str) == Some("bare-server") {
+        let rate = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(10);
+        return rt.block_on(bare::bare_server(rate));
+    }
+    let quick = args.iter().any(|a| a == "quick");
+    let scenarios = if quick {
+        vec![Scenario {
+            watchers: 200,
+            rate: 10,
+            seconds: 3,
+        }]
+    } else {
+        vec![
+            Scenario {
+                watchers: 1_000,
+                rate: 10,
+                seconds: 10,
+            },
+            Scenario {
+                watchers: 10_000,
+                rate: 10,
+                seconds: 10,
+            },
+            Scenario {
+                watchers: 1_000,
+                rate: 100,
+                seconds: 10,
+            },
+        ]
+    };
+    let dir = tempfile::tempdir()?;
+    println!(
+        "| watchers × events/s | server | delivered/s | p50 ms | p99 ms | server CPU µs/delivery | KiB/watcher | all delivered |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for s in &scenarios {
+        let ceiling = rt.block_on(bare(s))?;
+        let ours = rt.block_on(gba(s, dir.path()))?;
+        let label = format!("{} × {}", s.watchers, s.rate);
+        for (name, f) in [("bare tonic broadcast", &ceiling), ("gba-grants", &ours)] {
+            println!(
+                "| {label} | {name} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
+                f.delivered_per_s, f.p50_ms, f.p99_ms, f.cpu_us_per_delivery, f.kib_per_watcher, f.complete
+            );
+        }
+        println!(
+            "| {label} | **ratio** | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | |",
+            ours.delivered_per_s / ceiling.delivered_per_s.max(1.0),
+            ours.p50_ms / ceiling.p50_ms.max(0.001),
+            ours.p99_ms / ceiling.p99_ms.max(0.001),
+            ours.cpu_us_per_delivery / ceiling.cpu_us_per_delivery.max(0.001),
+            ours.kib_per_watcher / ceiling.kib_per_watcher.max(0.001),
+        );
+    }
+    Ok(())
+}
