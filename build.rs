@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let files = [
         "common",
+        "error",
         "institution",
         "programme",
         "application",

@@ -72,6 +72,10 @@ struct ServeArgs {
     /// then fail with CURSOR_EXPIRED.
     #[arg(long, env = "GBA_GRANTS_EVENT_RETENTION_HOURS", default_value_t = 0)]
     event_retention_hours: u64,
+    /// Hours a request_id is remembered: a retry within them replays the
+    /// first response; after them the same id is a new request.
+    #[arg(long, env = "GBA_GRANTS_REQUEST_ID_RETENTION_HOURS", default_value_t = 168)]
+    request_id_retention_hours: u64,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +118,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     settings.hub.progress_interval = Duration::from_secs(args.progress_interval_seconds.max(1));
     settings.hub.retention =
         (args.event_retention_hours > 0).then(|| Duration::from_secs(args.event_retention_hours * 3_600));
+    settings.request_id_retention = Duration::from_secs(args.request_id_retention_hours.max(1) * 3_600);
     let signal = startup::shutdown_signal();
     let app = Application::build(settings).await?;
     if let Some(secret) = app.bootstrap_secret() {

@@ -21,6 +21,7 @@ use crate::api;
 use crate::api::gate::Gate;
 use crate::domain::Grants;
 use crate::domain::ports::Store;
+use crate::domain::time::Timestamp;
 use crate::hub::{Hub, HubOptions};
 use crate::proto;
 use crate::store::{Db, DbOptions};
@@ -37,6 +38,9 @@ pub struct Settings {
     pub max_concurrent_streams: u32,
     /// Streams: watcher buffer, progress interval, retention.
     pub hub: HubOptions,
+    /// How long a request_id is remembered (and its first response
+    /// replayed to retries).
+    pub request_id_retention: Duration,
     /// Test knob, see [`DbOptions::commit_jitter`].
     pub commit_jitter: Option<Duration>,
 }
@@ -49,6 +53,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(30),
             max_concurrent_streams: 1_024,
             hub: HubOptions::default(),
+            request_id_retention: Duration::from_secs(7 * 24 * 3_600),
             commit_jitter: None,
         }
     }
@@ -120,16 +125,17 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
         let gate = Gate::default();
+        let stopping = CancellationToken::new();
         let router = Routes::new(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .into_axum_router()
             .fallback_service(gate.clone());
-        let stopping = CancellationToken::new();
         let server = Server::builder()
             .accept_http1(true)
             .max_concurrent_streams(Some(settings.max_concurrent_streams))
             .layer(tonic_web::GrpcWebLayer::new())
+            .layer(api::drain::DrainLayer::new(stopping.clone()))
             .add_routes(Routes::from(router))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(listener)
@@ -145,7 +151,14 @@ impl Application {
             let store: Arc<dyn Store> = Arc::new(db.clone());
             let grants = Grants::new(store.clone());
             let bootstrap_secret = grants.bootstrap_admin().await?;
-            let hub = Hub::start(store, db.append_signal(), settings.hub.clone(), stopping.clone()).await?;
+            let hub = Hub::start(
+                store,
+                db.append_signal(),
+                db.revocations(),
+                settings.hub.clone(),
+                stopping.clone(),
+            )
+            .await?;
             Ok::<_, Error>((db, grants, hub, bootstrap_secret))
         };
         let (db, grants, hub, bootstrap_secret) = match ready.await {
@@ -158,6 +171,11 @@ impl Application {
         let listen_db = db.clone();
         let listen_stop = stopping.clone();
         tokio::spawn(async move { listen_db.listen_for_appends(listen_stop).await });
+        tokio::spawn(forget_request_ids(
+            db.clone(),
+            settings.request_id_retention,
+            stopping.clone(),
+        ));
         gate.open(api::auth::AuthLayer::new(grants.clone()).layer(api::routes(&grants, &hub)));
         set_all(&reporter, ServingStatus::Serving).await;
         tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");
@@ -219,9 +237,32 @@ impl Application {
             }
         };
         stopping.cancel();
-        db.close().await;
+        // Connections still held by calls cut at the end of the grace are
+        // not waited for.
+        if tokio::time::timeout(Duration::from_secs(2), db.close()).await.is_err() {
+            tracing::warn!("database connections still busy at exit; closing them anyway");
+        }
         tracing::info!("gba-grants stopped");
         result
+    }
+}
+
+/// Deletes idempotency records older than `keep`, now and then: a retry
+/// after that is a new request.
+async fn forget_request_ids(db: Db, keep: Duration, stop: CancellationToken) {
+    let every = (keep / 24).clamp(Duration::from_secs(1), Duration::from_secs(3_600));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let keep = i64::try_from(keep.as_micros()).unwrap_or(i64::MAX);
+        let before = Timestamp::from_micros(Timestamp::now().micros().saturating_sub(keep));
+        match db.prune_request_ids(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(forgotten = n, "forgot request ids past their retention"),
+            Err(err) => tracing::warn!(%err, "forgetting old request ids failed"),
+        }
     }
 }
 

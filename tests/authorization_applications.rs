@@ -100,7 +100,7 @@ async fn prepare(server: &TestServer, w: &World, target: Target, state: State) -
             State::UnderReview => drop(start_review(server, officer, &name).await.expect("review")),
             State::Approved => drop(approve(server, officer, &name, 50_000, "").await.expect("approve")),
             _ => drop(
-                disburse(server, officer, &name, payment(1_000, 1_084, 0, "1.0842"), "")
+                disburse(server, officer, &name, payment(1_000, 1_084, 200_000_000, "1.0842"), "")
                     .await
                     .expect("pay"),
             ),
@@ -159,7 +159,7 @@ async fn call(server: &TestServer, key: &str, method: &str, name: &str) -> Resul
         "RequestChanges" => request_changes(server, key, name, "more").await.map(drop),
         "RejectApplication" => reject(server, key, name, "no").await.map(drop),
         "ApproveApplication" => approve(server, key, name, 10_000, "").await.map(drop),
-        "RecordDisbursement" => disburse(server, key, name, payment(1_000, 1_084, 0, "1.0842"), "")
+        "RecordDisbursement" => disburse(server, key, name, payment(1_000, 1_084, 200_000_000, "1.0842"), "")
             .await
             .map(drop),
         "CloseGrant" => close(server, key, name).await.map(drop),

@@ -124,7 +124,7 @@ async fn run_case(
             Op::RequestChanges => request_changes(server, &officer, name, "why").await.map(drop),
             Op::Approve(a) => approve(server, &officer, name, a, "").await.map(drop),
             Op::Reject => reject(server, &officer, name, "no").await.map(drop),
-            Op::Disburse(d) => disburse(server, &officer, name, payment(d, d, 0, "1.0842"), "")
+            Op::Disburse(d) => disburse(server, &officer, name, payment(d, d, 0, "1"), "")
                 .await
                 .map(drop),
             Op::Close => close(server, &officer, name).await.map(drop),
@@ -190,10 +190,7 @@ fn random_call_sequences_keep_the_invariants_sqlite() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL: cargo test -- --include-ignored"]
 fn random_call_sequences_keep_the_invariants_postgres() {
-    if postgres_url().is_none() {
-        eprintln!("GBA_GRANTS_TEST_POSTGRES is not set: PostgreSQL run skipped");
-        return;
-    }
     property(Backend::Postgres);
 }

@@ -30,7 +30,7 @@ pub fn to_status(err: Error) -> Status {
         Error::Unauthenticated { reason, .. } => status(Code::Unauthenticated, reason, message),
         Error::PermissionDenied { reason, .. } => status(Code::PermissionDenied, reason, message),
         Error::NotFound { .. } => status(Code::NotFound, Reason::NotFound, message),
-        Error::AlreadyExists { .. } => status(Code::AlreadyExists, Reason::AlreadyExists, message),
+        Error::AlreadyExists { reason, .. } => status(Code::AlreadyExists, reason, message),
         Error::Aborted { reason, .. } => status(Code::Aborted, reason, message),
         Error::FailedPrecondition { reason, .. } => status(Code::FailedPrecondition, reason, message),
         Error::OutOfRange { reason, .. } => status(Code::OutOfRange, reason, message),
@@ -55,5 +55,36 @@ pub trait IntoStatus<T> {
 impl<T> IntoStatus<T> for Result<T, Error> {
     fn status(self) -> Result<T, Status> {
         self.map_err(to_status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::v1::ErrorReason;
+
+    #[test]
+    fn every_reason_is_in_the_proto_catalogue_and_back() {
+        for reason in Reason::ALL {
+            assert!(
+                ErrorReason::from_str_name(reason.as_str()).is_some(),
+                "{} is missing from the ErrorReason enum of error.proto",
+                reason.as_str()
+            );
+        }
+        let mut value = 1;
+        let mut seen = 0;
+        while value < 1_000 {
+            if let Ok(proto) = ErrorReason::try_from(value) {
+                let name = proto.as_str_name();
+                assert!(
+                    Reason::ALL.iter().any(|r| r.as_str() == name),
+                    "{name} is in error.proto but the server never sends it"
+                );
+                seen += 1;
+            }
+            value += 1;
+        }
+        assert_eq!(seen, Reason::ALL.len());
     }
 }

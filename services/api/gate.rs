@@ -48,7 +48,10 @@ impl Service<http::Request<axum::body::Body>> for Gate {
         match self.0.get().cloned() {
             Some(service) => Box::pin(service.oneshot(request)),
             None => {
-                let status = tonic::Status::unavailable("the service is starting (migrations in progress); retry");
+                let status = super::error::to_status(crate::domain::Error::Unavailable {
+                    reason: crate::domain::Reason::Starting,
+                    message: "the service is starting (migrations in progress); retry".into(),
+                });
                 Box::pin(std::future::ready(Ok(status.into_http())))
             }
         }

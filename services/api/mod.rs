@@ -6,6 +6,7 @@ mod application;
 pub mod auth;
 mod award;
 mod convert;
+pub mod drain;
 pub mod error;
 pub mod gate;
 mod institution;

@@ -7,7 +7,9 @@ use futures_util::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::auth::caller;
-use super::convert::{application::event_out, application::state_out, common::money_out, common::time_out};
+use super::convert::{
+    application::event_out, application::state_out, common::money_out, common::time_out, common::total_out,
+};
 use super::error::{IntoStatus, to_status};
 use crate::domain::Grants;
 use crate::domain::event::Cursor;
@@ -53,9 +55,9 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
                     count: *count,
                 })
                 .collect(),
-            requested: Some(money_out(requested)),
+            requested: Some(total_out(requested)),
             committed: Some(money_out(committed)),
-            disbursed: Some(money_out(disbursed)),
+            disbursed: Some(total_out(disbursed)),
             remaining_budget: Some(money_out(remaining_budget)),
             compute_time: Some(time_out(*compute_time)),
         }),
@@ -96,7 +98,7 @@ impl WatchService for WatchApi {
         let caller = caller(&request)?;
         let v1::WatchProgrammeSummaryRequest { programmes } = request.into_inner();
         let programmes = self.grants.summary_programmes(&caller, &programmes).await.status()?;
-        let stream = self.hub.watch_summaries(programmes).await.status()?;
+        let stream = self.hub.watch_summaries(&caller, programmes).await.status()?;
         let stream = stream.map(|s| s.map(|s| summary_out(&s)).map_err(to_status));
         Ok(Response::new(Box::pin(stream)))
     }

@@ -41,10 +41,24 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == bare).ok_or_else(|| {
             Error::invalid(
                 field,
-                format!("{value:?} is not a role (ADMIN, OFFICER, APPLICANT, VIEWER)"),
+                format!(
+                    "{} is not a role (ADMIN, OFFICER, APPLICANT, VIEWER)",
+                    text::excerpt(value)
+                ),
             )
         })
     }
+}
+
+/// News of a revoked key, for ending its open streams and dropping it
+/// from caches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// This key was revoked.
+    Key(ApiKeyName),
+    /// Revocations may have been missed (a lost notification connection):
+    /// check every key in use again.
+    Unknown,
 }
 
 /// An issued API key, without its secret.

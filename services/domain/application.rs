@@ -63,7 +63,7 @@ impl State {
         State::ALL
             .into_iter()
             .find(|s| s.as_str() == bare)
-            .ok_or_else(|| Error::invalid(field, format!("{value:?} is not an application state")))
+            .ok_or_else(|| Error::invalid(field, format!("{} is not an application state", text::excerpt(value))))
     }
 
     /// Whether the applicant may still edit the application.
@@ -178,10 +178,11 @@ impl DraftFields {
             MAX_PERSON_CHARS,
         ));
         let email = input.investigator_email.trim().to_owned();
-        if !email.is_empty() && !valid_email(&email) {
+        let email_field = f("principal_investigator.email");
+        if v.check(text::optional(&email, &email_field, 254)).is_some() && !email.is_empty() && !valid_email(&email) {
             v.add(
-                f("principal_investigator.email"),
-                format!("{email:?} is not an e-mail address"),
+                email_field,
+                format!("{} is not an e-mail address", text::excerpt(&email)),
             );
         }
         let orcid = if input.investigator_orcid.is_empty() {
@@ -262,7 +263,11 @@ pub fn merge_update(current: &Application, input: ApplicationInput, mask: &[Stri
         if !UPDATABLE_FIELDS.contains(&path.as_str()) {
             v.add(
                 "update_mask",
-                format!("{path:?} cannot be updated; updatable: {}", UPDATABLE_FIELDS.join(", ")),
+                format!(
+                    "{} cannot be updated; updatable: {}",
+                    text::excerpt(path),
+                    UPDATABLE_FIELDS.join(", ")
+                ),
             );
         }
     }

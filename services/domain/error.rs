@@ -22,17 +22,22 @@ impl FieldViolation {
 }
 
 /// Stable, machine-readable reasons (sent as `google.rpc.ErrorInfo.reason`).
+/// The catalogue, with what each means, is the `ErrorReason` enum of the
+/// proto; a test keeps the two equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     InvalidField,
     RequestIdReused,
+    PayeeAmountMismatch,
     MissingCredentials,
     InvalidCredentials,
+    KeyRevoked,
     RoleNotAllowed,
     OutOfScope,
     ConflictOfInterest,
     NotFound,
     AlreadyExists,
+    DuplicatePaymentReference,
     EtagMismatch,
     InvalidState,
     BudgetExceeded,
@@ -40,24 +45,59 @@ pub enum Reason {
     DisbursementExceedsAward,
     ProgrammeNotOpen,
     CursorExpired,
+    CursorAhead,
+    CursorUnknownLog,
     WatcherTooSlow,
     ShuttingDown,
     StorageUnavailable,
+    Starting,
     Internal,
 }
 
 impl Reason {
+    pub const ALL: [Reason; 26] = [
+        Reason::InvalidField,
+        Reason::RequestIdReused,
+        Reason::PayeeAmountMismatch,
+        Reason::MissingCredentials,
+        Reason::InvalidCredentials,
+        Reason::KeyRevoked,
+        Reason::RoleNotAllowed,
+        Reason::OutOfScope,
+        Reason::ConflictOfInterest,
+        Reason::NotFound,
+        Reason::AlreadyExists,
+        Reason::DuplicatePaymentReference,
+        Reason::EtagMismatch,
+        Reason::InvalidState,
+        Reason::BudgetExceeded,
+        Reason::BudgetBelowCommitted,
+        Reason::DisbursementExceedsAward,
+        Reason::ProgrammeNotOpen,
+        Reason::CursorExpired,
+        Reason::CursorAhead,
+        Reason::CursorUnknownLog,
+        Reason::WatcherTooSlow,
+        Reason::ShuttingDown,
+        Reason::StorageUnavailable,
+        Reason::Starting,
+        Reason::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::InvalidField => "INVALID_FIELD",
             Reason::RequestIdReused => "REQUEST_ID_REUSED",
+            Reason::PayeeAmountMismatch => "PAYEE_AMOUNT_MISMATCH",
             Reason::MissingCredentials => "MISSING_CREDENTIALS",
             Reason::InvalidCredentials => "INVALID_CREDENTIALS",
+            Reason::KeyRevoked => "KEY_REVOKED",
             Reason::RoleNotAllowed => "ROLE_NOT_ALLOWED",
             Reason::OutOfScope => "OUT_OF_SCOPE",
             Reason::ConflictOfInterest => "CONFLICT_OF_INTEREST",
             Reason::NotFound => "NOT_FOUND",
             Reason::AlreadyExists => "ALREADY_EXISTS",
+            Reason::DuplicatePaymentReference => "DUPLICATE_PAYMENT_REFERENCE",
             Reason::EtagMismatch => "ETAG_MISMATCH",
             Reason::InvalidState => "INVALID_STATE",
             Reason::BudgetExceeded => "BUDGET_EXCEEDED",
@@ -65,9 +105,12 @@ impl Reason {
             Reason::DisbursementExceedsAward => "DISBURSEMENT_EXCEEDS_AWARD",
             Reason::ProgrammeNotOpen => "PROGRAMME_NOT_OPEN",
             Reason::CursorExpired => "CURSOR_EXPIRED",
+            Reason::CursorAhead => "CURSOR_AHEAD",
+            Reason::CursorUnknownLog => "CURSOR_UNKNOWN_LOG",
             Reason::WatcherTooSlow => "WATCHER_TOO_SLOW",
             Reason::ShuttingDown => "SHUTTING_DOWN",
             Reason::StorageUnavailable => "STORAGE_UNAVAILABLE",
+            Reason::Starting => "STARTING",
             Reason::Internal => "INTERNAL",
         }
     }
@@ -89,7 +132,7 @@ pub enum Error {
     /// The object does not exist (only where the caller may know that).
     NotFound { resource: String },
     /// An object with the same unique key exists.
-    AlreadyExists { message: String },
+    AlreadyExists { reason: Reason, message: String },
     /// The etag sent is not the current one.
     Aborted { reason: Reason, message: String },
     /// The change is not allowed in the current state.
@@ -155,7 +198,7 @@ impl fmt::Display for Error {
             Error::NotFound { resource } => write!(f, "{resource} not found"),
             Error::Unauthenticated { message, .. }
             | Error::PermissionDenied { message, .. }
-            | Error::AlreadyExists { message }
+            | Error::AlreadyExists { message, .. }
             | Error::Aborted { message, .. }
             | Error::FailedPrecondition { message, .. }
             | Error::OutOfRange { message, .. }

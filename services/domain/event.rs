@@ -6,34 +6,63 @@ use super::access::Role;
 use super::application::{Application, State};
 use super::error::{Error, Result};
 use super::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
-use super::money::Money;
+use super::money::{Currency, Money};
 use super::time::Timestamp;
 
-/// A position in the event log: events are numbered in commit order.
+/// The identity of one event log (one database), made at its first
+/// migration: a cursor names the log it came from, so a cursor of another
+/// database or environment is refused instead of silently skipping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cursor(pub i64);
+pub struct LogId(pub u64);
 
-const CURSOR_PREFIX: &str = "gbe1:";
-
-impl Cursor {
-    /// The opaque form clients see.
-    pub fn encode(self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", self.0))
+impl LogId {
+    pub fn parse_hex(text: &str) -> Option<Self> {
+        (text.len() == 16).then(|| u64::from_str_radix(text, 16).ok().map(Self))?
     }
 
+    pub fn hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+/// A position in one event log: events are numbered in commit order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cursor {
+    pub log: LogId,
+    pub seq: i64,
+}
+
+const CURSOR_PREFIX: &str = "gbe2:";
+
+impl Cursor {
+    pub fn new(log: LogId, seq: i64) -> Self {
+        Self { log, seq }
+    }
+
+    /// The opaque form clients see.
+    pub fn encode(self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}:{}", self.log.hex(), self.seq))
+    }
+
+    /// Parses the opaque form; whether it belongs to this service's log is
+    /// for the reader to check.
     pub fn parse(raw: &str, field: &str) -> Result<Self> {
         let bad = || Error::invalid(field, "is not a cursor this service issued");
+        if raw.len() > 64 {
+            return Err(bad());
+        }
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        let seq = text
+        let (log, seq) = text
             .strip_prefix(CURSOR_PREFIX)
-            .ok_or_else(bad)?
-            .parse::<i64>()
-            .map_err(|_| bad())?;
+            .and_then(|rest| rest.split_once(':'))
+            .ok_or_else(bad)?;
+        let log = LogId::parse_hex(log).ok_or_else(bad)?;
+        let seq = seq.parse::<i64>().map_err(|_| bad())?;
         if seq < 0 {
             return Err(bad());
         }
-        Ok(Self(seq))
+        Ok(Self { log, seq })
     }
 }
 
@@ -72,8 +101,12 @@ pub struct Disbursement {
     pub name: DisbursementName,
     /// In the programme's currency.
     pub amount: Money,
-    /// What the payee received, in its own currency.
+    /// What the payee received, in its own currency: `amount ×
+    /// exchange_rate`, rounded half-even to the payee currency's minor
+    /// unit, less `bank_charges`.
     pub payee_amount: Money,
+    /// Bank charges deducted on the way, in the payee currency.
+    pub bank_charges: Money,
     /// Payee currency units per programme currency unit, exact decimal.
     pub exchange_rate: String,
     pub pay_time: Timestamp,
@@ -86,6 +119,7 @@ pub struct Disbursement {
 pub struct DisbursementInput {
     pub amount: Option<Money>,
     pub payee_amount: Option<Money>,
+    pub bank_charges: Option<Money>,
     pub exchange_rate: String,
     pub pay_time: Option<Timestamp>,
     pub reference: String,
@@ -93,7 +127,7 @@ pub struct DisbursementInput {
 
 /// Checks an exchange rate: a positive decimal with at most 12 places.
 pub fn parse_rate(raw: &str, field: &str) -> Result<String> {
-    let bad = |why: &str| Error::invalid(field, format!("{raw:?} {why}"));
+    let bad = |why: &str| Error::invalid(field, format!("{} {why}", super::text::excerpt(raw)));
     let (whole, frac) = raw.split_once('.').unwrap_or((raw, ""));
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("is not a decimal number such as 1.0842"));
@@ -107,16 +141,64 @@ pub fn parse_rate(raw: &str, field: &str) -> Result<String> {
     Ok(raw.to_owned())
 }
 
+/// `amount × rate` in `payee` currency, rounded half-even to its minor
+/// unit. `rate` is a decimal checked by [`parse_rate`]; `None` when the
+/// product is too large to represent.
+pub fn convert(amount: &Money, rate: &str, payee: &Currency) -> Option<Money> {
+    let (whole, frac) = rate.split_once('.').unwrap_or((rate, ""));
+    let digits: u128 = format!("{whole}{frac}").parse().ok()?;
+    let scale = u32::try_from(frac.len()).ok()?;
+    let negative = amount.minor() < 0;
+    let num = u128::from(amount.minor().unsigned_abs())
+        .checked_mul(digits)?
+        .checked_mul(10_u128.pow(u32::from(payee.exponent())))?;
+    let den = 10_u128.checked_pow(scale + u32::from(amount.currency().exponent()))?;
+    let (q, r) = (num / den, num % den);
+    let q = match (2 * r).cmp(&den) {
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal if q % 2 == 1 => q + 1,
+        _ => q,
+    };
+    let minor = i64::try_from(q).ok()?;
+    Some(Money::from_minor(payee.clone(), if negative { -minor } else { minor }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn cursors_round_trip_and_refuse_garbage() {
-        let c = Cursor(42);
+        let c = Cursor::new(LogId(0xfeed_0000_0000_beef), 42);
         assert_eq!(Cursor::parse(&c.encode(), "cursor").unwrap(), c);
         assert!(Cursor::parse("42", "cursor").is_err());
         assert!(Cursor::parse("", "cursor").is_err());
+        let old = URL_SAFE_NO_PAD.encode("gbe1:42");
+        assert!(Cursor::parse(&old, "cursor").is_err());
+    }
+
+    fn m(code: &str, minor: i64) -> Money {
+        Money::from_minor(Currency::parse(code, "c").unwrap(), minor)
+    }
+
+    #[test]
+    fn conversion_rounds_half_even_to_the_payee_minor_unit() {
+        let hkd = Currency::parse("HKD", "c").unwrap();
+        // 600,000 CNY at 1.0842 is exactly 650,520 HKD.
+        assert_eq!(
+            convert(&m("CNY", 60_000_000), "1.0842", &hkd),
+            Some(m("HKD", 65_052_000))
+        );
+        // 0.05 CNY at 1.1 = 0.055 HKD: the tie goes to the even cent, 0.06.
+        assert_eq!(convert(&m("CNY", 5), "1.1", &hkd), Some(m("HKD", 6)));
+        // 0.15 CNY at 1.1 = 0.165: the tie goes to 0.16.
+        assert_eq!(convert(&m("CNY", 15), "1.1", &hkd), Some(m("HKD", 16)));
+        // 0.01 CNY at 1.0842 = 0.010842: rounds down to 0.01.
+        assert_eq!(convert(&m("CNY", 1), "1.0842", &hkd), Some(m("HKD", 1)));
+        // Into a currency without minor units: 100.50 CNY at 20 = 2010 JPY.
+        let jpy = Currency::parse("JPY", "c").unwrap();
+        assert_eq!(convert(&m("CNY", 10_050), "20", &jpy), Some(m("JPY", 2_010)));
+        assert_eq!(convert(&m("CNY", i64::MAX), "999999999999.999999999999", &hkd), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! joined by `AND`; values may be double-quoted.
 
 use super::error::{Error, Result};
+use super::text;
 
 /// One `field = value` term.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub fn parse(filter: &str, allowed: &[&str]) -> Result<Vec<Term>> {
         let (field, value) = part.split_once('=').ok_or_else(|| {
             Error::invalid(
                 "filter",
-                format!("{:?} is not of the form `field = value`", part.trim()),
+                format!("{} is not of the form `field = value`", text::excerpt(part.trim())),
             )
         })?;
         let field = field.trim();
@@ -32,7 +33,11 @@ pub fn parse(filter: &str, allowed: &[&str]) -> Result<Vec<Term>> {
         if !allowed.contains(&field) {
             return Err(Error::invalid(
                 "filter",
-                format!("cannot filter on {field:?}; allowed: {}", allowed.join(", ")),
+                format!(
+                    "cannot filter on {}; allowed: {}",
+                    text::excerpt(field),
+                    allowed.join(", ")
+                ),
             ));
         }
         if value.is_empty() {
@@ -53,7 +58,7 @@ pub fn boolean(term: &Term) -> Result<bool> {
         "false" => Ok(false),
         other => Err(Error::invalid(
             "filter",
-            format!("{}: {other:?} is not true or false", term.field),
+            format!("{}: {} is not true or false", term.field, text::excerpt(other)),
         )),
     }
 }

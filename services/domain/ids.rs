@@ -25,7 +25,10 @@ fn parse_name<'a>(name: &'a str, collection: &str, field: &str) -> Result<&'a st
         Some(id) if valid_segment(id) => Ok(id),
         _ => Err(Error::invalid(
             field,
-            format!("{name:?} is not a resource name of the form {collection}/{{id}}"),
+            format!(
+                "{} is not a resource name of the form {collection}/{{id}}",
+                super::text::excerpt(name)
+            ),
         )),
     }
 }
@@ -94,7 +97,10 @@ impl ApplicationName {
         let bad = || {
             Error::invalid(
                 field,
-                format!("{name:?} is not of the form programmes/{{programme}}/applications/{{application}}"),
+                format!(
+                    "{} is not of the form programmes/{{programme}}/applications/{{application}}",
+                    super::text::excerpt(name)
+                ),
             )
         };
         let parts: Vec<&str> = name.split('/').collect();
@@ -181,7 +187,7 @@ impl RorId {
     pub fn parse(raw: &str, field: &str) -> Result<Self> {
         let lower = raw.trim().to_ascii_lowercase();
         let id = lower.strip_prefix("https://ror.org/").unwrap_or(&lower);
-        let bad = |why: &str| Error::invalid(field, format!("{raw:?} is not a ROR id: {why}"));
+        let bad = |why: &str| Error::invalid(field, format!("{} is not a ROR id: {why}", super::text::excerpt(raw)));
         let bytes = id.as_bytes();
         if bytes.len() != 9 || bytes[0] != b'0' {
             return Err(bad("expected 0 + 6 base32 characters + 2 digits, e.g. 02zhqgq86"));
@@ -212,7 +218,12 @@ impl OrcidId {
     pub fn parse(raw: &str, field: &str) -> Result<Self> {
         let id = raw.trim();
         let id = id.strip_prefix("https://orcid.org/").unwrap_or(id);
-        let bad = |why: &str| Error::invalid(field, format!("{raw:?} is not an ORCID iD: {why}"));
+        let bad = |why: &str| {
+            Error::invalid(
+                field,
+                format!("{} is not an ORCID iD: {why}", super::text::excerpt(raw)),
+            )
+        };
         let groups: Vec<&str> = id.split('-').collect();
         if groups.len() != 4 || groups.iter().any(|g| g.len() != 4) {
             return Err(bad("expected 0000-0000-0000-000X"));

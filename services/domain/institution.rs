@@ -33,7 +33,10 @@ impl Region {
         Region::ALL.into_iter().find(|r| r.as_str() == bare).ok_or_else(|| {
             Error::invalid(
                 field,
-                format!("{value:?} is not a region (HONG_KONG, MACAO, GUANGDONG)"),
+                format!(
+                    "{} is not a region (HONG_KONG, MACAO, GUANGDONG)",
+                    super::text::excerpt(value)
+                ),
             )
         })
     }

@@ -50,7 +50,7 @@ impl Action {
             Action::Reject => (&[Submitted, UnderReview], Rejected),
             Action::Withdraw => (&[Draft, Submitted, UnderReview, ChangesRequested], Withdrawn),
             Action::Disburse => (&[Approved, Active], Active),
-            Action::Close => (&[Active], Closed),
+            Action::Close => (&[Approved, Active], Closed),
         }
     }
 
@@ -108,15 +108,23 @@ pub fn authorise(caller: &Caller, action: Action, application: &Application) -> 
         return Err(not_visible(&application.name));
     }
     caller.require(action.roles(), &format!("{} applications", action.as_str()))?;
-    if action.conflicts() && caller.role == Role::Officer && caller.institution.as_ref() == Some(&application.applicant)
+    if action.conflicts()
+        && caller.role == Role::Officer
+        && let Some(affiliation) = &caller.institution
     {
-        return Err(Error::denied(
-            Reason::ConflictOfInterest,
-            format!(
-                "this officer is affiliated with {}, the applicant",
-                application.applicant
-            ),
-        ));
+        let role = if affiliation == &application.applicant {
+            Some("the applicant")
+        } else if application.partners.contains(affiliation) {
+            Some("a partner institution")
+        } else {
+            None
+        };
+        if let Some(role) = role {
+            return Err(Error::denied(
+                Reason::ConflictOfInterest,
+                format!("this officer is affiliated with {affiliation}, {role} of this application"),
+            ));
+        }
     }
     Ok(())
 }
@@ -358,9 +366,18 @@ pub fn disburse(caller: &Caller, s: &Situation, d: Disbursement, now: Timestamp)
     Ok(out)
 }
 
-/// Closing releases the undisbursed remainder back to the budget.
+/// Closing releases the undisbursed remainder back to the budget. Closing
+/// an APPROVED grant that was never paid rescinds it, releasing the whole
+/// award, and needs a reason.
 pub fn close(caller: &Caller, s: &Situation, reason: String, now: Timestamp) -> Result<Outcome> {
+    let rescind = s.application.state == State::Approved;
     let mut out = moved(caller, s, Action::Close, reason, now)?;
+    if rescind && out.event.as_ref().is_some_and(|e| e.reason.trim().is_empty()) {
+        return Err(Error::invalid(
+            "reason",
+            "is required to rescind an approved grant that was never paid",
+        ));
+    }
     let a = &s.application;
     let awarded = a
         .awarded
@@ -402,6 +419,7 @@ mod tests {
             (ChangesRequested, Action::Withdraw, Withdrawn),
             (Approved, Action::Disburse, Active),
             (Active, Action::Disburse, Active),
+            (Approved, Action::Close, Closed),
             (Active, Action::Close, Closed),
         ];
         let actions = [

@@ -59,7 +59,10 @@ impl Currency {
         if !known {
             return Err(Error::invalid(
                 field,
-                format!("{code:?} is not an ISO 4217 currency code (three upper-case letters, e.g. CNY)"),
+                format!(
+                    "{} is not an ISO 4217 currency code (three upper-case letters, e.g. CNY)",
+                    super::text::excerpt(code)
+                ),
             ));
         }
         let exponent = EXPONENTS.iter().find(|(c, _)| *c == code).map_or(2, |(_, e)| *e);
@@ -174,6 +177,47 @@ impl Money {
     }
 }
 
+/// A sum of many amounts of one currency, wide enough never to overflow
+/// (totals of a programme's applications).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Total {
+    currency: Currency,
+    minor: i128,
+}
+
+impl Total {
+    pub fn zero(currency: Currency) -> Self {
+        Self { currency, minor: 0 }
+    }
+
+    /// Adds `minor` units.
+    pub fn add_minor(&mut self, minor: i128) {
+        self.minor = self.minor.saturating_add(minor);
+    }
+
+    pub fn currency(&self) -> &Currency {
+        &self.currency
+    }
+
+    pub fn minor(&self) -> i128 {
+        self.minor
+    }
+
+    /// Whole units and nanos, the `google.type.Money` shape. Units beyond
+    /// the range of i64 (more than 9.2 × 10^18 whole units) saturate.
+    pub fn units_nanos(&self) -> (i64, i32) {
+        let per = i128::from(self.currency.minor_per_unit());
+        let units = self.minor / per;
+        let rest = self.minor % per;
+        let nanos = rest * 10_i128.pow(9 - u32::from(self.currency.exponent));
+        match i64::try_from(units) {
+            Ok(units) => (units, i32::try_from(nanos).unwrap_or(0)),
+            Err(_) if units > 0 => (i64::MAX, 999_999_999),
+            Err(_) => (i64::MIN, -999_999_999),
+        }
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let exp = usize::from(self.currency.exponent);
@@ -224,6 +268,16 @@ mod tests {
         assert!(Money::from_parts("CNY", 1, -10_000_000, "x").is_err());
         assert!(Money::from_parts("CNY", i64::MAX, 0, "x").is_err());
         assert!(Money::from_parts("CNY", 0, 1_000_000_000, "x").is_err());
+    }
+
+    #[test]
+    fn totals_do_not_overflow() {
+        let cny = Currency::parse("CNY", "c").unwrap();
+        let mut total = Total::zero(cny);
+        total.add_minor(i128::from(i64::MAX));
+        total.add_minor(i128::from(i64::MAX));
+        assert_eq!(total.minor(), 2 * i128::from(i64::MAX));
+        assert_eq!(total.units_nanos(), (184_467_440_737_095_516, 140_000_000));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::access::{ApiKey, ApiKeyFilter, NewApiKey};
 use super::application::{Application, ApplicationFilter};
 use super::error::Result;
-use super::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
+use super::event::{ApplicationEvent, Cursor, Disbursement, LogId, NewEvent};
 use super::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
 use super::institution::{Institution, InstitutionFilter, NewInstitution};
 use super::lifecycle::{Outcome, Situation};
@@ -70,6 +70,7 @@ pub trait KeyStore: Send + Sync {
         idem: Option<Idempotency>,
     ) -> Result<(ApiKey, bool)>;
     async fn find_api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>>;
+    async fn get_api_key(&self, name: &ApiKeyName) -> Result<Option<ApiKey>>;
     async fn list_api_keys(&self, filter: &ApiKeyFilter, page: &PageRequest) -> Result<Vec<ApiKey>>;
     /// Revokes (idempotently: revoking twice keeps the first time).
     async fn revoke_api_key(&self, name: &ApiKeyName, idem: Option<Idempotency>) -> Result<Option<ApiKey>>;
@@ -86,8 +87,11 @@ pub type ApplicationChange<'a> = &'a (dyn Fn(&Situation) -> Result<Outcome> + Se
 pub enum Changed {
     /// Applied and committed, with its event appended.
     Applied(Box<Outcome>),
-    /// An idempotent replay: the resource the first call made or changed.
-    Replayed(String),
+    /// An idempotent replay: what the first call returned.
+    Replayed {
+        application: Box<Application>,
+        disbursement: Option<Box<Disbursement>>,
+    },
     /// No such application.
     Missing,
 }
@@ -129,6 +133,8 @@ pub trait ApplicationStore: Send + Sync {
 pub trait EventStore: Send + Sync {
     /// Up to `limit` events after `after` in `scope`, in commit order.
     async fn events_after(&self, after: Cursor, scope: &EventScope, limit: u64) -> Result<Vec<ApplicationEvent>>;
+    /// The identity of this database's event log.
+    fn event_log(&self) -> LogId;
     /// The position of the newest committed event (0 when there is none).
     async fn event_head(&self) -> Result<Cursor>;
     /// Events up to this position were pruned (0 when none were).

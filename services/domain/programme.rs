@@ -201,7 +201,11 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         if !UPDATABLE_FIELDS.contains(&path.as_str()) {
             v.add(
                 "update_mask",
-                format!("{path:?} cannot be updated; updatable: {}", UPDATABLE_FIELDS.join(", ")),
+                format!(
+                    "{} cannot be updated; updatable: {}",
+                    text::excerpt(path),
+                    UPDATABLE_FIELDS.join(", ")
+                ),
             );
         }
     }

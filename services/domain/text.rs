@@ -27,6 +27,20 @@ pub fn optional(value: &str, field: &str, max: usize) -> Result<String> {
     Ok(value.to_owned())
 }
 
+/// How many characters of client input an error message may quote.
+const EXCERPT_CHARS: usize = 32;
+
+/// Client input as an error message may quote it: the first few
+/// characters, quoted, with control characters escaped. Errors never echo
+/// whole values (a huge value would make a huge trailer).
+pub fn excerpt(value: &str) -> String {
+    let mut head: String = value.chars().take(EXCERPT_CHARS).collect();
+    if value.chars().nth(EXCERPT_CHARS).is_some() {
+        head.push('…');
+    }
+    format!("{head:?}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +52,13 @@ mod tests {
         assert!(required("  ", "f", 3).is_err());
         assert!(optional("", "f", 3).is_ok());
         assert!(optional("a\u{0}b", "f", 3).is_err());
+    }
+
+    #[test]
+    fn excerpts_are_short_and_escaped() {
+        assert_eq!(excerpt("abc"), "\"abc\"");
+        assert_eq!(excerpt("a\u{1b}b"), "\"a\\u{1b}b\"");
+        let long = "x".repeat(10_000);
+        assert!(excerpt(&long).chars().count() < 40);
     }
 }

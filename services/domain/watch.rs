@@ -6,7 +6,7 @@ use super::error::{Error, Reason, Result};
 use super::event::{ApplicationEvent, Cursor};
 use super::ids::{ApplicationName, InstitutionName, ProgrammeName};
 use super::lifecycle::not_visible;
-use super::money::Money;
+use super::money::{Money, Total};
 use super::time::Timestamp;
 
 /// Which events a reader receives: the request's filter intersected with
@@ -126,9 +126,9 @@ pub struct ProgrammeSummary {
     pub programme: ProgrammeName,
     pub counts: Vec<(State, i64)>,
     /// Requested by applications past DRAFT and not withdrawn.
-    pub requested: Money,
+    pub requested: Total,
     pub committed: Money,
-    pub disbursed: Money,
+    pub disbursed: Total,
     pub remaining_budget: Money,
     pub compute_time: Timestamp,
 }
@@ -145,6 +145,34 @@ pub fn shutting_down() -> Error {
     Error::Unavailable {
         reason: Reason::ShuttingDown,
         message: "the server is shutting down; resume from the last cursor on another replica".into(),
+    }
+}
+
+pub fn key_revoked() -> Error {
+    Error::Unauthenticated {
+        reason: Reason::KeyRevoked,
+        message: "the API key of this stream was revoked".into(),
+    }
+}
+
+pub fn cursor_unknown_log() -> Error {
+    Error::OutOfRange {
+        reason: Reason::CursorUnknownLog,
+        message: "this cursor was issued by another event log (another database or environment); \
+                  list the current state again and watch from a new cursor"
+            .into(),
+    }
+}
+
+pub fn cursor_ahead(cursor: Cursor, head: Cursor) -> Error {
+    Error::OutOfRange {
+        reason: Reason::CursorAhead,
+        message: format!(
+            "cursor {} is beyond the newest event ({}) of this event log, as after a restore from backup; \
+             list the current state again and watch from a new cursor",
+            cursor.encode(),
+            head.encode()
+        ),
     }
 }
 

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 use super::{BATCH, Hub, Inner};
 use crate::domain::Result;
 use crate::domain::access::Caller;
 use crate::domain::event::{ApplicationEvent, Cursor};
-use crate::domain::watch::{EventScope, WatchItem, cursor_expired, shutting_down, too_slow};
+use crate::domain::watch::{
+    EventScope, WatchItem, cursor_ahead, cursor_expired, cursor_unknown_log, key_revoked, shutting_down, too_slow,
+};
 
 /// Replays after a lag right after a replay, before calling the watcher slow.
 const CATCH_UPS: u32 = 3;
@@ -24,7 +27,9 @@ fn item(event: &ApplicationEvent, caller: &Caller) -> WatchItem {
 impl Hub {
     /// The events in `scope` after `cursor` (or from now), then live ones.
     /// The first item is a progress marker with the starting position, so
-    /// a client always holds a cursor to resume from.
+    /// a client always holds a cursor to resume from. A cursor of another
+    /// event log, beyond the newest event, or older than what is retained
+    /// is refused.
     pub async fn watch_events(
         &self,
         caller: Caller,
@@ -32,20 +37,36 @@ impl Hub {
         cursor: Option<Cursor>,
     ) -> Result<impl Stream<Item = Result<WatchItem>> + Send + 'static> {
         let inner = self.inner.clone();
-        // Subscribe before reading anything: whatever commits from here on
-        // reaches this receiver, and the replay covers what came before.
+        let revoked = inner.keys.token(&caller.key);
+        // Subscribe before reading anything: whatever is published from
+        // here on reaches this receiver, and the replay covers what came
+        // before.
         let rx = inner.tx.subscribe();
         let start = match cursor {
             Some(c) => {
-                let pruned = inner.store.pruned_through().await?;
-                if c < pruned {
-                    return Err(cursor_expired(c, pruned));
-                }
+                inner.check_cursor(c).await?;
                 c
             }
-            None => Cursor(inner.head.load(std::sync::atomic::Ordering::Acquire)),
+            None => inner.head(),
         };
-        Ok(stream(inner, rx, caller, scope, start, cursor.is_some()))
+        Ok(stream(inner, rx, caller, revoked, scope, start, cursor.is_some()))
+    }
+}
+
+impl Inner {
+    async fn check_cursor(&self, cursor: Cursor) -> Result<()> {
+        if cursor.log != self.log {
+            return Err(cursor_unknown_log());
+        }
+        let head = self.store.event_head().await?;
+        if cursor.seq > head.seq {
+            return Err(cursor_ahead(cursor, head));
+        }
+        let pruned = self.store.pruned_through().await?;
+        if cursor.seq < pruned.seq {
+            return Err(cursor_expired(cursor, pruned));
+        }
+        Ok(())
     }
 }
 
@@ -53,11 +74,16 @@ fn stream(
     inner: Arc<Inner>,
     mut rx: tokio::sync::broadcast::Receiver<Arc<ApplicationEvent>>,
     caller: Caller,
+    revoked: CancellationToken,
     scope: EventScope,
     start: Cursor,
     replay: bool,
 ) -> impl Stream<Item = Result<WatchItem>> + Send + 'static {
     async_stream::stream! {
+        // Only ever advanced past events this stream has read (from the
+        // log or the ring), never to a head it has not reached, so a
+        // progress marker can never hand out a cursor past an event that
+        // is still on its way.
         let mut position = start;
         yield Ok(WatchItem::Progress(position));
         // A lag right after a replay is the replay's doing (the log was read
@@ -68,8 +94,10 @@ fn stream(
         let mut catching_up = replay;
         loop {
             if replay {
-                // Replay committed events after `position` from the log.
+                // Replay committed events after `position` from the log, a
+                // bounded batch per query.
                 loop {
+                    if revoked.is_cancelled() { yield Err(key_revoked()); return; }
                     let batch = match inner.store.events_after(position, &scope, BATCH).await {
                         Ok(b) => b,
                         Err(err) => { yield Err(err); return; }
@@ -90,6 +118,7 @@ fn stream(
                 tokio::select! {
                     biased;
                     () = inner.stopping.cancelled() => { yield Err(shutting_down()); return; }
+                    () = revoked.cancelled() => { yield Err(key_revoked()); return; }
                     received = rx.recv() => match received {
                         Ok(event) => {
                             catching_up = false;
@@ -108,12 +137,7 @@ fn stream(
                         Err(RecvError::Lagged(_)) => { yield Err(too_slow()); return; }
                         Err(RecvError::Closed) => { yield Err(shutting_down()); return; }
                     },
-                    _ = ticker.tick() => {
-                        let head = Cursor(inner.head.load(std::sync::atomic::Ordering::Acquire));
-                        // Everything up to the head was seen or is not in scope.
-                        if head > position && rx.is_empty() { position = head; }
-                        yield Ok(WatchItem::Progress(position));
-                    }
+                    _ = ticker.tick() => yield Ok(WatchItem::Progress(position)),
                 }
             }
             replay = true;

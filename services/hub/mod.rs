@@ -7,6 +7,7 @@
 //! a bounded polling interval as the fallback.
 
 mod events;
+mod revocations;
 mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -18,7 +19,8 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::Result;
-use crate::domain::event::{ApplicationEvent, Cursor};
+use crate::domain::access::Revocation;
+use crate::domain::event::{ApplicationEvent, Cursor, LogId};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::ports::Store;
 use crate::domain::time::Timestamp;
@@ -39,6 +41,27 @@ pub struct HubOptions {
     pub retention: Option<Duration>,
     /// Summaries of one programme are recomputed at most this often.
     pub summary_interval: Duration,
+    /// Test hook: when set, the tailer takes one permit before publishing
+    /// each event, so a test can hold an event between "read from the log"
+    /// and "published" and check what watchers see meanwhile.
+    pub publish_gate: Option<Arc<PublishGate>>,
+}
+
+/// See [`HubOptions::publish_gate`]. Starts closed.
+#[derive(Debug)]
+pub struct PublishGate {
+    pub permits: tokio::sync::Semaphore,
+    /// The sequence number of the event the tailer is waiting to publish.
+    pub waiting: AtomicI64,
+}
+
+impl Default for PublishGate {
+    fn default() -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(0),
+            waiting: AtomicI64::new(0),
+        }
+    }
 }
 
 impl Default for HubOptions {
@@ -49,6 +72,7 @@ impl Default for HubOptions {
             poll_interval: Duration::from_secs(1),
             retention: None,
             summary_interval: Duration::from_millis(250),
+            publish_gate: None,
         }
     }
 }
@@ -61,8 +85,12 @@ type SummarySender = watch::Sender<Option<Arc<ProgrammeSummary>>>;
 struct Inner {
     store: Arc<dyn Store>,
     tx: broadcast::Sender<Arc<ApplicationEvent>>,
-    /// The newest event published to watchers.
+    /// This database's event log.
+    log: LogId,
+    /// The newest event published to watchers (stored after publishing).
     head: AtomicI64,
+    /// Cancelled per key when the key is revoked: ends its open streams.
+    keys: revocations::Revocations,
     options: HubOptions,
     stopping: CancellationToken,
     summaries: Mutex<HashMap<ProgrammeName, SummarySender>>,
@@ -77,20 +105,23 @@ pub struct Hub {
 
 impl Hub {
     /// Starts the tailer (from the current end of the log), the summary
-    /// task and, with a retention, the pruner. All stop with `stopping`,
-    /// which also ends every stream with UNAVAILABLE.
+    /// task, the revocation watcher and, with a retention, the pruner. All
+    /// stop with `stopping`, which also ends every stream with UNAVAILABLE.
     pub async fn start(
         store: Arc<dyn Store>,
         signal: Arc<Notify>,
+        revocations: broadcast::Receiver<Revocation>,
         options: HubOptions,
         stopping: CancellationToken,
     ) -> Result<Self> {
         let head = store.event_head().await?;
         let (tx, _) = broadcast::channel(options.watcher_buffer.max(1));
         let inner = Arc::new(Inner {
+            log: store.event_log(),
             store,
             tx,
-            head: AtomicI64::new(head.0),
+            head: AtomicI64::new(head.seq),
+            keys: revocations::Revocations::default(),
             options,
             stopping,
             summaries: Mutex::new(HashMap::new()),
@@ -98,6 +129,7 @@ impl Hub {
         });
         tokio::spawn(tail(inner.clone(), signal));
         tokio::spawn(summary::refresh(inner.clone()));
+        tokio::spawn(revocations::follow(inner.clone(), revocations));
         if let Some(retention) = inner.options.retention {
             tokio::spawn(prune(inner.clone(), retention));
         }
@@ -106,7 +138,13 @@ impl Hub {
 
     /// The newest event this process has published.
     pub fn head(&self) -> Cursor {
-        Cursor(self.inner.head.load(Ordering::Acquire))
+        self.inner.head()
+    }
+}
+
+impl Inner {
+    fn head(&self) -> Cursor {
+        Cursor::new(self.log, self.head.load(Ordering::Acquire))
     }
 }
 
@@ -116,7 +154,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Reads new events in commit order and publishes them.
 async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
-    let mut head = Cursor(inner.head.load(Ordering::Acquire));
+    let mut head = inner.head();
     let all = EventScope::all();
     // Never publish more at once than half the ring: a burst must not
     // overtake watchers that keep up.
@@ -144,9 +182,17 @@ async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
             }
             for event in batch {
                 head = event.cursor;
-                inner.head.store(head.0, Ordering::Release);
-                // No receivers is fine: nobody is watching.
+                if let Some(gate) = &inner.options.publish_gate {
+                    gate.waiting.store(head.seq, Ordering::Release);
+                    if let Ok(permit) = gate.permits.acquire().await {
+                        permit.forget();
+                    }
+                }
+                // Publish first, then advance the head: a watcher that
+                // starts from the head, or reads it, never finds it past an
+                // event that is not in the ring yet. No receivers is fine.
                 let _ = inner.tx.send(Arc::new(event));
+                inner.head.store(head.seq, Ordering::Release);
             }
             if !full {
                 break;

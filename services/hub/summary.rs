@@ -11,19 +11,24 @@ use tokio_stream::wrappers::WatchStream;
 
 use super::{Hub, Inner, lock};
 use crate::domain::Result;
+use crate::domain::access::Caller;
 use crate::domain::ids::ProgrammeName;
-use crate::domain::watch::{ProgrammeSummary, shutting_down};
+use crate::domain::watch::{ProgrammeSummary, key_revoked, shutting_down};
 
 impl Hub {
     /// A snapshot of each programme now, then a new one shortly after
-    /// each change. The caller has checked access to `programmes`.
+    /// each change. The caller has checked access to `programmes`. A
+    /// programme whose summary cannot be computed is retried in the
+    /// background; it never holds up or breaks the others.
     pub async fn watch_summaries(
         &self,
+        caller: &Caller,
         programmes: Vec<ProgrammeName>,
     ) -> Result<impl Stream<Item = Result<Arc<ProgrammeSummary>>> + Send + 'static> {
+        let revoked = self.inner.keys.token(&caller.key);
         let mut map = StreamMap::new();
         for programme in programmes {
-            let rx = self.summary_receiver(&programme).await?;
+            let rx = self.summary_receiver(&programme).await;
             map.insert(programme, WatchStream::new(rx));
         }
         let stopping = self.inner.stopping.clone();
@@ -32,6 +37,7 @@ impl Hub {
                 tokio::select! {
                     biased;
                     () = stopping.cancelled() => { yield Err(shutting_down()); return; }
+                    () = revoked.cancelled() => { yield Err(key_revoked()); return; }
                     next = map.next() => match next {
                         Some((_, Some(summary))) => yield Ok(summary),
                         Some((_, None)) => {}
@@ -42,20 +48,24 @@ impl Hub {
         })
     }
 
-    async fn summary_receiver(
-        &self,
-        programme: &ProgrammeName,
-    ) -> Result<watch::Receiver<Option<Arc<ProgrammeSummary>>>> {
+    async fn summary_receiver(&self, programme: &ProgrammeName) -> watch::Receiver<Option<Arc<ProgrammeSummary>>> {
         if let Some(tx) = lock(&self.inner.summaries).get(programme) {
-            return Ok(tx.subscribe());
+            return tx.subscribe();
         }
-        let first = self.inner.store.programme_summary(programme).await?.map(Arc::new);
+        let first = match self.inner.store.programme_summary(programme).await {
+            Ok(summary) => summary.map(Arc::new),
+            Err(err) => {
+                tracing::warn!(%err, %programme, "cannot compute a programme summary; will retry");
+                lock(&self.inner.dirty).insert(programme.clone());
+                None
+            }
+        };
         let mut summaries = lock(&self.inner.summaries);
         // Another watcher may have raced us here; keep the first sender.
         let tx = summaries
             .entry(programme.clone())
             .or_insert_with(|| watch::channel(first).0);
-        Ok(tx.subscribe())
+        tx.subscribe()
     }
 }
 

@@ -4,12 +4,12 @@
 //! two changes of one application interleave.
 
 use async_trait::async_trait;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entity::{application as row, disbursement as drow, institution as irow, programme as prow};
 use super::events::{append_event, event_to_domain};
-use super::idempotency::Claim;
-use super::{Db, corrupt, db_err, page_by_id};
+use super::idempotency::{Claim, stored};
+use super::{Db, corrupt, db_err, is_unique_violation, page_by_id};
 use crate::domain::access::Role;
 use crate::domain::application::{Application, ApplicationFilter, Decision, Investigator, State};
 use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
@@ -130,6 +130,7 @@ fn disbursement_to_domain(m: drow::Model, application: &Application) -> Result<D
         amount_minor,
         payee_currency,
         payee_minor,
+        bank_charges_minor,
         exchange_rate,
         pay_time,
         reference,
@@ -139,7 +140,8 @@ fn disbursement_to_domain(m: drow::Model, application: &Application) -> Result<D
     Ok(Disbursement {
         name: DisbursementName::new(application.name.clone(), id),
         amount: Money::from_minor(application.disbursed.currency().clone(), amount_minor),
-        payee_amount: Money::from_minor(payee, payee_minor),
+        payee_amount: Money::from_minor(payee.clone(), payee_minor),
+        bank_charges: Money::from_minor(payee, bank_charges_minor),
         exchange_rate,
         pay_time: Timestamp::from_micros(pay_time),
         reference,
@@ -147,19 +149,31 @@ fn disbursement_to_domain(m: drow::Model, application: &Application) -> Result<D
     })
 }
 
-fn disbursement_row(d: &Disbursement) -> drow::ActiveModel {
-    drow::ActiveModel {
-        id: Set(d.name.id().to_owned()),
-        application_id: Set(d.name.application.id().to_owned()),
-        programme_id: Set(d.name.application.programme.id().to_owned()),
-        amount_minor: Set(d.amount.minor()),
-        payee_currency: Set(d.payee_amount.currency().code().to_owned()),
-        payee_minor: Set(d.payee_amount.minor()),
-        exchange_rate: Set(d.exchange_rate.clone()),
-        pay_time: Set(d.pay_time.micros()),
-        reference: Set(d.reference.clone()),
-        create_time: Set(d.create_time.micros()),
+fn disbursement_model(d: &Disbursement) -> drow::Model {
+    drow::Model {
+        id: d.name.id().to_owned(),
+        application_id: d.name.application.id().to_owned(),
+        programme_id: d.name.application.programme.id().to_owned(),
+        amount_minor: d.amount.minor(),
+        payee_currency: d.payee_amount.currency().code().to_owned(),
+        payee_minor: d.payee_amount.minor(),
+        bank_charges_minor: d.bank_charges.minor(),
+        exchange_rate: d.exchange_rate.clone(),
+        pay_time: d.pay_time.micros(),
+        reference: d.reference.clone(),
+        create_time: d.create_time.micros(),
     }
+}
+
+fn disbursement_row(d: &Disbursement) -> drow::ActiveModel {
+    drow::ActiveModel::from(disbursement_model(d)).reset_all()
+}
+
+/// What a state change returned, kept for replays.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ChangeResponse {
+    application: row::Model,
+    disbursement: Option<drow::Model>,
 }
 
 fn by_name(name: &ApplicationName) -> sea_orm::Select<row::Entity> {
@@ -175,9 +189,12 @@ impl ApplicationStore for Db {
         idem: Option<Idempotency>,
     ) -> Result<Application> {
         let txn = self.begin_write().await?;
-        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), application.name.id()).await? {
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), application.name.id()).await? {
             drop(txn);
-            let name = ApplicationName::new(application.name.programme.clone(), id);
+            if let Some(response) = response {
+                return to_domain(stored(&response)?);
+            }
+            let name = ApplicationName::new(application.name.programme.clone(), resource);
             return self
                 .get_application(&name)
                 .await?
@@ -185,6 +202,7 @@ impl ApplicationStore for Db {
         }
         let model = to_model(&application);
         let inserted = active(model).insert(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &inserted).await?;
         let created = to_domain(inserted)?;
         append_event(&txn, &created, &event).await?;
         self.jitter().await;
@@ -228,8 +246,9 @@ impl ApplicationStore for Db {
         change: ApplicationChange<'_>,
     ) -> Result<Changed> {
         let txn = self.begin_write().await?;
-        if let Claim::Replay(resource) = self.claim(&txn, idem.as_ref(), claim).await? {
-            return Ok(Changed::Replayed(resource));
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), claim).await? {
+            drop(txn);
+            return self.replay_change(name, &resource, response).await;
         }
         let Some(current) = by_name(name).lock_exclusive().one(&txn).await.map_err(db_err)? else {
             return Ok(Changed::Missing);
@@ -269,8 +288,22 @@ impl ApplicationStore for Db {
             super::programmes::to_row(p).update(&txn).await.map_err(db_err)?;
         }
         if let Some(d) = &outcome.disbursement {
-            disbursement_row(d).insert(&txn).await.map_err(db_err)?;
+            self.check_reference(&txn, d).await?;
+            if let Err(err) = disbursement_row(d).insert(&txn).await {
+                return Err(if is_unique_violation(&err) {
+                    // A concurrent payment with the same reference won.
+                    drop(txn);
+                    self.duplicate_reference(d).await
+                } else {
+                    db_err(err)
+                });
+            }
         }
+        let response = ChangeResponse {
+            application: to_model(&outcome.application),
+            disbursement: outcome.disbursement.as_ref().map(disbursement_model),
+        };
+        self.remember(&txn, idem.as_ref(), &response).await?;
         if let Some(event) = &outcome.event {
             append_event(&txn, &outcome.application, event).await?;
             self.jitter().await;
@@ -292,8 +325,8 @@ impl ApplicationStore for Db {
         let mut query = Entity::find()
             .filter(Column::ApplicationId.eq(application.id()))
             .filter(Column::ProgrammeId.eq(application.programme.id()));
-        if let Some(Cursor(seq)) = after {
-            query = query.filter(Column::Seq.gt(seq));
+        if let Some(after) = after {
+            query = query.filter(Column::Seq.gt(after.seq));
         }
         let rows = query
             .order_by_asc(Column::Seq)
@@ -301,7 +334,7 @@ impl ApplicationStore for Db {
             .all(self.conn())
             .await
             .map_err(db_err)?;
-        rows.into_iter().map(event_to_domain).collect()
+        rows.into_iter().map(|m| event_to_domain(m, self.log)).collect()
     }
 
     async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>> {
@@ -324,6 +357,82 @@ impl ApplicationStore for Db {
         let query = drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
         let rows = page_by_id(query, drow::Column::Id, page, self.conn()).await?;
         rows.into_iter().map(|m| disbursement_to_domain(m, &found)).collect()
+    }
+}
+
+impl Db {
+    /// The first response of a replayed change, or for a record written
+    /// before responses were kept, the application (and disbursement) now.
+    async fn replay_change(&self, name: &ApplicationName, resource: &str, response: Option<String>) -> Result<Changed> {
+        if let Some(response) = response {
+            let ChangeResponse {
+                application,
+                disbursement,
+            } = stored(&response)?;
+            let application = to_domain(application)?;
+            let disbursement = disbursement
+                .map(|d| disbursement_to_domain(d, &application).map(Box::new))
+                .transpose()?;
+            return Ok(Changed::Replayed {
+                application: Box::new(application),
+                disbursement,
+            });
+        }
+        let Some(application) = self.get_application(name).await? else {
+            return Ok(Changed::Missing);
+        };
+        let disbursement = match resource.rsplit_once("/disbursements/") {
+            Some((_, id)) => self.get_disbursement(&DisbursementName::new(name.clone(), id)).await?,
+            None => None,
+        };
+        Ok(Changed::Replayed {
+            application: Box::new(application),
+            disbursement: disbursement.map(Box::new),
+        })
+    }
+
+    /// A payment reference is unique within a programme.
+    async fn check_reference(&self, txn: &sea_orm::DatabaseTransaction, d: &Disbursement) -> Result<()> {
+        if d.reference.is_empty() {
+            return Ok(());
+        }
+        let earlier = drow::Entity::find()
+            .filter(drow::Column::ProgrammeId.eq(d.name.application.programme.id()))
+            .filter(drow::Column::Reference.eq(d.reference.as_str()))
+            .one(txn)
+            .await
+            .map_err(db_err)?;
+        match earlier {
+            Some(earlier) => Err(duplicate(d, &earlier)),
+            None => Ok(()),
+        }
+    }
+
+    /// The error for a reference that a concurrent payment took first.
+    async fn duplicate_reference(&self, d: &Disbursement) -> Error {
+        let earlier = drow::Entity::find()
+            .filter(drow::Column::ProgrammeId.eq(d.name.application.programme.id()))
+            .filter(drow::Column::Reference.eq(d.reference.as_str()))
+            .one(self.conn())
+            .await;
+        match earlier {
+            Ok(Some(earlier)) => duplicate(d, &earlier),
+            Ok(None) => Error::internal("unique payment reference violated, but no earlier payment found"),
+            Err(err) => db_err(err),
+        }
+    }
+}
+
+fn duplicate(d: &Disbursement, earlier: &drow::Model) -> Error {
+    let programme = d.name.application.programme.clone();
+    let application = ApplicationName::new(programme, earlier.application_id.clone());
+    let earlier = DisbursementName::new(application, earlier.id.clone());
+    Error::AlreadyExists {
+        reason: crate::domain::Reason::DuplicatePaymentReference,
+        message: format!(
+            "disbursement.reference: payment reference {:?} was already recorded in this programme as {earlier}",
+            crate::domain::text::excerpt(&d.reference)
+        ),
     }
 }
 

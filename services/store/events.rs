@@ -10,7 +10,7 @@ use super::entity::application::Model as ApplicationRow;
 use super::entity::application_event::{ActiveModel, Model};
 use super::{corrupt, db_err};
 use crate::domain::application::{Application, State};
-use crate::domain::event::{ApplicationEvent, Cursor, NewEvent};
+use crate::domain::event::{ApplicationEvent, Cursor, LogId, NewEvent};
 use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
@@ -62,7 +62,7 @@ pub(crate) async fn append_event(txn: &DatabaseTransaction, application: &Applic
 /// The PostgreSQL channel on which commits of events are announced.
 pub const EVENTS_CHANNEL: &str = "gba_grants_events";
 
-pub(crate) fn event_to_domain(m: Model) -> Result<ApplicationEvent> {
+pub(crate) fn event_to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
     let Model {
         seq,
         application_id,
@@ -82,7 +82,7 @@ pub(crate) fn event_to_domain(m: Model) -> Result<ApplicationEvent> {
         serde_json::from_str(&snapshot).map_err(|e| Error::internal(format!("stored snapshot is invalid: {e}")))?;
     let application = ApplicationName::new(ProgrammeName::from_id(programme_id.clone()), application_id);
     Ok(ApplicationEvent {
-        cursor: Cursor(seq),
+        cursor: Cursor::new(log, seq),
         programme: ProgrammeName::from_id(programme_id),
         applicant: InstitutionName::from_id(institution_id),
         previous: previous_state
@@ -112,9 +112,10 @@ mod source {
     use super::super::{Db, db_err};
     use super::event_to_domain;
     use crate::domain::application::State;
+    use crate::domain::event::LogId;
     use crate::domain::event::{ApplicationEvent, Cursor};
     use crate::domain::ids::ProgrammeName;
-    use crate::domain::money::Money;
+    use crate::domain::money::{Money, Total};
     use crate::domain::ports::EventStore;
     use crate::domain::time::Timestamp;
     use crate::domain::watch::{EventScope, ProgrammeSummary};
@@ -123,7 +124,7 @@ mod source {
     #[async_trait]
     impl EventStore for Db {
         async fn events_after(&self, after: Cursor, scope: &EventScope, limit: u64) -> Result<Vec<ApplicationEvent>> {
-            let mut query = Entity::find().filter(Column::Seq.gt(after.0));
+            let mut query = Entity::find().filter(Column::Seq.gt(after.seq));
             if let Some(list) = &scope.programmes {
                 query = query.filter(Column::ProgrammeId.is_in(list.iter().map(|p| p.id().to_owned())));
             }
@@ -141,7 +142,11 @@ mod source {
                 .all(self.conn())
                 .await
                 .map_err(db_err)?;
-            rows.into_iter().map(event_to_domain).collect()
+            rows.into_iter().map(|m| event_to_domain(m, self.log)).collect()
+        }
+
+        fn event_log(&self) -> LogId {
+            self.log
         }
 
         async fn event_head(&self) -> Result<Cursor> {
@@ -153,7 +158,7 @@ mod source {
                 .await
                 .map_err(db_err)?
                 .flatten();
-            Ok(Cursor(head.unwrap_or(0)))
+            Ok(Cursor::new(self.log, head.unwrap_or(0)))
         }
 
         async fn pruned_through(&self) -> Result<Cursor> {
@@ -170,7 +175,7 @@ mod source {
                 Some(r) => r.try_get::<i64>("", "pruned_through").map_err(db_err)?,
                 None => 0,
             };
-            Ok(Cursor(through))
+            Ok(Cursor::new(self.log, through))
         }
 
         async fn prune_events(&self, before: Timestamp) -> Result<u64> {
@@ -217,17 +222,28 @@ mod source {
                 return Ok(None);
             };
             let p = super::super::programmes::to_domain(p)?;
-            let rows: Vec<(String, i64, i64, i64)> = arow::Entity::find()
+            // Sums split into whole billions and the rest, each of which
+            // fits in BIGINT whatever the row count, then added up wide:
+            // totals of many large amounts never overflow.
+            let rows: Vec<(String, i64, i64, i64, i64, i64)> = arow::Entity::find()
                 .select_only()
                 .column(arow::Column::State)
                 .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
                 .column_as(
-                    Expr::cust("CAST(COALESCE(SUM(requested_minor), 0) AS BIGINT)"),
-                    "requested",
+                    Expr::cust("CAST(COALESCE(SUM(requested_minor / 1000000000), 0) AS BIGINT)"),
+                    "requested_hi",
                 )
                 .column_as(
-                    Expr::cust("CAST(COALESCE(SUM(disbursed_minor), 0) AS BIGINT)"),
-                    "disbursed",
+                    Expr::cust("CAST(COALESCE(SUM(requested_minor % 1000000000), 0) AS BIGINT)"),
+                    "requested_lo",
+                )
+                .column_as(
+                    Expr::cust("CAST(COALESCE(SUM(disbursed_minor / 1000000000), 0) AS BIGINT)"),
+                    "disbursed_hi",
+                )
+                .column_as(
+                    Expr::cust("CAST(COALESCE(SUM(disbursed_minor % 1000000000), 0) AS BIGINT)"),
+                    "disbursed_lo",
                 )
                 .filter(arow::Column::ProgrammeId.eq(programme.id()))
                 .group_by(arow::Column::State)
@@ -235,14 +251,16 @@ mod source {
                 .all(self.conn())
                 .await
                 .map_err(db_err)?;
+            let wide = |hi: i64, lo: i64| i128::from(hi) * 1_000_000_000 + i128::from(lo);
             let mut counts = Vec::new();
-            let (mut requested, mut disbursed) = (0_i64, 0_i64);
-            for (state, n, req, paid) in rows {
+            let mut requested = Total::zero(p.currency.clone());
+            let mut disbursed = Total::zero(p.currency.clone());
+            for (state, n, req_hi, req_lo, paid_hi, paid_lo) in rows {
                 let state = State::parse(&state, "state").map_err(|e| Error::internal(e.to_string()))?;
                 if !matches!(state, State::Draft | State::Withdrawn) {
-                    requested = requested.saturating_add(req);
+                    requested.add_minor(wide(req_hi, req_lo));
                 }
-                disbursed = disbursed.saturating_add(paid);
+                disbursed.add_minor(wide(paid_hi, paid_lo));
                 counts.push((state, n));
             }
             counts.sort();
@@ -250,9 +268,9 @@ mod source {
             Ok(Some(ProgrammeSummary {
                 programme: p.name.clone(),
                 counts,
-                requested: Money::from_minor(currency.clone(), requested),
+                requested,
                 committed: p.committed.clone(),
-                disbursed: Money::from_minor(currency.clone(), disbursed),
+                disbursed,
                 remaining_budget: p.remaining_budget().unwrap_or_else(|| Money::zero(currency)),
                 compute_time: Timestamp::now(),
             }))

@@ -1,8 +1,14 @@
 //! Idempotency records, claimed inside the transaction of the change they
-//! guard: a retry finds the record and replays; a concurrent twin blocks
-//! on the key and then replays.
+//! guard: a retry finds the record and replays the first call's response;
+//! a concurrent twin blocks on the key and then replays. The response is
+//! stored (as the JSON of the rows the call returned) in the same
+//! transaction, so a retry gets exactly what the first call got, however
+//! the resource changed since.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::entity::idempotency_record as rec;
 use super::{Db, db_err, is_unique_violation};
@@ -13,13 +19,20 @@ use crate::domain::{Error, Reason, Result};
 /// Whether this call does the work or replays an earlier one.
 pub(crate) enum Claim {
     Fresh,
-    /// The resource the first call produced.
-    Replay(String),
+    /// The first call's response, or `None` for a record written before
+    /// responses were kept (then: the resource it made or changed).
+    Replay {
+        resource: String,
+        response: Option<String>,
+    },
 }
 
 fn check(found: rec::Model, idem: &Idempotency) -> Result<Claim> {
     if found.fingerprint == idem.fingerprint {
-        Ok(Claim::Replay(found.resource))
+        Ok(Claim::Replay {
+            resource: found.resource,
+            response: found.response,
+        })
     } else {
         Err(Error::InvalidArgument {
             reason: Reason::RequestIdReused,
@@ -29,6 +42,11 @@ fn check(found: rec::Model, idem: &Idempotency) -> Result<Claim> {
             )],
         })
     }
+}
+
+/// Decodes a stored response.
+pub(crate) fn stored<T: DeserializeOwned>(response: &str) -> Result<T> {
+    serde_json::from_str(response).map_err(|e| Error::internal(format!("stored response is invalid: {e}")))
 }
 
 impl Db {
@@ -52,6 +70,7 @@ impl Db {
             fingerprint: Set(idem.fingerprint.clone()),
             resource: Set(resource.to_owned()),
             create_time: Set(Timestamp::now().micros()),
+            response: Set(None),
         };
         match row.insert(txn).await {
             Ok(_) => Ok(Claim::Fresh),
@@ -64,5 +83,39 @@ impl Db {
             }
             Err(err) => Err(db_err(err)),
         }
+    }
+
+    /// Stores the response of the call that claimed `idem`, in its
+    /// transaction, for retries to replay.
+    pub(crate) async fn remember<T: Serialize>(
+        &self,
+        txn: &DatabaseTransaction,
+        idem: Option<&Idempotency>,
+        response: &T,
+    ) -> Result<()> {
+        let Some(idem) = idem else {
+            return Ok(());
+        };
+        let json =
+            serde_json::to_string(response).map_err(|e| Error::internal(format!("cannot encode response: {e}")))?;
+        rec::Entity::update_many()
+            .col_expr(rec::Column::Response, Expr::value(json))
+            .filter(rec::Column::Caller.eq(idem.caller.id()))
+            .filter(rec::Column::RequestId.eq(idem.request_id.as_str()))
+            .exec(txn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Deletes records older than `before`: a retry after that is a new
+    /// request. Returns how many.
+    pub async fn prune_request_ids(&self, before: Timestamp) -> Result<u64> {
+        let deleted = rec::Entity::delete_many()
+            .filter(rec::Column::CreateTime.lt(before.micros()))
+            .exec(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(deleted.rows_affected)
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::entity::institution::{self as row, Column};
-use super::idempotency::Claim;
+use super::idempotency::{Claim, stored};
 use super::{Db, corrupt, db_err, is_unique_violation, page_by_id};
 use crate::domain::ids::{InstitutionName, RorId};
 use crate::domain::institution::{Institution, InstitutionFilter, NewInstitution, Region};
@@ -40,12 +40,15 @@ impl InstitutionStore for Db {
     async fn create_institution(&self, new: NewInstitution, idem: Option<Idempotency>) -> Result<Institution> {
         let name = InstitutionName::generate();
         let txn = self.begin_write().await?;
-        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
             drop(txn);
-            return self
-                .get_institution(&InstitutionName::from_id(id))
-                .await?
-                .ok_or_else(|| Error::internal("replayed institution is missing"));
+            return match response {
+                Some(response) => to_domain(stored(&response)?),
+                None => self
+                    .get_institution(&InstitutionName::from_id(resource))
+                    .await?
+                    .ok_or_else(|| Error::internal("replayed institution is missing")),
+            };
         }
         let NewInstitution {
             display_name,
@@ -65,11 +68,13 @@ impl InstitutionStore for Db {
             Ok(m) => m,
             Err(err) if is_unique_violation(&err) => {
                 return Err(Error::AlreadyExists {
+                    reason: crate::domain::Reason::AlreadyExists,
                     message: "institution.ror_id: an institution with this ROR id is already registered".into(),
                 });
             }
             Err(err) => return Err(db_err(err)),
         };
+        self.remember(&txn, idem.as_ref(), &inserted).await?;
         txn.commit().await.map_err(db_err)?;
         to_domain(inserted)
     }

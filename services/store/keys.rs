@@ -2,19 +2,22 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, Statement,
 };
 
 use super::entity::api_key::{self as row, Column};
-use super::idempotency::Claim;
+use super::idempotency::{Claim, stored};
 use super::{Db, corrupt, db_err, page_by_id};
-use crate::domain::access::{ApiKey, ApiKeyFilter, NewApiKey, Role};
+use crate::domain::access::{ApiKey, ApiKeyFilter, NewApiKey, Revocation, Role};
 use crate::domain::ids::{ApiKeyName, InstitutionName, ProgrammeName};
 use crate::domain::page::PageRequest;
 use crate::domain::ports::{Idempotency, KeyStore};
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
+
+/// The PostgreSQL channel on which key revocations are announced.
+pub const KEYS_CHANNEL: &str = "gba_grants_keys";
 
 /// Names the advisory lock taken while bootstrapping the first admin key.
 const BOOTSTRAP_LOCK: i64 = 0x6762_615f_626f_6f74; // "gba_boot"
@@ -45,6 +48,14 @@ fn to_domain(m: row::Model) -> Result<ApiKey> {
         create_time: Timestamp::from_micros(create_time),
         revoke_time: revoke_time.map(Timestamp::from_micros),
     })
+}
+
+/// A row as kept for replays: without the secret's hash.
+fn without_hash(m: &row::Model) -> row::Model {
+    row::Model {
+        secret_hash: String::new(),
+        ..m.clone()
+    }
 }
 
 fn new_row(name: &ApiKeyName, new: NewApiKey, secret_hash: String) -> row::ActiveModel {
@@ -78,13 +89,20 @@ impl KeyStore for Db {
     ) -> Result<(ApiKey, bool)> {
         let name = ApiKeyName::generate();
         let txn = self.begin_write().await?;
-        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
             drop(txn);
-            let found = row::Entity::find_by_id(id).one(self.conn()).await.map_err(db_err)?;
-            let found = found.ok_or_else(|| Error::internal("replayed api key is missing"))?;
+            let found = match response {
+                Some(response) => stored(&response)?,
+                None => row::Entity::find_by_id(resource)
+                    .one(self.conn())
+                    .await
+                    .map_err(db_err)?
+                    .ok_or_else(|| Error::internal("replayed api key is missing"))?,
+            };
             return Ok((to_domain(found)?, false));
         }
         let inserted = new_row(&name, new, secret_hash).insert(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &without_hash(&inserted)).await?;
         txn.commit().await.map_err(db_err)?;
         Ok((to_domain(inserted)?, true))
     }
@@ -92,6 +110,15 @@ impl KeyStore for Db {
     async fn find_api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>> {
         row::Entity::find()
             .filter(Column::SecretHash.eq(secret_hash))
+            .one(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn get_api_key(&self, name: &ApiKeyName) -> Result<Option<ApiKey>> {
+        row::Entity::find_by_id(name.id().to_owned())
             .one(self.conn())
             .await
             .map_err(db_err)?
@@ -115,7 +142,13 @@ impl KeyStore for Db {
 
     async fn revoke_api_key(&self, name: &ApiKeyName, idem: Option<Idempotency>) -> Result<Option<ApiKey>> {
         let txn = self.begin_write().await?;
-        let claim = self.claim(&txn, idem.as_ref(), name.id()).await?;
+        if let Claim::Replay {
+            response: Some(response),
+            ..
+        } = self.claim(&txn, idem.as_ref(), name.id()).await?
+        {
+            return to_domain(stored(&response)?).map(Some);
+        }
         let Some(current) = row::Entity::find_by_id(name.id().to_owned())
             .one(&txn)
             .await
@@ -123,13 +156,30 @@ impl KeyStore for Db {
         else {
             return Ok(None);
         };
-        if matches!(claim, Claim::Replay(_)) || current.revoke_time.is_some() {
+        if current.revoke_time.is_some() {
+            // Revoking twice keeps the first time.
+            self.remember(&txn, idem.as_ref(), &without_hash(&current)).await?;
+            txn.commit().await.map_err(db_err)?;
             return to_domain(current).map(Some);
         }
         let mut active: row::ActiveModel = current.into();
         active.revoke_time = Set(Some(Timestamp::now().micros()));
         let saved = active.update(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &without_hash(&saved)).await?;
+        if self.is_postgres() {
+            // Delivered to every LISTENing replica when the transaction
+            // commits: they end the key's streams.
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [KEYS_CHANNEL.into(), name.id().into()],
+            ))
+            .await
+            .map_err(db_err)?;
+        }
         txn.commit().await.map_err(db_err)?;
+        // Nobody listening is fine.
+        let _ = self.revocations.send(Revocation::Key(name.clone()));
         to_domain(saved).map(Some)
     }
 

@@ -1,6 +1,8 @@
-//! Cross-replica wake-ups: on PostgreSQL, LISTEN for the commits of other
-//! replicas and signal the local tailer. Reconnects with backoff; the
-//! tailer's polling covers any notification lost in between.
+//! Cross-replica news: on PostgreSQL, LISTEN for the event commits and the
+//! key revocations of other replicas, and pass them on (a wake-up of the
+//! local tailer; a revocation). Reconnects with backoff; the tailer's
+//! polling covers event notifications lost in between, and a reconnect
+//! announces that revocations may have been missed.
 
 use std::time::Duration;
 
@@ -9,10 +11,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::Db;
 use super::events::EVENTS_CHANNEL;
+use super::keys::KEYS_CHANNEL;
+use crate::domain::access::Revocation;
+use crate::domain::ids::ApiKeyName;
 
 impl Db {
     /// Runs until `stop`, signalling [`Db::append_signal`] on every event
-    /// committed by any process. Returns at once on SQLite (one writer
+    /// committed by any process and announcing every revocation on
+    /// [`Db::revocations`]. Returns at once on SQLite (one writer
     /// process per file is the supported set-up; polling covers others).
     pub async fn listen_for_appends(&self, stop: CancellationToken) {
         if !self.is_postgres() {
@@ -30,18 +36,22 @@ impl Db {
                     continue;
                 }
             };
-            if let Err(err) = listener.listen(EVENTS_CHANNEL).await {
+            if let Err(err) = listener.listen_all([EVENTS_CHANNEL, KEYS_CHANNEL]).await {
                 tracing::warn!(%err, "LISTEN failed; retrying");
                 continue;
             }
             backoff = Duration::from_millis(100);
             // Anything committed while we were not listening is found by
-            // the tailer after this wake-up.
+            // the tailer after this wake-up; revocations are checked again.
             signal.notify_one();
+            let _ = self.revocations.send(Revocation::Unknown);
             loop {
                 tokio::select! {
                     () = stop.cancelled() => return,
                     received = listener.recv() => match received {
+                        Ok(n) if n.channel() == KEYS_CHANNEL => {
+                            let _ = self.revocations.send(Revocation::Key(ApiKeyName::from_id(n.payload().to_owned())));
+                        }
                         Ok(_) => signal.notify_one(),
                         Err(err) => {
                             tracing::warn!(%err, "LISTEN connection lost; reconnecting");

@@ -15,7 +15,7 @@ mod programmes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -24,6 +24,8 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+use crate::domain::access::Revocation;
+use crate::domain::event::LogId;
 use crate::domain::{Error, Reason};
 
 /// Arbitrary constant naming the advisory lock that serialises migrations.
@@ -60,8 +62,12 @@ pub struct Db {
     writer: DatabaseConnection,
     /// Signalled after each local commit that appended an event.
     appended: Arc<Notify>,
+    /// Revoked keys, local and (on PostgreSQL) from other replicas.
+    revocations: broadcast::Sender<Revocation>,
     url: String,
     commit_jitter: Option<Duration>,
+    /// This database's event log identity (see `event_log_state`).
+    log: LogId,
 }
 
 fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
@@ -101,18 +107,26 @@ impl Db {
         } else {
             conn.clone()
         };
+        let log = read_log_id(&conn).await?;
         Ok(Self {
             conn,
             writer,
             appended: Arc::new(Notify::new()),
+            revocations: broadcast::channel(256).0,
             url: url.to_owned(),
             commit_jitter: options.commit_jitter,
+            log,
         })
     }
 
     /// Signalled after each commit of this process that appended an event.
     pub fn append_signal(&self) -> Arc<Notify> {
         self.appended.clone()
+    }
+
+    /// Every key revocation committed from now on, by any process.
+    pub fn revocations(&self) -> broadcast::Receiver<Revocation> {
+        self.revocations.subscribe()
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
@@ -158,6 +172,20 @@ impl Db {
             }
         }
     }
+}
+
+/// The identity of the database's event log, made by the migrations.
+async fn read_log_id(conn: &DatabaseConnection) -> Result<LogId, Error> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT log_id FROM event_log_state WHERE id = 1",
+        ))
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| Error::internal("event_log_state has no row"))?;
+    let text: String = row.try_get("", "log_id").map_err(db_err)?;
+    LogId::parse_hex(&text).ok_or_else(|| Error::internal(format!("stored event log id {text:?} is invalid")))
 }
 
 /// Connects a pool, retrying for a while: a SQLite file that another

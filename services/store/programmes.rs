@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use super::entity::programme::{self as row, Column};
-use super::idempotency::Claim;
+use super::idempotency::{Claim, stored};
 use super::{Db, corrupt, db_err, page_by_id};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::institution::Region;
@@ -93,12 +93,15 @@ impl ProgrammeStore for Db {
     async fn create_programme(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme> {
         let name = ProgrammeName::generate();
         let txn = self.begin_write().await?;
-        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
             drop(txn);
-            return self
-                .get_programme(&ProgrammeName::from_id(id))
-                .await?
-                .ok_or_else(|| Error::internal("replayed programme is missing"));
+            return match response {
+                Some(response) => to_domain(stored(&response)?),
+                None => self
+                    .get_programme(&ProgrammeName::from_id(resource))
+                    .await?
+                    .ok_or_else(|| Error::internal("replayed programme is missing")),
+            };
         }
         let now = Timestamp::now();
         let NewProgramme {
@@ -132,6 +135,7 @@ impl ProgrammeStore for Db {
             update_time: now,
         };
         let inserted = to_row(&programme).insert(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &inserted).await?;
         txn.commit().await.map_err(db_err)?;
         to_domain(inserted)
     }
@@ -175,9 +179,12 @@ impl ProgrammeStore for Db {
         change: ProgrammeChange<'_>,
     ) -> Result<Option<Programme>> {
         let txn = self.begin_write().await?;
-        if let Claim::Replay(id) = self.claim(&txn, idem.as_ref(), name.id()).await? {
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
             drop(txn);
-            return self.get_programme(&ProgrammeName::from_id(id)).await;
+            return match response {
+                Some(response) => to_domain(stored(&response)?).map(Some),
+                None => self.get_programme(&ProgrammeName::from_id(resource)).await,
+            };
         }
         let Some(current) = row::Entity::find_by_id(name.id().to_owned())
             .lock_exclusive()
@@ -189,6 +196,7 @@ impl ProgrammeStore for Db {
         };
         let updated = change(&to_domain(current)?)?;
         let saved = to_row(&updated).update(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &saved).await?;
         txn.commit().await.map_err(db_err)?;
         to_domain(saved).map(Some)
     }

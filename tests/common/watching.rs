@@ -25,7 +25,9 @@ pub fn seq(cursor: &str) -> i64 {
         .decode(cursor)
         .expect("cursor is base64");
     let text = String::from_utf8(bytes).expect("utf-8");
-    text.strip_prefix("gbe1:").expect("prefix").parse().expect("number")
+    let rest = text.strip_prefix("gbe2:").expect("prefix");
+    let (_log, seq) = rest.split_once(':').expect("log id");
+    seq.parse().expect("number")
 }
 
 pub fn filter_all(cursor: &str) -> v1::WatchApplicationEventsRequest {

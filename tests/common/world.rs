@@ -284,7 +284,8 @@ pub fn payment(amount: i64, hkd: i64, hkd_nanos: i32, rate: &str) -> v1::Disburs
         amount: Some(money("CNY", amount, 0)),
         payee_amount: Some(money("HKD", hkd, hkd_nanos)),
         exchange_rate: rate.into(),
-        reference: "FPS-2026-0001".into(),
+        // Unique within the programme, as the service requires.
+        reference: format!("FPS-{}", uuid::Uuid::now_v7().simple()),
         ..Default::default()
     }
 }

@@ -156,10 +156,12 @@ pub fn disbursement_in(value: Option<v1::Disbursement>) -> Result<DisbursementIn
         pay_time,
         reference,
         create_time: _,
+        bank_charges,
     } = value.unwrap_or_default();
     Ok(DisbursementInput {
         amount: money_in(amount, "disbursement.amount")?,
         payee_amount: money_in(payee_amount, "disbursement.payee_amount")?,
+        bank_charges: money_in(bank_charges, "disbursement.bank_charges")?,
         exchange_rate,
         pay_time: time_in(pay_time, "disbursement.pay_time")?,
         reference,
@@ -171,6 +173,7 @@ pub fn disbursement_out(value: Disbursement) -> v1::Disbursement {
         name,
         amount,
         payee_amount,
+        bank_charges,
         exchange_rate,
         pay_time,
         reference,
@@ -180,6 +183,7 @@ pub fn disbursement_out(value: Disbursement) -> v1::Disbursement {
         name: name.to_string(),
         amount: Some(money_out(&amount)),
         payee_amount: Some(money_out(&payee_amount)),
+        bank_charges: Some(money_out(&bank_charges)),
         exchange_rate,
         pay_time: Some(time_out(pay_time)),
         reference,

@@ -4,7 +4,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 
 use crate::domain::institution::Region;
-use crate::domain::money::Money;
+use crate::domain::money::{Money, Total};
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, RequestKey, Result};
 use crate::proto::v1;
@@ -22,6 +22,15 @@ pub fn money_in(value: Option<v1::Money>, field: &str) -> Result<Option<Money>> 
 }
 
 pub fn money_out(value: &Money) -> v1::Money {
+    let (units, nanos) = value.units_nanos();
+    v1::Money {
+        currency_code: value.currency().code().to_owned(),
+        units,
+        nanos,
+    }
+}
+
+pub fn total_out(value: &Total) -> v1::Money {
     let (units, nanos) = value.units_nanos();
     v1::Money {
         currency_code: value.currency().code().to_owned(),

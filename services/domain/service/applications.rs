@@ -223,21 +223,13 @@ impl Grants {
                     disbursement,
                 })
             }
-            Changed::Replayed(resource) => {
-                let application = self.get_application(caller, name).await?;
-                let disbursement = match resource.rsplit_once("/disbursements/") {
-                    Some((_, id)) => {
-                        self.store
-                            .get_disbursement(&DisbursementName::new(name.clone(), id))
-                            .await?
-                    }
-                    None => None,
-                };
-                Ok(StateChange {
-                    application,
-                    disbursement,
-                })
-            }
+            Changed::Replayed {
+                application,
+                disbursement,
+            } => Ok(StateChange {
+                application: application.visible_to(caller),
+                disbursement: disbursement.map(|d| *d),
+            }),
             Changed::Missing if caller.role == Role::Admin => Err(Error::NotFound {
                 resource: name.to_string(),
             }),
@@ -260,7 +252,7 @@ impl Grants {
             .as_deref()
             .map(|a| {
                 a.parse::<i64>()
-                    .map(Cursor)
+                    .map(|seq| Cursor::new(self.store.event_log(), seq))
                     .map_err(|_| Error::invalid("page_token", "is not valid"))
             })
             .transpose()?;
@@ -276,7 +268,7 @@ impl Grants {
             })
             .collect();
         Ok(Page::from_rows(&page, rows, |e: &ApplicationEvent| {
-            e.cursor.0.to_string()
+            e.cursor.seq.to_string()
         }))
     }
 }

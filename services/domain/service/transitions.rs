@@ -6,8 +6,8 @@ use super::applications::StateChange;
 use super::{Grants, RequestKey};
 use crate::domain::access::Caller;
 use crate::domain::application::{optional_reason, required_reason};
-use crate::domain::error::{Error, Result, Violations};
-use crate::domain::event::{Disbursement, DisbursementInput, parse_rate};
+use crate::domain::error::{Error, FieldViolation, Reason, Result, Violations};
+use crate::domain::event::{Disbursement, DisbursementInput, convert, parse_rate};
 use crate::domain::ids::{ApplicationName, DisbursementName};
 use crate::domain::lifecycle;
 use crate::domain::money::Money;
@@ -111,6 +111,7 @@ impl Grants {
         let DisbursementInput {
             amount,
             payee_amount,
+            bank_charges,
             exchange_rate,
             pay_time,
             reference,
@@ -128,21 +129,39 @@ impl Grants {
             Some(_) => {}
         }
         let rate = v.check(parse_rate(&exchange_rate, &f("exchange_rate")));
-        let reference = v.check(text::optional(&reference, &f("reference"), 200));
+        let reference = v.check(text::required(&reference, &f("reference"), 200));
+        let bank_charges = match (bank_charges, &payee_amount) {
+            (Some(c), Some(p)) if c.currency() != p.currency() => {
+                v.add(
+                    f("bank_charges.currency_code"),
+                    format!("must be the payee currency {}", p.currency()),
+                );
+                None
+            }
+            (Some(c), _) if c.minor() < 0 => {
+                v.add(f("bank_charges"), "must not be negative");
+                None
+            }
+            (Some(c), _) => Some(c),
+            (None, Some(p)) => Some(Money::zero(p.currency().clone())),
+            (None, None) => None,
+        };
         let now = Timestamp::now();
         if pay_time.is_some_and(|t| t > now) {
             v.add(f("pay_time"), "must not be in the future");
         }
         v.finish()?;
-        let (Some(amount), Some(payee_amount), Some(exchange_rate), Some(reference)) =
-            (amount, payee_amount, rate, reference)
+        let (Some(amount), Some(payee_amount), Some(bank_charges), Some(exchange_rate), Some(reference)) =
+            (amount, payee_amount, bank_charges, rate, reference)
         else {
             return Err(Error::internal("disbursement validation lost a violation"));
         };
+        check_payee_amount(&amount, &exchange_rate, &payee_amount, &bank_charges)?;
         let disbursement = Disbursement {
             name: DisbursementName::generate(name.clone()),
             amount,
             payee_amount,
+            bank_charges,
             exchange_rate,
             pay_time: pay_time.unwrap_or(now),
             reference,
@@ -182,13 +201,40 @@ impl Grants {
     }
 }
 
+/// The payee amount must be `amount × rate`, rounded half-even to the payee
+/// currency's minor unit, less the bank charges.
+fn check_payee_amount(amount: &Money, rate: &str, payee: &Money, charges: &Money) -> Result<()> {
+    let too_large = || Error::invalid("disbursement.amount", "is too large to convert at this exchange rate");
+    let converted = convert(amount, rate, payee.currency()).ok_or_else(too_large)?;
+    let expected = converted.checked_sub(charges).ok_or_else(too_large)?;
+    if !expected.is_positive() {
+        return Err(Error::invalid(
+            "disbursement.bank_charges",
+            format!("{charges} leaves nothing of the converted {converted}"),
+        ));
+    }
+    if payee.minor() != expected.minor() {
+        return Err(Error::InvalidArgument {
+            reason: Reason::PayeeAmountMismatch,
+            violations: vec![FieldViolation::new(
+                "disbursement.payee_amount",
+                format!(
+                    "must be {expected}: {amount} × {rate} = {converted} (rounded half-even to the minor unit) \
+                     less bank charges of {charges}; got {payee}"
+                ),
+            )],
+        });
+    }
+    Ok(())
+}
+
 /// An optional etag: when sent, it must be current (checked after access).
 fn check_etag(s: &lifecycle::Situation, etag: &str) -> Result<()> {
     if etag.is_empty() || s.application.etag() == etag {
         return Ok(());
     }
     Err(Error::Aborted {
-        reason: crate::domain::Reason::EtagMismatch,
+        reason: Reason::EtagMismatch,
         message: format!(
             "{} changed since it was read (etag {})",
             s.application.name,

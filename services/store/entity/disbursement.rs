@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "disbursement")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -12,6 +12,8 @@ pub struct Model {
     pub amount_minor: i64,
     pub payee_currency: String,
     pub payee_minor: i64,
+    /// Bank charges deducted from the payee amount, in the payee currency.
+    pub bank_charges_minor: i64,
     pub exchange_rate: String,
     pub pay_time: i64,
     pub reference: String,

@@ -13,6 +13,9 @@ pub struct Model {
     /// Resource name (or id) the first call produced.
     pub resource: String,
     pub create_time: i64,
+    /// The first call's response (the stored rows, as JSON), replayed to
+    /// retries. `None` for records written before responses were kept.
+    pub response: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@
 mod m0001_foundation;
 mod m0002_lifecycle;
 mod m0003_event_retention;
+mod m0004_integrity;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_lifecycle::Migration),
             Box::new(m0003_event_retention::Migration),
+            Box::new(m0004_integrity::Migration),
         ]
     }
 }

@@ -1,0 +1,69 @@
+//! Revoked keys end their open streams: each stream holds a cancellation
+//! token of its key, cancelled when this process learns of the revocation
+//! (a local revoke, or a PostgreSQL NOTIFY from another replica). When
+//! notifications may have been missed, every key with open streams is
+//! checked against the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_util::sync::CancellationToken;
+
+use super::{Inner, lock};
+use crate::domain::access::Revocation;
+use crate::domain::ids::ApiKeyName;
+
+/// One token per key that has (or had) a stream, or was revoked.
+#[derive(Default)]
+pub(super) struct Revocations(Mutex<HashMap<ApiKeyName, CancellationToken>>);
+
+impl Revocations {
+    /// The token of `key`; already cancelled if the key was revoked while
+    /// the caller was being authenticated.
+    pub(super) fn token(&self, key: &ApiKeyName) -> CancellationToken {
+        lock(&self.0).entry(key.clone()).or_default().clone()
+    }
+
+    fn revoke(&self, key: &ApiKeyName) {
+        // Kept, cancelled: a stream opened by a request authenticated just
+        // before the revocation gets a cancelled token and ends at once.
+        lock(&self.0).entry(key.clone()).or_default().cancel();
+    }
+
+    /// Keys not known to be revoked. (Entries stay for the life of the
+    /// process: at most one per key that ever streamed here.)
+    fn live(&self) -> Vec<ApiKeyName> {
+        lock(&self.0)
+            .iter()
+            .filter(|(_, t)| !t.is_cancelled())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
+/// Follows revocations until the hub stops.
+pub(super) async fn follow(inner: Arc<Inner>, mut revocations: broadcast::Receiver<Revocation>) {
+    loop {
+        let received = tokio::select! {
+            () = inner.stopping.cancelled() => return,
+            received = revocations.recv() => received,
+        };
+        match received {
+            Ok(Revocation::Key(key)) => inner.keys.revoke(&key),
+            Ok(Revocation::Unknown) | Err(RecvError::Lagged(_)) => recheck(&inner).await,
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Checks every key with open streams against the database.
+async fn recheck(inner: &Inner) {
+    for key in inner.keys.live() {
+        match inner.store.get_api_key(&key).await {
+            Ok(Some(found)) if found.revoke_time.is_none() => {}
+            Ok(_) => inner.keys.revoke(&key),
+            Err(err) => tracing::warn!(%err, %key, "cannot check whether a key was revoked"),
+        }
+    }
+}
