@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::api::limits::LimitSettings;
 use crate::domain::access::{ApiKeyInput, Role};
 use crate::domain::{Error, Grants};
 use crate::startup::{self, Application, Settings};
@@ -47,6 +48,18 @@ struct DbArgs {
     /// `sqlite://FILE` or `postgres://…`.
     #[arg(long, env = "GBA_GRANTS_DATABASE_URL", default_value = "sqlite://gba-grants.db")]
     database_url: String,
+    /// Seconds a call waits for a database connection (and, on SQLite, for
+    /// the database lock) before it answers UNAVAILABLE.
+    #[arg(long, env = "GBA_GRANTS_DATABASE_TIMEOUT_SECONDS", default_value_t = 5)]
+    database_timeout_seconds: u64,
+}
+
+impl DbArgs {
+    fn options(&self) -> DbOptions {
+        let mut options = DbOptions::new(&self.database_url);
+        options.timeout = Duration::from_secs(self.database_timeout_seconds.max(1));
+        options
+    }
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +89,36 @@ struct ServeArgs {
     /// first response; after them the same id is a new request.
     #[arg(long, env = "GBA_GRANTS_REQUEST_ID_RETENTION_HOURS", default_value_t = 168)]
     request_id_retention_hours: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Limits: going over one answers RESOURCE_EXHAUSTED with a reason naming
+/// it, at once (load is shed, not queued).
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Calls of one API key in progress at once.
+    #[arg(long, env = "GBA_GRANTS_MAX_CALLS_PER_KEY", default_value_t = 256)]
+    max_calls_per_key: usize,
+    /// Open WatchService streams of one API key.
+    #[arg(long, env = "GBA_GRANTS_MAX_STREAMS_PER_KEY", default_value_t = 256)]
+    max_streams_per_key: usize,
+    /// Open WatchService streams on one connection.
+    #[arg(long, env = "GBA_GRANTS_MAX_STREAMS_PER_CONNECTION", default_value_t = 100)]
+    max_streams_per_connection: usize,
+    /// Items in any repeated field of a request.
+    #[arg(long, env = "GBA_GRANTS_MAX_REPEATED_ITEMS", default_value_t = 100)]
+    max_repeated_items: usize,
+    /// Bytes of one request message.
+    #[arg(long, env = "GBA_GRANTS_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_message_bytes: usize,
+    /// Seconds without traffic after which a connection is closed.
+    #[arg(long, env = "GBA_GRANTS_IDLE_TIMEOUT_SECONDS", default_value_t = 120)]
+    idle_timeout_seconds: u64,
+    /// Seconds between HTTP/2 keepalive pings; a peer that does not answer
+    /// within 10 s is dropped.
+    #[arg(long, env = "GBA_GRANTS_KEEPALIVE_SECONDS", default_value_t = 30)]
+    keepalive_seconds: u64,
 }
 
 #[derive(Debug, Args)]
@@ -112,7 +155,26 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init(args.log_format);
-    let mut settings = Settings::new(args.listen, args.db.database_url);
+    let mut settings = Settings::new(args.listen, args.db.database_url.clone());
+    settings.database_timeout = Duration::from_secs(args.db.database_timeout_seconds.max(1));
+    let LimitArgs {
+        max_calls_per_key,
+        max_streams_per_key,
+        max_streams_per_connection,
+        max_repeated_items,
+        max_message_bytes,
+        idle_timeout_seconds,
+        keepalive_seconds,
+    } = args.limits;
+    settings.limits = LimitSettings {
+        calls_per_key: max_calls_per_key.max(1),
+        streams_per_key: max_streams_per_key.max(1),
+        streams_per_connection: max_streams_per_connection.max(1),
+        repeated_items: max_repeated_items.max(1),
+        message_bytes: max_message_bytes.max(1_024),
+    };
+    settings.idle_timeout = Duration::from_secs(idle_timeout_seconds.max(1));
+    settings.keepalive_interval = Duration::from_secs(keepalive_seconds.max(1));
     settings.shutdown_grace = Duration::from_secs(args.shutdown_grace_seconds);
     settings.hub.watcher_buffer = args.watch_buffer.max(1);
     settings.hub.progress_interval = Duration::from_secs(args.progress_interval_seconds.max(1));
@@ -146,7 +208,7 @@ async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error
         all_programmes,
         display_name,
     };
-    let db = Db::connect(&DbOptions::new(db.database_url)).await?;
+    let db = Db::connect_existing(&db.options()).await?;
     let grants = Grants::new(std::sync::Arc::new(db.clone()));
     let issued = grants.create_api_key_offline(input).await;
     db.close().await;

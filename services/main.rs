@@ -1,11 +1,23 @@
 //! `gba-grants`: parse the command line and run it.
 
+use std::time::Duration;
+
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = gba_grants::cli::Cli::parse();
-    match gba_grants::cli::run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("gba-grants: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(gba_grants::cli::run(cli));
+    // Whatever is still running after a drain (a call stuck on the
+    // database) is not waited for: the exit stays within the grace period.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("gba-grants: {err}");

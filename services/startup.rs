@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tonic::transport::Server;
@@ -19,6 +20,8 @@ use tower::Layer;
 
 use crate::api;
 use crate::api::gate::Gate;
+use crate::api::idle::IdleTimeout;
+use crate::api::limits::{LimitSettings, Limits};
 use crate::domain::Grants;
 use crate::domain::ports::Store;
 use crate::domain::time::Timestamp;
@@ -36,6 +39,19 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Most concurrent HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
+    /// Limits per key and per connection.
+    pub limits: LimitSettings,
+    /// A connection with no traffic either way for this long is closed.
+    pub idle_timeout: Duration,
+    /// The server pings HTTP/2 clients this often, and closes the
+    /// connection of one that does not answer within `keepalive_timeout`.
+    pub keepalive_interval: Duration,
+    pub keepalive_timeout: Duration,
+    /// How long a call waits for a database connection (and, on SQLite,
+    /// for the database lock) before it answers UNAVAILABLE.
+    pub database_timeout: Duration,
+    /// How often the database is checked for health reporting.
+    pub database_check_interval: Duration,
     /// Streams: watcher buffer, progress interval, retention.
     pub hub: HubOptions,
     /// How long a request_id is remembered (and its first response
@@ -52,6 +68,12 @@ impl Settings {
             database_url: database_url.into(),
             shutdown_grace: Duration::from_secs(30),
             max_concurrent_streams: 1_024,
+            limits: LimitSettings::default(),
+            idle_timeout: Duration::from_secs(120),
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            database_timeout: Duration::from_secs(5),
+            database_check_interval: Duration::from_secs(1),
             hub: HubOptions::default(),
             request_id_retention: Duration::from_secs(7 * 24 * 3_600),
             commit_jitter: None,
@@ -97,7 +119,10 @@ pub struct Application {
     db: Db,
     reporter: HealthReporter,
     stopping: CancellationToken,
+    /// Cancelled when the grace period is over: unanswered calls are cut.
+    cut: CancellationToken,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
+    health_monitor: JoinHandle<()>,
     bootstrap_secret: Option<String>,
     settings: Settings,
 }
@@ -126,27 +151,31 @@ impl Application {
             .build_v1alpha()?;
         let gate = Gate::default();
         let stopping = CancellationToken::new();
+        let cut = CancellationToken::new();
         let router = Routes::new(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .into_axum_router()
             .fallback_service(gate.clone());
+        let idle = settings.idle_timeout;
+        let incoming = TcpIncoming::from(listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(Duration::from_secs(60)))
+            .map(move |connection| connection.map(|io| IdleTimeout::new(io, idle)));
         let server = Server::builder()
             .accept_http1(true)
             .max_concurrent_streams(Some(settings.max_concurrent_streams))
+            .http2_keepalive_interval(Some(settings.keepalive_interval))
+            .http2_keepalive_timeout(Some(settings.keepalive_timeout))
             .layer(tonic_web::GrpcWebLayer::new())
-            .layer(api::drain::DrainLayer::new(stopping.clone()))
+            .layer(api::drain::DrainLayer::new(stopping.clone(), cut.clone()))
             .add_routes(Routes::from(router))
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener)
-                    .with_nodelay(Some(true))
-                    .with_keepalive(Some(Duration::from_secs(60))),
-                stopping.clone().cancelled_owned(),
-            );
+            .serve_with_incoming_shutdown(incoming, stopping.clone().cancelled_owned());
         let server = tokio::spawn(server);
         let ready = async {
             let mut options = DbOptions::new(&settings.database_url);
             options.commit_jitter = settings.commit_jitter;
+            options.timeout = settings.database_timeout;
             let db = Db::connect(&options).await?;
             let store: Arc<dyn Store> = Arc::new(db.clone());
             let grants = Grants::new(store.clone());
@@ -171,12 +200,19 @@ impl Application {
         let listen_db = db.clone();
         let listen_stop = stopping.clone();
         tokio::spawn(async move { listen_db.listen_for_appends(listen_stop).await });
+        let health_monitor = tokio::spawn(report_database_health(
+            db.clone(),
+            reporter.clone(),
+            settings.database_check_interval,
+        ));
         tokio::spawn(forget_request_ids(
             db.clone(),
             settings.request_id_retention,
             stopping.clone(),
         ));
-        gate.open(api::auth::AuthLayer::new(grants.clone()).layer(api::routes(&grants, &hub)));
+        let limits = Limits::new(settings.limits.clone());
+        let services = api::routes(&grants, &hub, settings.limits.message_bytes);
+        gate.open(api::auth::AuthLayer::new(grants.clone(), limits).layer(services));
         set_all(&reporter, ServingStatus::Serving).await;
         tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");
         Ok(Self {
@@ -184,7 +220,9 @@ impl Application {
             db,
             reporter,
             stopping,
+            cut,
             server,
+            health_monitor,
             bootstrap_secret,
             settings,
         })
@@ -212,7 +250,9 @@ impl Application {
             db,
             reporter,
             stopping,
+            cut,
             mut server,
+            health_monitor,
             bootstrap_secret: _,
             settings,
         } = self;
@@ -220,6 +260,9 @@ impl Application {
             () = shutdown => None,
             result = &mut server => Some(result),
         };
+        // From here on only shutdown sets the health status.
+        health_monitor.abort();
+        let _ = health_monitor.await;
         let result = match early {
             Some(result) => flatten(result),
             None => {
@@ -229,9 +272,15 @@ impl Application {
                 match tokio::time::timeout(settings.shutdown_grace, &mut server).await {
                     Ok(result) => flatten(result),
                     Err(_) => {
-                        tracing::warn!(grace = ?settings.shutdown_grace, "grace period over; closing remaining calls");
-                        server.abort();
-                        Ok(())
+                        tracing::warn!(grace = ?settings.shutdown_grace, "grace period over; cutting remaining calls");
+                        cut.cancel();
+                        match tokio::time::timeout(Duration::from_secs(1), &mut server).await {
+                            Ok(result) => flatten(result),
+                            Err(_) => {
+                                server.abort();
+                                Ok(())
+                            }
+                        }
                     }
                 }
             }
@@ -244,6 +293,41 @@ impl Application {
         }
         tracing::info!("gba-grants stopped");
         result
+    }
+}
+
+/// Checks the database every `every`: health turns NOT_SERVING while it
+/// does not answer (calls then get UNAVAILABLE quickly) and SERVING again
+/// when it does. Aborted (and awaited) at shutdown, which then owns the
+/// status.
+async fn report_database_health(db: Db, reporter: HealthReporter, every: Duration) {
+    let mut serving = true;
+    loop {
+        tokio::time::sleep(every).await;
+        let ok = match db.check().await {
+            Ok(()) => true,
+            Err(err) => {
+                if serving {
+                    tracing::warn!(%err, "the database does not answer: health NOT_SERVING");
+                }
+                false
+            }
+        };
+        if ok != serving {
+            if ok {
+                tracing::info!("the database answers again: health SERVING");
+            }
+            set_all(
+                &reporter,
+                if ok {
+                    ServingStatus::Serving
+                } else {
+                    ServingStatus::NotServing
+                },
+            )
+            .await;
+            serving = ok;
+        }
     }
 }
 

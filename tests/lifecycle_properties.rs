@@ -72,7 +72,9 @@ fn step(m: &Model, op: Op, committed: i64) -> Option<(Model, i64)> {
             next.disbursed += d;
             Active
         }
-        (Active, Op::Close) => {
+        // Closing an APPROVED grant never paid rescinds it (the helper
+        // gives a reason), releasing the whole award.
+        (Approved | Active, Op::Close) => {
             committed -= m.awarded - m.disbursed;
             Closed
         }

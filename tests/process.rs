@@ -16,6 +16,8 @@ on_every_backend!(
     serve_prints_the_bootstrap_key_once_and_exits_on_sigterm,
     replicas_starting_together_migrate_once_and_bootstrap_one_admin,
     health_is_not_serving_until_migrations_are_done,
+    keys_create_refuses_a_missing_or_unmigrated_database,
+    start_up_creates_a_missing_database_and_fails_at_once_on_what_cannot_heal,
 );
 
 async fn health_is_not_serving_until_migrations_are_done(backend: Backend) {
@@ -122,17 +124,19 @@ fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gba-grants"))
 }
 
+fn keys_create(url: &str) -> std::process::Output {
+    binary()
+        .args(["keys", "create", "--role", "admin", "--database-url", url])
+        .output()
+        .expect("run gba-grants keys create")
+}
+
 async fn keys_create_prints_only_the_key_and_the_server_accepts_it(backend: Backend) {
     let db = TestDb::new(backend).await;
+    // A server sets the database up first.
+    TestServer::start_on(db.share()).await.stop().await;
     let url = db.url.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        binary()
-            .args(["keys", "create", "--role", "admin", "--database-url", &url])
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("run gba-grants keys create");
+    let output = tokio::task::spawn_blocking(move || keys_create(&url)).await.unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
     let key = stdout.trim_end_matches('\n');
@@ -168,6 +172,68 @@ async fn keys_create_prints_only_the_key_and_the_server_accepts_it(backend: Back
             .is_empty()
     );
     server.stop().await;
+}
+
+async fn keys_create_refuses_a_missing_or_unmigrated_database(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let missing = match backend {
+        Backend::Sqlite => db.url.replace("grants.db", "elsewhere.db"),
+        Backend::Postgres => format!("{}_missing", db.url),
+    };
+    for url in [missing.clone(), db.url.clone()] {
+        let out = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || keys_create(&url)
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{url}: refused");
+        assert!(out.stdout.is_empty(), "no key printed");
+        assert!(stderr.contains(&url), "names the URL it tried: {stderr}");
+    }
+    if backend == Backend::Sqlite {
+        let path = missing.trim_start_matches("sqlite://");
+        assert!(!std::path::Path::new(path).exists(), "no empty database was made");
+    }
+}
+
+async fn start_up_creates_a_missing_database_and_fails_at_once_on_what_cannot_heal(backend: Backend) {
+    let quick = |url: String| async move {
+        let started = std::time::Instant::now();
+        let result = Application::build(Settings::new("127.0.0.1:0", url)).await;
+        (result.err().map(|e| e.to_string()), started.elapsed())
+    };
+    match backend {
+        Backend::Postgres => {
+            // A database that does not exist yet is created.
+            let db = TestDb::new(backend).await;
+            let fresh = format!("{}_created", db.url);
+            let server = TestServer::start_on(TestDb::at(&fresh)).await;
+            assert!(!server.admin_key.is_empty(), "a new, empty database");
+            server.stop().await;
+            let admin = sea_orm::Database::connect(postgres_url()).await.unwrap();
+            let name = fresh.rsplit('/').next().unwrap().to_owned();
+            sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+            // An unknown role cannot heal by waiting: the server's own words, at once.
+            let base = db.url.rsplit_once('/').unwrap().0.replace("postgres@", "nosuchrole@");
+            let (err, took) = quick(format!("{base}/postgres")).await;
+            let err = err.expect("refused");
+            assert!(err.contains("nosuchrole"), "{err}");
+            assert!(took < Duration::from_secs(3), "{took:?}");
+        }
+        Backend::Sqlite => {
+            let (err, took) = quick("sqlite:///proc/no-such-dir/grants.db".into()).await;
+            let err = err.expect("refused");
+            assert!(err.contains("/proc/no-such-dir/grants.db"), "{err}");
+            assert!(took < Duration::from_secs(3), "{took:?}");
+        }
+    }
+    let (err, took) = quick("postgres://[::1".into()).await;
+    assert!(err.is_some());
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
 async fn serve_prints_the_bootstrap_key_once_and_exits_on_sigterm(backend: Backend) {

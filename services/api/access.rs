@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::auth::caller;
+use super::auth::{caller, limits};
 use super::convert::{access as conv, common::request_key};
 use super::error::IntoStatus;
 use crate::domain::Grants;
@@ -20,9 +20,12 @@ impl AccessService for AccessApi {
         request: Request<v1::CreateApiKeyRequest>,
     ) -> Result<Response<v1::CreateApiKeyResponse>, Status> {
         let caller = caller(&request)?;
+        let limits = limits(&request)?;
         let message = request.into_inner();
         let key = request_key("CreateApiKey", &message.request_id, &message);
         let v1::CreateApiKeyRequest { api_key, request_id: _ } = message;
+        let programmes = api_key.as_ref().map_or(0, |k| k.programmes.len());
+        limits.items("api_key.programmes", programmes).status()?;
         let input = conv::input(api_key).status()?;
         let issued = self.grants.create_api_key(&caller, input, key).await.status()?;
         Ok(Response::new(v1::CreateApiKeyResponse {

@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::auth::caller;
+use super::auth::{caller, limits};
 use super::convert::{application as conv, common::request_key};
 use super::error::IntoStatus;
 use crate::domain::ids::{ApplicationName, ProgrammeName};
@@ -20,6 +20,7 @@ impl ApplicationService for ApplicationApi {
         request: Request<v1::CreateApplicationRequest>,
     ) -> Result<Response<v1::CreateApplicationResponse>, Status> {
         let caller = caller(&request)?;
+        let limits = limits(&request)?;
         let message = request.into_inner();
         let key = request_key("CreateApplication", &message.request_id, &message);
         let v1::CreateApplicationRequest {
@@ -27,6 +28,8 @@ impl ApplicationService for ApplicationApi {
             application,
             request_id: _,
         } = message;
+        let partners = application.as_ref().map_or(0, |a| a.partner_institutions.len());
+        limits.items("application.partner_institutions", partners).status()?;
         let parent = ProgrammeName::parse(&parent, "parent").status()?;
         let (input, _, _) = conv::input(application.unwrap_or_default()).status()?;
         let created = self
@@ -79,6 +82,7 @@ impl ApplicationService for ApplicationApi {
         request: Request<v1::UpdateApplicationRequest>,
     ) -> Result<Response<v1::UpdateApplicationResponse>, Status> {
         let caller = caller(&request)?;
+        let limits = limits(&request)?;
         let message = request.into_inner();
         let key = request_key("UpdateApplication", &message.request_id, &message);
         let v1::UpdateApplicationRequest {
@@ -88,6 +92,15 @@ impl ApplicationService for ApplicationApi {
         } = message;
         let application = application
             .ok_or_else(|| Error::invalid("application", "is required"))
+            .status()?;
+        limits
+            .items(
+                "application.partner_institutions",
+                application.partner_institutions.len(),
+            )
+            .status()?;
+        limits
+            .items("update_mask.paths", update_mask.as_ref().map_or(0, |m| m.paths.len()))
             .status()?;
         let (input, name, etag) = conv::input(application).status()?;
         let name = ApplicationName::parse(&name, "application.name").status()?;

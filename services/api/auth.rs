@@ -1,8 +1,11 @@
 //! Authentication as a tower layer in front of every gba.grants service:
 //! resolves `authorization: Bearer <key>` to a [`Caller`] once per call and
-//! hands it to the handlers in the request extensions. Deny by default:
-//! nothing behind it runs without a valid key (health and reflection are
-//! routed around it, see `startup`).
+//! hands it to the handlers in the request extensions, with the [`Limits`].
+//! Deny by default: nothing behind it runs without a valid key (health and
+//! reflection are routed around it, see `startup`). It also sheds calls
+//! over the key's concurrency limit, and answers a request message over
+//! the size limit RESOURCE_EXHAUSTED `MESSAGE_TOO_LARGE` (tonic itself
+//! would say OUT_OF_RANGE).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -11,8 +14,9 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 
 use super::error::to_status;
+use super::limits::Limits;
 use crate::domain::Grants;
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, hash_secret};
 
 fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
@@ -23,11 +27,12 @@ fn bearer(headers: &http::HeaderMap) -> Option<&str> {
 #[derive(Clone)]
 pub struct AuthLayer {
     grants: Grants,
+    limits: Limits,
 }
 
 impl AuthLayer {
-    pub fn new(grants: Grants) -> Self {
-        Self { grants }
+    pub fn new(grants: Grants, limits: Limits) -> Self {
+        Self { grants, limits }
     }
 }
 
@@ -38,6 +43,7 @@ impl<S> Layer<S> for AuthLayer {
         Auth {
             inner,
             grants: self.grants.clone(),
+            limits: self.limits.clone(),
         }
     }
 }
@@ -46,6 +52,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct Auth<S> {
     inner: S,
     grants: Grants,
+    limits: Limits,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -68,16 +75,49 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let grants = self.grants.clone();
+        let limits = self.limits.clone();
         Box::pin(async move {
-            match grants.authenticate(bearer(request.headers())).await {
-                Ok(caller) => {
-                    request.extensions_mut().insert(caller);
-                    inner.call(request).await
-                }
-                Err(err) => Ok(to_status(err).into_http()),
+            let secret = bearer(request.headers());
+            // Shed before the key is looked up: a flood costs a hash each.
+            let slot = match secret.map(|s| limits.call(&hash_secret(s))).transpose() {
+                Ok(slot) => slot,
+                Err(err) => return Ok(to_status(err).into_http()),
+            };
+            let caller = match grants.authenticate(secret).await {
+                Ok(caller) => caller,
+                Err(err) => return Ok(to_status(err).into_http()),
+            };
+            request.extensions_mut().insert(caller);
+            request.extensions_mut().insert(limits.clone());
+            let response = inner.call(request).await?;
+            drop(slot);
+            if is_message_too_large(&response) {
+                return Ok(to_status(limits.message_too_large()).into_http());
             }
+            Ok(response)
         })
     }
+}
+
+/// Whether tonic refused the request message for its size (it answers
+/// OUT_OF_RANGE with this message, before any handler runs).
+fn is_message_too_large(response: &http::Response<Body>) -> bool {
+    let headers = response.headers();
+    headers.get("grpc-status").is_some_and(|s| s == "11")
+        && headers.get("grpc-message").is_some_and(|m| {
+            let m = m.as_bytes();
+            let needle = b"message%20length%20too%20large";
+            m.windows(needle.len()).any(|w| w == needle)
+        })
+}
+
+/// The limits, as the auth layer handed them to this request.
+pub fn limits<T>(request: &tonic::Request<T>) -> Result<Limits, tonic::Status> {
+    request
+        .extensions()
+        .get::<Limits>()
+        .cloned()
+        .ok_or_else(|| tonic::Status::internal("no limits for this request"))
 }
 
 /// The caller the auth layer resolved for this request.

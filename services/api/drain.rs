@@ -1,9 +1,11 @@
-//! Ends long-lived response streams at shutdown. Our own streams end
-//! themselves (the hub); this layer also ends those of the health Watch
-//! and reflection services, which would otherwise hold a draining server
-//! for its whole grace period. A response body that is waiting for its
-//! next message when shutdown begins ends with UNAVAILABLE `SHUTTING_DOWN`;
-//! a body with data ready (a unary answer) is never cut.
+//! Bounds shutdown. Our own streams end themselves (the hub); this layer
+//! also ends those of the health Watch and reflection services, which
+//! would otherwise hold a draining server for its whole grace period: a
+//! response body that is waiting for its next message when shutdown
+//! begins ends with UNAVAILABLE `SHUTTING_DOWN` (a body with data ready,
+//! a unary answer, is never cut). Calls still unanswered when the grace
+//! period is over (stuck on a database lock, say) are answered the same
+//! way and their work dropped, so the server can exit.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -20,11 +22,13 @@ use crate::domain::watch::shutting_down;
 #[derive(Clone)]
 pub struct DrainLayer {
     stopping: CancellationToken,
+    cut: CancellationToken,
 }
 
 impl DrainLayer {
-    pub fn new(stopping: CancellationToken) -> Self {
-        Self { stopping }
+    /// `stopping`: shutdown began; `cut`: the grace period is over.
+    pub fn new(stopping: CancellationToken, cut: CancellationToken) -> Self {
+        Self { stopping, cut }
     }
 }
 
@@ -35,6 +39,7 @@ impl<S> Layer<S> for DrainLayer {
         Drain {
             inner,
             stopping: self.stopping.clone(),
+            cut: self.cut.clone(),
         }
     }
 }
@@ -43,6 +48,7 @@ impl<S> Layer<S> for DrainLayer {
 pub struct Drain<S> {
     inner: S,
     stopping: CancellationToken,
+    cut: CancellationToken,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -63,8 +69,12 @@ where
     fn call(&mut self, request: http::Request<R>) -> Self::Future {
         let response = self.inner.call(request);
         let stopping = self.stopping.clone();
+        let cut = self.cut.clone();
         Box::pin(async move {
-            let response = response.await?;
+            let response = tokio::select! {
+                response = response => response?,
+                () = cut.cancelled() => return Ok(to_status(shutting_down()).into_http()),
+            };
             Ok(response.map(|inner| {
                 Body::new(DrainBody {
                     inner,

@@ -9,7 +9,9 @@ mod convert;
 pub mod drain;
 pub mod error;
 pub mod gate;
+pub mod idle;
 mod institution;
+pub mod limits;
 mod programme;
 mod review;
 mod watch;
@@ -24,25 +26,39 @@ use crate::proto::v1::{
     watch_service_server::WatchServiceServer,
 };
 
-/// Every gba.grants.v1 service, ready to serve.
-pub fn routes(grants: &Grants, hub: &crate::hub::Hub) -> Routes {
+/// Every gba.grants.v1 service, ready to serve; request messages larger
+/// than `max_message_bytes` are refused before they are decoded.
+pub fn routes(grants: &Grants, hub: &crate::hub::Hub, max_message_bytes: usize) -> Routes {
+    let g = || grants.clone();
     let mut builder = Routes::builder();
     builder
-        .add_service(InstitutionServiceServer::new(institution::InstitutionApi {
-            grants: grants.clone(),
-        }))
-        .add_service(ProgrammeServiceServer::new(programme::ProgrammeApi {
-            grants: grants.clone(),
-        }))
-        .add_service(AccessServiceServer::new(access::AccessApi { grants: grants.clone() }))
-        .add_service(ApplicationServiceServer::new(application::ApplicationApi {
-            grants: grants.clone(),
-        }))
-        .add_service(ReviewServiceServer::new(review::ReviewApi { grants: grants.clone() }))
-        .add_service(AwardServiceServer::new(award::AwardApi { grants: grants.clone() }))
-        .add_service(WatchServiceServer::new(watch::WatchApi {
-            grants: grants.clone(),
-            hub: hub.clone(),
-        }));
+        .add_service(
+            InstitutionServiceServer::new(institution::InstitutionApi { grants: g() })
+                .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            ProgrammeServiceServer::new(programme::ProgrammeApi { grants: g() })
+                .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            AccessServiceServer::new(access::AccessApi { grants: g() }).max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            ApplicationServiceServer::new(application::ApplicationApi { grants: g() })
+                .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            ReviewServiceServer::new(review::ReviewApi { grants: g() }).max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            AwardServiceServer::new(award::AwardApi { grants: g() }).max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            WatchServiceServer::new(watch::WatchApi {
+                grants: g(),
+                hub: hub.clone(),
+            })
+            .max_decoding_message_size(max_message_bytes),
+        );
     builder.routes()
 }

@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::auth::caller;
+use super::auth::{caller, limits};
 use super::convert::{common::request_key, programme as conv};
 use super::error::IntoStatus;
 use crate::domain::ids::ProgrammeName;
@@ -20,12 +20,15 @@ impl ProgrammeService for ProgrammeApi {
         request: Request<v1::CreateProgrammeRequest>,
     ) -> Result<Response<v1::CreateProgrammeResponse>, Status> {
         let caller = caller(&request)?;
+        let limits = limits(&request)?;
         let message = request.into_inner();
         let key = request_key("CreateProgramme", &message.request_id, &message);
         let v1::CreateProgrammeRequest {
             programme,
             request_id: _,
         } = message;
+        let regions = programme.as_ref().map_or(0, |p| p.eligible_regions.len());
+        limits.items("programme.eligible_regions", regions).status()?;
         let (input, _, _) = conv::input(programme.unwrap_or_default()).status()?;
         let created = self.grants.create_programme(&caller, input, key).await.status()?;
         Ok(Response::new(v1::CreateProgrammeResponse {
@@ -72,6 +75,7 @@ impl ProgrammeService for ProgrammeApi {
         request: Request<v1::UpdateProgrammeRequest>,
     ) -> Result<Response<v1::UpdateProgrammeResponse>, Status> {
         let caller = caller(&request)?;
+        let limits = limits(&request)?;
         let message = request.into_inner();
         let key = request_key("UpdateProgramme", &message.request_id, &message);
         let v1::UpdateProgrammeRequest {
@@ -81,6 +85,12 @@ impl ProgrammeService for ProgrammeApi {
         } = message;
         let programme = programme
             .ok_or_else(|| Error::invalid("programme", "is required"))
+            .status()?;
+        limits
+            .items("programme.eligible_regions", programme.eligible_regions.len())
+            .status()?;
+        limits
+            .items("update_mask.paths", update_mask.as_ref().map_or(0, |m| m.paths.len()))
             .status()?;
         let (input, name, etag) = conv::input(programme).status()?;
         let name = ProgrammeName::parse(&name, "programme.name").status()?;

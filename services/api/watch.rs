@@ -6,7 +6,7 @@ use std::pin::Pin;
 use futures_util::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
-use super::auth::caller;
+use super::auth::{caller, limits};
 use super::convert::{
     application::event_out, application::state_out, common::money_out, common::time_out, common::total_out,
 };
@@ -74,6 +74,7 @@ impl WatchService for WatchApi {
         request: Request<v1::WatchApplicationEventsRequest>,
     ) -> Result<Response<Self::WatchApplicationEventsStream>, Status> {
         let caller = caller(&request)?;
+        let slots = limits(&request)?.stream(&caller.key, request.remote_addr()).status()?;
         let v1::WatchApplicationEventsRequest {
             programme,
             applicant_institution,
@@ -87,7 +88,11 @@ impl WatchService for WatchApi {
             .status()?;
         let scope = self.grants.watch_scope(&caller, filter).await.status()?;
         let stream = self.hub.watch_events(caller, scope, cursor).await.status()?;
-        let stream = stream.map(|item| item.map(item_out).map_err(to_status));
+        // The slots are given back when the stream ends or is dropped.
+        let stream = stream.map(move |item| {
+            let _held = &slots;
+            item.map(item_out).map_err(to_status)
+        });
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -96,10 +101,16 @@ impl WatchService for WatchApi {
         request: Request<v1::WatchProgrammeSummaryRequest>,
     ) -> Result<Response<Self::WatchProgrammeSummaryStream>, Status> {
         let caller = caller(&request)?;
+        let limits = limits(&request)?;
+        let slots = limits.stream(&caller.key, request.remote_addr()).status()?;
         let v1::WatchProgrammeSummaryRequest { programmes } = request.into_inner();
+        limits.items("programmes", programmes.len()).status()?;
         let programmes = self.grants.summary_programmes(&caller, &programmes).await.status()?;
         let stream = self.hub.watch_summaries(&caller, programmes).await.status()?;
-        let stream = stream.map(|s| s.map(|s| summary_out(&s)).map_err(to_status));
+        let stream = stream.map(move |s| {
+            let _held = &slots;
+            s.map(|s| summary_out(&s)).map_err(to_status)
+        });
         Ok(Response::new(Box::pin(stream)))
     }
 }

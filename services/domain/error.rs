@@ -48,6 +48,11 @@ pub enum Reason {
     CursorAhead,
     CursorUnknownLog,
     WatcherTooSlow,
+    TooManyCallsPerKey,
+    TooManyStreamsPerKey,
+    TooManyStreamsPerConnection,
+    TooManyItems,
+    MessageTooLarge,
     ShuttingDown,
     StorageUnavailable,
     Starting,
@@ -55,7 +60,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 26] = [
+    pub const ALL: [Reason; 31] = [
         Reason::InvalidField,
         Reason::RequestIdReused,
         Reason::PayeeAmountMismatch,
@@ -78,6 +83,11 @@ impl Reason {
         Reason::CursorAhead,
         Reason::CursorUnknownLog,
         Reason::WatcherTooSlow,
+        Reason::TooManyCallsPerKey,
+        Reason::TooManyStreamsPerKey,
+        Reason::TooManyStreamsPerConnection,
+        Reason::TooManyItems,
+        Reason::MessageTooLarge,
         Reason::ShuttingDown,
         Reason::StorageUnavailable,
         Reason::Starting,
@@ -108,6 +118,11 @@ impl Reason {
             Reason::CursorAhead => "CURSOR_AHEAD",
             Reason::CursorUnknownLog => "CURSOR_UNKNOWN_LOG",
             Reason::WatcherTooSlow => "WATCHER_TOO_SLOW",
+            Reason::TooManyCallsPerKey => "TOO_MANY_CALLS_PER_KEY",
+            Reason::TooManyStreamsPerKey => "TOO_MANY_STREAMS_PER_KEY",
+            Reason::TooManyStreamsPerConnection => "TOO_MANY_STREAMS_PER_CONNECTION",
+            Reason::TooManyItems => "TOO_MANY_ITEMS",
+            Reason::MessageTooLarge => "MESSAGE_TOO_LARGE",
             Reason::ShuttingDown => "SHUTTING_DOWN",
             Reason::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Reason::Starting => "STARTING",

@@ -7,7 +7,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::{BATCH, Hub, Inner};
+use super::{Hub, Inner};
 use crate::domain::Result;
 use crate::domain::access::Caller;
 use crate::domain::event::{ApplicationEvent, Cursor};
@@ -17,6 +17,22 @@ use crate::domain::watch::{
 
 /// Replays after a lag right after a replay, before calling the watcher slow.
 const CATCH_UPS: u32 = 3;
+
+/// Events a replay reads per query: what a stream holds in memory while
+/// its client reads them.
+const REPLAY_BATCH: u64 = 100;
+
+/// Reads one replay batch in a task of its own, so the query runs to its
+/// end and gives its connection back whether or not the client reads: a
+/// stream is polled only while its client takes messages, and a query
+/// suspended inside an unpolled stream would hold a pooled connection for
+/// as long as the client stalls.
+async fn read_batch(inner: &Arc<Inner>, after: Cursor, scope: &Arc<EventScope>) -> Result<Vec<ApplicationEvent>> {
+    let (store, scope) = (inner.store.clone(), scope.clone());
+    tokio::spawn(async move { store.events_after(after, &scope, REPLAY_BATCH).await })
+        .await
+        .map_err(|e| crate::domain::Error::internal(format!("replay task failed: {e}")))?
+}
 
 fn item(event: &ApplicationEvent, caller: &Caller) -> WatchItem {
     let mut event = event.clone();
@@ -79,6 +95,7 @@ fn stream(
     start: Cursor,
     replay: bool,
 ) -> impl Stream<Item = Result<WatchItem>> + Send + 'static {
+    let scope = Arc::new(scope);
     async_stream::stream! {
         // Only ever advanced past events this stream has read (from the
         // log or the ring), never to a head it has not reached, so a
@@ -98,11 +115,11 @@ fn stream(
                 // bounded batch per query.
                 loop {
                     if revoked.is_cancelled() { yield Err(key_revoked()); return; }
-                    let batch = match inner.store.events_after(position, &scope, BATCH).await {
+                    let batch = match read_batch(&inner, position, &scope).await {
                         Ok(b) => b,
                         Err(err) => { yield Err(err); return; }
                     };
-                    let full = batch.len() as u64 == BATCH;
+                    let full = batch.len() as u64 == REPLAY_BATCH;
                     for event in &batch {
                         position = event.cursor;
                         yield Ok(item(event, &caller));

@@ -3,6 +3,7 @@
 //! become domain errors here.
 
 mod applications;
+mod connect;
 mod entity;
 mod events;
 mod idempotency;
@@ -17,25 +18,27 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, broadcast};
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
-use sea_orm_migration::MigratorTrait;
+
+pub use connect::MIGRATION_LOCK;
+pub(crate) use connect::db_err;
+use connect::{Create, connect, migrate};
 
 use crate::domain::access::Revocation;
 use crate::domain::event::LogId;
 use crate::domain::{Error, Reason};
-
-/// Arbitrary constant naming the advisory lock that serialises migrations.
-pub const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
 
 /// Connection settings.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
     pub url: String,
     pub max_connections: u32,
+    /// How long a call waits for a pooled connection, a new connection, or
+    /// (SQLite) the database lock, before it fails UNAVAILABLE.
+    pub timeout: Duration,
     /// Test knob: sleep up to this long between appending an event and
     /// committing, to widen the window in which concurrent transactions
     /// could commit out of sequence order. `None` in production.
@@ -47,6 +50,7 @@ impl DbOptions {
         Self {
             url: url.into(),
             max_connections: 16,
+            timeout: Duration::from_secs(5),
             commit_jitter: None,
         }
     }
@@ -60,6 +64,9 @@ pub struct Db {
     /// Write transactions. On SQLite a pool of one: writers queue in
     /// process, in order, instead of sleeping in SQLite's busy handler.
     writer: DatabaseConnection,
+    /// One connection for health checks, apart from the busy pools.
+    monitor: DatabaseConnection,
+    timeout: Duration,
     /// Signalled after each local commit that appended an event.
     appended: Arc<Notify>,
     /// Revoked keys, local and (on PostgreSQL) from other replicas.
@@ -70,29 +77,23 @@ pub struct Db {
     log: LogId,
 }
 
-fn connect_options(url: &str, max_connections: u32) -> ConnectOptions {
-    let mut opts = ConnectOptions::new(url.to_owned());
-    opts.max_connections(max_connections)
-        .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
-        .test_before_acquire(false)
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
-        });
-    opts
-}
-
 impl Db {
-    /// Runs pending migrations, then connects the pool. Migrations run in
-    /// one locked transaction on a dedicated connection, so replicas
-    /// starting together apply them once, one after the other.
+    /// Creates the database if it is missing (a SQLite file, a PostgreSQL
+    /// database), runs pending migrations, then connects the pools.
+    /// Migrations run in one locked transaction on a dedicated connection,
+    /// so replicas starting together apply them once, one after the other.
     pub async fn connect(options: &DbOptions) -> Result<Self, Error> {
+        Self::open(options, Create::IfMissing).await
+    }
+
+    /// Connects to a database that a server has already set up, for admin
+    /// commands: a missing or never-migrated database is refused, naming
+    /// the URL.
+    pub async fn connect_existing(options: &DbOptions) -> Result<Self, Error> {
+        Self::open(options, Create::Never).await
+    }
+
+    async fn open(options: &DbOptions, create: Create) -> Result<Self, Error> {
         let url = options.url.as_str();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(Error::invalid(
@@ -100,17 +101,20 @@ impl Db {
                 "must start with sqlite:, postgres:// or postgresql://",
             ));
         }
-        migrate(url).await?;
-        let conn = connect(url, options.max_connections).await?;
+        migrate(url, options.timeout, create).await?;
+        let conn = connect(url, options.max_connections, options.timeout, Create::Never).await?;
         let writer = if conn.get_database_backend() == DbBackend::Sqlite {
-            connect(url, 1).await?
+            connect(url, 1, options.timeout, Create::Never).await?
         } else {
             conn.clone()
         };
+        let monitor = connect::monitor_pool(url, options.timeout).await?;
         let log = read_log_id(&conn).await?;
         Ok(Self {
             conn,
             writer,
+            monitor,
+            timeout: options.timeout,
             appended: Arc::new(Notify::new()),
             revocations: broadcast::channel(256).0,
             url: url.to_owned(),
@@ -155,17 +159,28 @@ impl Db {
         }
     }
 
-    /// Checks the database answers.
-    pub async fn ping(&self) -> Result<(), Error> {
-        self.conn.ping().await.map_err(db_err)
+    /// Checks that the database answers, within the database timeout, on a
+    /// connection of its own.
+    pub async fn check(&self) -> Result<(), Error> {
+        let unavailable = || {
+            connect::outage_seen();
+            Error::Unavailable {
+                reason: Reason::StorageUnavailable,
+                message: "the database did not answer in time".into(),
+            }
+        };
+        match tokio::time::timeout(self.timeout, self.monitor.ping()).await {
+            Ok(result) => result.map_err(db_err),
+            Err(_) => Err(unavailable()),
+        }
     }
 
     pub async fn close(self) {
         let sqlite = self.conn.get_database_backend() == DbBackend::Sqlite;
         for pool in if sqlite {
-            vec![self.conn, self.writer]
+            vec![self.conn, self.writer, self.monitor]
         } else {
-            vec![self.conn]
+            vec![self.conn, self.monitor]
         } {
             if let Err(err) = pool.close().await {
                 tracing::warn!(%err, "closing a database pool failed");
@@ -186,72 +201,6 @@ async fn read_log_id(conn: &DatabaseConnection) -> Result<LogId, Error> {
         .ok_or_else(|| Error::internal("event_log_state has no row"))?;
     let text: String = row.try_get("", "log_id").map_err(db_err)?;
     LogId::parse_hex(&text).ok_or_else(|| Error::internal(format!("stored event log id {text:?} is invalid")))
-}
-
-/// Connects a pool, retrying for a while: a SQLite file that another
-/// process is setting up (WAL switch, migrations) answers "locked" to new
-/// connections for a moment, and a database server may still be starting.
-async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, Error> {
-    let mut delay = Duration::from_millis(50);
-    for _ in 0..10 {
-        match Database::connect(connect_options(url, max_connections)).await {
-            Ok(conn) => return Ok(conn),
-            Err(err @ (DbErr::Conn(_) | DbErr::ConnectionAcquire(_))) => {
-                tracing::warn!(%err, ?delay, "cannot connect to the database yet; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
-            }
-            Err(err) => return Err(db_err(err)),
-        }
-    }
-    Database::connect(connect_options(url, max_connections))
-        .await
-        .map_err(db_err)
-}
-
-async fn migrate(url: &str) -> Result<(), Error> {
-    let conn = connect(url, 1).await?;
-    let result = async {
-        // One transaction: the write lock (SQLite IMMEDIATE) or an advisory
-        // lock (PostgreSQL) makes concurrent starters wait, then find the
-        // migrations applied. DDL is transactional on both.
-        let txn = conn
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?;
-        if txn.get_database_backend() == DbBackend::Postgres {
-            let lock = format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})");
-            txn.execute_raw(Statement::from_string(DbBackend::Postgres, lock))
-                .await?;
-        }
-        migration::Migrator::up(&txn, None).await?;
-        txn.commit().await
-    }
-    .await
-    .map_err(db_err);
-    if let Err(err) = conn.close().await {
-        tracing::warn!(%err, "closing the migration connection failed");
-    }
-    result
-}
-
-/// Maps a driver error that no caller handled specially.
-pub(crate) fn db_err(err: DbErr) -> Error {
-    match &err {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => {
-            tracing::error!(%err, "database unavailable");
-            Error::Unavailable {
-                reason: Reason::StorageUnavailable,
-                message: "the database is unavailable".into(),
-            }
-        }
-        _ => {
-            tracing::error!(%err, "database error");
-            Error::internal(format!("database error: {err}"))
-        }
-    }
 }
 
 /// One page of `query` in `id` order, after the page's last key: up to

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod private_pg;
 pub mod watching;
 pub mod world;
 
@@ -112,8 +113,13 @@ impl TestDb {
 impl TestDb {
     /// The same database again, for a second server; the first owns it.
     pub fn share(&self) -> Self {
+        Self::at(&self.url)
+    }
+
+    /// A database at `url` that someone else owns (and removes).
+    pub fn at(url: &str) -> Self {
         Self {
-            url: self.url.clone(),
+            url: url.to_owned(),
             _dir: None,
             postgres: None,
         }

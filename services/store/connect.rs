@@ -1,0 +1,292 @@
+//! Connecting: pool settings, which driver failures can heal (retried, and
+//! answered UNAVAILABLE to clients) and which cannot (reported at once with
+//! the server's own message), creating a PostgreSQL database that does not
+//! exist yet, migrating, and the outage watermark that makes the pool drop
+//! connections that died with the server.
+
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+use super::migration;
+use crate::domain::{Error, Reason};
+
+/// Arbitrary constant naming the advisory lock that serialises migrations.
+pub const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
+
+/// Whether connecting may create what is missing (the server) or must find
+/// a database that the server has already set up (admin commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    IfMissing,
+    Never,
+}
+
+/// When the process started, for the outage watermark.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+/// Milliseconds after `EPOCH` at which a connection failure was last seen
+/// (0: never). A pooled connection idle since before then may have died
+/// with the server, so it is dropped instead of handed out.
+static LAST_OUTAGE_MS: AtomicU64 = AtomicU64::new(0);
+
+fn now_ms() -> u64 {
+    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Records that the database was unreachable just now.
+pub(crate) fn outage_seen() {
+    LAST_OUTAGE_MS.fetch_max(now_ms(), Ordering::Relaxed);
+}
+
+/// Whether a connection idle for `idle_for` was put back after the last
+/// outage seen (so it did not die in it).
+fn idle_since_last_outage(idle_for: Duration) -> bool {
+    let outage = LAST_OUTAGE_MS.load(Ordering::Relaxed);
+    let idle_ms = u64::try_from(idle_for.as_millis()).unwrap_or(u64::MAX);
+    outage == 0 || now_ms().saturating_sub(idle_ms) > outage
+}
+
+pub(crate) fn connect_options(url: &str, max_connections: u32, timeout: Duration, create: Create) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(timeout)
+        .acquire_timeout(timeout)
+        .sqlx_logging(false)
+        // Connections idle for a second are pinged before use (cheap: a
+        // busy pool reuses them sooner), and any idle since before the last
+        // outage seen are dropped unasked: after the server restarts, no
+        // call gets a dead connection.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
+        .map_sqlx_postgres_before_acquire(|_conn, meta| {
+            Box::pin(async move { Ok(idle_since_last_outage(meta.idle_for)) })
+        })
+        .map_sqlx_sqlite_opts(move |o| {
+            o.create_if_missing(create == Create::IfMissing)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(timeout)
+                .foreign_keys(true)
+        });
+    opts
+}
+
+/// The driver error inside a sea-orm error, if any.
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
+}
+
+/// The SQLSTATE (PostgreSQL) or result code (SQLite) of a database error.
+fn code(err: &DbErr) -> Option<String> {
+    match sqlx_error(err)? {
+        sea_orm::sqlx::Error::Database(e) => e.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Whether a failure may heal by itself: the server is unreachable,
+/// restarting, overloaded or (SQLite) busy. Such failures are retried where
+/// that is safe and answered UNAVAILABLE; all others are not.
+pub(crate) fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as E;
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    match sqlx_error(err) {
+        Some(E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Protocol(_)) => true,
+        Some(E::Database(_)) => code(err).is_some_and(|c| {
+            // PostgreSQL (five-character SQLSTATEs): connection exceptions,
+            // shutting down or starting up, too many connections. SQLite
+            // (numeric result codes): BUSY and LOCKED, with their extended
+            // codes.
+            c.starts_with("08")
+                || matches!(c.as_str(), "57P01" | "57P02" | "57P03" | "53300")
+                || (c.len() <= 4 && c.parse::<u32>().is_ok_and(|n| n & 0xff == 5 || n & 0xff == 6))
+        }),
+        _ => false,
+    }
+}
+
+/// Maps a driver error that no caller handled specially: UNAVAILABLE for
+/// what may heal, INTERNAL (logged, not sent) for the rest.
+pub(crate) fn db_err(err: DbErr) -> Error {
+    if is_transient(&err) {
+        outage_seen();
+        tracing::warn!(%err, "database unavailable");
+        Error::Unavailable {
+            reason: Reason::StorageUnavailable,
+            message: "the database is unavailable (unreachable or busy); retry with backoff".into(),
+        }
+    } else {
+        tracing::error!(%err, "database error");
+        Error::internal(format!("database error: {err}"))
+    }
+}
+
+/// The URL without its password, for messages.
+pub(crate) fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A start-up failure that will not heal by waiting, with the server's
+/// own words.
+fn cannot_open(url: &str, err: &DbErr) -> Error {
+    let detail = match sqlx_error(err) {
+        Some(e) => e.to_string(),
+        None => err.to_string(),
+    };
+    Error::Unavailable {
+        reason: Reason::StorageUnavailable,
+        message: format!("cannot open the database {}: {detail}", redacted(url)),
+    }
+}
+
+/// Connects a pool. Failures that can heal (the server is starting, the
+/// SQLite file is being set up by another process) are retried for a
+/// while; the others fail at once. A PostgreSQL database that does not
+/// exist is created when `create` allows it.
+pub(crate) async fn connect(
+    url: &str,
+    max_connections: u32,
+    timeout: Duration,
+    create: Create,
+) -> Result<DatabaseConnection, Error> {
+    let mut delay = Duration::from_millis(50);
+    let mut created = false;
+    for attempt in 0.. {
+        let err = match Database::connect(connect_options(url, max_connections, timeout, create)).await {
+            Ok(conn) => return Ok(conn),
+            Err(err) => err,
+        };
+        // 3D000: invalid_catalog_name, "database … does not exist".
+        if code(&err).as_deref() == Some("3D000") && create == Create::IfMissing && !created {
+            create_database(url, timeout).await?;
+            created = true;
+            continue;
+        }
+        if !is_transient(&err) || attempt >= 10 {
+            return Err(cannot_open(url, &err));
+        }
+        tracing::warn!(%err, ?delay, "cannot connect to the database yet; retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+    Err(Error::internal("connect loop ended"))
+}
+
+/// Creates the database named by a PostgreSQL `url`, through the server's
+/// `postgres` database. Another replica creating it at the same moment is
+/// fine.
+async fn create_database(url: &str, timeout: Duration) -> Result<(), Error> {
+    let (base, rest) = url
+        .rsplit_once('/')
+        .ok_or_else(|| Error::invalid("database_url", "names no database"))?;
+    let name = rest.split('?').next().unwrap_or_default();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(Error::invalid(
+            "database_url",
+            "the database name must be letters, digits, _ or - to be created automatically",
+        ));
+    }
+    let admin_url = format!("{base}/postgres");
+    let admin = Database::connect(connect_options(&admin_url, 1, timeout, Create::Never))
+        .await
+        .map_err(|e| cannot_open(url, &e))?;
+    tracing::info!(database = name, "creating the PostgreSQL database");
+    let result = admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await;
+    let _ = admin.close().await;
+    match result {
+        Ok(_) => Ok(()),
+        // 42P04: duplicate_database (created meanwhile by another replica).
+        Err(err) if code(&err).as_deref() == Some("42P04") => Ok(()),
+        Err(err) => Err(cannot_open(url, &err)),
+    }
+}
+
+/// Runs pending migrations in one locked transaction on a connection of
+/// its own, so replicas starting together apply them once. With
+/// `Create::Never` a database that was never migrated is refused: admin
+/// commands work only on a database a server has set up.
+pub(crate) async fn migrate(url: &str, timeout: Duration, create: Create) -> Result<(), Error> {
+    let conn = connect(url, 1, timeout, create).await?;
+    let result = async {
+        if create == Create::Never && !is_migrated(&conn).await? {
+            return Err(Error::Unavailable {
+                reason: Reason::StorageUnavailable,
+                message: format!(
+                    "{} is not a gba-grants database (never migrated); start the server once on it, or check the URL",
+                    redacted(url)
+                ),
+            });
+        }
+        let txn = conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .map_err(db_err)?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            let lock = format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})");
+            txn.execute_raw(Statement::from_string(DbBackend::Postgres, lock))
+                .await
+                .map_err(db_err)?;
+        }
+        migration::Migrator::up(&txn, None).await.map_err(db_err)?;
+        txn.commit().await.map_err(db_err)
+    }
+    .await;
+    if let Err(err) = conn.close().await {
+        tracing::warn!(%err, "closing the migration connection failed");
+    }
+    result
+}
+
+/// Whether the migrations table exists and has rows.
+async fn is_migrated(conn: &DatabaseConnection) -> Result<bool, Error> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'seaql_migrations'"
+        }
+        _ => "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+    };
+    let row = conn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .map_err(db_err)?;
+    let tables: i64 = match row {
+        Some(r) => r.try_get("", "n").map_err(db_err)?,
+        None => 0,
+    };
+    Ok(tables > 0)
+}
+
+/// A connection pool kept apart for health checks, so a busy main pool
+/// never makes the database look down.
+pub(crate) async fn monitor_pool(url: &str, timeout: Duration) -> Result<DatabaseConnection, Error> {
+    let mut opts = connect_options(url, 1, timeout, Create::Never);
+    opts.min_connections(0);
+    Database::connect(opts).await.map_err(|e| cannot_open(url, &e))
+}
