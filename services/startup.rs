@@ -23,6 +23,7 @@ use crate::api::gate::Gate;
 use crate::api::idle::IdleTimeout;
 use crate::api::limits::{LimitSettings, Limits};
 use crate::domain::Grants;
+use crate::domain::access::Revocation;
 use crate::domain::ports::Store;
 use crate::domain::time::Timestamp;
 use crate::hub::{Hub, HubOptions};
@@ -93,6 +94,8 @@ pub enum Error {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("the server task failed: {0}")]
     Task(String),
+    #[error("invalid settings: {0}")]
+    Settings(String),
 }
 
 /// The service's fully qualified gRPC names, for health reporting.
@@ -137,6 +140,13 @@ impl Application {
             addr: settings.listen.clone(),
             source,
         };
+        if settings.keepalive_interval >= settings.idle_timeout {
+            return Err(Error::Settings(format!(
+                "the keepalive interval ({:?}) must be shorter than the idle timeout ({:?}), \
+                 or live HTTP/2 clients would be closed as idle",
+                settings.keepalive_interval, settings.idle_timeout
+            )));
+        }
         let listener = TcpListener::bind(&settings.listen).await.map_err(bind)?;
         let addr = listener.local_addr().map_err(bind)?;
         let (reporter, health) = tonic_health::server::health_reporter();
@@ -200,6 +210,7 @@ impl Application {
         let listen_db = db.clone();
         let listen_stop = stopping.clone();
         tokio::spawn(async move { listen_db.listen_for_appends(listen_stop).await });
+        tokio::spawn(forget_revoked_keys(grants.clone(), db.revocations(), stopping.clone()));
         let health_monitor = tokio::spawn(report_database_health(
             db.clone(),
             reporter.clone(),
@@ -327,6 +338,26 @@ async fn report_database_health(db: Db, reporter: HealthReporter, every: Duratio
             )
             .await;
             serving = ok;
+        }
+    }
+}
+
+/// Drops keys revoked by any process from the authentication cache.
+async fn forget_revoked_keys(
+    grants: Grants,
+    mut revocations: tokio::sync::broadcast::Receiver<Revocation>,
+    stop: CancellationToken,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let received = tokio::select! {
+            () = stop.cancelled() => return,
+            received = revocations.recv() => received,
+        };
+        match received {
+            Ok(revocation) => grants.forget_key(&revocation),
+            Err(RecvError::Lagged(_)) => grants.forget_key(&Revocation::Unknown),
+            Err(RecvError::Closed) => return,
         }
     }
 }

@@ -74,8 +74,9 @@ async fn an_outage_answers_unavailable_quickly_and_heals_without_a_restart(backe
     .await;
     let w = server.world().await;
     let before = w.draft(&server, 1_000).await;
+    let after_before = events(&server, &server.admin_key, &before.name).await[0].cursor.clone();
     let mut watch = server.watch(&server.admin_key);
-    let (mut stream, _) = open(&mut watch, filter_all("")).await.unwrap();
+    let (mut stream, _) = open(&mut watch, filter_all(&after_before)).await.unwrap();
     wait_for_health(&server, ServingStatus::Serving, Duration::from_secs(5)).await;
 
     // The outage.

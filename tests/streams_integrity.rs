@@ -92,25 +92,23 @@ async fn cursors_from_the_future_or_another_log_are_refused(backend: Backend) {
         last = w.draft(&server, 1_000).await.name;
     }
     let head = events(&server, &server.admin_key, &last).await[0].cursor.clone();
-    assert_eq!(seq(&head), 3);
     let mut client = server.watch(&server.admin_key);
     // The head itself is a valid place to resume.
     open(&mut client, filter_all(&head)).await.expect("resume at the head");
 
     // The same log, a position it has not reached (a restored database).
-    let ahead = cursor_with_seq(&head, 999);
+    let ahead = cursor_with_seq(&head, seq(&head) + 1_000);
     let status = client.watch_application_events(filter_all(&ahead)).await.unwrap_err();
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
     assert_eq!(reason(&status), "CURSOR_AHEAD");
 
-    // A cursor of another database, even with a small position.
+    // A cursor of another database, whatever its position.
     let other = TestServer::start(backend).await;
     let ow = other.world().await;
     let foreign_app = ow.draft(&other, 1_000).await;
     let foreign = events(&other, &other.admin_key, &foreign_app.name).await[0]
         .cursor
         .clone();
-    assert_eq!(seq(&foreign), 1);
     let status = client.watch_application_events(filter_all(&foreign)).await.unwrap_err();
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
     assert_eq!(reason(&status), "CURSOR_UNKNOWN_LOG");

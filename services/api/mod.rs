@@ -57,6 +57,7 @@ pub fn routes(grants: &Grants, hub: &crate::hub::Hub, max_message_bytes: usize) 
             WatchServiceServer::new(watch::WatchApi {
                 grants: g(),
                 hub: hub.clone(),
+                rendered: Default::default(),
             })
             .max_decoding_message_size(max_message_bytes),
         );

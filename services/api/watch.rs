@@ -1,7 +1,9 @@
 //! WatchService: server streams of application events and programme
 //! summaries, served from the process's hub.
 
+use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use futures_util::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
@@ -12,6 +14,8 @@ use super::convert::{
 };
 use super::error::{IntoStatus, to_status};
 use crate::domain::Grants;
+use crate::domain::application::View;
+use crate::domain::event::ApplicationEvent;
 use crate::domain::event::Cursor;
 use crate::domain::watch::{ProgrammeSummary, WatchFilter, WatchItem};
 use crate::hub::Hub;
@@ -20,19 +24,64 @@ use crate::proto::v1::{self, watch_application_events_response::Kind, watch_serv
 pub struct WatchApi {
     pub grants: Grants,
     pub hub: Hub,
+    pub rendered: Arc<Rendered>,
 }
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
-fn item_out(item: WatchItem) -> v1::WatchApplicationEventsResponse {
-    let kind = match item {
-        WatchItem::Event(event) => Kind::Event(event_out(*event)),
-        WatchItem::Progress(cursor) => Kind::Progress(v1::Progress {
-            cursor: cursor.encode(),
-            send_time: Some(time_out(crate::domain::time::Timestamp::now())),
-        }),
-    };
-    v1::WatchApplicationEventsResponse { kind: Some(kind) }
+/// Events rendered to messages once per view and shared by every watcher:
+/// each stream then only copies a ready message (tonic encodes per stream).
+#[derive(Default)]
+pub struct Rendered(Mutex<RenderCache>);
+
+#[derive(Default)]
+struct RenderCache {
+    by_event: HashMap<(i64, View), Arc<v1::WatchApplicationEventsResponse>>,
+    order: VecDeque<(i64, View)>,
+}
+
+/// Rendered events kept: well beyond how far watchers spread apart.
+const RENDERED: usize = 8_192;
+
+impl Rendered {
+    fn message(&self, event: &ApplicationEvent, view: View) -> v1::WatchApplicationEventsResponse {
+        let key = (event.cursor.seq, view);
+        let lock = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let hit = lock().by_event.get(&key).cloned();
+        let ready = match hit {
+            Some(ready) => ready,
+            None => {
+                let mut event = event.clone();
+                event.snapshot = event.snapshot.in_view(view);
+                let ready = Arc::new(v1::WatchApplicationEventsResponse {
+                    kind: Some(Kind::Event(event_out(event))),
+                });
+                let mut cache = lock();
+                if cache.by_event.insert(key, ready.clone()).is_none() {
+                    cache.order.push_back(key);
+                }
+                while cache.order.len() > RENDERED {
+                    if let Some(old) = cache.order.pop_front() {
+                        cache.by_event.remove(&old);
+                    }
+                }
+                ready
+            }
+        };
+        (*ready).clone()
+    }
+
+    fn item(&self, item: WatchItem) -> v1::WatchApplicationEventsResponse {
+        match item {
+            WatchItem::Event(event, view) => self.message(&event, view),
+            WatchItem::Progress(cursor) => v1::WatchApplicationEventsResponse {
+                kind: Some(Kind::Progress(v1::Progress {
+                    cursor: cursor.encode(),
+                    send_time: Some(time_out(crate::domain::time::Timestamp::now())),
+                })),
+            },
+        }
+    }
 }
 
 fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
@@ -89,9 +138,10 @@ impl WatchService for WatchApi {
         let scope = self.grants.watch_scope(&caller, filter).await.status()?;
         let stream = self.hub.watch_events(caller, scope, cursor).await.status()?;
         // The slots are given back when the stream ends or is dropped.
+        let rendered = self.rendered.clone();
         let stream = stream.map(move |item| {
             let _held = &slots;
-            item.map(item_out).map_err(to_status)
+            item.map(|i| rendered.item(i)).map_err(to_status)
         });
         Ok(Response::new(Box::pin(stream)))
     }

@@ -118,11 +118,35 @@ impl Application {
     }
 
     /// The application as `caller` may see it: viewers get no e-mails.
-    pub fn visible_to(mut self, caller: &Caller) -> Self {
-        if caller.role == Role::Viewer {
+    pub fn visible_to(self, caller: &Caller) -> Self {
+        self.in_view(View::of(caller))
+    }
+
+    /// The application as seen in `view`.
+    pub fn in_view(mut self, view: View) -> Self {
+        if view == View::Redacted {
             self.investigator.email.clear();
         }
         self
+    }
+}
+
+/// How much of an application a caller sees: everything, or everything
+/// but investigator e-mails (viewers). Streams render each event once per
+/// view, not once per watcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    Full,
+    Redacted,
+}
+
+impl View {
+    pub fn of(caller: &Caller) -> Self {
+        if caller.role == Role::Viewer {
+            View::Redacted
+        } else {
+            View::Full
+        }
     }
 }
 

@@ -66,6 +66,31 @@ impl Cursor {
     }
 }
 
+/// How the store tells the log's reader that events were committed: a
+/// wake-up, and the newest position it knows was committed (from other
+/// replicas' notifications), so the reader keeps looking until it has
+/// read that far.
+#[derive(Debug, Default)]
+pub struct AppendSignal {
+    pub wake: tokio::sync::Notify,
+    newest: std::sync::atomic::AtomicI64,
+}
+
+impl AppendSignal {
+    /// Events were committed, up to position `newest` if known.
+    pub fn announce(&self, newest: Option<i64>) {
+        if let Some(seq) = newest {
+            self.newest.fetch_max(seq, std::sync::atomic::Ordering::AcqRel);
+        }
+        self.wake.notify_one();
+    }
+
+    /// The newest position announced as committed.
+    pub fn newest(&self) -> i64 {
+        self.newest.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
 /// What a change appends to the log; the store adds position and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {

@@ -1,7 +1,7 @@
 //! What a watcher may see of the event log, and programme summaries.
 
 use super::access::{Caller, Role};
-use super::application::State;
+use super::application::{State, View};
 use super::error::{Error, Reason, Result};
 use super::event::{ApplicationEvent, Cursor};
 use super::ids::{ApplicationName, InstitutionName, ProgrammeName};
@@ -115,7 +115,9 @@ impl WatchFilter {
 /// One item of an event stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchItem {
-    Event(Box<ApplicationEvent>),
+    /// An event, shared by every watcher that gets it, and how much of its
+    /// application snapshot this watcher may see.
+    Event(std::sync::Arc<ApplicationEvent>, View),
     /// Nothing in scope lately: resuming after this cursor misses nothing.
     Progress(Cursor),
 }

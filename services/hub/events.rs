@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Hub, Inner};
 use crate::domain::Result;
 use crate::domain::access::Caller;
+use crate::domain::application::View;
 use crate::domain::event::{ApplicationEvent, Cursor};
 use crate::domain::watch::{
     EventScope, WatchItem, cursor_ahead, cursor_expired, cursor_unknown_log, key_revoked, shutting_down, too_slow,
@@ -32,12 +33,6 @@ async fn read_batch(inner: &Arc<Inner>, after: Cursor, scope: &Arc<EventScope>) 
     tokio::spawn(async move { store.events_after(after, &scope, REPLAY_BATCH).await })
         .await
         .map_err(|e| crate::domain::Error::internal(format!("replay task failed: {e}")))?
-}
-
-fn item(event: &ApplicationEvent, caller: &Caller) -> WatchItem {
-    let mut event = event.clone();
-    event.snapshot = event.snapshot.visible_to(caller);
-    WatchItem::Event(Box::new(event))
 }
 
 impl Hub {
@@ -96,6 +91,7 @@ fn stream(
     replay: bool,
 ) -> impl Stream<Item = Result<WatchItem>> + Send + 'static {
     let scope = Arc::new(scope);
+    let view = View::of(&caller);
     async_stream::stream! {
         // Only ever advanced past events this stream has read (from the
         // log or the ring), never to a head it has not reached, so a
@@ -115,16 +111,24 @@ fn stream(
                 // bounded batch per query.
                 loop {
                     if revoked.is_cancelled() { yield Err(key_revoked()); return; }
+                    // Every event up to the published head is final, so the
+                    // read below returns all of them that are in scope.
+                    let published = inner.head();
                     let batch = match read_batch(&inner, position, &scope).await {
                         Ok(b) => b,
                         Err(err) => { yield Err(err); return; }
                     };
                     let full = batch.len() as u64 == REPLAY_BATCH;
-                    for event in &batch {
+                    for event in batch {
                         position = event.cursor;
-                        yield Ok(item(event, &caller));
+                        yield Ok(WatchItem::Event(Arc::new(event), view));
                     }
-                    if !full { break; }
+                    if !full {
+                        // Out-of-scope events up to there need not be
+                        // resumed after again (the ring's copies are dropped).
+                        position = position.max(published);
+                        break;
+                    }
                 }
             }
             let mut ticker = tokio::time::interval_at(
@@ -142,7 +146,7 @@ fn stream(
                             if event.cursor <= position { continue; }
                             position = event.cursor;
                             if scope.matches(&event) {
-                                yield Ok(item(&event, &caller));
+                                yield Ok(WatchItem::Event(event, view));
                                 ticker.reset();
                             }
                         }

@@ -15,12 +15,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::Result;
 use crate::domain::access::Revocation;
-use crate::domain::event::{ApplicationEvent, Cursor, LogId};
+use crate::domain::event::{AppendSignal, ApplicationEvent, Cursor, LogId};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::ports::Store;
 use crate::domain::time::Timestamp;
@@ -109,7 +109,7 @@ impl Hub {
     /// stop with `stopping`, which also ends every stream with UNAVAILABLE.
     pub async fn start(
         store: Arc<dyn Store>,
-        signal: Arc<Notify>,
+        signal: Arc<AppendSignal>,
         revocations: broadcast::Receiver<Revocation>,
         options: HubOptions,
         stopping: CancellationToken,
@@ -153,17 +153,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Reads new events in commit order and publishes them.
-async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
+async fn tail(inner: Arc<Inner>, signal: Arc<AppendSignal>) {
     let mut head = inner.head();
     let all = EventScope::all();
     // Never publish more at once than half the ring: a burst must not
     // overtake watchers that keep up.
     let publish_batch = BATCH.min((inner.options.watcher_buffer as u64 / 2).max(1));
+    // How long to wait before reading again when an event is known to be
+    // committed but is not readable yet (an older transaction is still in
+    // flight on PostgreSQL).
+    let mut pending_backoff = None::<Duration>;
+    let mut pending_since = None::<std::time::Instant>;
+    let mut warned = false;
     loop {
+        let wait = pending_backoff.unwrap_or(inner.options.poll_interval);
         tokio::select! {
             () = inner.stopping.cancelled() => return,
-            () = signal.notified() => {}
-            () = tokio::time::sleep(inner.options.poll_interval) => {}
+            () = signal.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
         }
         loop {
             let batch = match inner.store.events_after(head, &all, publish_batch).await {
@@ -199,6 +206,25 @@ async fn tail(inner: Arc<Inner>, signal: Arc<Notify>) {
             }
             // Let watchers drain before publishing the next batch.
             tokio::task::yield_now().await;
+        }
+        // An event announced as committed is not readable yet: an older
+        // transaction is still in flight (on PostgreSQL, anywhere in the
+        // cluster). Look again soon, and say so if it lasts.
+        if head.seq < signal.newest() {
+            let since = *pending_since.get_or_insert_with(std::time::Instant::now);
+            if since.elapsed() > Duration::from_secs(5) && !warned {
+                tracing::warn!(
+                    head = head.seq,
+                    announced = signal.newest(),
+                    "committed events wait for an older transaction still in flight in the database cluster; \
+                     live streams are held back until it ends"
+                );
+                warned = true;
+            }
+            pending_backoff =
+                Some(pending_backoff.map_or(Duration::from_millis(1), |b| (b * 2).min(Duration::from_millis(50))));
+        } else {
+            (pending_backoff, pending_since, warned) = (None, None, false);
         }
     }
 }

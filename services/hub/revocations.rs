@@ -1,11 +1,12 @@
 //! Revoked keys end their open streams: each stream holds a cancellation
 //! token of its key, cancelled when this process learns of the revocation
 //! (a local revoke, or a PostgreSQL NOTIFY from another replica). When
-//! notifications may have been missed, every key with open streams is
-//! checked against the database.
+//! notifications may have been missed, and every 30 s in any case, every
+//! key with open streams is checked against the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
@@ -42,11 +43,20 @@ impl Revocations {
     }
 }
 
+/// Keys with open streams are checked against the database this often,
+/// in case an announcement was lost.
+const RECHECK: Duration = Duration::from_secs(30);
+
 /// Follows revocations until the hub stops.
 pub(super) async fn follow(inner: Arc<Inner>, mut revocations: broadcast::Receiver<Revocation>) {
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
     loop {
         let received = tokio::select! {
             () = inner.stopping.cancelled() => return,
+            _ = every.tick() => {
+                recheck(&inner).await;
+                continue;
+            }
             received = revocations.recv() => received,
         };
         match received {

@@ -27,21 +27,42 @@ impl Hub {
     ) -> Result<impl Stream<Item = Result<Arc<ProgrammeSummary>>> + Send + 'static> {
         let revoked = self.inner.keys.token(&caller.key);
         let mut map = StreamMap::new();
+        let mut latest = Vec::new();
         for programme in programmes {
             let rx = self.summary_receiver(&programme).await;
+            latest.push(rx.clone());
             map.insert(programme, WatchStream::new(rx));
         }
         let stopping = self.inner.stopping.clone();
+        // A quiet stream repeats one summary (the next, in turn) every
+        // progress interval, so that its connection is never idle: HTTP/1.1
+        // (gRPC-Web) connections get no keepalive pings.
+        let every = self.inner.options.progress_interval;
+        let mut quiet = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         Ok(async_stream::stream! {
+            let mut turn = 0_usize;
             loop {
                 tokio::select! {
                     biased;
                     () = stopping.cancelled() => { yield Err(shutting_down()); return; }
                     () = revoked.cancelled() => { yield Err(key_revoked()); return; }
                     next = map.next() => match next {
-                        Some((_, Some(summary))) => yield Ok(summary),
+                        Some((_, Some(summary))) => {
+                            quiet.reset();
+                            yield Ok(summary);
+                        }
                         Some((_, None)) => {}
                         None => return,
+                    },
+                    _ = quiet.tick() => {
+                        if latest.is_empty() {
+                            continue;
+                        }
+                        turn = (turn + 1) % latest.len();
+                        let again = latest[turn].borrow().clone();
+                        if let Some(summary) = again {
+                            yield Ok(summary);
+                        }
                     }
                 }
             }

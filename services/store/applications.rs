@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use super::entity::{application as row, disbursement as drow, institution as irow, programme as prow};
 use super::events::{append_event, event_to_domain};
 use super::idempotency::{Claim, stored};
-use super::{Db, corrupt, db_err, is_unique_violation, page_by_id};
+use super::{Db, Lock, OnlyRow, corrupt, db_err, is_unique_violation, page_by_id};
 use crate::domain::access::Role;
 use crate::domain::application::{Application, ApplicationFilter, Decision, Investigator, State};
 use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
@@ -204,16 +204,16 @@ impl ApplicationStore for Db {
         let inserted = active(model).insert(&txn).await.map_err(db_err)?;
         self.remember(&txn, idem.as_ref(), &inserted).await?;
         let created = to_domain(inserted)?;
-        append_event(&txn, &created, &event).await?;
+        append_event(self, &txn, &created, &event).await?;
         self.jitter().await;
         txn.commit().await.map_err(db_err)?;
-        self.appended.notify_one();
+        self.appended.announce(None);
         Ok(created)
     }
 
     async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>> {
         by_name(name)
-            .one(self.conn())
+            .only(self.conn())
             .await
             .map_err(db_err)?
             .map(to_domain)
@@ -246,17 +246,23 @@ impl ApplicationStore for Db {
         change: ApplicationChange<'_>,
     ) -> Result<Changed> {
         let txn = self.begin_write().await?;
+        // Locks first, before any write (see `events::append_event`): the
+        // application, then its programme, always in that order.
+        self.lock(&txn, Lock::Application, name.id()).await?;
+        self.lock(&txn, Lock::Programme, name.programme.id()).await?;
         if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), claim).await? {
             drop(txn);
             return self.replay_change(name, &resource, response).await;
         }
-        let Some(current) = by_name(name).lock_exclusive().one(&txn).await.map_err(db_err)? else {
+        // Row locks as well, taken after the advisory locks (so the
+        // transaction id still comes after them).
+        let Some(current) = by_name(name).lock_exclusive().only(&txn).await.map_err(db_err)? else {
             return Ok(Changed::Missing);
         };
         let application = to_domain(current)?;
         let programme = prow::Entity::find_by_id(name.programme.id().to_owned())
             .lock_exclusive()
-            .one(&txn)
+            .only(&txn)
             .await
             .map_err(db_err)?
             .ok_or_else(|| Error::internal("application without its programme"))?;
@@ -305,12 +311,12 @@ impl ApplicationStore for Db {
         };
         self.remember(&txn, idem.as_ref(), &response).await?;
         if let Some(event) = &outcome.event {
-            append_event(&txn, &outcome.application, event).await?;
+            append_event(self, &txn, &outcome.application, event).await?;
             self.jitter().await;
         }
         txn.commit().await.map_err(db_err)?;
         if outcome.event.is_some() {
-            self.appended.notify_one();
+            self.appended.announce(None);
         }
         Ok(Changed::Applied(Box::new(outcome)))
     }
@@ -334,6 +340,11 @@ impl ApplicationStore for Db {
             .all(self.conn())
             .await
             .map_err(db_err)?;
+        // Read your writes, and hand out only final positions: the newest
+        // event listed is returned once no older transaction is in flight.
+        if let Some(last) = rows.last() {
+            self.wait_until_final(last.seq).await?;
+        }
         rows.into_iter().map(|m| event_to_domain(m, self.log)).collect()
     }
 
@@ -343,7 +354,7 @@ impl ApplicationStore for Db {
         };
         drow::Entity::find_by_id(name.id().to_owned())
             .filter(drow::Column::ApplicationId.eq(name.application.id()))
-            .one(self.conn())
+            .only(self.conn())
             .await
             .map_err(db_err)?
             .map(|m| disbursement_to_domain(m, &application))
@@ -399,7 +410,7 @@ impl Db {
         let earlier = drow::Entity::find()
             .filter(drow::Column::ProgrammeId.eq(d.name.application.programme.id()))
             .filter(drow::Column::Reference.eq(d.reference.as_str()))
-            .one(txn)
+            .only(txn)
             .await
             .map_err(db_err)?;
         match earlier {
@@ -413,7 +424,7 @@ impl Db {
         let earlier = drow::Entity::find()
             .filter(drow::Column::ProgrammeId.eq(d.name.application.programme.id()))
             .filter(drow::Column::Reference.eq(d.reference.as_str()))
-            .one(self.conn())
+            .only(self.conn())
             .await;
         match earlier {
             Ok(Some(earlier)) => duplicate(d, &earlier),

@@ -254,6 +254,21 @@ pub(crate) async fn migrate(url: &str, timeout: Duration, create: Create) -> Res
                 .map_err(db_err)?;
         }
         migration::Migrator::up(&txn, None).await.map_err(db_err)?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // Event positions are transaction ids plus this offset; keep
+            // them above every position already used, also after a restore
+            // into a cluster whose transaction ids restarted lower. Against
+            // the snapshot's xmax (the first id not yet given out), which
+            // is above every committed event's id: in a live cluster this
+            // never changes the offset replicas already run with.
+            txn.execute_unprepared(
+                "UPDATE event_log_state SET pos_offset = GREATEST(pos_offset, \
+                 (SELECT COALESCE(MAX(seq), 0) FROM application_event) \
+                 - pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1) WHERE id = 1",
+            )
+            .await
+            .map_err(db_err)?;
+        }
         txn.commit().await.map_err(db_err)
     }
     .await;

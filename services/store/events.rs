@@ -8,55 +8,131 @@ use sea_orm::{
 use super::applications::{role, to_domain, to_model};
 use super::entity::application::Model as ApplicationRow;
 use super::entity::application_event::{ActiveModel, Model};
-use super::{corrupt, db_err};
+use super::{Db, corrupt, db_err};
 use crate::domain::application::{Application, State};
 use crate::domain::event::{ApplicationEvent, Cursor, LogId, NewEvent};
 use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
 
-/// Names the advisory lock that orders event appends on PostgreSQL.
-const EVENT_LOCK: i64 = 0x6762_615f_6576_6e74; // "gba_evnt"
-
-/// Appends `event` for `application` (its state after the change).
+/// Appends `event` for `application` (its state after the change), in
+/// the transaction of the change.
 ///
-/// On PostgreSQL the append first takes a transaction-scoped advisory
-/// lock, held until commit: appends therefore commit one at a time, in the
-/// order of their sequence numbers, and a reader that has seen sequence N
-/// can never later see a smaller one commit. SQLite's single writer gives
-/// the same guarantee.
-pub(crate) async fn append_event(txn: &DatabaseTransaction, application: &Application, event: &NewEvent) -> Result<()> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        let lock = format!("SELECT pg_advisory_xact_lock({EVENT_LOCK})");
-        txn.execute_raw(Statement::from_string(DbBackend::Postgres, lock))
-            .await
-            .map_err(db_err)?;
-    }
+/// Positions (`seq`) follow commit order without serialising appends:
+///
+/// - SQLite has one writer; `seq` is its AUTOINCREMENT, in commit order.
+/// - PostgreSQL: `seq` is the transaction's id (xid8, plus a fixed
+///   offset), and readers read only below the oldest transaction still in
+///   flight (`pg_snapshot_xmin`, see [`horizon`]): whatever they have read
+///   can never be preceded later by a smaller position committing. Changes
+///   of one application take its advisory lock before their first write,
+///   so the later change gets the larger transaction id: per application,
+///   log order is commit order. A transaction appends at most one event.
+pub(crate) async fn append_event(
+    db: &Db,
+    txn: &DatabaseTransaction,
+    application: &Application,
+    event: &NewEvent,
+) -> Result<()> {
     let snapshot = serde_json::to_string(&to_model(application))
         .map_err(|e| Error::internal(format!("cannot encode snapshot: {e}")))?;
+    let previous = event.previous.map(|s| s.as_str().to_owned());
+    let disbursement = event.disbursement.as_ref().map(|d| d.id().to_owned());
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // One round trip: the row, and the notification every LISTENing
+        // replica gets when the transaction commits.
+        let sql = format!(
+            "WITH appended AS (INSERT INTO application_event (seq, application_id, programme_id, institution_id, \
+             previous_state, new_state, actor_key, actor_role, reason, event_time, disbursement_id, snapshot) \
+             VALUES (pg_current_xact_id()::text::bigint + {}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             RETURNING seq) SELECT pg_notify('{EVENTS_CHANNEL}', seq::text) FROM appended",
+            db.pos_offset
+        );
+        let values: [sea_orm::Value; 11] = [
+            application.name.id().into(),
+            application.name.programme.id().into(),
+            application.applicant.id().into(),
+            previous.into(),
+            event.new.as_str().into(),
+            event.actor.id().into(),
+            event.actor_role.as_str().into(),
+            event.reason.as_str().into(),
+            Timestamp::now().micros().into(),
+            disbursement.into(),
+            snapshot.into(),
+        ];
+        txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await
+            .map_err(db_err)?;
+        return Ok(());
+    }
     let row = ActiveModel {
         seq: NotSet,
         application_id: Set(application.name.id().to_owned()),
         programme_id: Set(application.name.programme.id().to_owned()),
         institution_id: Set(application.applicant.id().to_owned()),
-        previous_state: Set(event.previous.map(|s| s.as_str().to_owned())),
+        previous_state: Set(previous),
         new_state: Set(event.new.as_str().to_owned()),
         actor_key: Set(event.actor.id().to_owned()),
         actor_role: Set(event.actor_role.as_str().to_owned()),
         reason: Set(event.reason.clone()),
         event_time: Set(Timestamp::now().micros()),
-        disbursement_id: Set(event.disbursement.as_ref().map(|d| d.id().to_owned())),
+        disbursement_id: Set(disbursement),
         snapshot: Set(snapshot),
     };
     row.insert(txn).await.map_err(db_err)?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Delivered to every LISTENing replica when the transaction commits.
-        let notify = format!("SELECT pg_notify('{EVENTS_CHANNEL}', '')");
-        txn.execute_raw(Statement::from_string(DbBackend::Postgres, notify))
-            .await
-            .map_err(db_err)?;
-    }
     Ok(())
+}
+
+/// On PostgreSQL, the condition that keeps a read of the log below the
+/// oldest transaction in flight (see [`append_event`]); `None` on SQLite.
+pub(crate) fn horizon(db: &Db) -> Option<sea_orm::sea_query::SimpleExpr> {
+    db.is_postgres().then(|| {
+        sea_orm::sea_query::Expr::cust(format!(
+            "application_event.seq < pg_snapshot_xmin(pg_current_snapshot())::text::bigint + {}",
+            db.pos_offset
+        ))
+    })
+}
+
+impl Db {
+    /// Waits until every position up to `seq` is final, i.e. no
+    /// transaction that could still add a smaller one is in flight
+    /// (PostgreSQL; at once on SQLite). Usually a few milliseconds at most;
+    /// bounded by the database timeout.
+    pub(crate) async fn wait_until_final(&self, seq: i64) -> Result<()> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint + {} AS horizon",
+            self.pos_offset
+        );
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(1);
+        loop {
+            let row = self
+                .conn()
+                .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.clone()))
+                .await
+                .map_err(db_err)?;
+            let horizon: i64 = match row {
+                Some(r) => r.try_get("", "horizon").map_err(db_err)?,
+                None => i64::MAX,
+            };
+            if horizon > seq {
+                return Ok(());
+            }
+            if started.elapsed() > self.timeout {
+                return Err(Error::Unavailable {
+                    reason: crate::domain::Reason::StorageUnavailable,
+                    message: "a long-running transaction holds the event log back; retry".into(),
+                });
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 /// The PostgreSQL channel on which commits of events are announced.
@@ -109,8 +185,8 @@ mod source {
 
     use super::super::entity::application_event::{Column, Entity};
     use super::super::entity::{application as arow, programme as prow};
-    use super::super::{Db, db_err};
-    use super::event_to_domain;
+    use super::super::{Db, OnlyRow, db_err};
+    use super::{event_to_domain, horizon};
     use crate::domain::application::State;
     use crate::domain::event::LogId;
     use crate::domain::event::{ApplicationEvent, Cursor};
@@ -136,6 +212,9 @@ mod source {
                     .filter(Column::ApplicationId.eq(a.id()))
                     .filter(Column::ProgrammeId.eq(a.programme.id()));
             }
+            if let Some(below) = horizon(self) {
+                query = query.filter(below);
+            }
             let rows = query
                 .order_by_asc(Column::Seq)
                 .limit(limit)
@@ -150,7 +229,11 @@ mod source {
         }
 
         async fn event_head(&self) -> Result<Cursor> {
-            let head: Option<i64> = Entity::find()
+            let mut query = Entity::find();
+            if let Some(below) = horizon(self) {
+                query = query.filter(below);
+            }
+            let head: Option<i64> = query
                 .select_only()
                 .column_as(Column::Seq.max(), "head")
                 .into_tuple::<Option<i64>>()
@@ -179,43 +262,52 @@ mod source {
         }
 
         async fn prune_events(&self, before: Timestamp) -> Result<u64> {
-            let txn = self.begin_write().await?;
-            let last: Option<i64> = Entity::find()
-                .select_only()
-                .column_as(Column::Seq.max(), "last")
-                .filter(Column::EventTime.lt(before.micros()))
-                .into_tuple::<Option<i64>>()
-                .one(&txn)
+            // In short transactions of at most PRUNE_BATCH events: on
+            // PostgreSQL a long one would hold back every reader's horizon.
+            const PRUNE_BATCH: u64 = 1_000;
+            let mut total = 0;
+            loop {
+                let txn = self.begin_write().await?;
+                let batch: Vec<i64> = Entity::find()
+                    .select_only()
+                    .column(Column::Seq)
+                    .filter(Column::EventTime.lt(before.micros()))
+                    .order_by_asc(Column::Seq)
+                    .limit(PRUNE_BATCH)
+                    .into_tuple()
+                    .all(&txn)
+                    .await
+                    .map_err(db_err)?;
+                let Some(&last) = batch.last() else { return Ok(total) };
+                total += Entity::delete_many()
+                    .filter(Column::Seq.lte(last))
+                    .exec(&txn)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected;
+                let backend = txn.get_database_backend();
+                txn.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    match backend {
+                        sea_orm::DbBackend::Postgres => {
+                            "UPDATE event_log_state SET pruned_through = GREATEST(pruned_through, $1) WHERE id = 1"
+                        }
+                        _ => "UPDATE event_log_state SET pruned_through = MAX(pruned_through, ?) WHERE id = 1",
+                    },
+                    [last.into()],
+                ))
                 .await
-                .map_err(db_err)?
-                .flatten();
-            let Some(last) = last else { return Ok(0) };
-            let deleted = Entity::delete_many()
-                .filter(Column::Seq.lte(last))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?
-                .rows_affected;
-            let backend = txn.get_database_backend();
-            txn.execute_raw(Statement::from_sql_and_values(
-                backend,
-                match backend {
-                    sea_orm::DbBackend::Postgres => {
-                        "UPDATE event_log_state SET pruned_through = GREATEST(pruned_through, $1) WHERE id = 1"
-                    }
-                    _ => "UPDATE event_log_state SET pruned_through = MAX(pruned_through, ?) WHERE id = 1",
-                },
-                [last.into()],
-            ))
-            .await
-            .map_err(db_err)?;
-            txn.commit().await.map_err(db_err)?;
-            Ok(deleted)
+                .map_err(db_err)?;
+                txn.commit().await.map_err(db_err)?;
+                if (batch.len() as u64) < PRUNE_BATCH {
+                    return Ok(total);
+                }
+            }
         }
 
         async fn programme_summary(&self, programme: &ProgrammeName) -> Result<Option<ProgrammeSummary>> {
             let Some(p) = prow::Entity::find_by_id(programme.id().to_owned())
-                .one(self.conn())
+                .only(self.conn())
                 .await
                 .map_err(db_err)?
             else {

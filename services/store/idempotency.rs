@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::entity::idempotency_record as rec;
-use super::{Db, db_err, is_unique_violation};
+use super::{Db, OnlyRow, db_err, is_unique_violation};
 use crate::domain::ports::Idempotency;
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Reason, Result};
@@ -61,7 +61,7 @@ impl Db {
             return Ok(Claim::Fresh);
         };
         let key = (idem.caller.id().to_owned(), idem.request_id.clone());
-        if let Some(found) = rec::Entity::find_by_id(key.clone()).one(txn).await.map_err(db_err)? {
+        if let Some(found) = rec::Entity::find_by_id(key.clone()).only(txn).await.map_err(db_err)? {
             return check(found, idem);
         }
         let row = rec::ActiveModel {
@@ -76,7 +76,7 @@ impl Db {
             Ok(_) => Ok(Claim::Fresh),
             Err(err) if is_unique_violation(&err) => {
                 // A concurrent twin committed first: replay what it made.
-                match rec::Entity::find_by_id(key).one(self.conn()).await.map_err(db_err)? {
+                match rec::Entity::find_by_id(key).only(self.conn()).await.map_err(db_err)? {
                     Some(found) => check(found, idem),
                     None => Err(Error::internal("idempotency record vanished")),
                 }

@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 
 use super::entity::institution::{self as row, Column};
 use super::idempotency::{Claim, stored};
-use super::{Db, corrupt, db_err, is_unique_violation, page_by_id};
+use super::{Db, OnlyRow, corrupt, db_err, is_unique_violation, page_by_id};
 use crate::domain::ids::{InstitutionName, RorId};
 use crate::domain::institution::{Institution, InstitutionFilter, NewInstitution, Region};
 use crate::domain::page::PageRequest;
@@ -81,7 +81,7 @@ impl InstitutionStore for Db {
 
     async fn get_institution(&self, name: &InstitutionName) -> Result<Option<Institution>> {
         row::Entity::find_by_id(name.id().to_owned())
-            .one(self.conn())
+            .only(self.conn())
             .await
             .map_err(db_err)?
             .map(to_domain)

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::entity::api_key::{self as row, Column};
 use super::idempotency::{Claim, stored};
-use super::{Db, corrupt, db_err, page_by_id};
+use super::{Db, OnlyRow, corrupt, db_err, page_by_id};
 use crate::domain::access::{ApiKey, ApiKeyFilter, NewApiKey, Revocation, Role};
 use crate::domain::ids::{ApiKeyName, InstitutionName, ProgrammeName};
 use crate::domain::page::PageRequest;
@@ -94,7 +94,7 @@ impl KeyStore for Db {
             let found = match response {
                 Some(response) => stored(&response)?,
                 None => row::Entity::find_by_id(resource)
-                    .one(self.conn())
+                    .only(self.conn())
                     .await
                     .map_err(db_err)?
                     .ok_or_else(|| Error::internal("replayed api key is missing"))?,
@@ -110,7 +110,7 @@ impl KeyStore for Db {
     async fn find_api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>> {
         row::Entity::find()
             .filter(Column::SecretHash.eq(secret_hash))
-            .one(self.conn())
+            .only(self.conn())
             .await
             .map_err(db_err)?
             .map(to_domain)
@@ -119,7 +119,7 @@ impl KeyStore for Db {
 
     async fn get_api_key(&self, name: &ApiKeyName) -> Result<Option<ApiKey>> {
         row::Entity::find_by_id(name.id().to_owned())
-            .one(self.conn())
+            .only(self.conn())
             .await
             .map_err(db_err)?
             .map(to_domain)
@@ -150,7 +150,7 @@ impl KeyStore for Db {
             return to_domain(stored(&response)?).map(Some);
         }
         let Some(current) = row::Entity::find_by_id(name.id().to_owned())
-            .one(&txn)
+            .only(&txn)
             .await
             .map_err(db_err)?
         else {

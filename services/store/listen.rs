@@ -37,22 +37,35 @@ impl Db {
                 }
             };
             if let Err(err) = listener.listen_all([EVENTS_CHANNEL, KEYS_CHANNEL]).await {
-                tracing::warn!(%err, "LISTEN failed; retrying");
+                tracing::warn!(%err, ?backoff, "LISTEN failed; retrying");
+                tokio::select! { () = stop.cancelled() => return, () = tokio::time::sleep(backoff) => {} }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
             }
             backoff = Duration::from_millis(100);
             // Anything committed while we were not listening is found by
             // the tailer after this wake-up; revocations are checked again.
-            signal.notify_one();
-            let _ = self.revocations.send(Revocation::Unknown);
+            let missed = || {
+                signal.announce(None);
+                let _ = self.revocations.send(Revocation::Unknown);
+            };
+            missed();
             loop {
+                // `try_recv` (not `recv`, which reconnects silently) tells us
+                // when the connection was lost: notifications sent meanwhile
+                // are gone, so whatever they would have said is checked again.
                 tokio::select! {
                     () = stop.cancelled() => return,
-                    received = listener.recv() => match received {
-                        Ok(n) if n.channel() == KEYS_CHANNEL => {
+                    received = listener.try_recv() => match received {
+                        Ok(Some(n)) if n.channel() == KEYS_CHANNEL => {
                             let _ = self.revocations.send(Revocation::Key(ApiKeyName::from_id(n.payload().to_owned())));
                         }
-                        Ok(_) => signal.notify_one(),
+                        // The payload is the position of the committed event.
+                        Ok(Some(n)) => signal.announce(n.payload().parse().ok()),
+                        Ok(None) => {
+                            tracing::warn!("LISTEN connection lost; it reconnects, and what was missed is checked");
+                            missed();
+                        }
                         Err(err) => {
                             tracing::warn!(%err, "LISTEN connection lost; reconnecting");
                             break;

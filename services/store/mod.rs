@@ -16,7 +16,7 @@ mod programmes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::broadcast;
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
@@ -28,7 +28,7 @@ pub(crate) use connect::db_err;
 use connect::{Create, connect, migrate};
 
 use crate::domain::access::Revocation;
-use crate::domain::event::LogId;
+use crate::domain::event::{AppendSignal, LogId};
 use crate::domain::{Error, Reason};
 
 /// Connection settings.
@@ -56,6 +56,14 @@ impl DbOptions {
     }
 }
 
+/// What [`Db::lock`] locks; the value is the advisory lock's class, so
+/// application and programme locks never collide.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lock {
+    Application = 1,
+    Programme = 2,
+}
+
 /// Pools of connections to one database.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -67,14 +75,17 @@ pub struct Db {
     /// One connection for health checks, apart from the busy pools.
     monitor: DatabaseConnection,
     timeout: Duration,
-    /// Signalled after each local commit that appended an event.
-    appended: Arc<Notify>,
+    /// Signalled after each commit that appended an event.
+    appended: Arc<AppendSignal>,
     /// Revoked keys, local and (on PostgreSQL) from other replicas.
     revocations: broadcast::Sender<Revocation>,
     url: String,
     commit_jitter: Option<Duration>,
     /// This database's event log identity (see `event_log_state`).
     log: LogId,
+    /// PostgreSQL: added to transaction ids to make event positions
+    /// (`event_log_state.pos_offset`, see `events::append_event`).
+    pos_offset: i64,
 }
 
 impl Db {
@@ -109,22 +120,24 @@ impl Db {
             conn.clone()
         };
         let monitor = connect::monitor_pool(url, options.timeout).await?;
-        let log = read_log_id(&conn).await?;
+        let (log, pos_offset) = read_log_state(&conn).await?;
         Ok(Self {
             conn,
             writer,
             monitor,
             timeout: options.timeout,
-            appended: Arc::new(Notify::new()),
+            appended: Arc::default(),
             revocations: broadcast::channel(256).0,
             url: url.to_owned(),
             commit_jitter: options.commit_jitter,
             log,
+            pos_offset,
         })
     }
 
-    /// Signalled after each commit of this process that appended an event.
-    pub fn append_signal(&self) -> Arc<Notify> {
+    /// Signalled after each commit that appended an event (this process's,
+    /// and on PostgreSQL every replica's).
+    pub fn append_signal(&self) -> Arc<AppendSignal> {
         self.appended.clone()
     }
 
@@ -149,6 +162,25 @@ impl Db {
             ..Default::default()
         };
         self.writer.begin_with_options(options).await.map_err(db_err)
+    }
+
+    /// Takes a transaction-scoped lock on one application or programme. On
+    /// PostgreSQL an advisory lock, which (unlike `FOR UPDATE`) gives the
+    /// transaction no id while it waits; on SQLite the write transaction
+    /// already holds the database lock.
+    pub(crate) async fn lock(&self, txn: &DatabaseTransaction, what: Lock, id: &str) -> Result<(), Error> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        let class = what as i32;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            [class.into(), id.into()],
+        ))
+        .await
+        .map_err(db_err)?;
+        Ok(())
     }
 
     /// Sleeps a random part of the commit jitter, if one is set (tests).
@@ -189,18 +221,22 @@ impl Db {
     }
 }
 
-/// The identity of the database's event log, made by the migrations.
-async fn read_log_id(conn: &DatabaseConnection) -> Result<LogId, Error> {
+/// The identity of the database's event log, made by the migrations, and
+/// the offset of its positions.
+async fn read_log_state(conn: &DatabaseConnection) -> Result<(LogId, i64), Error> {
     let row = conn
         .query_one_raw(Statement::from_string(
             conn.get_database_backend(),
-            "SELECT log_id FROM event_log_state WHERE id = 1",
+            "SELECT log_id, pos_offset FROM event_log_state WHERE id = 1",
         ))
         .await
         .map_err(db_err)?
         .ok_or_else(|| Error::internal("event_log_state has no row"))?;
     let text: String = row.try_get("", "log_id").map_err(db_err)?;
-    LogId::parse_hex(&text).ok_or_else(|| Error::internal(format!("stored event log id {text:?} is invalid")))
+    let offset: i64 = row.try_get("", "pos_offset").map_err(db_err)?;
+    let log =
+        LogId::parse_hex(&text).ok_or_else(|| Error::internal(format!("stored event log id {text:?} is invalid")))?;
+    Ok((log, offset))
 }
 
 /// One page of `query` in `id` order, after the page's last key: up to
@@ -222,6 +258,20 @@ pub(crate) async fn page_by_id<E: sea_orm::EntityTrait>(
         .all(conn)
         .await
         .map_err(db_err)
+}
+
+/// `Select::one` adds a bound `LIMIT ?`, and SQLite re-prepares a cached
+/// statement whose plan could depend on a bound value: every point lookup
+/// was parsed and planned again (a quarter of a read's CPU). Lookups by a
+/// unique key need no LIMIT; this reads them without one.
+pub(crate) trait OnlyRow<E: sea_orm::EntityTrait> {
+    async fn only<C: ConnectionTrait>(self, db: &C) -> Result<Option<E::Model>, DbErr>;
+}
+
+impl<E: sea_orm::EntityTrait> OnlyRow<E> for sea_orm::Select<E> {
+    async fn only<C: ConnectionTrait>(self, db: &C) -> Result<Option<E::Model>, DbErr> {
+        Ok(self.all(db).await?.into_iter().next())
+    }
 }
 
 /// Whether a driver error is a unique-key violation.

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, Entity
 
 use super::entity::programme::{self as row, Column};
 use super::idempotency::{Claim, stored};
-use super::{Db, corrupt, db_err, page_by_id};
+use super::{Db, Lock, OnlyRow, corrupt, db_err, page_by_id};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::institution::Region;
 use crate::domain::money::{Currency, Money};
@@ -142,7 +142,7 @@ impl ProgrammeStore for Db {
 
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>> {
         row::Entity::find_by_id(name.id().to_owned())
-            .one(self.conn())
+            .only(self.conn())
             .await
             .map_err(db_err)?
             .map(to_domain)
@@ -179,6 +179,9 @@ impl ProgrammeStore for Db {
         change: ProgrammeChange<'_>,
     ) -> Result<Option<Programme>> {
         let txn = self.begin_write().await?;
+        // The lock approvals take too: budget changes and approvals of one
+        // programme serialise.
+        self.lock(&txn, Lock::Programme, name.id()).await?;
         if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
             drop(txn);
             return match response {
@@ -188,7 +191,7 @@ impl ProgrammeStore for Db {
         }
         let Some(current) = row::Entity::find_by_id(name.id().to_owned())
             .lock_exclusive()
-            .one(&txn)
+            .only(&txn)
             .await
             .map_err(db_err)?
         else {

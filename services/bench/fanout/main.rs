@@ -63,7 +63,13 @@ async fn gba(s: &Scenario, dir: &std::path::Path) -> Res<Figures> {
                 dir.display(),
                 s.watchers * 1_000 + s.rate as usize
             ))
-            .args(["--watch-buffer", "65536"]),
+            .args(["--watch-buffer", "65536"])
+            .args([
+                "--max-streams-per-connection",
+                "1000",
+                "--max-streams-per-key",
+                "100000",
+            ]),
     )?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let channel = Endpoint::from_shared(format!("http://{addr}"))?

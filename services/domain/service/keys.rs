@@ -83,11 +83,15 @@ impl Grants {
     ) -> Result<ApiKey> {
         caller.require(&[Role::Admin], "revoke API keys")?;
         let idem = idempotency(caller, request)?;
-        self.store
+        let revoked = self
+            .store
             .revoke_api_key(name, idem)
             .await?
             .ok_or_else(|| Error::NotFound {
                 resource: name.to_string(),
-            })
+            })?;
+        // At once here; other replicas hear of it through the store.
+        self.forget_key(&crate::domain::access::Revocation::Key(name.clone()));
+        Ok(revoked)
     }
 }

@@ -2,6 +2,7 @@
 //! asks the store to persist. One method per API operation.
 
 mod applications;
+mod authn;
 mod institutions;
 mod keys;
 pub use applications::StateChange;
@@ -12,8 +13,8 @@ mod watching;
 
 use std::sync::Arc;
 
-use super::access::{Caller, SECRET_PREFIX, hash_secret};
-use super::error::{Error, Reason, Result};
+use super::access::Caller;
+use super::error::Result;
 use super::ports::{Idempotency, Store};
 use super::text;
 
@@ -29,32 +30,14 @@ pub struct RequestKey {
 #[derive(Clone)]
 pub struct Grants {
     store: Arc<dyn Store>,
+    keys: Arc<authn::KeyCache>,
 }
 
 impl Grants {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
-    }
-
-    /// Resolves a bearer secret to its caller. Missing, unknown and
-    /// revoked keys are all UNAUTHENTICATED.
-    pub async fn authenticate(&self, secret: Option<&str>) -> Result<Caller> {
-        let Some(secret) = secret.filter(|s| !s.is_empty()) else {
-            return Err(Error::Unauthenticated {
-                reason: Reason::MissingCredentials,
-                message: "send `authorization: Bearer <api key>`".into(),
-            });
-        };
-        let invalid = || Error::Unauthenticated {
-            reason: Reason::InvalidCredentials,
-            message: "the API key is not valid (unknown or revoked)".into(),
-        };
-        if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
-            return Err(invalid());
-        }
-        match self.store.find_api_key_by_hash(&hash_secret(secret)).await? {
-            Some(key) if key.revoke_time.is_none() => Ok(Caller::from_key(&key)),
-            _ => Err(invalid()),
+        Self {
+            store,
+            keys: Arc::default(),
         }
     }
 

@@ -5,6 +5,7 @@ mod m0001_foundation;
 mod m0002_lifecycle;
 mod m0003_event_retention;
 mod m0004_integrity;
+mod m0005_event_positions;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_lifecycle::Migration),
             Box::new(m0003_event_retention::Migration),
             Box::new(m0004_integrity::Migration),
+            Box::new(m0005_event_positions::Migration),
         ]
     }
 }

@@ -1,0 +1,103 @@
+//! A closed-loop load: a fixed number of calls in flight over a few
+//! HTTP/2 connections for a while, with latency percentiles and the server
+//! process's CPU per call.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// User + system CPU of a process, in microseconds (100 ticks a second).
+pub fn cpu_micros(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    ticks * 10_000
+}
+
+pub fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Server CPU per call, µs (0 when not measured).
+    pub cpu_us: f64,
+    pub failed: usize,
+}
+
+/// Runs `call` with `in_flight` calls at a time for `how_long` (after a
+/// short warm-up); `call(i)` gets a running number and says whether it
+/// succeeded. `pid`: the server whose CPU is measured.
+pub async fn drive<F, Fut>(in_flight: usize, how_long: Duration, pid: Option<u32>, call: F) -> Stats
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let call = Arc::new(call);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let warm_up = (how_long / 10).min(Duration::from_millis(500));
+    let begin = Instant::now() + warm_up;
+    let end = begin + how_long;
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let (call, counter) = (call.clone(), counter.clone());
+            tokio::spawn(async move {
+                let (mut latencies, mut failed) = (Vec::new(), 0);
+                loop {
+                    let started = Instant::now();
+                    if started >= end {
+                        break;
+                    }
+                    let ok = call(counter.fetch_add(1, Ordering::Relaxed)).await;
+                    if started >= begin {
+                        latencies.push(started.elapsed());
+                        if !ok {
+                            failed += 1;
+                        }
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    tokio::time::sleep_until(begin.into()).await;
+    let cpu_before = pid.map(cpu_micros);
+    tokio::time::sleep_until(end.into()).await;
+    let cpu_after = pid.map(cpu_micros);
+    let (mut all, mut failed) = (Vec::new(), 0);
+    for task in tasks {
+        if let Ok((latencies, f)) = task.await {
+            all.extend(latencies);
+            failed += f;
+        }
+    }
+    all.sort();
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    let calls = all.len().max(1) as f64;
+    Stats {
+        per_s: all.len() as f64 / how_long.as_secs_f64(),
+        p50_ms: pick(0.50),
+        p99_ms: pick(0.99),
+        cpu_us: match (cpu_before, cpu_after) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / calls,
+            _ => 0.0,
+        },
+        failed,
+    }
+}

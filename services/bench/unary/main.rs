@@ -1,0 +1,648 @@
+//! Per-call cost benchmark, side by side in one run: gba-grants (release
+//! binary, SQLite and PostgreSQL) against its ceilings — a bare tonic echo
+//! server answering the same messages (no key, no database), and raw sqlx
+//! inserting the same rows on the same database with the same pool shape.
+//!
+//! `cargo build --release && cargo bench --bench unary` (add `-- quick` for a
+//! run of seconds). 64 calls in flight over 4 HTTP/2 connections; the
+//! server is pinned to CPU 0 and this client to CPU 1 when `taskset`
+//! exists. PostgreSQL: `GBA_GRANTS_TEST_POSTGRES` (default the local
+//! server); skipped when none answers. Prints a Markdown table.
+
+mod echo;
+mod load;
+mod raw;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gba_grants::proto::v1;
+use load::{Stats, drive, rss_mib};
+use sea_orm::ConnectionTrait;
+use tonic::Request;
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const IN_FLIGHT: usize = 64;
+const CONNECTIONS: usize = 4;
+
+fn has_taskset() -> bool {
+    Command::new("taskset")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A command, pinned to CPU 0 when possible.
+fn pinned(exe: &str) -> Command {
+    if has_taskset() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0", exe]);
+        c
+    } else {
+        Command::new(exe)
+    }
+}
+
+/// Starts a server process; returns it with the first line it prints.
+fn spawn(mut command: Command) -> Res<(Child, String)> {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().ok_or("stdout")?),
+        &mut line,
+    )?;
+    Ok((child, line.trim().to_owned()))
+}
+
+#[derive(Clone)]
+struct Bearer(MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut r: Request<()>) -> Result<Request<()>, tonic::Status> {
+        r.metadata_mut().insert("authorization", self.0.clone());
+        Ok(r)
+    }
+}
+
+type Authed = InterceptedService<Channel, Bearer>;
+
+async fn channels(addr: &str) -> Res<Vec<Channel>> {
+    let mut out = Vec::new();
+    for _ in 0..CONNECTIONS {
+        out.push(
+            Endpoint::from_shared(format!("http://{addr}"))?
+                .tcp_nodelay(true)
+                .connect()
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+fn authed(channels: &[Channel], key: &str) -> Res<Vec<Authed>> {
+    let bearer = Bearer(format!("Bearer {key}").parse()?);
+    Ok(channels
+        .iter()
+        .map(|c| InterceptedService::new(c.clone(), bearer.clone()))
+        .collect())
+}
+
+/// One row of the report.
+struct Row {
+    call: String,
+    server: String,
+    stats: Stats,
+    /// What the ratio column compares with, and the ratio of req/s.
+    versus: Option<(String, f64)>,
+    note: String,
+}
+
+fn row(call: &str, server: &str, stats: Stats) -> Row {
+    Row {
+        call: call.into(),
+        server: server.into(),
+        stats,
+        versus: None,
+        note: String::new(),
+    }
+}
+
+fn versus(mut r: Row, name: &str, ceiling: &Stats) -> Row {
+    r.versus = Some((name.into(), r.stats.per_s / ceiling.per_s.max(1.0)));
+    r.note = format!("p99 {:.2}× the ceiling's", r.stats.p99_ms / ceiling.p99_ms.max(0.001));
+    r
+}
+
+struct Settings {
+    how_long: Duration,
+    applications: usize,
+    chains: usize,
+}
+
+async fn ceiling(how_long: Duration) -> Res<(Stats, Stats)> {
+    let exe = std::env::current_exe()?;
+    let (mut child, port) = spawn({
+        let mut c = pinned(&exe.to_string_lossy());
+        c.arg("echo-server");
+        c
+    })?;
+    let addr = format!("127.0.0.1:{port}");
+    let chans = channels(&addr).await?;
+    let pid = Some(child.id());
+    let p = chans.clone();
+    let programme = drive(IN_FLIGHT, how_long, pid, move |i| {
+        let mut c = v1::programme_service_client::ProgrammeServiceClient::new(p[i % CONNECTIONS].clone());
+        async move { c.get_programme(v1::GetProgrammeRequest::default()).await.is_ok() }
+    })
+    .await;
+    let a = chans.clone();
+    let application = drive(IN_FLIGHT, how_long, pid, move |i| {
+        let mut c = v1::application_service_client::ApplicationServiceClient::new(a[i % CONNECTIONS].clone());
+        async move { c.get_application(v1::GetApplicationRequest::default()).await.is_ok() }
+    })
+    .await;
+    child.kill().ok();
+    child.wait().ok();
+    Ok((programme, application))
+}
+
+fn ts(offset_s: i64) -> Option<prost_types::Timestamp> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Some(prost_types::Timestamp {
+        seconds: now + offset_s,
+        nanos: 0,
+    })
+}
+
+fn cny(units: i64) -> Option<v1::Money> {
+    Some(v1::Money {
+        currency_code: "CNY".into(),
+        units,
+        nanos: 0,
+    })
+}
+
+fn draft(applicant: &str, partner: &str) -> v1::Application {
+    v1::Application {
+        applicant_institution: applicant.into(),
+        title: "Typhoon-resilient coastal infrastructure for the Pearl River Delta".into(),
+        r#abstract: "We model storm surge across Hong Kong, Macao and Guangdong.".into(),
+        principal_investigator: Some(v1::Investigator {
+            name: "Dr Chan Tai Man".into(),
+            email: "tmchan@hku.hk".into(),
+            orcid: "0000-0002-1825-0097".into(),
+        }),
+        partner_institutions: vec![partner.into()],
+        requested_amount: cny(100_000),
+        duration_months: 24,
+        ..Default::default()
+    }
+}
+
+/// The world a backend's measurements run in.
+struct World {
+    institutions: [String; 3],
+    programme: String,
+    spread: Vec<String>,
+}
+
+async fn world(c: &[Authed]) -> Res<World> {
+    let mut institutions = Vec::new();
+    for (name, local, region) in [
+        ("The University of Hong Kong", "香港大學", v1::Region::HongKong),
+        ("University of Macau", "澳門大學", v1::Region::Macao),
+        ("Sun Yat-sen University", "中山大学", v1::Region::Guangdong),
+    ] {
+        let created = v1::institution_service_client::InstitutionServiceClient::new(c[0].clone())
+            .create_institution(v1::CreateInstitutionRequest {
+                institution: Some(v1::Institution {
+                    display_name: name.into(),
+                    local_name: local.into(),
+                    region: region.into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await?;
+        institutions.push(created.into_inner().institution.ok_or("institution")?.name);
+    }
+    let mut programmes = Vec::new();
+    for i in 0..17 {
+        let created = v1::programme_service_client::ProgrammeServiceClient::new(c[0].clone())
+            .create_programme(v1::CreateProgrammeRequest {
+                programme: Some(v1::Programme {
+                    display_name: format!("Greater Bay Area Joint Research {i}"),
+                    local_name: "粤港澳联合研究".into(),
+                    funder: "Guangdong Provincial Science and Technology Department".into(),
+                    currency_code: "CNY".into(),
+                    budget: cny(1_000_000_000_000),
+                    max_award: cny(1_000_000),
+                    eligible_regions: vec![v1::Region::HongKong.into(), v1::Region::Macao.into()],
+                    requires_guangdong_partner: true,
+                    open_time: ts(-3_600),
+                    close_time: ts(86_400),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await?;
+        programmes.push(created.into_inner().programme.ok_or("programme")?.name);
+    }
+    let programme = programmes.remove(0);
+    let [a, b, g]: [String; 3] = institutions.try_into().map_err(|_| "three institutions")?;
+    Ok(World {
+        institutions: [a, b, g],
+        programme,
+        spread: programmes,
+    })
+}
+
+/// Creates `n` drafts in `programmes` (round robin) with 64 in flight;
+/// returns their names.
+async fn create_many(c: &[Authed], w: &World, programmes: &[String], n: usize) -> Vec<String> {
+    let names = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..IN_FLIGHT)
+        .map(|t| {
+            let (names, next) = (names.clone(), next.clone());
+            let mut client = v1::application_service_client::ApplicationServiceClient::new(c[t % CONNECTIONS].clone());
+            let programmes = programmes.to_vec();
+            let (hku, um, sysu) = (
+                w.institutions[0].clone(),
+                w.institutions[1].clone(),
+                w.institutions[2].clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        return;
+                    }
+                    let applicant = if i % 2 == 0 { &hku } else { &um };
+                    let made = client
+                        .create_application(v1::CreateApplicationRequest {
+                            parent: programmes[i % programmes.len()].clone(),
+                            application: Some(draft(applicant, &sysu)),
+                            request_id: String::new(),
+                        })
+                        .await;
+                    if let Ok(made) = made
+                        && let Some(a) = made.into_inner().application
+                    {
+                        names
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(a.name);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.ok();
+    }
+    Arc::try_unwrap(names)
+        .map(|m| m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+        .unwrap_or_default()
+}
+
+async fn backend(name: &str, url: &str, s: &Settings, echo: &(Stats, Stats), rows: &mut Vec<Row>) -> Res<()> {
+    let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr = format!("127.0.0.1:{port}");
+    let (mut child, admin) = spawn({
+        let mut c = pinned(&exe);
+        c.args(["serve", "--listen", &addr, "--database-url", url])
+            .args(["--max-streams-per-key", "10000", "--max-calls-per-key", "10000"])
+            .args(["--max-streams-per-connection", "1000"]);
+        c
+    })?;
+    let pid = child.id();
+    let result = measure_backend(name, &addr, &admin, pid, url, s, echo, rows).await;
+    child.kill().ok();
+    child.wait().ok();
+    let (programme, institution) = result?;
+    // The write ceiling, on the same database with the server stopped.
+    let raw = if url.starts_with("sqlite:") {
+        raw::sqlite(url, &programme, &institution, s.how_long).await?
+    } else {
+        raw::postgres(url, &programme, &institution, s.how_long).await?
+    };
+    rows.push(row(
+        "raw sqlx: row + event in one transaction",
+        &format!("sqlx {name}"),
+        raw,
+    ));
+    // The CreateApplication row was pushed before; compare it now.
+    if let Some(pos) = rows
+        .iter()
+        .position(|r| r.call == "CreateApplication" && r.server.ends_with(name))
+    {
+        let created = rows.remove(pos);
+        rows.push(versus(created, "raw sqlx", &raw));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn measure_backend(
+    name: &str,
+    addr: &str,
+    admin: &str,
+    pid: u32,
+    url: &str,
+    s: &Settings,
+    echo: &(Stats, Stats),
+    rows: &mut Vec<Row>,
+) -> Res<(String, String)> {
+    let chans = channels(addr).await?;
+    let c = authed(&chans, admin)?;
+    let w = world(&c).await?;
+    let server = format!("gba-grants {name}");
+    let started = std::time::Instant::now();
+    let names = create_many(&c, &w, std::slice::from_ref(&w.programme), s.applications).await;
+    eprintln!("{name}: {} applications in {:?}", names.len(), started.elapsed());
+    // Every tenth submitted, for a selective state filter.
+    for chunk in names.chunks(IN_FLIGHT * 10).map(<[String]>::to_vec) {
+        let calls = chunk.iter().step_by(10).cloned().enumerate().map(|(i, n)| {
+            let mut a = v1::application_service_client::ApplicationServiceClient::new(c[i % CONNECTIONS].clone());
+            tokio::spawn(async move {
+                a.submit_application(v1::SubmitApplicationRequest {
+                    name: n,
+                    ..Default::default()
+                })
+                .await
+                .is_ok()
+            })
+        });
+        for call in calls.collect::<Vec<_>>() {
+            call.await.ok();
+        }
+    }
+    if url.starts_with("postgres") {
+        let conn = sea_orm::Database::connect(url).await?;
+        conn.execute_unprepared("ANALYZE").await?;
+        conn.close().await?;
+    }
+    let rss_loaded = rss_mib(pid);
+
+    // Health, no key, no database.
+    let h = chans.clone();
+    let health = drive(IN_FLIGHT, s.how_long, Some(pid), move |i| {
+        let mut c = tonic_health::pb::health_client::HealthClient::new(h[i % CONNECTIONS].clone());
+        async move { c.check(tonic_health::pb::HealthCheckRequest::default()).await.is_ok() }
+    })
+    .await;
+    rows.push(versus(row("grpc.health.v1 Check", &server, health), "echo", &echo.0));
+    // A key the server does not know.
+    let unknown = authed(&chans, "gbk_NotAKeyNotAKeyNotAKeyNotAKeyNotAKeyNotAKey00")?;
+    let p = w.programme.clone();
+    let bad = drive(IN_FLIGHT, s.how_long, Some(pid), move |i| {
+        let mut c = v1::programme_service_client::ProgrammeServiceClient::new(unknown[i % CONNECTIONS].clone());
+        let name = p.clone();
+        async move {
+            c.get_programme(v1::GetProgrammeRequest { name })
+                .await
+                .is_err_and(|e| e.code() == tonic::Code::Unauthenticated)
+        }
+    })
+    .await;
+    rows.push(versus(
+        row("unknown key (UNAUTHENTICATED)", &server, bad),
+        "echo",
+        &echo.0,
+    ));
+    let (cc, p) = (c.clone(), w.programme.clone());
+    let get_programme = drive(IN_FLIGHT, s.how_long, Some(pid), move |i| {
+        let mut c = v1::programme_service_client::ProgrammeServiceClient::new(cc[i % CONNECTIONS].clone());
+        let name = p.clone();
+        async move { c.get_programme(v1::GetProgrammeRequest { name }).await.is_ok() }
+    })
+    .await;
+    rows.push(versus(row("GetProgramme", &server, get_programme), "echo", &echo.0));
+    let (cc, sample) = (
+        c.clone(),
+        Arc::new(names.iter().take(1_000).cloned().collect::<Vec<_>>()),
+    );
+    let get_application = drive(IN_FLIGHT, s.how_long, Some(pid), move |i| {
+        let mut c = v1::application_service_client::ApplicationServiceClient::new(cc[i % CONNECTIONS].clone());
+        let name = sample[i % sample.len().max(1)].clone();
+        async move { c.get_application(v1::GetApplicationRequest { name }).await.is_ok() }
+    })
+    .await;
+    rows.push(versus(row("GetApplication", &server, get_application), "echo", &echo.1));
+
+    // Pages of 50, unfiltered and with each filter the API accepts.
+    let mut unfiltered = None;
+    for (label, filter) in [
+        ("ListApplications, 50 rows", String::new()),
+        ("  filter state = SUBMITTED", "state = SUBMITTED".to_owned()),
+        (
+            "  filter applicant_institution",
+            format!("applicant_institution = \"{}\"", w.institutions[0]),
+        ),
+        (
+            "  filter both",
+            format!(
+                "state = SUBMITTED AND applicant_institution = \"{}\"",
+                w.institutions[0]
+            ),
+        ),
+    ] {
+        let (cc, parent) = (c.clone(), w.programme.clone());
+        let rows_seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = rows_seen.clone();
+        let stats = drive(IN_FLIGHT, s.how_long, Some(pid), move |i| {
+            let mut c = v1::application_service_client::ApplicationServiceClient::new(cc[i % CONNECTIONS].clone());
+            let (parent, filter, seen) = (parent.clone(), filter.clone(), seen.clone());
+            async move {
+                let page = c
+                    .list_applications(v1::ListApplicationsRequest {
+                        parent,
+                        page_size: 50,
+                        filter,
+                        ..Default::default()
+                    })
+                    .await;
+                match page {
+                    Ok(p) => {
+                        seen.fetch_add(p.into_inner().applications.len(), std::sync::atomic::Ordering::Relaxed);
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+        })
+        .await;
+        let calls = stats.per_s * s.how_long.as_secs_f64();
+        let per_page = rows_seen.load(std::sync::atomic::Ordering::Relaxed) as f64 / calls.max(1.0);
+        let mut r = row(label, &server, stats);
+        r.note = format!("{:.1} µs CPU per row", stats.cpu_us / per_page.max(1.0));
+        match unfiltered {
+            None => unfiltered = Some(stats),
+            Some(base) => {
+                r.versus = Some(("unfiltered".into(), stats.per_s / base.per_s.max(1.0)));
+            }
+        }
+        rows.push(r);
+    }
+
+    // Writes: drafts (row + event), then state changes over 16 programmes.
+    let (cc, p, hku, sysu) = (
+        c.clone(),
+        w.programme.clone(),
+        w.institutions[0].clone(),
+        w.institutions[2].clone(),
+    );
+    let create = drive(IN_FLIGHT, s.how_long, Some(pid), move |i| {
+        let mut c = v1::application_service_client::ApplicationServiceClient::new(cc[i % CONNECTIONS].clone());
+        let request = v1::CreateApplicationRequest {
+            parent: p.clone(),
+            application: Some(draft(&hku, &sysu)),
+            request_id: String::new(),
+        };
+        async move { c.create_application(request).await.is_ok() }
+    })
+    .await;
+    rows.push(row("CreateApplication", &server, create));
+    let drafts = Arc::new(create_many(&c, &w, &w.spread, s.chains).await);
+    let cc = c.clone();
+    let chain = drive(IN_FLIGHT, s.how_long, Some(pid), move |i| {
+        let mut a = v1::application_service_client::ApplicationServiceClient::new(cc[i % CONNECTIONS].clone());
+        let mut r = v1::review_service_client::ReviewServiceClient::new(cc[i % CONNECTIONS].clone());
+        let name = drafts.get(i).cloned();
+        async move {
+            let Some(name) = name else { return false };
+            let submitted = a
+                .submit_application(v1::SubmitApplicationRequest {
+                    name: name.clone(),
+                    ..Default::default()
+                })
+                .await;
+            let reviewed = r
+                .start_review(v1::StartReviewRequest {
+                    name: name.clone(),
+                    request_id: String::new(),
+                })
+                .await;
+            let approved = r
+                .approve_application(v1::ApproveApplicationRequest {
+                    name,
+                    awarded_amount: cny(50_000),
+                    reason: String::new(),
+                    request_id: String::new(),
+                })
+                .await;
+            submitted.is_ok() && reviewed.is_ok() && approved.is_ok()
+        }
+    })
+    .await;
+    let transitions = Stats {
+        per_s: chain.per_s * 3.0,
+        cpu_us: chain.cpu_us / 3.0,
+        ..chain
+    };
+    let mut r = row(
+        "Submit → StartReview → Approve (per transition), 16 programmes",
+        &server,
+        transitions,
+    );
+    r.versus = Some(("CreateApplication".into(), transitions.per_s / create.per_s.max(1.0)));
+    r.note = format!("{} chains failed (ran out of drafts)", chain.failed);
+    rows.push(r);
+
+    // Memory: after the data, and with 1,000 idle watchers.
+    let mut watchers = Vec::new();
+    for i in 0..1_000 {
+        let mut client = v1::watch_service_client::WatchServiceClient::new(c[i % CONNECTIONS].clone());
+        if let Ok(stream) = client
+            .watch_application_events(v1::WatchApplicationEventsRequest::default())
+            .await
+        {
+            watchers.push(stream.into_inner());
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut r = row("memory", &server, Stats::default());
+    r.note = format!(
+        "RSS {rss_loaded:.0} MiB after {} applications; {:.0} MiB with {} idle watchers",
+        names.len(),
+        rss_mib(pid),
+        watchers.len()
+    );
+    rows.push(r);
+    Ok((w.programme, w.institutions[0].clone()))
+}
+
+async fn postgres_database() -> Option<String> {
+    let admin = std::env::var("GBA_GRANTS_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let conn = sea_orm::Database::connect(&admin).await.ok()?;
+    let name = format!("gba_bench_{}", uuid::Uuid::now_v7().simple());
+    conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.ok()?;
+    conn.close().await.ok();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+    Some(format!("{base}/{name}"))
+}
+
+fn print(rows: &[Row], echo: &(Stats, Stats)) {
+    println!("| call | server | req/s | p50 ms | p99 ms | server CPU µs/call | ratio | vs | notes |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (call, stats) in [("GetProgramme", &echo.0), ("GetApplication", &echo.1)] {
+        println!(
+            "| {call} | bare tonic echo | {:.0} | {:.2} | {:.2} | {:.1} | 1 | | ceiling |",
+            stats.per_s, stats.p50_ms, stats.p99_ms, stats.cpu_us
+        );
+    }
+    for r in rows {
+        let (ratio, vs) = r
+            .versus
+            .as_ref()
+            .map_or((String::new(), String::new()), |(v, x)| (format!("{x:.2}"), v.clone()));
+        let s = &r.stats;
+        if s.per_s == 0.0 {
+            println!("| {} | {} | | | | | | | {} |", r.call, r.server, r.note);
+        } else {
+            println!(
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {ratio} | {vs} | {}{} |",
+                r.call,
+                r.server,
+                s.per_s,
+                s.p50_ms,
+                s.p99_ms,
+                s.cpu_us,
+                r.note,
+                if s.failed > 0 {
+                    format!(" ({} failed)", s.failed)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+}
+
+fn main() -> Res<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if args.get(1).map(String::as_str) == Some("echo-server") {
+        return rt.block_on(echo::echo_server());
+    }
+    if has_taskset() {
+        let _ = Command::new("taskset")
+            .args(["-a", "-cp", "1", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status();
+    }
+    let quick = args.iter().any(|a| a == "quick");
+    let s = Settings {
+        how_long: Duration::from_secs_f64(if quick { 1.0 } else { 5.0 }),
+        applications: std::env::var("BENCH_APPLICATIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if quick { 1_000 } else { 100_000 }),
+        chains: if quick { 1_500 } else { 8_000 },
+    };
+    rt.block_on(async {
+        let echo = ceiling(s.how_long).await?;
+        let dir = tempfile::tempdir()?;
+        let mut rows = Vec::new();
+        let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
+        backend("SQLite", &sqlite, &s, &echo, &mut rows).await?;
+        match postgres_database().await {
+            Some(url) => backend("PostgreSQL", &url, &s, &echo, &mut rows).await?,
+            None => eprintln!("no PostgreSQL answers: its rows are skipped"),
+        }
+        print(&rows, &echo);
+        Ok(())
+    })
+}

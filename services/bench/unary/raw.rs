@@ -1,0 +1,134 @@
+//! The write ceiling: raw sqlx inserting the same application row and its
+//! event in one transaction, on the same database and the same pool shape
+//! as gba-grants (SQLite: one writer connection, WAL, synchronous=NORMAL;
+//! PostgreSQL: 16 connections, no global lock), from 64 tasks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sqlx::{self, Pool, Postgres, Sqlite};
+
+use super::load::{Stats, drive};
+
+const APPLICATION: &str = "INSERT INTO application (id, programme_id, applicant_institution_id, title, abstract, \
+    pi_name, pi_email, pi_orcid, partner_institution_ids, currency_code, requested_minor, duration_months, state, \
+    version, create_time, update_time, submit_time, decision_reason, decision_actor, decision_time, award_number, \
+    awarded_minor, disbursed_minor) VALUES ({p}, {p}, {p}, 'Bench', '', '', '', NULL, '', 'CNY', NULL, NULL, 'DRAFT', \
+    1, {p}, {p}, NULL, NULL, NULL, NULL, NULL, NULL, 0)";
+
+const EVENT: &str = "INSERT INTO application_event (application_id, programme_id, institution_id, previous_state, \
+    new_state, actor_key, actor_role, reason, event_time, disbursement_id, snapshot) VALUES ({p}, {p}, {p}, NULL, \
+    'DRAFT', 'bench', 'ADMIN', '', {p}, NULL, {p})";
+
+/// `sql` with its placeholders numbered for PostgreSQL or `?` for SQLite.
+fn placeholders(sql: &str, postgres: bool) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for (i, part) in sql.split("{p}").enumerate() {
+        if i > 0 {
+            n += 1;
+            out.push_str(&if postgres { format!("${n}") } else { "?".to_owned() });
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+fn snapshot() -> String {
+    format!(
+        "{{\"id\":\"{}\",\"title\":\"Bench\",\"state\":\"DRAFT\",\"pad\":\"{}\"}}",
+        uuid::Uuid::now_v7(),
+        "x".repeat(500)
+    )
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Inserts one application and its event in one transaction.
+async fn insert<DB>(
+    pool: &Pool<DB>,
+    sql: &(String, String),
+    programme: &str,
+    institution: &str,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let t = now();
+    let mut txn = pool.begin().await?;
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(sql.0.as_str()))
+        .bind(id.clone())
+        .bind(programme.to_owned())
+        .bind(institution.to_owned())
+        .bind(t)
+        .bind(t)
+        .execute(&mut *txn)
+        .await?;
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(sql.1.as_str()))
+        .bind(id)
+        .bind(programme.to_owned())
+        .bind(institution.to_owned())
+        .bind(t)
+        .bind(snapshot())
+        .execute(&mut *txn)
+        .await?;
+    txn.commit().await
+}
+
+async fn run<DB>(pool: Pool<DB>, postgres: bool, programme: &str, institution: &str, how_long: Duration) -> Stats
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let sql = (placeholders(APPLICATION, postgres), placeholders(EVENT, postgres));
+    let shared = Arc::new((pool.clone(), sql, programme.to_owned(), institution.to_owned()));
+    let stats = drive(64, how_long, None, move |_| {
+        let shared = shared.clone();
+        async move {
+            let (pool, sql, programme, institution) = &*shared;
+            insert(pool, sql, programme, institution).await.is_ok()
+        }
+    })
+    .await;
+    pool.close().await;
+    stats
+}
+
+pub async fn sqlite(url: &str, programme: &str, institution: &str, how_long: Duration) -> Result<Stats, sqlx::Error> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+    let options: SqliteConnectOptions = url
+        .parse::<SqliteConnectOptions>()?
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(30));
+    let pool: Pool<Sqlite> = SqlitePoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await?;
+    Ok(run(pool, false, programme, institution, how_long).await)
+}
+
+pub async fn postgres(url: &str, programme: &str, institution: &str, how_long: Duration) -> Result<Stats, sqlx::Error> {
+    use sqlx::postgres::PgPoolOptions;
+    let pool: Pool<Postgres> = PgPoolOptions::new()
+        .max_connections(16)
+        .test_before_acquire(false)
+        .connect(url)
+        .await?;
+    Ok(run(pool, true, programme, institution, how_long).await)
+}
