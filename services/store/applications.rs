@@ -200,10 +200,15 @@ impl ApplicationStore for Db {
                 .await?
                 .ok_or_else(|| Error::internal("replayed application is missing"));
         }
+        // Without RETURNING (or, on SQLite, a second statement reading the
+        // row back): the row is exactly what was built.
         let model = to_model(&application);
-        let inserted = active(model).insert(&txn).await.map_err(db_err)?;
-        self.remember(&txn, idem.as_ref(), &inserted).await?;
-        let created = to_domain(inserted)?;
+        row::Entity::insert(active(model.clone()))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &model).await?;
+        let created = application;
         append_event(self, &txn, &created, &event).await?;
         self.jitter().await;
         txn.commit().await.map_err(db_err)?;
@@ -286,16 +291,26 @@ impl ApplicationStore for Db {
             programme,
         };
         let outcome = change(&situation)?;
-        active(to_model(&outcome.application))
-            .update(&txn)
+        row::Entity::update_many()
+            .set(active(to_model(&outcome.application)))
+            .filter(row::Column::Id.eq(name.id()))
+            .exec(&txn)
             .await
             .map_err(db_err)?;
         if let Some(p) = &outcome.programme {
-            super::programmes::to_row(p).update(&txn).await.map_err(db_err)?;
+            prow::Entity::update_many()
+                .set(super::programmes::to_row(p))
+                .filter(prow::Column::Id.eq(p.name.id()))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
         }
         if let Some(d) = &outcome.disbursement {
             self.check_reference(&txn, d).await?;
-            if let Err(err) = disbursement_row(d).insert(&txn).await {
+            if let Err(err) = drow::Entity::insert(disbursement_row(d))
+                .exec_without_returning(&txn)
+                .await
+            {
                 return Err(if is_unique_violation(&err) {
                     // A concurrent payment with the same reference won.
                     drop(txn);

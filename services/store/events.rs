@@ -2,12 +2,12 @@
 //! change it records, numbered in commit order.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, Statement,
+    ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Statement,
 };
 
 use super::applications::{role, to_domain, to_model};
 use super::entity::application::Model as ApplicationRow;
-use super::entity::application_event::{ActiveModel, Model};
+use super::entity::application_event::{ActiveModel, Entity as EventRow, Model};
 use super::{Db, corrupt, db_err};
 use crate::domain::application::{Application, State};
 use crate::domain::event::{ApplicationEvent, Cursor, LogId, NewEvent};
@@ -80,7 +80,10 @@ pub(crate) async fn append_event(
         disbursement_id: Set(disbursement),
         snapshot: Set(snapshot),
     };
-    row.insert(txn).await.map_err(db_err)?;
+    EventRow::insert(row)
+        .exec_without_returning(txn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 

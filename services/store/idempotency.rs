@@ -6,7 +6,7 @@
 //! the resource changed since.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -72,7 +72,7 @@ impl Db {
             create_time: Set(Timestamp::now().micros()),
             response: Set(None),
         };
-        match row.insert(txn).await {
+        match rec::Entity::insert(row).exec_without_returning(txn).await {
             Ok(_) => Ok(Claim::Fresh),
             Err(err) if is_unique_violation(&err) => {
                 // A concurrent twin committed first: replay what it made.
