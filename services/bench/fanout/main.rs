@@ -69,6 +69,8 @@ async fn gba(s: &Scenario, dir: &std::path::Path) -> Res<Figures> {
                 "1000",
                 "--max-streams-per-key",
                 "100000",
+                "--max-calls-per-key",
+                "100000",
             ]),
     )?;
     tokio::time::sleep(Duration::from_millis(500)).await;

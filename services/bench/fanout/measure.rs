@@ -71,11 +71,22 @@ async fn watcher(
         r.metadata_mut().insert("authorization", auth.clone());
         Ok(r)
     });
-    let mut stream = client
-        .watch_application_events(v1::WatchApplicationEventsRequest::default())
-        .await?
-        .into_inner();
-    stream.message().await?;
+    let opened = async {
+        let mut stream = client
+            .watch_application_events(v1::WatchApplicationEventsRequest::default())
+            .await?
+            .into_inner();
+        stream.message().await?;
+        Ok::<_, tonic::Status>(stream)
+    };
+    let mut stream = match opened.await {
+        Ok(stream) => stream,
+        Err(status) => {
+            // Say so, rather than leave the benchmark waiting for it.
+            eprintln!("a watcher could not open its stream: {status:?}");
+            return Err(status.into());
+        }
+    };
     ready.send(()).await.ok();
     let (mut lat, mut ids) = (Vec::new(), Vec::new());
     while let Some(m) = stream.message().await? {
@@ -124,7 +135,9 @@ pub async fn measure(
         )));
     }
     for _ in 0..s.watchers {
-        ready_rx.recv().await;
+        tokio::time::timeout(Duration::from_secs(60), ready_rx.recv())
+            .await
+            .map_err(|_| "watchers did not all open their streams within 60 s")?;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let kib_per_watcher = rss_kib(pid).saturating_sub(base_rss) as f64 / s.watchers as f64;
