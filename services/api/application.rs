@@ -172,10 +172,9 @@ impl ApplicationService for ApplicationApi {
             page_size,
             page_token,
         } = request.into_inner();
-        let name = ApplicationName::parse(&parent, "parent").status()?;
         let page = self
             .grants
-            .list_application_events(&caller, &name, page_size, &page_token)
+            .list_events(&caller, &parent, page_size, &page_token)
             .await
             .status()?;
         Ok(Response::new(v1::ListApplicationEventsResponse {

@@ -10,14 +10,15 @@ use tonic::{Request, Response, Status};
 
 use super::auth::{caller, limits};
 use super::convert::{
-    application::event_out, application::state_out, common::money_out, common::time_out, common::total_out,
+    application::event_out, application::state_out, common::money_out, common::region_out, common::time_out,
+    common::total_out,
 };
 use super::error::{IntoStatus, to_status};
 use crate::domain::Grants;
 use crate::domain::application::View;
 use crate::domain::event::ApplicationEvent;
 use crate::domain::event::Cursor;
-use crate::domain::watch::{ProgrammeSummary, WatchFilter, WatchItem};
+use crate::domain::watch::{ProgrammeSummary, RegionTotals, WatchFilter, WatchItem};
 use crate::hub::Hub;
 use crate::proto::v1::{self, watch_application_events_response::Kind, watch_service_server::WatchService};
 
@@ -84,6 +85,23 @@ impl Rendered {
     }
 }
 
+fn region_totals_out(r: &RegionTotals) -> v1::RegionTotals {
+    let RegionTotals {
+        region,
+        requested,
+        committed,
+        disbursed,
+        award_count,
+    } = r;
+    v1::RegionTotals {
+        region: region_out(*region).into(),
+        requested: Some(total_out(requested)),
+        committed: Some(total_out(committed)),
+        disbursed: Some(total_out(disbursed)),
+        award_count: *award_count,
+    }
+}
+
 fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
     let ProgrammeSummary {
         programme,
@@ -93,6 +111,8 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
         disbursed,
         remaining_budget,
         compute_time,
+        award_count,
+        regions,
     } = s;
     v1::WatchProgrammeSummaryResponse {
         summary: Some(v1::ProgrammeSummary {
@@ -109,6 +129,8 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
             disbursed: Some(total_out(disbursed)),
             remaining_budget: Some(money_out(remaining_budget)),
             compute_time: Some(time_out(*compute_time)),
+            award_count: *award_count,
+            region_totals: regions.iter().map(region_totals_out).collect(),
         }),
     }
 }

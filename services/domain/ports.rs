@@ -135,6 +135,9 @@ pub trait EventStore: Send + Sync {
     async fn events_after(&self, after: Cursor, scope: &EventScope, limit: u64) -> Result<Vec<ApplicationEvent>>;
     /// The identity of this database's event log.
     fn event_log(&self) -> LogId;
+    /// Waits until every event committed before the call is one that
+    /// `events_after` returns (read your writes), briefly.
+    async fn settle(&self) -> Result<()>;
     /// The position of the newest committed event (0 when there is none).
     async fn event_head(&self) -> Result<Cursor>;
     /// Events up to this position were pruned (0 when none were).

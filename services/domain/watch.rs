@@ -5,8 +5,10 @@ use super::application::{State, View};
 use super::error::{Error, Reason, Result};
 use super::event::{ApplicationEvent, Cursor};
 use super::ids::{ApplicationName, InstitutionName, ProgrammeName};
+use super::institution::Region;
 use super::lifecycle::not_visible;
-use super::money::{Money, Total};
+use super::money::{Currency, Money, Total};
+use super::programme::Programme;
 use super::time::Timestamp;
 
 /// Which events a reader receives: the request's filter intersected with
@@ -133,6 +135,105 @@ pub struct ProgrammeSummary {
     pub disbursed: Total,
     pub remaining_budget: Money,
     pub compute_time: Timestamp,
+    /// Awards made and not rescinded.
+    pub award_count: i64,
+    /// The same money by the applicants' region, in region order; only
+    /// regions with applications.
+    pub regions: Vec<RegionTotals>,
+}
+
+/// Money and awards of one programme for applicants of one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionTotals {
+    pub region: Region,
+    /// Requested by applications past DRAFT and not withdrawn.
+    pub requested: Total,
+    /// Awarded and not released: the whole award of APPROVED and ACTIVE
+    /// grants, what was paid of CLOSED ones.
+    pub committed: Total,
+    pub disbursed: Total,
+    pub award_count: i64,
+}
+
+/// The applications of one programme in one state from one region, as the
+/// store sums them (minor units, wide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryGroup {
+    pub state: State,
+    pub region: Region,
+    pub count: i64,
+    pub requested: i128,
+    pub awarded: i128,
+    pub disbursed: i128,
+    /// Applications of the group with a disbursement.
+    pub paid: i64,
+}
+
+impl RegionTotals {
+    fn zero(region: Region, currency: &Currency) -> Self {
+        Self {
+            region,
+            requested: Total::zero(currency.clone()),
+            committed: Total::zero(currency.clone()),
+            disbursed: Total::zero(currency.clone()),
+            award_count: 0,
+        }
+    }
+}
+
+impl ProgrammeSummary {
+    /// The summary of `programme` from its groups of applications.
+    pub fn from_groups(programme: &Programme, groups: &[SummaryGroup]) -> Self {
+        let currency = &programme.currency;
+        let mut counts: Vec<(State, i64)> = Vec::new();
+        let mut requested = Total::zero(currency.clone());
+        let mut disbursed = Total::zero(currency.clone());
+        let mut regions: Vec<RegionTotals> = Vec::new();
+        let mut award_count = 0;
+        for g in groups {
+            match counts.iter_mut().find(|(s, _)| *s == g.state) {
+                Some((_, n)) => *n += g.count,
+                None => counts.push((g.state, g.count)),
+            }
+            let at = match regions.iter().position(|r| r.region == g.region) {
+                Some(at) => at,
+                None => {
+                    regions.push(RegionTotals::zero(g.region, currency));
+                    regions.len() - 1
+                }
+            };
+            let region = &mut regions[at];
+            if !matches!(g.state, State::Draft | State::Withdrawn) {
+                requested.add_minor(g.requested);
+                region.requested.add_minor(g.requested);
+            }
+            disbursed.add_minor(g.disbursed);
+            region.disbursed.add_minor(g.disbursed);
+            let (committed, awards) = match g.state {
+                State::Approved | State::Active => (g.awarded, g.count),
+                State::Closed => (g.disbursed, g.paid),
+                _ => (0, 0),
+            };
+            region.committed.add_minor(committed);
+            region.award_count += awards;
+            award_count += awards;
+        }
+        counts.sort();
+        regions.sort_by_key(|r| r.region);
+        Self {
+            programme: programme.name.clone(),
+            counts,
+            requested,
+            committed: programme.committed.clone(),
+            disbursed,
+            remaining_budget: programme
+                .remaining_budget()
+                .unwrap_or_else(|| Money::zero(currency.clone())),
+            compute_time: Timestamp::now(),
+            award_count,
+            regions,
+        }
+    }
 }
 
 /// Errors that end a stream.

@@ -99,6 +99,28 @@ pub(crate) fn horizon(db: &Db) -> Option<sea_orm::sea_query::SimpleExpr> {
 }
 
 impl Db {
+    /// Waits until every event committed before this call is readable
+    /// below the horizon (read your writes; at once on SQLite).
+    pub(crate) async fn wait_until_settled(&self) -> Result<()> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint + {} AS next",
+            self.pos_offset
+        );
+        let row = self
+            .conn()
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await
+            .map_err(db_err)?;
+        let next: i64 = match row {
+            Some(r) => r.try_get("", "next").map_err(db_err)?,
+            None => return Ok(()),
+        };
+        self.wait_until_final(next - 1).await
+    }
+
     /// Waits until every position up to `seq` is final, i.e. no
     /// transaction that could still add a smaller one is in flight
     /// (PostgreSQL; at once on SQLite). Usually a few milliseconds at most;
@@ -183,21 +205,20 @@ mod source {
     //! The log read as a stream source, pruning, and programme summaries.
 
     use async_trait::async_trait;
-    use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
 
     use super::super::entity::application_event::{Column, Entity};
-    use super::super::entity::{application as arow, programme as prow};
+    use super::super::entity::programme as prow;
     use super::super::{Db, OnlyRow, db_err};
     use super::{event_to_domain, horizon};
     use crate::domain::application::State;
     use crate::domain::event::LogId;
     use crate::domain::event::{ApplicationEvent, Cursor};
     use crate::domain::ids::ProgrammeName;
-    use crate::domain::money::{Money, Total};
+    use crate::domain::institution::Region;
     use crate::domain::ports::EventStore;
     use crate::domain::time::Timestamp;
-    use crate::domain::watch::{EventScope, ProgrammeSummary};
+    use crate::domain::watch::{EventScope, ProgrammeSummary, SummaryGroup};
     use crate::domain::{Error, Result};
 
     #[async_trait]
@@ -229,6 +250,10 @@ mod source {
 
         fn event_log(&self) -> LogId {
             self.log
+        }
+
+        async fn settle(&self) -> Result<()> {
+            self.wait_until_settled().await
         }
 
         async fn event_head(&self) -> Result<Cursor> {
@@ -320,55 +345,49 @@ mod source {
             // Sums split into whole billions and the rest, each of which
             // fits in BIGINT whatever the row count, then added up wide:
             // totals of many large amounts never overflow.
-            let rows: Vec<(String, i64, i64, i64, i64, i64)> = arow::Entity::find()
-                .select_only()
-                .column(arow::Column::State)
-                .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
-                .column_as(
-                    Expr::cust("CAST(COALESCE(SUM(requested_minor / 1000000000), 0) AS BIGINT)"),
-                    "requested_hi",
+            let backend = self.conn().get_database_backend();
+            let sum = |column: &str| {
+                format!(
+                    "CAST(COALESCE(SUM(COALESCE({column}, 0) / 1000000000), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM(COALESCE({column}, 0) % 1000000000), 0) AS BIGINT)"
                 )
-                .column_as(
-                    Expr::cust("CAST(COALESCE(SUM(requested_minor % 1000000000), 0) AS BIGINT)"),
-                    "requested_lo",
-                )
-                .column_as(
-                    Expr::cust("CAST(COALESCE(SUM(disbursed_minor / 1000000000), 0) AS BIGINT)"),
-                    "disbursed_hi",
-                )
-                .column_as(
-                    Expr::cust("CAST(COALESCE(SUM(disbursed_minor % 1000000000), 0) AS BIGINT)"),
-                    "disbursed_lo",
-                )
-                .filter(arow::Column::ProgrammeId.eq(programme.id()))
-                .group_by(arow::Column::State)
-                .into_tuple()
-                .all(self.conn())
+            };
+            let sql = format!(
+                "SELECT a.state, i.region, CAST(COUNT(*) AS BIGINT), {}, {}, {}, \
+                 CAST(SUM(CASE WHEN a.disbursed_minor > 0 THEN 1 ELSE 0 END) AS BIGINT) \
+                 FROM application a JOIN institution i ON i.id = a.applicant_institution_id \
+                 WHERE a.programme_id = {} GROUP BY a.state, i.region",
+                sum("a.requested_minor"),
+                sum("a.awarded_minor"),
+                sum("a.disbursed_minor"),
+                if backend == sea_orm::DbBackend::Postgres {
+                    "$1"
+                } else {
+                    "?"
+                },
+            );
+            let rows = self
+                .conn()
+                .query_all_raw(Statement::from_sql_and_values(backend, sql, [programme.id().into()]))
                 .await
                 .map_err(db_err)?;
             let wide = |hi: i64, lo: i64| i128::from(hi) * 1_000_000_000 + i128::from(lo);
-            let mut counts = Vec::new();
-            let mut requested = Total::zero(p.currency.clone());
-            let mut disbursed = Total::zero(p.currency.clone());
-            for (state, n, req_hi, req_lo, paid_hi, paid_lo) in rows {
-                let state = State::parse(&state, "state").map_err(|e| Error::internal(e.to_string()))?;
-                if !matches!(state, State::Draft | State::Withdrawn) {
-                    requested.add_minor(wide(req_hi, req_lo));
-                }
-                disbursed.add_minor(wide(paid_hi, paid_lo));
-                counts.push((state, n));
+            let mut groups = Vec::with_capacity(rows.len());
+            for row in rows {
+                let state: String = row.try_get_by_index(0).map_err(db_err)?;
+                let region: String = row.try_get_by_index(1).map_err(db_err)?;
+                let n = |i: usize| row.try_get_by_index::<i64>(i).map_err(db_err);
+                groups.push(SummaryGroup {
+                    state: State::parse(&state, "state").map_err(|e| Error::internal(e.to_string()))?,
+                    region: Region::parse(&region, "region").map_err(|e| Error::internal(e.to_string()))?,
+                    count: n(2)?,
+                    requested: wide(n(3)?, n(4)?),
+                    awarded: wide(n(5)?, n(6)?),
+                    disbursed: wide(n(7)?, n(8)?),
+                    paid: n(9)?,
+                });
             }
-            counts.sort();
-            let currency = p.currency.clone();
-            Ok(Some(ProgrammeSummary {
-                programme: p.name.clone(),
-                counts,
-                requested,
-                committed: p.committed.clone(),
-                disbursed,
-                remaining_budget: p.remaining_budget().unwrap_or_else(|| Money::zero(currency)),
-                compute_time: Timestamp::now(),
-            }))
+            Ok(Some(ProgrammeSummary::from_groups(&p, &groups)))
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::ports::Changed;
 use crate::domain::time::Timestamp;
+use crate::domain::watch::WatchFilter;
 
 /// What a state change returns to its caller.
 #[derive(Debug, Clone)]
@@ -237,8 +238,65 @@ impl Grants {
         }
     }
 
+    /// History, oldest first, of `parent`: one application
+    /// (`programmes/{p}/applications/{a}`), a programme (`programmes/{p}`),
+    /// an institution's applications (`institutions/{i}`) or everything the
+    /// caller may see (`programmes/-`). Scope rules are those of watching.
+    pub async fn list_events(
+        &self,
+        caller: &Caller,
+        parent: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<ApplicationEvent>> {
+        let filter = if parent == "programmes/-" {
+            WatchFilter::default()
+        } else if parent.starts_with("institutions/") {
+            WatchFilter {
+                institution: Some(InstitutionName::parse(parent, "parent")?),
+                ..WatchFilter::default()
+            }
+        } else if parent.contains("/applications/") {
+            let name = ApplicationName::parse(parent, "parent")?;
+            return self.list_application_events(caller, &name, page_size, page_token).await;
+        } else {
+            WatchFilter {
+                programme: Some(ProgrammeName::parse(parent, "parent")?),
+                ..WatchFilter::default()
+            }
+        };
+        let scope = filter.scope_for(caller)?;
+        let page = PageRequest::parse(page_size, page_token, parent, "")?;
+        let after = self.page_position(page.after.as_deref())?;
+        let after = after.unwrap_or_else(|| Cursor::new(self.store.event_log(), 0));
+        self.store.settle().await?;
+        let rows = self.store.events_after(after, &scope, page.fetch_limit()).await?;
+        Ok(self.event_page(caller, &page, rows))
+    }
+
+    fn page_position(&self, after: Option<&str>) -> Result<Option<Cursor>> {
+        after
+            .map(|a| {
+                a.parse::<i64>()
+                    .map(|seq| Cursor::new(self.store.event_log(), seq))
+                    .map_err(|_| Error::invalid("page_token", "is not valid"))
+            })
+            .transpose()
+    }
+
+    fn event_page(&self, caller: &Caller, page: &PageRequest, rows: Vec<ApplicationEvent>) -> Page<ApplicationEvent> {
+        let rows = rows
+            .into_iter()
+            .map(|mut e| {
+                e.snapshot = e.snapshot.visible_to(caller);
+                e
+            })
+            .collect();
+        Page::from_rows(page, rows, |e: &ApplicationEvent| e.cursor.seq.to_string())
+    }
+
     /// One application's history, oldest first.
-    pub async fn list_application_events(
+    async fn list_application_events(
         &self,
         caller: &Caller,
         name: &ApplicationName,
@@ -247,28 +305,11 @@ impl Grants {
     ) -> Result<Page<ApplicationEvent>> {
         self.get_application(caller, name).await?;
         let page = PageRequest::parse(page_size, page_token, &name.to_string(), "")?;
-        let after = page
-            .after
-            .as_deref()
-            .map(|a| {
-                a.parse::<i64>()
-                    .map(|seq| Cursor::new(self.store.event_log(), seq))
-                    .map_err(|_| Error::invalid("page_token", "is not valid"))
-            })
-            .transpose()?;
+        let after = self.page_position(page.after.as_deref())?;
         let rows = self
             .store
             .list_application_events(name, after, page.fetch_limit())
             .await?;
-        let rows = rows
-            .into_iter()
-            .map(|mut e| {
-                e.snapshot = e.snapshot.visible_to(caller);
-                e
-            })
-            .collect();
-        Ok(Page::from_rows(&page, rows, |e: &ApplicationEvent| {
-            e.cursor.seq.to_string()
-        }))
+        Ok(self.event_page(caller, &page, rows))
     }
 }
