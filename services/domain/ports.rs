@@ -42,6 +42,13 @@ pub trait InstitutionStore: Send + Sync {
 pub trait ProgrammeStore: Send + Sync {
     async fn create_programme(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme>;
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>>;
+    /// The programme, and whether `institution` exists, in one read (what a
+    /// new application is checked against).
+    async fn get_programme_and_institution(
+        &self,
+        name: &ProgrammeName,
+        institution: &InstitutionName,
+    ) -> Result<Option<(Programme, bool)>>;
     /// `scope`: `None` for all programmes, else only those named.
     async fn list_programmes(
         &self,

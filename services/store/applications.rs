@@ -4,11 +4,14 @@
 //! two changes of one application interleave.
 
 use async_trait::async_trait;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 
 use super::entity::{application as row, disbursement as drow, institution as irow, programme as prow};
-use super::events::{append_event, event_to_domain};
+use super::events::{event_statement, event_to_domain};
 use super::idempotency::{Claim, stored};
+use super::writes::Writes;
 use super::{Db, Lock, OnlyRow, corrupt, db_err, is_unique_violation, page_by_id};
 use crate::domain::access::Role;
 use crate::domain::application::{Application, ApplicationFilter, Decision, Investigator, State};
@@ -203,13 +206,12 @@ impl ApplicationStore for Db {
         // Without RETURNING (or, on SQLite, a second statement reading the
         // row back): the row is exactly what was built.
         let model = to_model(&application);
-        row::Entity::insert(active(model.clone()))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(db_err)?;
         self.remember(&txn, idem.as_ref(), &model).await?;
+        let mut writes = Writes::default();
+        writes.push(row::Entity::insert(active(model)).build(txn.get_database_backend()));
+        writes.push(event_statement(self, &application, &event)?);
+        writes.run(&txn).await?;
         let created = application;
-        append_event(self, &txn, &created, &event).await?;
         self.jitter().await;
         txn.commit().await.map_err(db_err)?;
         self.appended.announce(None);
@@ -251,7 +253,7 @@ impl ApplicationStore for Db {
         change: ApplicationChange<'_>,
     ) -> Result<Changed> {
         let txn = self.begin_write().await?;
-        // Locks first, before any write (see `events::append_event`): the
+        // Locks first, before any write (see `events::event_statement`): the
         // application, then its programme, always in that order.
         self.lock(&txn, Lock::Application, name.id()).await?;
         self.lock(&txn, Lock::Programme, name.programme.id()).await?;
@@ -291,19 +293,23 @@ impl ApplicationStore for Db {
             programme,
         };
         let outcome = change(&situation)?;
-        row::Entity::update_many()
-            .set(active(to_model(&outcome.application)))
-            .filter(row::Column::Id.eq(name.id()))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
+        let backend = txn.get_database_backend();
+        // The row, the programme and the event in one batch, after the
+        // disbursement (whose unique reference may refuse the change).
+        let mut writes = Writes::default();
+        writes.push(
+            row::Entity::update_many()
+                .set(active(to_model(&outcome.application)))
+                .filter(row::Column::Id.eq(name.id()))
+                .build(backend),
+        );
         if let Some(p) = &outcome.programme {
-            prow::Entity::update_many()
-                .set(super::programmes::to_row(p))
-                .filter(prow::Column::Id.eq(p.name.id()))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
+            writes.push(
+                prow::Entity::update_many()
+                    .set(super::programmes::to_row(p))
+                    .filter(prow::Column::Id.eq(p.name.id()))
+                    .build(backend),
+            );
         }
         if let Some(d) = &outcome.disbursement {
             self.check_reference(&txn, d).await?;
@@ -326,7 +332,10 @@ impl ApplicationStore for Db {
         };
         self.remember(&txn, idem.as_ref(), &response).await?;
         if let Some(event) = &outcome.event {
-            append_event(self, &txn, &outcome.application, event).await?;
+            writes.push(event_statement(self, &outcome.application, event)?);
+        }
+        writes.run(&txn).await?;
+        if outcome.event.is_some() {
             self.jitter().await;
         }
         txn.commit().await.map_err(db_err)?;

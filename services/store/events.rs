@@ -1,9 +1,7 @@
 //! The application event log: appended inside the transaction of the
 //! change it records, numbered in commit order.
 
-use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Statement,
-};
+use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Statement};
 
 use super::applications::{role, to_domain, to_model};
 use super::entity::application::Model as ApplicationRow;
@@ -15,8 +13,9 @@ use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, Institut
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
 
-/// Appends `event` for `application` (its state after the change), in
-/// the transaction of the change.
+/// The statement that appends `event` for `application` (its state after
+/// the change), to run in the transaction of the change, alone or in a
+/// [`super::writes::Writes`] batch.
 ///
 /// Positions (`seq`) follow commit order without serialising appends:
 ///
@@ -28,17 +27,12 @@ use crate::domain::{Error, Result};
 ///   of one application take its advisory lock before their first write,
 ///   so the later change gets the larger transaction id: per application,
 ///   log order is commit order. A transaction appends at most one event.
-pub(crate) async fn append_event(
-    db: &Db,
-    txn: &DatabaseTransaction,
-    application: &Application,
-    event: &NewEvent,
-) -> Result<()> {
+pub(crate) fn event_statement(db: &Db, application: &Application, event: &NewEvent) -> Result<Statement> {
     let snapshot = serde_json::to_string(&to_model(application))
         .map_err(|e| Error::internal(format!("cannot encode snapshot: {e}")))?;
     let previous = event.previous.map(|s| s.as_str().to_owned());
     let disbursement = event.disbursement.as_ref().map(|d| d.id().to_owned());
-    if txn.get_database_backend() == DbBackend::Postgres {
+    if db.is_postgres() {
         // One round trip: the row, and the notification every LISTENing
         // replica gets when the transaction commits.
         let sql = format!(
@@ -61,10 +55,7 @@ pub(crate) async fn append_event(
             disbursement.into(),
             snapshot.into(),
         ];
-        txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-            .await
-            .map_err(db_err)?;
-        return Ok(());
+        return Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, values));
     }
     let row = ActiveModel {
         seq: NotSet,
@@ -80,15 +71,11 @@ pub(crate) async fn append_event(
         disbursement_id: Set(disbursement),
         snapshot: Set(snapshot),
     };
-    EventRow::insert(row)
-        .exec_without_returning(txn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
+    Ok(EventRow::insert(row).build(DbBackend::Sqlite))
 }
 
 /// On PostgreSQL, the condition that keeps a read of the log below the
-/// oldest transaction in flight (see [`append_event`]); `None` on SQLite.
+/// oldest transaction in flight (see [`event_statement`]); `None` on SQLite.
 pub(crate) fn horizon(db: &Db) -> Option<sea_orm::sea_query::SimpleExpr> {
     db.is_postgres().then(|| {
         sea_orm::sea_query::Expr::cust(format!(

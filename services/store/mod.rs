@@ -12,6 +12,7 @@ mod keys;
 mod listen;
 pub mod migration;
 mod programmes;
+mod writes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,7 +85,7 @@ pub struct Db {
     /// This database's event log identity (see `event_log_state`).
     log: LogId,
     /// PostgreSQL: added to transaction ids to make event positions
-    /// (`event_log_state.pos_offset`, see `events::append_event`).
+    /// (`event_log_state.pos_offset`, see `events::event_statement`).
     pos_offset: i64,
 }
 

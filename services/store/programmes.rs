@@ -2,12 +2,15 @@
 //! IMMEDIATE write lock on SQLite) so the domain decides on current data.
 
 use async_trait::async_trait;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QuerySelect, Statement,
+};
 
 use super::entity::programme::{self as row, Column};
 use super::idempotency::{Claim, stored};
 use super::{Db, Lock, OnlyRow, corrupt, db_err, page_by_id};
-use crate::domain::ids::ProgrammeName;
+use crate::domain::ids::{InstitutionName, ProgrammeName};
 use crate::domain::institution::Region;
 use crate::domain::money::{Currency, Money};
 use crate::domain::page::PageRequest;
@@ -147,6 +150,31 @@ impl ProgrammeStore for Db {
             .map_err(db_err)?
             .map(to_domain)
             .transpose()
+    }
+
+    async fn get_programme_and_institution(
+        &self,
+        name: &ProgrammeName,
+        institution: &InstitutionName,
+    ) -> Result<Option<(Programme, bool)>> {
+        let backend = self.conn().get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT *, EXISTS (SELECT 1 FROM institution WHERE institution.id = $1) AS institution_exists \
+                 FROM programme WHERE programme.id = $2"
+            }
+            _ => {
+                "SELECT *, EXISTS (SELECT 1 FROM institution WHERE institution.id = ?) AS institution_exists \
+                 FROM programme WHERE programme.id = ?"
+            }
+        };
+        let query = Statement::from_sql_and_values(backend, sql, [institution.id().into(), name.id().into()]);
+        let Some(found) = self.conn().query_one_raw(query).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        let exists: bool = found.try_get("", "institution_exists").map_err(db_err)?;
+        let programme = row::Model::from_query_result(&found, "").map_err(db_err)?;
+        Ok(Some((to_domain(programme)?, exists)))
     }
 
     async fn list_programmes(

@@ -28,6 +28,48 @@ pub fn rss_mib(pid: u32) -> f64 {
         / 1024.0
 }
 
+/// With `BENCH_PERF_DIR` set, each measured window of the server is
+/// recorded by `perf record -g` into `DIR/window-N.data` (N counts the
+/// windows of the run, in the order of the table).
+struct Profile(std::process::Child);
+
+impl Profile {
+    fn start(pid: u32) -> Option<Self> {
+        static WINDOW: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::var("BENCH_PERF_DIR").ok()?;
+        let n = WINDOW.fetch_add(1, Ordering::Relaxed) + 1;
+        let out = format!("{dir}/window-{n:02}.data");
+        eprintln!("perf: recording window {n} into {out}");
+        std::process::Command::new("perf")
+            .args([
+                "record",
+                "-q",
+                "-e",
+                "cpu-clock",
+                "-g",
+                "-p",
+                &pid.to_string(),
+                "-o",
+                &out,
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()
+            .map(Self)
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        // perf writes its file on SIGINT.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stats {
     pub per_s: f64,
@@ -75,8 +117,10 @@ where
         .collect();
     tokio::time::sleep_until(begin.into()).await;
     let cpu_before = pid.map(cpu_micros);
+    let profile = pid.and_then(Profile::start);
     tokio::time::sleep_until(end.into()).await;
     let cpu_after = pid.map(cpu_micros);
+    drop(profile);
     let (mut all, mut failed) = (Vec::new(), 0);
     for task in tasks {
         if let Ok((latencies, f)) = task.await {

@@ -32,9 +32,6 @@ impl Grants {
         caller.require(&[Role::Admin, Role::Applicant], "create applications")?;
         caller.require_programme(parent)?;
         let idem = idempotency(caller, request)?;
-        let programme = self.store.get_programme(parent).await?.ok_or_else(|| Error::NotFound {
-            resource: parent.to_string(),
-        })?;
         let applicant = match (&caller.institution, input.applicant.as_str()) {
             (Some(own), "") if caller.role == Role::Applicant => own.clone(),
             (Some(own), given) if caller.role == Role::Applicant => {
@@ -52,7 +49,14 @@ impl Grants {
             }
             (_, given) => InstitutionName::parse(given, "application.applicant_institution")?,
         };
-        if self.store.get_institution(&applicant).await?.is_none() {
+        let (programme, applicant_exists) = self
+            .store
+            .get_programme_and_institution(parent, &applicant)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: parent.to_string(),
+            })?;
+        if !applicant_exists {
             return Err(Error::invalid(
                 "application.applicant_institution",
                 format!("{applicant} does not exist"),

@@ -1,5 +1,5 @@
 //! Event positions on PostgreSQL become transaction ids plus an offset
-//! (see `store::events::append_event`); the offset lives here.
+//! (see `store::events::event_statement`); the offset lives here.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
