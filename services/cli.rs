@@ -181,8 +181,16 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     settings.hub.retention =
         (args.event_retention_hours > 0).then(|| Duration::from_secs(args.event_retention_hours * 3_600));
     settings.request_id_retention = Duration::from_secs(args.request_id_retention_hours.max(1) * 3_600);
-    let signal = startup::shutdown_signal();
-    let app = Application::build(settings).await?;
+    let mut signal = Box::pin(startup::shutdown_signal());
+    // A signal during start-up (say, while the database is still being
+    // waited for) stops it at once.
+    let app = tokio::select! {
+        app = Application::build(settings) => app?,
+        () = &mut signal => {
+            tracing::info!("stopped by a signal before start-up finished");
+            return Ok(());
+        }
+    };
     if let Some(secret) = app.bootstrap_secret() {
         eprintln!("gba-grants: empty database; bootstrap admin key (shown once, store it now):");
         println!("{secret}");

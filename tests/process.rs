@@ -20,6 +20,49 @@ on_every_backend!(
     start_up_creates_a_missing_database_and_fails_at_once_on_what_cannot_heal,
 );
 
+/// A server still waiting for its database stops at once on SIGTERM.
+#[test]
+fn sigterm_while_waiting_for_the_database_stops_at_once() {
+    // Nothing listens on this port: the start-up keeps retrying.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url"])
+        .arg(format!("postgres://postgres@127.0.0.1:{closed}/grants"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gba-grants");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    for line in stderr.by_ref() {
+        if line
+            .expect("stderr line")
+            .contains("cannot connect to the database yet")
+        {
+            break;
+        }
+    }
+    let drain = std::thread::spawn(move || stderr.count());
+    let signalled = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    drain.join().expect("stderr drained");
+    assert!(status.success(), "a clean stop: {status:?}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "stopped within 3 s, took {:?}",
+        signalled.elapsed()
+    );
+}
+
 async fn health_is_not_serving_until_migrations_are_done(backend: Backend) {
     use sea_orm::{ConnectionTrait, Database, TransactionTrait};
     use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};

@@ -417,6 +417,17 @@ async fn shutdown_ends_every_stream_with_unavailable(backend: Backend) {
         assert_eq!(status.code(), Code::Unavailable);
         assert_eq!(reason(&status), "SHUTTING_DOWN");
     }
+    // A stream opened while the server drains is refused at once, so its
+    // client goes to another replica instead of waiting here.
+    let mut late = server.watch(&server.admin_key);
+    match late.watch_application_events(filter_all("")).await {
+        Err(status) => assert_eq!(status.code(), Code::Unavailable),
+        Ok(response) => {
+            let first = response.into_inner().message().await;
+            let status = first.expect_err("no progress marker from a draining server");
+            assert_eq!(status.code(), Code::Unavailable);
+        }
+    }
     timeout(Duration::from_secs(10), server.wait())
         .await
         .expect("server exits within the grace period");

@@ -208,7 +208,7 @@ impl fmt::Display for Error {
                     .iter()
                     .map(|v| format!("{}: {}", v.field, v.description))
                     .collect();
-                write!(f, "invalid argument: {}", parts.join("; "))
+                f.write_str(&parts.join("; "))
             }
             Error::NotFound { resource } => write!(f, "{resource} not found"),
             Error::Unauthenticated { message, .. }

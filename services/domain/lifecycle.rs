@@ -182,7 +182,7 @@ pub fn submit(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome>
         return Err(Error::precondition(
             Reason::ProgrammeNotOpen,
             format!(
-                "{} is not open for submissions now (open {:?}..{:?} µs)",
+                "{} is not open for submissions now (it is open from {} until {})",
                 p.name, p.open_time, p.close_time
             ),
         ));

@@ -48,6 +48,10 @@ impl Hub {
         cursor: Option<Cursor>,
     ) -> Result<impl Stream<Item = Result<WatchItem>> + Send + 'static> {
         let inner = self.inner.clone();
+        if inner.stopping.is_cancelled() {
+            // Draining: the client should go to another replica at once.
+            return Err(shutting_down());
+        }
         let revoked = inner.keys.token(&caller.key);
         // Subscribe before reading anything: whatever is published from
         // here on reaches this receiver, and the replay covers what came

@@ -25,6 +25,9 @@ impl Hub {
         caller: &Caller,
         programmes: Vec<ProgrammeName>,
     ) -> Result<impl Stream<Item = Result<Arc<ProgrammeSummary>>> + Send + 'static> {
+        if self.inner.stopping.is_cancelled() {
+            return Err(shutting_down());
+        }
         let revoked = self.inner.keys.token(&caller.key);
         let mut map = StreamMap::new();
         let mut latest = Vec::new();
