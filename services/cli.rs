@@ -30,6 +30,12 @@ pub struct Cli {
 enum Command {
     /// Serve gRPC, gRPC-Web, health and reflection (the default).
     Serve(ServeArgs),
+    /// Fill a database with a realistic Greater Bay Area picture for the
+    /// dashboard (through the service's own operations; a second run adds
+    /// nothing), print a viewer key, and with --live keep it moving.
+    #[command(after_help = "Example:\n  gba-grants demo && gba-grants serve\n  \
+        then open http://127.0.0.1:50051/ and paste the viewer key")]
+    Demo(DemoArgs),
     /// Manage API keys directly on the database (no server needed).
     Keys {
         #[command(subcommand)]
@@ -89,6 +95,12 @@ struct ServeArgs {
     /// first response; after them the same id is a new request.
     #[arg(long, env = "GBA_GRANTS_REQUEST_ID_RETENTION_HOURS", default_value_t = 168)]
     request_id_retention_hours: u64,
+    /// An origin (`https://dash.example.org`) whose pages may call the API
+    /// with gRPC-Web from the browser; repeat for several (the environment
+    /// variable takes a comma-separated list). None by default: the
+    /// built-in page needs none, and browsers refuse other origins.
+    #[arg(long = "cors-origin", env = "GBA_GRANTS_CORS_ORIGIN", value_delimiter = ',')]
+    cors_origins: Vec<String>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -122,6 +134,21 @@ struct LimitArgs {
 }
 
 #[derive(Debug, Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// After filling, keep acting as officers and applicants until stopped.
+    #[arg(long)]
+    live: bool,
+    /// Seconds between live steps.
+    #[arg(long, default_value_t = 2)]
+    live_interval_seconds: u64,
+    /// Where the server (started separately) listens, for the printed URL.
+    #[arg(long, env = "GBA_GRANTS_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: String,
+}
+
+#[derive(Debug, Args)]
 struct CreateKeyArgs {
     /// admin, officer, applicant or viewer.
     #[arg(long)]
@@ -147,6 +174,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Demo(args)) => demo(args).await,
         Some(Command::Keys {
             command: KeysCommand::Create(args),
         }) => create_key(args).await,
@@ -157,6 +185,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init(args.log_format);
     let mut settings = Settings::new(args.listen, args.db.database_url.clone());
     settings.database_timeout = Duration::from_secs(args.db.database_timeout_seconds.max(1));
+    settings.cors_origins = args.cors_origins.clone();
     let LimitArgs {
         max_calls_per_key,
         max_streams_per_key,
@@ -225,4 +254,35 @@ async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error
         .ok_or_else(|| Error::internal("a new key came back without its secret"))?;
     println!("{secret}");
     Ok(())
+}
+
+async fn demo(args: DemoArgs) -> Result<(), Box<dyn std::error::Error>> {
+    telemetry::init(LogFormat::Pretty);
+    let db = Db::connect(&args.db.options()).await?;
+    let grants = Grants::new(std::sync::Arc::new(db.clone()));
+    let result = async {
+        let demo = crate::demo::Demo::new(grants).await?;
+        let filled = demo.fill().await?;
+        eprintln!(
+            "gba-grants demo: {} programmes and {} applications in {}",
+            filled.programmes.len(),
+            filled.applications,
+            args.db.database_url
+        );
+        eprintln!("gba-grants demo: a viewer key for every programme (shown once):");
+        println!("{}", filled.viewer_secret);
+        eprintln!(
+            "gba-grants demo: start `gba-grants serve --database-url {}` and open http://{}/",
+            args.db.database_url, args.listen
+        );
+        if args.live {
+            let every = Duration::from_secs(args.live_interval_seconds.max(1));
+            eprintln!("gba-grants demo: acting live every {every:?}; Ctrl-C stops");
+            crate::demo::live(&demo, every, startup::shutdown_signal()).await?;
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    db.close().await;
+    Ok(result?)
 }

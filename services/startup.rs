@@ -60,6 +60,9 @@ pub struct Settings {
     pub request_id_retention: Duration,
     /// Test knob, see [`DbOptions::commit_jitter`].
     pub commit_jitter: Option<Duration>,
+    /// Origins (`https://dash.example.org`) whose pages may call the API
+    /// with gRPC-Web; none by default, so browsers refuse cross-origin calls.
+    pub cors_origins: Vec<String>,
 }
 
 impl Settings {
@@ -78,6 +81,7 @@ impl Settings {
             hub: HubOptions::default(),
             request_id_retention: Duration::from_secs(7 * 24 * 3_600),
             commit_jitter: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -159,6 +163,7 @@ impl Application {
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
+        let cors = api::cors::layer(&settings.cors_origins).map_err(Error::Settings)?;
         let gate = Gate::default();
         let stopping = CancellationToken::new();
         let cut = CancellationToken::new();
@@ -177,6 +182,8 @@ impl Application {
             .max_concurrent_streams(Some(settings.max_concurrent_streams))
             .http2_keepalive_interval(Some(settings.keepalive_interval))
             .http2_keepalive_timeout(Some(settings.keepalive_timeout))
+            .layer(tower::util::option_layer(cors))
+            .layer(api::page::PageLayer)
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(api::drain::DrainLayer::new(stopping.clone(), cut.clone()))
             .add_routes(Routes::from(router))

@@ -1,0 +1,146 @@
+//! `gba-grants demo`, on every backend: the picture it paints matches the
+//! public figure it is modelled on (more than 300 million yuan awarded to
+//! projects of more than ten Hong Kong and Macao universities and
+//! institutes), covers every state, pays in HKD and MOP, and a second run
+//! adds nothing.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use common::world::*;
+use common::*;
+use gba_grants::demo::Demo;
+use gba_grants::domain::Grants;
+use gba_grants::proto::v1;
+use gba_grants::store::{Db, DbOptions};
+
+on_every_backend!(the_demo_paints_the_bay_area_once,);
+
+async fn fill(url: &str) -> String {
+    let db = Db::connect(&DbOptions::new(url)).await.expect("connect");
+    let demo = Demo::new(Grants::new(std::sync::Arc::new(db.clone())))
+        .await
+        .expect("demo key");
+    let filled = demo.fill().await.expect("fill");
+    db.close().await;
+    filled.viewer_secret
+}
+
+async fn the_demo_paints_the_bay_area_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let url = db.url.clone();
+    fill(&url).await;
+    let viewer = fill(&url).await; // the second run replays
+    let server = TestServer::start_on(db).await;
+    assert!(viewer.starts_with("gbk_"), "a fresh viewer key each run");
+
+    let institutions: HashMap<String, i32> = server
+        .institutions(&viewer)
+        .list_institutions(v1::ListInstitutionsRequest {
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .institutions
+        .into_iter()
+        .map(|i| (i.name, i.region))
+        .collect();
+    assert_eq!(institutions.len(), 16, "no institution twice");
+    let programmes = server
+        .programmes(&viewer)
+        .list_programmes(v1::ListProgrammesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .programmes;
+    assert_eq!(programmes.len(), 2);
+    let apps = server
+        .apps(&viewer)
+        .list_applications(v1::ListApplicationsRequest {
+            parent: "programmes/-".into(),
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .applications;
+    assert_eq!(apps.len(), 22, "no application twice");
+    let states: BTreeSet<i32> = apps.iter().map(|a| a.state).collect();
+    assert_eq!(states.len(), 9, "every state of the lifecycle: {states:?}");
+    for a in &apps {
+        let pi = a.principal_investigator.as_ref().map(|p| p.email.as_str());
+        assert_eq!(pi, Some(""), "viewers never see e-mails");
+    }
+
+    // The public figure: > 300 million yuan awarded to projects of more
+    // than ten Hong Kong and Macao universities and institutes.
+    let hk_or_macao = |i: &str| {
+        institutions
+            .get(i)
+            .is_some_and(|r| *r == v1::Region::HongKong as i32 || *r == v1::Region::Macao as i32)
+    };
+    let awarded_cny: Vec<&v1::Application> = apps
+        .iter()
+        .filter(|a| a.awarded_amount.as_ref().is_some_and(|m| m.currency_code == "CNY"))
+        .filter(|a| hk_or_macao(&a.applicant_institution))
+        .collect();
+    let yuan: i64 = awarded_cny
+        .iter()
+        .map(|a| a.awarded_amount.as_ref().map_or(0, |m| m.units))
+        .sum();
+    assert!(yuan > 300_000_000, "awarded {yuan} yuan");
+    let awardees: BTreeSet<&str> = awarded_cny.iter().map(|a| a.applicant_institution.as_str()).collect();
+    assert!(awardees.len() > 10, "{} awardees", awardees.len());
+
+    // Payments reach Hong Kong in HKD and Macao in MOP.
+    let mut payee_currencies = BTreeSet::new();
+    for a in apps
+        .iter()
+        .filter(|a| a.disbursed_amount.as_ref().is_some_and(|m| m.units > 0))
+    {
+        let paid = server
+            .awards(&viewer)
+            .list_disbursements(v1::ListDisbursementsRequest {
+                parent: a.name.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .disbursements;
+        payee_currencies.extend(paid.into_iter().filter_map(|d| d.payee_amount.map(|m| m.currency_code)));
+    }
+    assert_eq!(payee_currencies, BTreeSet::from(["HKD".to_owned(), "MOP".to_owned()]));
+
+    // The dashboard's summary agrees: money by region, awards counted.
+    let provincial = programmes
+        .iter()
+        .find(|p| p.currency_code == "CNY")
+        .expect("the provincial programme");
+    let mut stream = server
+        .watch(&viewer)
+        .watch_programme_summary(v1::WatchProgrammeSummaryRequest {
+            programmes: vec![provincial.name.clone()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let summary = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("a summary")
+        .unwrap()
+        .unwrap()
+        .summary
+        .unwrap();
+    assert_eq!(summary.award_count, 12);
+    let regions: BTreeSet<i32> = summary.region_totals.iter().map(|r| r.region).collect();
+    assert_eq!(
+        regions,
+        BTreeSet::from([v1::Region::HongKong as i32, v1::Region::Macao as i32])
+    );
+}
