@@ -1,0 +1,211 @@
+//! `grantctl applications create|get|list|update|submit|withdraw|events`.
+
+use clap::Subcommand;
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::application_service_client::ApplicationServiceClient as Client;
+
+use super::application_fields::Fields;
+use super::{AppRef, Ctx, ListArgs, WriteArgs, programme_arg};
+use crate::error::{CliError, Result};
+use crate::output;
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Draft an application to a programme (applicant).
+    #[command(
+        after_help = "Example:\n  grantctl applications create --programme programmes/0193... \\\n    \
+                            --title 'Typhoon-resilient coastal infrastructure' --abstract 'We model storm surge.' \\\n    \
+                            --pi-name 'Dr Chan Tai Man' --pi-email tmchan@hku.hk --pi-orcid 0000-0002-1825-0097 \\\n    \
+                            --partner institutions/0193... --requested '800,000 CNY' --duration-months 24"
+    )]
+    Create {
+        /// The programme: programmes/ID or the bare ID.
+        #[arg(long)]
+        programme: String,
+        #[command(flatten)]
+        fields: Fields,
+    },
+    /// Show one application.
+    #[command(after_help = "Example:\n  grantctl applications get 0193aaaa.../0193bbbb... -o json")]
+    Get(AppRef),
+    /// List applications of a programme, or of every programme you may see.
+    #[command(
+        after_help = "Example:\n  grantctl applications list --programme programmes/0193... --filter 'state = SUBMITTED'"
+    )]
+    List {
+        /// The programme (default: every programme you may see).
+        #[arg(long)]
+        programme: Option<String>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Edit a draft, or an application whose changes were requested.
+    #[command(
+        after_help = "Example:\n  grantctl applications update P/A --requested '750,000 CNY' --duration-months 36"
+    )]
+    Update {
+        #[command(flatten)]
+        app: AppRef,
+        /// The etag to send (default: read the current one first).
+        #[arg(long)]
+        etag: Option<String>,
+        #[command(flatten)]
+        fields: Fields,
+    },
+    /// Submit an application for review.
+    #[command(after_help = "Example:\n  grantctl applications submit P/A")]
+    Submit {
+        #[command(flatten)]
+        app: AppRef,
+        /// Only if this etag is current.
+        #[arg(long)]
+        etag: Option<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Withdraw an application.
+    #[command(after_help = "Example:\n  grantctl applications withdraw P/A --reason 'PI moved institution'")]
+    Withdraw {
+        #[command(flatten)]
+        app: AppRef,
+        /// Why (optional).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Only if this etag is current.
+        #[arg(long)]
+        etag: Option<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// The committed history: of one application, a programme, an institution, or everything.
+    #[command(after_help = "Example:\n  grantctl applications events P/A -o jsonl\n  \
+                            grantctl applications events --programme programmes/0193... --limit 100")]
+    Events(super::events::EventsArgs),
+}
+
+pub async fn get(ctx: &Ctx, name: String) -> Result<v1::Application> {
+    let r = ctx
+        .conn
+        .call(v1::GetApplicationRequest { name }, |ch, r| async move {
+            Client::new(ch).get_application(r).await
+        })
+        .await?;
+    Ok(r.application.unwrap_or_default())
+}
+
+pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
+    let application = match cmd {
+        Cmd::Create { programme, fields } => {
+            let (application, _) = fields.build()?;
+            let request = v1::CreateApplicationRequest {
+                parent: programme_arg("--programme", &programme)?,
+                application: Some(application),
+                request_id: fields.write.id(),
+            };
+            let r = ctx
+                .conn
+                .call(
+                    request,
+                    |ch, r| async move { Client::new(ch).create_application(r).await },
+                )
+                .await?;
+            r.application
+        }
+        Cmd::Get(app) => Some(get(ctx, app.name()?).await?),
+        Cmd::List { programme, list } => {
+            let parent = match programme {
+                Some(p) => programme_arg("--programme", &p)?,
+                None => "programmes/-".to_owned(),
+            };
+            let items = list
+                .paging()
+                .collect(|page_size, page_token| {
+                    let request = v1::ListApplicationsRequest {
+                        parent: parent.clone(),
+                        page_size,
+                        page_token,
+                        filter: list.filter(),
+                    };
+                    async move {
+                        let r = ctx
+                            .conn
+                            .call(
+                                request,
+                                |ch, r| async move { Client::new(ch).list_applications(r).await },
+                            )
+                            .await?;
+                        Ok((r.applications, r.next_page_token))
+                    }
+                })
+                .await?;
+            return output::list(ctx.format, &items);
+        }
+        Cmd::Update { app, etag, fields } => {
+            let name = app.name()?;
+            let (mut application, mask) = fields.build()?;
+            if mask.is_empty() {
+                return Err(CliError::invalid(
+                    "update",
+                    "give at least one field to change, such as --title",
+                ));
+            }
+            application.name = name.clone();
+            application.etag = match etag {
+                Some(e) => e,
+                None if !application.etag.is_empty() => application.etag,
+                None => get(ctx, name).await?.etag,
+            };
+            let request = v1::UpdateApplicationRequest {
+                application: Some(application),
+                update_mask: Some(prost_types::FieldMask { paths: mask }),
+                request_id: fields.write.id(),
+            };
+            let r = ctx
+                .conn
+                .call(
+                    request,
+                    |ch, r| async move { Client::new(ch).update_application(r).await },
+                )
+                .await?;
+            r.application
+        }
+        Cmd::Submit { app, etag, write } => {
+            let request = v1::SubmitApplicationRequest {
+                name: app.name()?,
+                etag: etag.unwrap_or_default(),
+                request_id: write.id(),
+            };
+            let r = ctx
+                .conn
+                .call(
+                    request,
+                    |ch, r| async move { Client::new(ch).submit_application(r).await },
+                )
+                .await?;
+            r.application
+        }
+        Cmd::Withdraw {
+            app,
+            reason,
+            etag,
+            write,
+        } => {
+            let request = v1::WithdrawApplicationRequest {
+                name: app.name()?,
+                reason: reason.unwrap_or_default(),
+                etag: etag.unwrap_or_default(),
+                request_id: write.id(),
+            };
+            let r = ctx
+                .conn
+                .call(
+                    request,
+                    |ch, r| async move { Client::new(ch).withdraw_application(r).await },
+                )
+                .await?;
+            r.application
+        }
+        Cmd::Events(args) => return super::events::run(ctx, args).await,
+    };
+    output::one(ctx.format, &application.unwrap_or_default())
+}

@@ -1,0 +1,157 @@
+//! The commands, one module per noun, and what they share: the context
+//! (connection, output format), request ids, list flags, application
+//! references, region and role values, and parsing of typed money and times.
+
+pub mod application_fields;
+pub mod applications;
+pub mod awards;
+pub mod events;
+pub mod institutions;
+pub mod keys;
+pub mod programmes;
+pub mod review;
+pub mod summary;
+pub mod system;
+pub mod watch;
+
+use clap::{Args, ValueEnum};
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::api_key::Role;
+
+use crate::client::{Conn, Paging};
+use crate::error::{CliError, Result};
+use crate::output::Format;
+use crate::{money, names, timefmt};
+
+/// What every command gets.
+pub struct Ctx {
+    pub conn: Conn,
+    pub format: Format,
+}
+
+/// The idempotency key of a write.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Idempotency key; default: a fresh UUID. Retries (of UNAVAILABLE and
+    /// DEADLINE_EXCEEDED, 3 attempts) reuse it, so a write happens once.
+    #[arg(long, value_name = "ID")]
+    pub request_id: Option<String>,
+}
+
+impl WriteArgs {
+    pub fn id(&self) -> String {
+        self.request_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().hyphenated().to_string())
+    }
+}
+
+/// Flags of every list command.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// AIP filter, passed to the server as is (e.g. `state = SUBMITTED`).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Results per page (the server's default is 50; at most 1000).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub page_size: Option<i32>,
+    /// Stop after N results (default: page through all of them).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+}
+
+impl ListArgs {
+    pub fn paging(&self) -> Paging {
+        Paging {
+            page_size: self.page_size,
+            limit: self.limit.map(|l| l as usize),
+        }
+    }
+
+    pub fn filter(&self) -> String {
+        self.filter.clone().unwrap_or_default()
+    }
+}
+
+/// An application: `programmes/P/applications/A`, `P/A`, or `A --programme P`.
+#[derive(Debug, Args)]
+pub struct AppRef {
+    /// The application: programmes/P/applications/A, P/A, or a bare id with --programme.
+    #[arg(value_name = "APPLICATION")]
+    pub application: String,
+    /// The programme of a bare application id.
+    #[arg(long, value_name = "PROGRAMME")]
+    pub programme: Option<String>,
+}
+
+impl AppRef {
+    pub fn name(&self) -> Result<String> {
+        names::application(&self.application, self.programme.as_deref())
+            .map_err(|e| CliError::invalid("APPLICATION", e))
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RegionArg {
+    #[value(name = "hong-kong", alias = "hk", alias = "hong_kong", alias = "region_hong_kong")]
+    HongKong,
+    #[value(alias = "macau", alias = "mo", alias = "region_macao")]
+    Macao,
+    #[value(alias = "gd", alias = "region_guangdong")]
+    Guangdong,
+}
+
+impl RegionArg {
+    pub fn proto(self) -> i32 {
+        match self {
+            Self::HongKong => v1::Region::HongKong as i32,
+            Self::Macao => v1::Region::Macao as i32,
+            Self::Guangdong => v1::Region::Guangdong as i32,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    #[value(alias = "role_admin")]
+    Admin,
+    #[value(alias = "role_officer")]
+    Officer,
+    #[value(alias = "role_applicant")]
+    Applicant,
+    #[value(alias = "role_viewer")]
+    Viewer,
+}
+
+impl RoleArg {
+    pub fn proto(self) -> i32 {
+        match self {
+            Self::Admin => Role::Admin as i32,
+            Self::Officer => Role::Officer as i32,
+            Self::Applicant => Role::Applicant as i32,
+            Self::Viewer => Role::Viewer as i32,
+        }
+    }
+}
+
+/// Typed money from flag `flag`, checked before any call (exit 4).
+pub fn money_arg(flag: &str, text: &str) -> Result<money::Amount> {
+    money::parse(text).map_err(|e| CliError::invalid(flag, e))
+}
+
+pub fn money_opt(flag: &str, text: Option<&String>) -> Result<Option<v1::Money>> {
+    text.map(|t| money_arg(flag, t).map(|m| m.to_proto())).transpose()
+}
+
+pub fn time_opt(flag: &str, text: Option<&String>) -> Result<Option<prost_types::Timestamp>> {
+    text.map(|t| timefmt::parse(t).map_err(|e| CliError::invalid(flag, e)))
+        .transpose()
+}
+
+pub fn institution_arg(flag: &str, text: &str) -> Result<String> {
+    names::institution(text).map_err(|e| CliError::invalid(flag, e))
+}
+
+pub fn programme_arg(flag: &str, text: &str) -> Result<String> {
+    names::programme(text).map_err(|e| CliError::invalid(flag, e))
+}

@@ -1,0 +1,117 @@
+//! `grantctl review start|request-changes|approve|reject` (officers).
+
+use clap::Subcommand;
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::review_service_client::ReviewServiceClient as Client;
+
+use super::{AppRef, Ctx, WriteArgs, money_arg};
+use crate::error::Result;
+use crate::output;
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// SUBMITTED → UNDER_REVIEW.
+    #[command(after_help = "Example:\n  grantctl review start P/A")]
+    Start {
+        #[command(flatten)]
+        app: AppRef,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// SUBMITTED or UNDER_REVIEW → CHANGES_REQUESTED.
+    #[command(after_help = "Example:\n  grantctl review request-changes P/A --reason 'Add a data management plan'")]
+    RequestChanges {
+        #[command(flatten)]
+        app: AppRef,
+        /// What must change.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// UNDER_REVIEW → APPROVED, committing the award against the budget.
+    #[command(
+        after_help = "Example:\n  grantctl review approve P/A --amount '750,000 CNY' --reason 'Strong cross-border team'"
+    )]
+    Approve {
+        #[command(flatten)]
+        app: AppRef,
+        /// The award, at most the amount requested, such as "750,000 CNY".
+        #[arg(long)]
+        amount: String,
+        /// Why (optional).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// SUBMITTED or UNDER_REVIEW → REJECTED.
+    #[command(after_help = "Example:\n  grantctl review reject P/A --reason 'Outside the programme scope'")]
+    Reject {
+        #[command(flatten)]
+        app: AppRef,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
+    let c = &ctx.conn;
+    let application = match cmd {
+        Cmd::Start { app, write } => {
+            let request = v1::StartReviewRequest {
+                name: app.name()?,
+                request_id: write.id(),
+            };
+            c.call(request, |ch, r| async move { Client::new(ch).start_review(r).await })
+                .await?
+                .application
+        }
+        Cmd::RequestChanges { app, reason, write } => {
+            let request = v1::RequestChangesRequest {
+                name: app.name()?,
+                reason,
+                request_id: write.id(),
+            };
+            c.call(request, |ch, r| async move { Client::new(ch).request_changes(r).await })
+                .await?
+                .application
+        }
+        Cmd::Approve {
+            app,
+            amount,
+            reason,
+            write,
+        } => {
+            let request = v1::ApproveApplicationRequest {
+                awarded_amount: Some(money_arg("--amount", &amount)?.to_proto()),
+                name: app.name()?,
+                reason: reason.unwrap_or_default(),
+                request_id: write.id(),
+            };
+            c.call(
+                request,
+                |ch, r| async move { Client::new(ch).approve_application(r).await },
+            )
+            .await?
+            .application
+        }
+        Cmd::Reject { app, reason, write } => {
+            let request = v1::RejectApplicationRequest {
+                name: app.name()?,
+                reason,
+                request_id: write.id(),
+            };
+            c.call(
+                request,
+                |ch, r| async move { Client::new(ch).reject_application(r).await },
+            )
+            .await?
+            .application
+        }
+    };
+    output::one(ctx.format, &application.unwrap_or_default())
+}

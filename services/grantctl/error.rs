@@ -1,0 +1,187 @@
+//! Failures as one plain sentence and a stable exit code. A gRPC status
+//! becomes its code, its `google.rpc.ErrorInfo` reason and every
+//! `google.rpc.BadRequest` field violation; nothing echoes the token.
+
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+/// Exit codes (documented in `--help` and docs/grantctl.md).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const OTHER: u8 = 1;
+    pub const NOT_FOUND_OR_DENIED: u8 = 3;
+    pub const INVALID: u8 = 4;
+    pub const CONFLICT: u8 = 5;
+    pub const UNAVAILABLE: u8 = 6;
+}
+
+/// What grantctl prints on standard error before exiting with `code`.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+pub type Result<T> = std::result::Result<T, CliError>;
+
+impl CliError {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A local input problem (exit 4), naming the flag or field.
+    pub fn invalid(field: &str, problem: impl std::fmt::Display) -> Self {
+        Self::new(exit::INVALID, format!("invalid {field}: {problem}"))
+    }
+
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::new(exit::OTHER, message)
+    }
+
+    /// The sentence and exit code for a failed call to `endpoint`.
+    pub fn from_status(status: &Status, endpoint: &str) -> Self {
+        let code = exit_code(status.code());
+        if let Some(refused) = crate::transient::transport_problem(status) {
+            return Self::new(
+                exit::UNAVAILABLE,
+                format!("UNAVAILABLE: cannot reach {endpoint} ({refused}); is the server running there?"),
+            );
+        }
+        let mut head = code_name(status.code()).to_owned();
+        let reason = reason(status);
+        if !reason.is_empty() && reason != head {
+            head = format!("{head} {reason}");
+        }
+        let violations: Vec<String> = status
+            .get_details_bad_request()
+            .map(|b| {
+                b.field_violations
+                    .into_iter()
+                    .map(|v| format!("{}: {}", v.field, one_line(&v.description)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let detail = if violations.is_empty() {
+            one_line(status.message())
+        } else {
+            violations.join("; ")
+        };
+        let detail = if detail.is_empty() { "no details".into() } else { detail };
+        Self::new(code, format!("{head}: {detail}"))
+    }
+}
+
+impl From<Status> for CliError {
+    fn from(status: Status) -> Self {
+        Self::from_status(&status, "the server")
+    }
+}
+
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The `google.rpc.ErrorInfo` reason of a status, or "".
+pub fn reason(status: &Status) -> String {
+    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+}
+
+/// The exit code of a gRPC status code.
+pub fn exit_code(code: Code) -> u8 {
+    match code {
+        Code::Ok => exit::OK,
+        Code::NotFound | Code::PermissionDenied | Code::Unauthenticated => exit::NOT_FOUND_OR_DENIED,
+        Code::InvalidArgument | Code::OutOfRange => exit::INVALID,
+        Code::FailedPrecondition | Code::Aborted | Code::AlreadyExists => exit::CONFLICT,
+        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted => exit::UNAVAILABLE,
+        _ => exit::OTHER,
+    }
+}
+
+/// `NOT_FOUND`, as the gRPC spec spells codes.
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tonic_types::ErrorDetails;
+
+    use super::*;
+
+    fn status(code: Code, reason: &str, violations: &[(&str, &str)]) -> Status {
+        let mut details = ErrorDetails::with_error_info(reason, "grants.gba", HashMap::new());
+        for (field, description) in violations {
+            details.add_bad_request_violation(*field, *description);
+        }
+        Status::with_error_details(code, "the message", details)
+    }
+
+    #[test]
+    fn one_sentence_with_code_reason_and_every_field() {
+        let s = status(
+            Code::InvalidArgument,
+            "INVALID_FIELD",
+            &[
+                ("institution.region", "is required"),
+                ("institution.ror_id", "is not\na ROR id"),
+            ],
+        );
+        let e = CliError::from_status(&s, "http://x");
+        assert_eq!(e.code, exit::INVALID);
+        assert_eq!(
+            e.message,
+            "INVALID_ARGUMENT INVALID_FIELD: institution.region: is required; institution.ror_id: is not a ROR id"
+        );
+        let e = CliError::from_status(&status(Code::NotFound, "NOT_FOUND", &[]), "http://x");
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (exit::NOT_FOUND_OR_DENIED, "NOT_FOUND: the message")
+        );
+    }
+
+    #[test]
+    fn every_code_has_its_exit_code() {
+        let cases = [
+            (Code::NotFound, 3),
+            (Code::PermissionDenied, 3),
+            (Code::Unauthenticated, 3),
+            (Code::InvalidArgument, 4),
+            (Code::OutOfRange, 4),
+            (Code::FailedPrecondition, 5),
+            (Code::Aborted, 5),
+            (Code::AlreadyExists, 5),
+            (Code::Unavailable, 6),
+            (Code::DeadlineExceeded, 6),
+            (Code::ResourceExhausted, 6),
+            (Code::Internal, 1),
+            (Code::Unknown, 1),
+        ];
+        for (code, exit) in cases {
+            assert_eq!(exit_code(code), exit, "{code:?}");
+        }
+    }
+}

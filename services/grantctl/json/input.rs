@@ -1,0 +1,218 @@
+//! Reading whole messages from `--from-file F` (`-` is standard input) in
+//! the proto3 JSON mapping. Output-only fields are accepted, so what
+//! `-o json` printed can be edited and sent back.
+
+use std::io::Read;
+
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::api_key::Role;
+use serde_json::Value;
+
+use super::Fields;
+use crate::error::{CliError, Result};
+
+/// Reads and parses the JSON document at `path` (`-`: standard input).
+pub fn read(path: &str) -> Result<Value> {
+    let text = if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::invalid("--from-file -", format!("cannot read standard input: {e}")))?;
+        s
+    } else {
+        std::fs::read_to_string(path).map_err(|e| CliError::invalid(&format!("--from-file {path}"), e))?
+    };
+    serde_json::from_str(&text).map_err(|e| CliError::invalid(&format!("--from-file {path}"), format!("not JSON: {e}")))
+}
+
+fn region(s: &str) -> Option<i32> {
+    v1::Region::from_str_name(s).map(|r| r as i32)
+}
+
+fn role(s: &str) -> Option<i32> {
+    Role::from_str_name(s).map(|r| r as i32)
+}
+
+fn state(s: &str) -> Option<i32> {
+    v1::application::State::from_str_name(s).map(|r| r as i32)
+}
+
+const INSTITUTION: &[&str] = &["name", "display_name", "local_name", "region", "ror_id", "create_time"];
+
+pub fn institution(v: &Value) -> Result<v1::Institution> {
+    let f = Fields::new(v, "institution", INSTITUTION)?;
+    Ok(v1::Institution {
+        name: f.string("name")?.unwrap_or_default(),
+        display_name: f.string("display_name")?.unwrap_or_default(),
+        local_name: f.string("local_name")?.unwrap_or_default(),
+        region: f.enum_one("region", region)?.unwrap_or_default(),
+        ror_id: f.string("ror_id")?.unwrap_or_default(),
+        create_time: f.time("create_time")?,
+    })
+}
+
+pub const PROGRAMME: &[&str] = &[
+    "name",
+    "display_name",
+    "local_name",
+    "funder",
+    "currency_code",
+    "budget",
+    "committed",
+    "eligible_regions",
+    "requires_guangdong_partner",
+    "max_award",
+    "open_time",
+    "close_time",
+    "etag",
+    "create_time",
+    "update_time",
+];
+
+/// The programme, and the names of the fields the file set.
+pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
+    let f = Fields::new(v, "programme", PROGRAMME)?;
+    let p = v1::Programme {
+        name: f.string("name")?.unwrap_or_default(),
+        display_name: f.string("display_name")?.unwrap_or_default(),
+        local_name: f.string("local_name")?.unwrap_or_default(),
+        funder: f.string("funder")?.unwrap_or_default(),
+        currency_code: f.string("currency_code")?.unwrap_or_default(),
+        budget: f.money("budget")?,
+        committed: f.money("committed")?,
+        eligible_regions: f.enum_list("eligible_regions", region)?.unwrap_or_default(),
+        requires_guangdong_partner: f.bool("requires_guangdong_partner")?.unwrap_or_default(),
+        max_award: f.money("max_award")?,
+        open_time: f.time("open_time")?,
+        close_time: f.time("close_time")?,
+        etag: f.string("etag")?.unwrap_or_default(),
+        create_time: f.time("create_time")?,
+        update_time: f.time("update_time")?,
+    };
+    Ok((p, f.present()))
+}
+
+pub const APPLICATION: &[&str] = &[
+    "name",
+    "applicant_institution",
+    "title",
+    "abstract",
+    "principal_investigator",
+    "partner_institutions",
+    "requested_amount",
+    "duration_months",
+    "state",
+    "etag",
+    "create_time",
+    "update_time",
+    "submit_time",
+    "decision",
+    "award_number",
+    "awarded_amount",
+    "disbursed_amount",
+];
+
+/// The application, and the names of the fields the file set.
+pub fn application(v: &Value) -> Result<(v1::Application, Vec<String>)> {
+    let f = Fields::new(v, "application", APPLICATION)?;
+    let pi = match f.object("principal_investigator", &["name", "email", "orcid"])? {
+        None => None,
+        Some(pi) => Some(v1::Investigator {
+            name: pi.string("name")?.unwrap_or_default(),
+            email: pi.string("email")?.unwrap_or_default(),
+            orcid: pi.string("orcid")?.unwrap_or_default(),
+        }),
+    };
+    // Output only; checked for shape, then dropped.
+    f.object("decision", &["reason", "actor", "decide_time"])?;
+    let a = v1::Application {
+        name: f.string("name")?.unwrap_or_default(),
+        applicant_institution: f.string("applicant_institution")?.unwrap_or_default(),
+        title: f.string("title")?.unwrap_or_default(),
+        r#abstract: f.string("abstract")?.unwrap_or_default(),
+        principal_investigator: pi,
+        partner_institutions: f.strings("partner_institutions")?.unwrap_or_default(),
+        requested_amount: f.money("requested_amount")?,
+        duration_months: f.int32("duration_months")?.unwrap_or_default(),
+        state: f.enum_one("state", state)?.unwrap_or_default(),
+        etag: f.string("etag")?.unwrap_or_default(),
+        award_number: f.string("award_number")?.unwrap_or_default(),
+        ..Default::default()
+    };
+    Ok((a, f.present()))
+}
+
+const DISBURSEMENT: &[&str] = &[
+    "name",
+    "amount",
+    "payee_amount",
+    "exchange_rate",
+    "pay_time",
+    "reference",
+    "create_time",
+    "bank_charges",
+];
+
+pub fn disbursement(v: &Value) -> Result<v1::Disbursement> {
+    let f = Fields::new(v, "disbursement", DISBURSEMENT)?;
+    Ok(v1::Disbursement {
+        name: f.string("name")?.unwrap_or_default(),
+        amount: f.money("amount")?,
+        payee_amount: f.money("payee_amount")?,
+        exchange_rate: f.string("exchange_rate")?.unwrap_or_default(),
+        pay_time: f.time("pay_time")?,
+        reference: f.string("reference")?.unwrap_or_default(),
+        create_time: f.time("create_time")?,
+        bank_charges: f.money("bank_charges")?,
+    })
+}
+
+const API_KEY: &[&str] = &[
+    "name",
+    "role",
+    "institution",
+    "programmes",
+    "all_programmes",
+    "display_name",
+    "create_time",
+    "revoke_time",
+];
+
+pub fn api_key(v: &Value) -> Result<v1::ApiKey> {
+    let f = Fields::new(v, "apiKey", API_KEY)?;
+    Ok(v1::ApiKey {
+        name: f.string("name")?.unwrap_or_default(),
+        role: f.enum_one("role", role)?.unwrap_or_default(),
+        institution: f.string("institution")?.unwrap_or_default(),
+        programmes: f.strings("programmes")?.unwrap_or_default(),
+        all_programmes: f.bool("all_programmes")?.unwrap_or_default(),
+        display_name: f.string("display_name")?.unwrap_or_default(),
+        create_time: f.time("create_time")?,
+        revoke_time: f.time("revoke_time")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn camel_and_snake_names_enums_by_name_int64_as_strings() {
+        let v =
+            json!({"displayName": "HKU", "local_name": "香港大學", "region": "REGION_HONG_KONG", "rorId": "02zhqgq86"});
+        let i = institution(&v).unwrap();
+        assert_eq!(
+            (i.display_name.as_str(), i.region),
+            ("HKU", v1::Region::HongKong as i32)
+        );
+        let v = json!({"budget": {"currencyCode": "CNY", "units": "10000000"}, "eligibleRegions": ["REGION_MACAO"]});
+        let (p, present) = programme(&v).unwrap();
+        assert_eq!(p.budget.unwrap().units, 10_000_000);
+        assert_eq!(present.len(), 2);
+        assert!(institution(&json!({"colour": "red"})).is_err());
+        assert!(institution(&json!({"region": "REGION_ATLANTIS"})).is_err());
+        let sub_cent = json!({"amount": {"currencyCode": "CNY", "units": "1", "nanos": 5_000_000}});
+        assert!(disbursement(&sub_cent).is_err());
+    }
+}

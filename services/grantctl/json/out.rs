@@ -1,0 +1,189 @@
+//! Proto3 JSON of the messages grantctl prints: Institution, Programme,
+//! Application, Disbursement, ApiKey, ApplicationEvent, ProgrammeSummary.
+
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::api_key::Role;
+use gba_grants::proto::v1::application::State;
+use serde_json::Value;
+
+use super::Obj;
+
+fn region(v: i32) -> Option<&'static str> {
+    v1::Region::try_from(v).ok().map(|r| r.as_str_name())
+}
+
+fn state(v: i32) -> Option<&'static str> {
+    State::try_from(v).ok().map(|s| s.as_str_name())
+}
+
+fn role(v: i32) -> Option<&'static str> {
+    Role::try_from(v).ok().map(|r| r.as_str_name())
+}
+
+pub fn institution(i: &v1::Institution) -> Value {
+    Obj::new()
+        .str("name", &i.name)
+        .str("display_name", &i.display_name)
+        .str("local_name", &i.local_name)
+        .enumeration("region", i.region, region(i.region))
+        .str("ror_id", &i.ror_id)
+        .time("create_time", i.create_time.as_ref())
+        .build()
+}
+
+pub fn programme(p: &v1::Programme) -> Value {
+    let regions = p
+        .eligible_regions
+        .iter()
+        .map(|r| region(*r).map_or_else(|| Value::from(*r), Value::from))
+        .collect();
+    Obj::new()
+        .str("name", &p.name)
+        .str("display_name", &p.display_name)
+        .str("local_name", &p.local_name)
+        .str("funder", &p.funder)
+        .str("currency_code", &p.currency_code)
+        .money("budget", p.budget.as_ref())
+        .money("committed", p.committed.as_ref())
+        .list("eligible_regions", regions)
+        .bool("requires_guangdong_partner", p.requires_guangdong_partner)
+        .money("max_award", p.max_award.as_ref())
+        .time("open_time", p.open_time.as_ref())
+        .time("close_time", p.close_time.as_ref())
+        .str("etag", &p.etag)
+        .time("create_time", p.create_time.as_ref())
+        .time("update_time", p.update_time.as_ref())
+        .build()
+}
+
+pub fn application(a: &v1::Application) -> Value {
+    let pi = a.principal_investigator.as_ref().map(|pi| {
+        Obj::new()
+            .str("name", &pi.name)
+            .str("email", &pi.email)
+            .str("orcid", &pi.orcid)
+            .build()
+    });
+    let decision = a.decision.as_ref().map(|d| {
+        Obj::new()
+            .str("reason", &d.reason)
+            .str("actor", &d.actor)
+            .time("decide_time", d.decide_time.as_ref())
+            .build()
+    });
+    Obj::new()
+        .str("name", &a.name)
+        .str("applicant_institution", &a.applicant_institution)
+        .str("title", &a.title)
+        .str("abstract", &a.r#abstract)
+        .object("principal_investigator", pi)
+        .strs("partner_institutions", &a.partner_institutions)
+        .money("requested_amount", a.requested_amount.as_ref())
+        .int32("duration_months", a.duration_months)
+        .enumeration("state", a.state, state(a.state))
+        .str("etag", &a.etag)
+        .time("create_time", a.create_time.as_ref())
+        .time("update_time", a.update_time.as_ref())
+        .time("submit_time", a.submit_time.as_ref())
+        .object("decision", decision)
+        .str("award_number", &a.award_number)
+        .money("awarded_amount", a.awarded_amount.as_ref())
+        .money("disbursed_amount", a.disbursed_amount.as_ref())
+        .build()
+}
+
+pub fn disbursement(d: &v1::Disbursement) -> Value {
+    Obj::new()
+        .str("name", &d.name)
+        .money("amount", d.amount.as_ref())
+        .money("payee_amount", d.payee_amount.as_ref())
+        .str("exchange_rate", &d.exchange_rate)
+        .time("pay_time", d.pay_time.as_ref())
+        .str("reference", &d.reference)
+        .time("create_time", d.create_time.as_ref())
+        .money("bank_charges", d.bank_charges.as_ref())
+        .build()
+}
+
+pub fn api_key(k: &v1::ApiKey) -> Value {
+    Obj::new()
+        .str("name", &k.name)
+        .enumeration("role", k.role, role(k.role))
+        .str("institution", &k.institution)
+        .strs("programmes", &k.programmes)
+        .bool("all_programmes", k.all_programmes)
+        .str("display_name", &k.display_name)
+        .time("create_time", k.create_time.as_ref())
+        .time("revoke_time", k.revoke_time.as_ref())
+        .build()
+}
+
+pub fn event(e: &v1::ApplicationEvent) -> Value {
+    Obj::new()
+        .str("cursor", &e.cursor)
+        .str("application", &e.application)
+        .str("programme", &e.programme)
+        .str("applicant_institution", &e.applicant_institution)
+        .enumeration("previous_state", e.previous_state, state(e.previous_state))
+        .enumeration("new_state", e.new_state, state(e.new_state))
+        .str("actor", &e.actor)
+        .enumeration("actor_role", e.actor_role, role(e.actor_role))
+        .str("reason", &e.reason)
+        .time("event_time", e.event_time.as_ref())
+        .object("snapshot", e.snapshot.as_ref().map(application))
+        .str("disbursement", &e.disbursement)
+        .build()
+}
+
+pub fn summary(s: &v1::ProgrammeSummary) -> Value {
+    let counts = s
+        .state_counts
+        .iter()
+        .map(|c| {
+            Obj::new()
+                .enumeration("state", c.state, state(c.state))
+                .int64("count", c.count)
+                .build()
+        })
+        .collect();
+    let regions = s
+        .region_totals
+        .iter()
+        .map(|r| {
+            Obj::new()
+                .enumeration("region", r.region, region(r.region))
+                .money("requested", r.requested.as_ref())
+                .money("committed", r.committed.as_ref())
+                .money("disbursed", r.disbursed.as_ref())
+                .int64("award_count", r.award_count)
+                .build()
+        })
+        .collect();
+    Obj::new()
+        .str("programme", &s.programme)
+        .list("state_counts", counts)
+        .money("requested", s.requested.as_ref())
+        .money("committed", s.committed.as_ref())
+        .money("disbursed", s.disbursed.as_ref())
+        .money("remaining_budget", s.remaining_budget.as_ref())
+        .time("compute_time", s.compute_time.as_ref())
+        .int64("award_count", s.award_count)
+        .list("region_totals", regions)
+        .build()
+}
+
+/// `{"disbursement": …, "application": …}`: the RecordDisbursement response.
+pub fn recorded(r: &v1::RecordDisbursementResponse) -> Value {
+    Obj::new()
+        .object("disbursement", r.disbursement.as_ref().map(disbursement))
+        .object("application", r.application.as_ref().map(application))
+        .build()
+}
+
+/// `{"apiKey": …, "secret": …}`: the CreateApiKey response.
+pub fn created_key(r: &v1::CreateApiKeyResponse) -> Value {
+    Obj::new()
+        .object("api_key", r.api_key.as_ref().map(api_key))
+        .str("secret", &r.secret)
+        .build()
+}

@@ -1,0 +1,98 @@
+//! Resource names as users type them: whole (`institutions/0193…`,
+//! `programmes/P/applications/A`) or as a bare id (`0193…`, `P/A`, or `A`
+//! with `--programme P`).
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `collection/{id}` from a whole name or a bare id.
+fn simple(text: &str, collection: &str) -> Result<String, String> {
+    let id = text
+        .strip_prefix(collection)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(text);
+    if valid_id(id) {
+        Ok(format!("{collection}/{id}"))
+    } else {
+        Err(format!("{text:?} is not {collection}/ID or a bare id"))
+    }
+}
+
+pub fn institution(text: &str) -> Result<String, String> {
+    simple(text, "institutions")
+}
+
+pub fn programme(text: &str) -> Result<String, String> {
+    simple(text, "programmes")
+}
+
+pub fn api_key(text: &str) -> Result<String, String> {
+    simple(text, "apiKeys")
+}
+
+/// `programmes/P/applications/A` from the whole name, `P/A`, or a bare `A`
+/// with the programme given separately.
+pub fn application(text: &str, programme_hint: Option<&str>) -> Result<String, String> {
+    let bad =
+        || format!("{text:?} is not an application: give programmes/P/applications/A, P/A, or A with --programme P");
+    let parts: Vec<&str> = text.split('/').collect();
+    let (p, a) = match parts.as_slice() {
+        ["programmes", p, "applications", a] => (p.to_string(), *a),
+        [p, a] => (p.to_string(), *a),
+        [a] => match programme_hint {
+            Some(hint) => (programme(hint)?.trim_start_matches("programmes/").to_owned(), *a),
+            None => {
+                return Err(format!(
+                    "{text:?} is a bare application id: add --programme P, or give P/{text}"
+                ));
+            }
+        },
+        _ => return Err(bad()),
+    };
+    if valid_id(&p) && valid_id(a) {
+        Ok(format!("programmes/{p}/applications/{a}"))
+    } else {
+        Err(bad())
+    }
+}
+
+/// The last segment of a resource name (its id).
+pub fn id(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// `P/A` for an application name, the short form grantctl accepts.
+pub fn short_application(name: &str) -> String {
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        ["programmes", p, "applications", a] => format!("{p}/{a}"),
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_names_and_bare_ids() {
+        assert_eq!(institution("abc123").unwrap(), "institutions/abc123");
+        assert_eq!(institution("institutions/abc123").unwrap(), "institutions/abc123");
+        assert!(institution("programmes/abc").is_err());
+        assert_eq!(
+            application("programmes/p1/applications/a1", None).unwrap(),
+            "programmes/p1/applications/a1"
+        );
+        assert_eq!(application("p1/a1", None).unwrap(), "programmes/p1/applications/a1");
+        assert_eq!(
+            application("a1", Some("programmes/p1")).unwrap(),
+            "programmes/p1/applications/a1"
+        );
+        assert!(application("a1", None).is_err());
+        assert_eq!(short_application("programmes/p1/applications/a1"), "p1/a1");
+    }
+}

@@ -1,0 +1,206 @@
+//! How each resource looks in every output format: its resource name, its
+//! proto3 JSON, its table row and its field list. States, regions and
+//! roles read as words; money as `CNY 1,200,000.00`.
+
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::api_key::Role;
+use gba_grants::proto::v1::application::State;
+use serde_json::Value;
+
+use crate::json::out;
+use crate::money;
+use crate::timefmt;
+
+/// A resource grantctl prints.
+pub trait Resource {
+    /// Plural noun, for "no institutions".
+    const PLURAL: &'static str;
+    fn name(&self) -> String;
+    fn json(&self) -> Value;
+    fn header() -> &'static [&'static str];
+    fn row(&self) -> Vec<String>;
+    fn details(&self) -> Vec<(&'static str, String)>;
+}
+
+pub fn state_word(v: i32) -> String {
+    match State::try_from(v) {
+        Ok(State::Draft) => "Draft",
+        Ok(State::Submitted) => "Submitted",
+        Ok(State::UnderReview) => "Under review",
+        Ok(State::ChangesRequested) => "Changes requested",
+        Ok(State::Approved) => "Approved",
+        Ok(State::Active) => "Active",
+        Ok(State::Closed) => "Closed",
+        Ok(State::Rejected) => "Rejected",
+        Ok(State::Withdrawn) => "Withdrawn",
+        Ok(State::Unspecified) => "—",
+        Err(_) => return format!("state {v}"),
+    }
+    .to_owned()
+}
+
+pub fn region_word(v: i32) -> String {
+    match v1::Region::try_from(v) {
+        Ok(v1::Region::HongKong) => "Hong Kong",
+        Ok(v1::Region::Macao) => "Macao",
+        Ok(v1::Region::Guangdong) => "Guangdong",
+        Ok(v1::Region::Unspecified) => "",
+        Err(_) => return format!("region {v}"),
+    }
+    .to_owned()
+}
+
+pub fn role_word(v: i32) -> String {
+    match Role::try_from(v) {
+        Ok(Role::Admin) => "admin",
+        Ok(Role::Officer) => "officer",
+        Ok(Role::Applicant) => "applicant",
+        Ok(Role::Viewer) => "viewer",
+        Ok(Role::Unspecified) => "",
+        Err(_) => return format!("role {v}"),
+    }
+    .to_owned()
+}
+
+pub fn money(m: Option<&v1::Money>) -> String {
+    m.map(money::format).unwrap_or_default()
+}
+
+pub fn time(t: Option<&prost_types::Timestamp>) -> String {
+    t.map(timefmt::short).unwrap_or_default()
+}
+
+impl Resource for v1::Institution {
+    const PLURAL: &'static str = "institutions";
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn json(&self) -> Value {
+        out::institution(self)
+    }
+
+    fn header() -> &'static [&'static str] {
+        &["NAME", "DISPLAY NAME", "LOCAL NAME", "REGION", "ROR"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.display_name.clone(),
+            self.local_name.clone(),
+            region_word(self.region),
+            self.ror_id.clone(),
+        ]
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("Name", self.name.clone()),
+            ("Display name", format!("{}  {}", self.display_name, self.local_name)),
+            ("Region", region_word(self.region)),
+            ("ROR", self.ror_id.clone()),
+            ("Registered", time(self.create_time.as_ref())),
+        ]
+    }
+}
+
+impl Resource for v1::Programme {
+    const PLURAL: &'static str = "programmes";
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn json(&self) -> Value {
+        out::programme(self)
+    }
+
+    fn header() -> &'static [&'static str] {
+        &["NAME", "DISPLAY NAME", "LOCAL NAME", "BUDGET", "COMMITTED", "CLOSES"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            crate::table::truncate(&self.display_name, 40),
+            crate::table::truncate(&self.local_name, 20),
+            money(self.budget.as_ref()),
+            money(self.committed.as_ref()),
+            time(self.close_time.as_ref()),
+        ]
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        let regions: Vec<String> = self.eligible_regions.iter().map(|r| region_word(*r)).collect();
+        vec![
+            ("Name", self.name.clone()),
+            ("Display name", format!("{}  {}", self.display_name, self.local_name)),
+            ("Funder", self.funder.clone()),
+            ("Budget", money(self.budget.as_ref())),
+            ("Committed", money(self.committed.as_ref())),
+            ("Max award", money(self.max_award.as_ref())),
+            ("Eligible regions", regions.join(", ")),
+            (
+                "Guangdong partner",
+                if self.requires_guangdong_partner {
+                    "required"
+                } else {
+                    "not required"
+                }
+                .into(),
+            ),
+            ("Opens", time(self.open_time.as_ref())),
+            ("Closes", time(self.close_time.as_ref())),
+            ("Etag", self.etag.clone()),
+        ]
+    }
+}
+
+impl Resource for v1::ApiKey {
+    const PLURAL: &'static str = "API keys";
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn json(&self) -> Value {
+        out::api_key(self)
+    }
+
+    fn header() -> &'static [&'static str] {
+        &["NAME", "ROLE", "INSTITUTION", "PROGRAMMES", "LABEL", "REVOKED"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            role_word(self.role),
+            self.institution.clone(),
+            programmes(self),
+            self.display_name.clone(),
+            time(self.revoke_time.as_ref()),
+        ]
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("Name", self.name.clone()),
+            ("Role", role_word(self.role)),
+            ("Institution", self.institution.clone()),
+            ("Programmes", programmes(self)),
+            ("Label", self.display_name.clone()),
+            ("Issued", time(self.create_time.as_ref())),
+            ("Revoked", time(self.revoke_time.as_ref())),
+        ]
+    }
+}
+
+fn programmes(k: &v1::ApiKey) -> String {
+    if k.all_programmes {
+        "all".into()
+    } else {
+        k.programmes.join(", ")
+    }
+}

@@ -1,0 +1,204 @@
+//! Views of applications, their disbursements and events, and programme
+//! summaries (see views.rs for the other resources).
+
+use gba_grants::proto::v1;
+use serde_json::Value;
+
+use crate::json::out;
+use crate::names;
+use crate::table;
+use crate::views::{Resource, money, region_word, role_word, state_word, time};
+
+impl Resource for v1::Application {
+    const PLURAL: &'static str = "applications";
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn json(&self) -> Value {
+        out::application(self)
+    }
+
+    fn header() -> &'static [&'static str] {
+        &["APPLICATION", "STATE", "REQUESTED", "AWARDED", "TITLE"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            names::short_application(&self.name),
+            state_word(self.state),
+            money(self.requested_amount.as_ref()),
+            money(self.awarded_amount.as_ref()),
+            table::truncate(&self.title, 48),
+        ]
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        let pi = self.principal_investigator.clone().unwrap_or_default();
+        let investigator = [pi.name, pi.email, pi.orcid]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let decision = self.decision.clone().unwrap_or_default();
+        vec![
+            ("Name", self.name.clone()),
+            ("Title", self.title.clone()),
+            ("State", state_word(self.state)),
+            ("Applicant", self.applicant_institution.clone()),
+            ("Partners", self.partner_institutions.join(", ")),
+            ("Investigator", investigator),
+            ("Requested", money(self.requested_amount.as_ref())),
+            (
+                "Duration",
+                if self.duration_months == 0 {
+                    String::new()
+                } else {
+                    format!("{} months", self.duration_months)
+                },
+            ),
+            ("Award number", self.award_number.clone()),
+            ("Awarded", money(self.awarded_amount.as_ref())),
+            ("Disbursed", money(self.disbursed_amount.as_ref())),
+            ("Decision", decision.reason),
+            ("Submitted", time(self.submit_time.as_ref())),
+            ("Updated", time(self.update_time.as_ref())),
+            ("Etag", self.etag.clone()),
+        ]
+    }
+}
+
+impl Resource for v1::Disbursement {
+    const PLURAL: &'static str = "disbursements";
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn json(&self) -> Value {
+        out::disbursement(self)
+    }
+
+    fn header() -> &'static [&'static str] {
+        &[
+            "DISBURSEMENT",
+            "AMOUNT",
+            "PAYEE AMOUNT",
+            "RATE",
+            "CHARGES",
+            "REFERENCE",
+            "PAID",
+        ]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            names::id(&self.name).to_owned(),
+            money(self.amount.as_ref()),
+            money(self.payee_amount.as_ref()),
+            self.exchange_rate.clone(),
+            money(self.bank_charges.as_ref()),
+            self.reference.clone(),
+            time(self.pay_time.as_ref().or(self.create_time.as_ref())),
+        ]
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("Name", self.name.clone()),
+            ("Amount", money(self.amount.as_ref())),
+            ("Payee amount", money(self.payee_amount.as_ref())),
+            ("Exchange rate", self.exchange_rate.clone()),
+            ("Bank charges", money(self.bank_charges.as_ref())),
+            ("Reference", self.reference.clone()),
+            ("Paid", time(self.pay_time.as_ref())),
+            ("Recorded", time(self.create_time.as_ref())),
+        ]
+    }
+}
+
+/// `Submitted → Under review`; a creation reads `created → Draft`.
+fn change(e: &v1::ApplicationEvent) -> String {
+    let from = if e.previous_state == 0 {
+        "created".to_owned()
+    } else {
+        state_word(e.previous_state)
+    };
+    let mut text = format!("{from} → {}", state_word(e.new_state));
+    if !e.disbursement.is_empty() {
+        text.push_str(" (disbursement)");
+    }
+    text
+}
+
+impl Resource for v1::ApplicationEvent {
+    const PLURAL: &'static str = "events";
+
+    fn name(&self) -> String {
+        self.application.clone()
+    }
+
+    fn json(&self) -> Value {
+        out::event(self)
+    }
+
+    fn header() -> &'static [&'static str] {
+        &["TIME", "APPLICATION", "CHANGE", "BY", "REASON"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            time(self.event_time.as_ref()),
+            names::short_application(&self.application),
+            change(self),
+            role_word(self.actor_role),
+            table::truncate(&self.reason, 60),
+        ]
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("Time", time(self.event_time.as_ref())),
+            ("Application", self.application.clone()),
+            ("Change", change(self)),
+            ("By", format!("{} ({})", self.actor, role_word(self.actor_role))),
+            ("Reason", self.reason.clone()),
+            ("Disbursement", self.disbursement.clone()),
+            ("Cursor", self.cursor.clone()),
+        ]
+    }
+}
+
+/// One line per programme: counts by state and the money totals.
+pub fn summary_line(s: &v1::ProgrammeSummary) -> String {
+    let counts: Vec<String> = s
+        .state_counts
+        .iter()
+        .filter(|c| c.count > 0)
+        .map(|c| format!("{} {}", state_word(c.state), c.count))
+        .collect();
+    let regions: Vec<String> = s
+        .region_totals
+        .iter()
+        .map(|r| format!("{} {}", region_word(r.region), money(r.committed.as_ref())))
+        .collect();
+    let mut line = format!(
+        "{}  {}  requested {}  committed {}  disbursed {}  remaining {}  awards {}",
+        names::id(&s.programme),
+        if counts.is_empty() {
+            "no applications".into()
+        } else {
+            counts.join(", ")
+        },
+        money(s.requested.as_ref()),
+        money(s.committed.as_ref()),
+        money(s.disbursed.as_ref()),
+        money(s.remaining_budget.as_ref()),
+        s.award_count,
+    );
+    if !regions.is_empty() {
+        line.push_str(&format!("  committed by region: {}", regions.join(", ")));
+    }
+    line
+}

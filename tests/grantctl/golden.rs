@@ -1,0 +1,152 @@
+//! Golden tests of the table format: bilingual names aligned by display
+//! width, money with separators and its currency, states in words. Ids and
+//! times are normalised to same-width stand-ins (see run.rs).
+
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::api_key::Role;
+
+use super::common::world::*;
+use super::common::*;
+use super::run::{Ctl, normalise};
+
+#[track_caller]
+fn same(actual: &str, expected: &str) {
+    let actual = normalise(actual);
+    assert_eq!(
+        actual, expected,
+        "\n--- actual ---\n{actual}--- expected ---\n{expected}"
+    );
+}
+
+pub async fn tables_align_bilingual_names_and_format_money(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = Ctl::new(server.addr, &server.admin_key);
+    let mut names = Vec::new();
+    for (display, local, region, ror) in [
+        ("The University of Hong Kong", "香港大學", "hong-kong", "02zhqgq86"),
+        ("University of Macau", "澳門大學", "macao", "01r4q9n85"),
+        ("Sun Yat-sen University", "中山大学", "guangdong", "0064kty71"),
+    ] {
+        let args = [
+            "institutions",
+            "create",
+            "--display-name",
+            display,
+            "--local-name",
+            local,
+        ];
+        let more = ["--region", region, "--ror", ror, "-o", "name"];
+        names.push(admin.run(&[&args[..], &more[..]].concat()).await.ok());
+    }
+    same(
+        &admin.run(&["institutions", "list"]).await.ok_raw(),
+        "\
+NAME                                           DISPLAY NAME                 LOCAL NAME  REGION     ROR
+institutions/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  The University of Hong Kong  香港大學    Hong Kong  02zhqgq86
+institutions/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  University of Macau          澳門大學    Macao      01r4q9n85
+institutions/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx3  Sun Yat-sen University       中山大学    Guangdong  0064kty71
+",
+    );
+    same(
+        &admin.run(&["institutions", "get", &names[1]]).await.ok_raw(),
+        "\
+Name:          institutions/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1
+Display name:  University of Macau  澳門大學
+Region:        Macao
+ROR:           01r4q9n85
+Registered:    YYYY-MM-DD hh:mm:ssZ
+",
+    );
+
+    let (hku, sysu) = (names[0].clone(), names[2].clone());
+    let programme = server.open_programme(programme(10_000_000, 1_000_000)).await;
+    let hku_key = server.key(Role::Applicant, &hku, &[]).await;
+    let officer = server.key(Role::Officer, "", &[&programme.name]).await;
+    let mut apps = Vec::new();
+    for requested in [800_000, 1_000_000] {
+        let draft = server
+            .apps(&hku_key)
+            .create_application(v1::CreateApplicationRequest {
+                parent: programme.name.clone(),
+                application: Some(application(&hku, &[&sysu], requested)),
+                request_id: String::new(),
+            })
+            .await
+            .expect("draft")
+            .into_inner()
+            .application
+            .expect("application");
+        apps.push(draft.name);
+    }
+    submit(&server, &hku_key, &apps[0]).await.expect("submit");
+    start_review(&server, &officer, &apps[0]).await.expect("review");
+    approve(&server, &officer, &apps[0], 750_000, "")
+        .await
+        .expect("approve");
+    let mut pay = payment(100_000, 108_395, 0, "1.0842");
+    pay.bank_charges = Some(money("HKD", 25, 0));
+    pay.reference = "FPS-1".into();
+    disburse(&server, &officer, &apps[0], pay, "").await.expect("disburse");
+
+    same(
+        &admin.run(&["programmes", "get", &programme.name]).await.ok_raw(),
+        "\
+Name:               programmes/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1
+Display name:       Greater Bay Area Joint Research  粤港澳联合研究
+Funder:             Guangdong Provincial Science and Technology Department
+Budget:             CNY 10,000,000.00
+Committed:          CNY 750,000.00
+Max award:          CNY 1,000,000.00
+Eligible regions:   Hong Kong, Macao
+Guangdong partner:  required
+Opens:              YYYY-MM-DD hh:mm:ssZ
+Closes:             YYYY-MM-DD hh:mm:ssZ
+Etag:               2
+",
+    );
+    same(
+        &admin.run(&["programmes", "list"]).await.ok_raw(),
+        "\
+NAME                                         DISPLAY NAME                     LOCAL NAME      BUDGET             COMMITTED       CLOSES
+programmes/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  Greater Bay Area Joint Research  粤港澳联合研究  CNY 10,000,000.00  CNY 750,000.00  YYYY-MM-DD hh:mm:ssZ
+",
+    );
+    same(
+        &admin.run(&["applications", "list", "--programme", &programme.name]).await.ok_raw(),
+        "\
+APPLICATION                                                        STATE   REQUESTED         AWARDED         TITLE
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Active  CNY 800,000.00    CNY 750,000.00  Typhoon-resilient coastal infrastructure for th…
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx3  Draft   CNY 1,000,000.00                  Typhoon-resilient coastal infrastructure for th…
+",
+    );
+    same(
+        &admin.run(&["awards", "disbursements", &apps[0]]).await.ok_raw(),
+        "\
+DISBURSEMENT                      AMOUNT          PAYEE AMOUNT    RATE    CHARGES    REFERENCE  PAID
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  CNY 100,000.00  HKD 108,395.00  1.0842  HKD 25.00  FPS-1      YYYY-MM-DD hh:mm:ssZ
+",
+    );
+    same(
+        &admin.run(&["applications", "events", &apps[0]]).await.ok_raw(),
+        "\
+TIME                  APPLICATION                                                        CHANGE                            BY         REASON
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  created → Draft                   applicant
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Draft → Submitted                 applicant
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Submitted → Under review          officer
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Under review → Approved           officer    Strong cross-border team
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Approved → Active (disbursement)  officer    FPS-1
+",
+    );
+}
+
+trait Raw {
+    fn ok_raw(&self) -> String;
+}
+
+impl Raw for super::run::Run {
+    /// Standard output untrimmed (tables end with a newline).
+    fn ok_raw(&self) -> String {
+        assert_eq!(self.code, 0, "grantctl failed: {}", self.stderr);
+        self.stdout.clone()
+    }
+}
