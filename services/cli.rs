@@ -101,6 +101,10 @@ struct ServeArgs {
     /// built-in page needs none, and browsers refuse other origins.
     #[arg(long = "cors-origin", env = "GBA_GRANTS_CORS_ORIGIN", value_delimiter = ',')]
     cors_origins: Vec<String>,
+    /// Serve Prometheus metrics at http://ADDRESS/metrics (e.g.
+    /// 127.0.0.1:9464), apart from the API; off by default.
+    #[arg(long, env = "GBA_GRANTS_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -186,6 +190,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::new(args.listen, args.db.database_url.clone());
     settings.database_timeout = Duration::from_secs(args.db.database_timeout_seconds.max(1));
     settings.cors_origins = args.cors_origins.clone();
+    settings.metrics_listen = args.metrics_listen.clone();
     let LimitArgs {
         max_calls_per_key,
         max_streams_per_key,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod demo;
 pub mod domain;
+pub mod exporter;
 pub mod hub;
 pub mod proto;
 pub mod startup;

@@ -63,6 +63,8 @@ pub struct Settings {
     /// Origins (`https://dash.example.org`) whose pages may call the API
     /// with gRPC-Web; none by default, so browsers refuse cross-origin calls.
     pub cors_origins: Vec<String>,
+    /// Where to serve Prometheus metrics (`GET /metrics`); `None`: nowhere.
+    pub metrics_listen: Option<String>,
 }
 
 impl Settings {
@@ -82,6 +84,7 @@ impl Settings {
             request_id_retention: Duration::from_secs(7 * 24 * 3_600),
             commit_jitter: None,
             cors_origins: Vec::new(),
+            metrics_listen: None,
         }
     }
 }
@@ -131,6 +134,7 @@ pub struct Application {
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     health_monitor: JoinHandle<()>,
     bootstrap_secret: Option<String>,
+    metrics_addr: Option<SocketAddr>,
     settings: Settings,
 }
 
@@ -185,6 +189,7 @@ impl Application {
             .layer(tower::util::option_layer(cors))
             .layer(api::page::PageLayer)
             .layer(tonic_web::GrpcWebLayer::new())
+            .layer(api::metrics::CallMetricsLayer)
             .layer(api::drain::DrainLayer::new(stopping.clone(), cut.clone()))
             .add_routes(Routes::from(router))
             .serve_with_incoming_shutdown(incoming, stopping.clone().cancelled_owned());
@@ -214,6 +219,16 @@ impl Application {
                 return Err(err);
             }
         };
+        let metrics_addr = match &settings.metrics_listen {
+            Some(listen) => match crate::exporter::serve(listen, db.clone(), stopping.clone()).await {
+                Ok(addr) => Some(addr),
+                Err(message) => {
+                    stopping.cancel();
+                    return Err(Error::Settings(message));
+                }
+            },
+            None => None,
+        };
         let listen_db = db.clone();
         let listen_stop = stopping.clone();
         tokio::spawn(async move { listen_db.listen_for_appends(listen_stop).await });
@@ -242,12 +257,18 @@ impl Application {
             server,
             health_monitor,
             bootstrap_secret,
+            metrics_addr,
             settings,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where Prometheus metrics are served, when they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     pub fn port(&self) -> u16 {
@@ -272,6 +293,7 @@ impl Application {
             mut server,
             health_monitor,
             bootstrap_secret: _,
+            metrics_addr: _,
             settings,
         } = self;
         let early = tokio::select! {

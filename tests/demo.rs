@@ -9,7 +9,6 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use common::world::*;
 use common::*;
 use gba_grants::demo::Demo;
 use gba_grants::domain::Grants;

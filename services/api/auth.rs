@@ -87,10 +87,12 @@ where
                 Ok(caller) => caller,
                 Err(err) => return Ok(to_status(err).into_http()),
             };
+            let key = caller.key.clone();
             request.extensions_mut().insert(caller);
             request.extensions_mut().insert(limits.clone());
-            let response = inner.call(request).await?;
+            let mut response = inner.call(request).await?;
             drop(slot);
+            response.extensions_mut().insert(super::metrics::CallerKey(key));
             if is_message_too_large(&response) {
                 return Ok(to_status(limits.message_too_large()).into_http());
             }

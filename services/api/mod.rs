@@ -13,6 +13,7 @@ pub mod gate;
 pub mod idle;
 mod institution;
 pub mod limits;
+pub mod metrics;
 pub mod page;
 mod programme;
 mod review;

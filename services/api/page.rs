@@ -31,9 +31,8 @@ const STYLE: Asset = Asset {
     body: include_bytes!("../../web/dist/app.css"),
 };
 
-/// Scripts and connections from this origin only; inline styles are
-/// allowed (bars are sized with them), inline scripts are not.
-const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+/// Scripts, styles and connections from this origin only: nothing inline.
+const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 fn respond(asset: &Asset) -> Response<Body> {

@@ -14,6 +14,7 @@ use super::convert::{
     common::total_out,
 };
 use super::error::{IntoStatus, to_status};
+use super::metrics::OpenStream;
 use crate::domain::Grants;
 use crate::domain::application::View;
 use crate::domain::event::ApplicationEvent;
@@ -161,8 +162,9 @@ impl WatchService for WatchApi {
         let stream = self.hub.watch_events(caller, scope, cursor).await.status()?;
         // The slots are given back when the stream ends or is dropped.
         let rendered = self.rendered.clone();
+        let open = OpenStream::new("events");
         let stream = stream.map(move |item| {
-            let _held = &slots;
+            let _held = (&slots, &open);
             item.map(|i| rendered.item(i)).map_err(to_status)
         });
         Ok(Response::new(Box::pin(stream)))
@@ -179,8 +181,9 @@ impl WatchService for WatchApi {
         limits.items("programmes", programmes.len()).status()?;
         let programmes = self.grants.summary_programmes(&caller, &programmes).await.status()?;
         let stream = self.hub.watch_summaries(&caller, programmes).await.status()?;
+        let open = OpenStream::new("summaries");
         let stream = stream.map(move |s| {
-            let _held = &slots;
+            let _held = (&slots, &open);
             s.map(|s| summary_out(&s)).map_err(to_status)
         });
         Ok(Response::new(Box::pin(stream)))

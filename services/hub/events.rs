@@ -159,7 +159,11 @@ fn stream(
                             rx = rx.resubscribe();
                             break;
                         }
-                        Err(RecvError::Lagged(_)) => { yield Err(too_slow()); return; }
+                        Err(RecvError::Lagged(_)) => {
+                            metrics::counter!("gba_grants_watchers_too_slow_total").increment(1);
+                            yield Err(too_slow());
+                            return;
+                        }
                         Err(RecvError::Closed) => { yield Err(shutting_down()); return; }
                     },
                     _ = ticker.tick() => yield Ok(WatchItem::Progress(position)),

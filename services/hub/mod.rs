@@ -173,7 +173,10 @@ async fn tail(inner: Arc<Inner>, signal: Arc<AppendSignal>) {
             () = tokio::time::sleep(wait) => {}
         }
         loop {
-            let batch = match inner.store.events_after(head, &all, publish_batch).await {
+            let reading = std::time::Instant::now();
+            let read = inner.store.events_after(head, &all, publish_batch).await;
+            metrics::histogram!("gba_grants_tailer_read_seconds").record(reading.elapsed().as_secs_f64());
+            let batch = match read {
                 Ok(batch) => batch,
                 Err(err) => {
                     tracing::warn!(%err, "tailer cannot read events; will retry");
@@ -200,6 +203,7 @@ async fn tail(inner: Arc<Inner>, signal: Arc<AppendSignal>) {
                 // event that is not in the ring yet. No receivers is fine.
                 let _ = inner.tx.send(Arc::new(event));
                 inner.head.store(head.seq, Ordering::Release);
+                metrics::counter!("gba_grants_events_published_total").increment(1);
             }
             if !full {
                 break;
@@ -207,6 +211,9 @@ async fn tail(inner: Arc<Inner>, signal: Arc<AppendSignal>) {
             // Let watchers drain before publishing the next batch.
             tokio::task::yield_now().await;
         }
+        // Announced as committed (here, or by NOTIFY from other replicas)
+        // and not yet published.
+        metrics::gauge!("gba_grants_tailer_lag_events").set((signal.newest() - head.seq).max(0) as f64);
         // An event announced as committed is not readable yet: an older
         // transaction is still in flight (on PostgreSQL, anywhere in the
         // cluster). Look again soon, and say so if it lasts.

@@ -215,6 +215,7 @@ impl ApplicationStore for Db {
         self.jitter().await;
         txn.commit().await.map_err(db_err)?;
         self.appended.announce(None);
+        metrics::counter!("gba_grants_events_appended_total").increment(1);
         Ok(created)
     }
 
@@ -341,6 +342,7 @@ impl ApplicationStore for Db {
         txn.commit().await.map_err(db_err)?;
         if outcome.event.is_some() {
             self.appended.announce(None);
+            metrics::counter!("gba_grants_events_appended_total").increment(1);
         }
         Ok(Changed::Applied(Box::new(outcome)))
     }

@@ -29,6 +29,7 @@ pub(crate) enum Claim {
 
 fn check(found: rec::Model, idem: &Idempotency) -> Result<Claim> {
     if found.fingerprint == idem.fingerprint {
+        metrics::counter!("gba_grants_idempotent_replays_total").increment(1);
         Ok(Claim::Replay {
             resource: found.resource,
             response: found.response,

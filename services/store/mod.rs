@@ -65,6 +65,15 @@ pub(crate) enum Lock {
     Programme = 2,
 }
 
+/// One connection pool's occupancy.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub name: &'static str,
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
 /// Pools of connections to one database.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -149,6 +158,27 @@ impl Db {
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// Size, idle connections and maximum of each pool (for metrics).
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        let stats = |name, size: u32, idle: usize, max: u32| PoolStats { name, size, idle, max };
+        if self.is_postgres() {
+            let pool = self.conn.get_postgres_connection_pool();
+            return vec![stats(
+                "main",
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )];
+        }
+        [("reads", &self.conn), ("writes", &self.writer)]
+            .into_iter()
+            .map(|(name, conn)| {
+                let pool = conn.get_sqlite_connection_pool();
+                stats(name, pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            })
+            .collect()
     }
 
     pub fn is_postgres(&self) -> bool {

@@ -153,6 +153,8 @@ impl Drop for TestDb {
 /// A running server and what a test needs to talk to it.
 pub struct TestServer {
     pub addr: std::net::SocketAddr,
+    /// Where Prometheus metrics are served, when the settings ask for it.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub admin_key: String,
     pub channel: Channel,
     stop: CancellationToken,
@@ -177,6 +179,7 @@ impl TestServer {
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("server builds");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let admin_key = app.bootstrap_secret().unwrap_or_default().to_owned();
         let stop = CancellationToken::new();
         let signal = stop.clone();
@@ -188,6 +191,7 @@ impl TestServer {
             .expect("connect to the test server");
         Self {
             addr,
+            metrics_addr,
             admin_key,
             channel,
             stop,

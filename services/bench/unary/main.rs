@@ -11,6 +11,7 @@
 
 mod echo;
 mod load;
+mod metrics_cost;
 mod raw;
 mod report;
 mod world;
@@ -254,6 +255,11 @@ async fn measure_backend(
     })
     .await;
     rows.push(versus(row("GetApplication", &server, get_application), "echo", &echo.1));
+    if url.starts_with("sqlite:") {
+        let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
+        let sample = Arc::new(names.iter().take(1_000).cloned().collect::<Vec<_>>());
+        rows.extend(metrics_cost::measure(&exe, url, admin, sample, pid, &c, s).await?);
+    }
 
     // Pages of 50, unfiltered and with each filter the API accepts.
     let mut unfiltered = None;
