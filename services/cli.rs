@@ -105,6 +105,16 @@ struct ServeArgs {
     /// 127.0.0.1:9464), apart from the API; off by default.
     #[arg(long, env = "GBA_GRANTS_METRICS_LISTEN")]
     metrics_listen: Option<String>,
+    /// PEM certificate (chain) of this server: serve TLS only. Needs --tls-key.
+    #[arg(long, env = "GBA_GRANTS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "GBA_GRANTS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// PEM CA certificate: require client certificates it signed (mutual
+    /// TLS), in addition to API keys. Needs --tls-cert.
+    #[arg(long, env = "GBA_GRANTS_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<std::path::PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -191,6 +201,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     settings.database_timeout = Duration::from_secs(args.db.database_timeout_seconds.max(1));
     settings.cors_origins = args.cors_origins.clone();
     settings.metrics_listen = args.metrics_listen.clone();
+    settings.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: args.tls_client_ca.clone(),
+        }),
+        _ => None,
+    };
     let LimitArgs {
         max_calls_per_key,
         max_streams_per_key,

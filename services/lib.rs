@@ -13,3 +13,4 @@ pub mod proto;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

@@ -65,6 +65,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Where to serve Prometheus metrics (`GET /metrics`); `None`: nowhere.
     pub metrics_listen: Option<String>,
+    /// Serve the API (and gRPC-Web and the page) over TLS only.
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 impl Settings {
@@ -85,6 +87,7 @@ impl Settings {
             commit_jitter: None,
             cors_origins: Vec::new(),
             metrics_listen: None,
+            tls: None,
         }
     }
 }
@@ -181,7 +184,14 @@ impl Application {
             .with_nodelay(Some(true))
             .with_keepalive(Some(Duration::from_secs(60)))
             .map(move |connection| connection.map(|io| IdleTimeout::new(io, idle)));
-        let server = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = &settings.tls {
+            let config = tls.server_config().map_err(Error::Settings)?;
+            builder = builder
+                .tls_config(config)
+                .map_err(|e| Error::Settings(format!("the TLS certificate and key do not work together: {e}")))?;
+        }
+        let server = builder
             .accept_http1(true)
             .max_concurrent_streams(Some(settings.max_concurrent_streams))
             .http2_keepalive_interval(Some(settings.keepalive_interval))

@@ -59,6 +59,28 @@ pub struct Global {
     /// Read the API key from this file (wins over --token).
     #[arg(long, global = true, env = "GBA_GRANTS_TOKEN_FILE", value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// PEM CA certificate to trust for an https:// endpoint (default: the
+    /// system's roots).
+    #[arg(long, global = true, env = "GBA_GRANTS_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate, for a server that requires mutual TLS.
+    #[arg(
+        long,
+        global = true,
+        env = "GBA_GRANTS_CERT_FILE",
+        value_name = "FILE",
+        requires = "key_file"
+    )]
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key of --cert-file.
+    #[arg(
+        long,
+        global = true,
+        env = "GBA_GRANTS_KEY_FILE",
+        value_name = "FILE",
+        requires = "cert_file"
+    )]
+    pub key_file: Option<PathBuf>,
     /// Deadline of each call, such as 10s, 500ms or 2m (streams have none).
     #[arg(long, global = true, default_value = "30s", value_parser = crate::timefmt::parse_duration)]
     pub timeout: Duration,

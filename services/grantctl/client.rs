@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Request, Response, Status};
 
 use crate::backoff::Backoff;
@@ -25,9 +25,35 @@ pub struct Conn {
     endpoint: String,
 }
 
+/// TLS settings for an https:// endpoint.
+#[derive(Debug, Default)]
+pub struct Tls {
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Client certificate and key (mutual TLS).
+    pub identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+fn read(path: &std::path::Path, flag: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| CliError::invalid(flag, format!("cannot read {}: {e}", path.display())))
+}
+
+impl Tls {
+    fn config(&self) -> Result<ClientTlsConfig> {
+        let mut config = ClientTlsConfig::new();
+        config = match &self.ca_file {
+            Some(ca) => config.ca_certificate(Certificate::from_pem(read(ca, "--ca-file")?)),
+            None => config.with_native_roots(),
+        };
+        if let Some((cert, key)) = &self.identity {
+            config = config.identity(Identity::from_pem(read(cert, "--cert-file")?, read(key, "--key-file")?));
+        }
+        Ok(config)
+    }
+}
+
 impl Conn {
-    pub fn new(endpoint: &str, token: Option<String>, timeout: Duration) -> Result<Self> {
-        let target = Endpoint::from_shared(endpoint.to_owned())
+    pub fn new(endpoint: &str, token: Option<String>, timeout: Duration, tls: &Tls) -> Result<Self> {
+        let mut target = Endpoint::from_shared(endpoint.to_owned())
             .map_err(|_| {
                 CliError::invalid(
                     "--endpoint",
@@ -38,6 +64,16 @@ impl Conn {
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(20))
             .keep_alive_while_idle(true);
+        if endpoint.starts_with("https://") {
+            target = target
+                .tls_config(tls.config()?)
+                .map_err(|e| CliError::invalid("--ca-file", format!("the TLS settings do not work: {e}")))?;
+        } else if tls.ca_file.is_some() || tls.identity.is_some() {
+            return Err(CliError::invalid(
+                "--endpoint",
+                "TLS files were given but the endpoint is not https://",
+            ));
+        }
         let bearer = match token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
             None => None,
             Some(t) => Some(

@@ -67,7 +67,11 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Completion { shell } = cli.command {
         return cmd::system::completion(shell);
     }
-    let conn = Conn::new(&cli.global.endpoint, token(&cli.global)?, cli.global.timeout)?;
+    let tls = client::Tls {
+        ca_file: cli.global.ca_file.clone(),
+        identity: cli.global.cert_file.clone().zip(cli.global.key_file.clone()),
+    };
+    let conn = Conn::new(&cli.global.endpoint, token(&cli.global)?, cli.global.timeout, &tls)?;
     let ctx = Ctx {
         conn,
         format: cli.global.output,
