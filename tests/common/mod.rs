@@ -212,6 +212,20 @@ impl TestServer {
         AccessServiceClient::with_interceptor(self.channel.clone(), Bearer::new(key))
     }
 
+    /// Clients of a server running elsewhere (another process) over
+    /// `channel`, with its admin key.
+    pub fn remote(channel: Channel, admin_key: &str) -> Self {
+        Self {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_addr: None,
+            admin_key: admin_key.to_owned(),
+            channel,
+            stop: CancellationToken::new(),
+            task: None,
+            db: TestDb::at(""),
+        }
+    }
+
     /// Asks the server to stop (as SIGTERM does), without waiting.
     pub fn signal_stop(&self) {
         self.stop.cancel();
