@@ -18,7 +18,21 @@ use tonic::Code;
 on_every_backend!(
     summaries_split_money_and_awards_by_applicant_region,
     history_lists_by_programme_institution_or_everything_visible,
+    a_summary_stream_with_nothing_in_scope_stays_open,
 );
+
+async fn a_summary_stream_with_nothing_in_scope_stays_open(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    // No programme exists yet: nothing to summarise, but no end either.
+    let mut stream = server
+        .watch(&server.admin_key)
+        .watch_programme_summary(v1::WatchProgrammeSummaryRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let quiet = timeout(Duration::from_millis(500), stream.message()).await;
+    assert!(quiet.is_err(), "the stream stays open and quiet: {quiet:?}");
+}
 
 /// A draft by the University of Macau, partnered with SYSU.
 async fn um_draft(server: &TestServer, w: &World, requested: i64) -> v1::Application {

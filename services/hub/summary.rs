@@ -49,13 +49,14 @@ impl Hub {
                     biased;
                     () = stopping.cancelled() => { yield Err(shutting_down()); return; }
                     () = revoked.cancelled() => { yield Err(key_revoked()); return; }
-                    next = map.next() => match next {
+                    // No programme in scope (yet): the stream stays open
+                    // and quiet rather than ending as if it had failed.
+                    next = map.next(), if !map.is_empty() => match next {
                         Some((_, Some(summary))) => {
                             quiet.reset();
                             yield Ok(summary);
                         }
-                        Some((_, None)) => {}
-                        None => return,
+                        Some((_, None)) | None => {}
                     },
                     _ = quiet.tick() => {
                         if latest.is_empty() {
