@@ -20,7 +20,9 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-fn handle() -> Result<PrometheusHandle, String> {
+/// Installs the recorder (once per process). Call it before the first
+/// call is served: metric handles made before it record nothing.
+pub fn install() -> Result<PrometheusHandle, String> {
     static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
@@ -80,10 +82,14 @@ fn describe() {
     );
 }
 
-/// Installs the recorder, binds `listen` and serves `/metrics` until
-/// `stopping`; returns the bound address.
-pub async fn serve(listen: &str, db: Db, stopping: CancellationToken) -> Result<SocketAddr, String> {
-    let handle = handle()?;
+/// Binds `listen` and serves `/metrics` from `handle` until `stopping`;
+/// returns the bound address.
+pub async fn serve(
+    listen: &str,
+    handle: PrometheusHandle,
+    db: Db,
+    stopping: CancellationToken,
+) -> Result<SocketAddr, String> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen for metrics on {listen}: {e}"))?;

@@ -171,6 +171,11 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
         let cors = api::cors::layer(&settings.cors_origins).map_err(Error::Settings)?;
+        // Before anything is served: metric handles made earlier are inert.
+        let recorder = match settings.metrics_listen {
+            Some(_) => Some(crate::exporter::install().map_err(Error::Settings)?),
+            None => None,
+        };
         let gate = Gate::default();
         let stopping = CancellationToken::new();
         let cut = CancellationToken::new();
@@ -229,15 +234,17 @@ impl Application {
                 return Err(err);
             }
         };
-        let metrics_addr = match &settings.metrics_listen {
-            Some(listen) => match crate::exporter::serve(listen, db.clone(), stopping.clone()).await {
-                Ok(addr) => Some(addr),
-                Err(message) => {
-                    stopping.cancel();
-                    return Err(Error::Settings(message));
+        let metrics_addr = match (&settings.metrics_listen, recorder) {
+            (Some(listen), Some(handle)) => {
+                match crate::exporter::serve(listen, handle, db.clone(), stopping.clone()).await {
+                    Ok(addr) => Some(addr),
+                    Err(message) => {
+                        stopping.cancel();
+                        return Err(Error::Settings(message));
+                    }
                 }
-            },
-            None => None,
+            }
+            _ => None,
         };
         let listen_db = db.clone();
         let listen_stop = stopping.clone();

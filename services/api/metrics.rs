@@ -7,7 +7,9 @@
 //! Without an installed recorder (`--metrics-listen` unset) the metric
 //! calls do nothing.
 
+use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -59,10 +61,92 @@ pub struct CallMetrics<S> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// The metric handles of one method, registered once: a call then costs
+/// a map lookup and a few atomic operations, not a registry lookup per
+/// metric.
+struct MethodMetrics {
+    service: &'static str,
+    method: &'static str,
+    duration: metrics::Histogram,
+    /// One counter per gRPC code (0–16), registered on first use.
+    codes: [OnceLock<metrics::Counter>; 17],
+}
+
+impl MethodMetrics {
+    fn new(service: &'static str, method: &'static str) -> Self {
+        Self {
+            service,
+            method,
+            duration: metrics::histogram!(
+                "gba_grants_call_duration_seconds",
+                "service" => service,
+                "method" => method
+            ),
+            codes: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+
+    fn calls(&self, code: tonic::Code) -> &metrics::Counter {
+        let slot = &self.codes[(code as usize).min(16)];
+        slot.get_or_init(|| {
+            metrics::counter!(
+                "gba_grants_calls_total",
+                "service" => self.service,
+                "method" => self.method,
+                "code" => code_name(code)
+            )
+        })
+    }
+}
+
+/// Every method the server has, from the contract's descriptors plus
+/// health and reflection; any other path is counted as `unknown`, so a
+/// client cannot grow the label set.
+fn known() -> &'static HashMap<String, MethodMetrics> {
+    static KNOWN: OnceLock<HashMap<String, MethodMetrics>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let mut paths: Vec<(String, String)> = [
+            ("grpc.health.v1.Health", "Check"),
+            ("grpc.health.v1.Health", "Watch"),
+            ("grpc.reflection.v1.ServerReflection", "ServerReflectionInfo"),
+            ("grpc.reflection.v1alpha.ServerReflection", "ServerReflectionInfo"),
+        ]
+        .map(|(s, m)| (s.to_owned(), m.to_owned()))
+        .to_vec();
+        let set = <prost_types::FileDescriptorSet as prost::Message>::decode(crate::proto::FILE_DESCRIPTOR_SET);
+        for file in set.map(|s| s.file).unwrap_or_default() {
+            let package = file.package.unwrap_or_default();
+            for service in file.service {
+                let name = format!("{package}.{}", service.name.unwrap_or_default());
+                for method in service.method {
+                    paths.push((name.clone(), method.name.unwrap_or_default()));
+                }
+            }
+        }
+        paths
+            .into_iter()
+            .map(|(service, method)| {
+                let path = format!("/{service}/{method}");
+                let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+                (path, MethodMetrics::new(leak(service), leak(method)))
+            })
+            .collect()
+    })
+}
+
+fn unknown() -> &'static MethodMetrics {
+    static UNKNOWN: OnceLock<MethodMetrics> = OnceLock::new();
+    UNKNOWN.get_or_init(|| MethodMetrics::new("unknown", "unknown"))
+}
+
+fn in_flight() -> &'static metrics::Gauge {
+    static GAUGE: OnceLock<metrics::Gauge> = OnceLock::new();
+    GAUGE.get_or_init(|| metrics::gauge!("gba_grants_calls_in_flight"))
+}
+
 /// One call being measured; recorded once, when its code is known.
 struct Call {
-    service: String,
-    method: String,
+    metrics: &'static MethodMetrics,
     started: Instant,
     key: Option<ApiKeyName>,
     done: bool,
@@ -70,35 +154,28 @@ struct Call {
 
 impl Call {
     fn start(path: &str) -> Option<Self> {
-        let (service, method) = path.strip_prefix('/')?.split_once('/')?;
-        metrics::gauge!("gba_grants_calls_in_flight").increment(1);
+        // Not gRPC (the page): not a call.
+        path.strip_prefix('/')?.split_once('/')?;
+        in_flight().increment(1);
         Some(Self {
-            service: service.to_owned(),
-            method: method.to_owned(),
+            metrics: known().get(path).unwrap_or_else(|| unknown()),
             started: Instant::now(),
             key: None,
             done: false,
         })
     }
 
-    fn finish(&mut self, code: &str) {
+    fn finish(&mut self, code: tonic::Code) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        let seconds = self.started.elapsed().as_secs_f64();
-        metrics::gauge!("gba_grants_calls_in_flight").decrement(1);
-        metrics::counter!(
-            "gba_grants_calls_total",
-            "service" => self.service.clone(),
-            "method" => self.method.clone(),
-            "code" => code.to_owned()
-        )
-        .increment(1);
+        in_flight().decrement(1);
+        self.metrics.calls(code).increment(1);
         tracing::debug!(
             target: "gba_grants::calls",
-            method = %format_args!("{}/{}", self.service, self.method),
-            code,
-            latency_ms = seconds * 1e3,
+            method = %format_args!("{}/{}", self.metrics.service, self.metrics.method),
+            code = code_name(code),
+            latency_ms = self.started.elapsed().as_secs_f64() * 1e3,
             key = self.key.as_ref().map(|k| k.id()).unwrap_or("-"),
             "call"
         );
@@ -108,25 +185,40 @@ impl Call {
 impl Drop for Call {
     fn drop(&mut self) {
         // Dropped before its end: the client went away.
-        self.finish("CANCELLED");
+        self.finish(tonic::Code::Cancelled);
     }
 }
 
-/// The gRPC code's canonical name (`OK`, `NOT_FOUND`, …) for a
-/// `grpc-status` value.
-fn code_name(status: &[u8]) -> String {
-    let code = std::str::from_utf8(status)
+/// The code of a `grpc-status` value.
+fn code_of(status: &[u8]) -> tonic::Code {
+    std::str::from_utf8(status)
         .ok()
         .and_then(|s| s.parse::<i32>().ok())
-        .map_or(tonic::Code::Unknown, tonic::Code::from_i32);
-    let mut name = String::new();
-    for (i, c) in format!("{code:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_uppercase());
+        .map_or(tonic::Code::Unknown, tonic::Code::from_i32)
+}
+
+/// The gRPC code's canonical name: `OK`, `NOT_FOUND`, …
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
     }
-    name
 }
 
 impl<S, R> Service<http::Request<R>> for CallMetrics<S>
@@ -149,15 +241,10 @@ where
         Box::pin(async move {
             let response = response.await?;
             let Some(mut call) = call else { return Ok(response) };
-            metrics::histogram!(
-                "gba_grants_call_duration_seconds",
-                "service" => call.service.clone(),
-                "method" => call.method.clone()
-            )
-            .record(call.started.elapsed().as_secs_f64());
+            call.metrics.duration.record(call.started.elapsed().as_secs_f64());
             call.key = response.extensions().get::<CallerKey>().map(|k| k.0.clone());
             if let Some(status) = response.headers().get("grpc-status") {
-                call.finish(&code_name(status.as_bytes()));
+                call.finish(code_of(status.as_bytes()));
                 return Ok(response);
             }
             Ok(response.map(|inner| Body::new(Measured { inner, call })))
@@ -183,12 +270,12 @@ impl http_body::Body for Measured {
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(status) = frame.trailers_ref().and_then(|t| t.get("grpc-status")) {
-                    let code = code_name(status.as_bytes());
-                    self.call.finish(&code);
+                    let code = code_of(status.as_bytes());
+                    self.call.finish(code);
                 }
             }
-            Poll::Ready(Some(Err(_))) => self.call.finish("INTERNAL"),
-            Poll::Ready(None) => self.call.finish("OK"),
+            Poll::Ready(Some(Err(_))) => self.call.finish(tonic::Code::Internal),
+            Poll::Ready(None) => self.call.finish(tonic::Code::Ok),
             Poll::Pending => {}
         }
         polled
@@ -205,13 +292,22 @@ impl http_body::Body for Measured {
 
 #[cfg(test)]
 mod tests {
-    use super::code_name;
+    use super::{code_name, code_of, known};
 
     #[test]
     fn codes_have_their_canonical_names() {
-        assert_eq!(code_name(b"0"), "OK");
-        assert_eq!(code_name(b"3"), "INVALID_ARGUMENT");
-        assert_eq!(code_name(b"16"), "UNAUTHENTICATED");
-        assert_eq!(code_name(b"x"), "UNKNOWN");
+        assert_eq!(code_name(code_of(b"0")), "OK");
+        assert_eq!(code_name(code_of(b"3")), "INVALID_ARGUMENT");
+        assert_eq!(code_name(code_of(b"16")), "UNAUTHENTICATED");
+        assert_eq!(code_name(code_of(b"x")), "UNKNOWN");
+    }
+
+    #[test]
+    fn every_method_of_the_contract_is_known() {
+        let paths = known();
+        assert!(paths.contains_key("/gba.grants.v1.ApplicationService/GetApplication"));
+        assert!(paths.contains_key("/gba.grants.v1.WatchService/WatchApplicationEvents"));
+        assert!(paths.contains_key("/grpc.health.v1.Health/Check"));
+        assert!(!paths.contains_key("/made.up/Path"));
     }
 }
