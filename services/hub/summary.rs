@@ -51,13 +51,12 @@ impl Hub {
                     () = revoked.cancelled() => { yield Err(key_revoked()); return; }
                     // No programme in scope (yet): the stream stays open
                     // and quiet rather than ending as if it had failed.
-                    next = map.next(), if !map.is_empty() => match next {
-                        Some((_, Some(summary))) => {
+                    next = map.next(), if !map.is_empty() => {
+                        if let Some((_, Some(summary))) = next {
                             quiet.reset();
                             yield Ok(summary);
                         }
-                        Some((_, None)) | None => {}
-                    },
+                    }
                     _ = quiet.tick() => {
                         if latest.is_empty() {
                             continue;
