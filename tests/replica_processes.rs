@@ -181,11 +181,9 @@ async fn two_processes_on_one_database_deliver_every_event_and_hand_watchers_ove
         cursor = e.cursor;
     }
     a.terminate();
-    let ended = loop {
-        match next_event(&mut on_a).await {
-            Ok(e) => panic!("no event after the drain started: {e:?}"),
-            Err(status) => break status,
-        }
+    let ended = match next_event(&mut on_a).await {
+        Ok(e) => panic!("no event after the drain started: {e:?}"),
+        Err(status) => status,
     };
     assert_eq!(ended.code(), tonic::Code::Unavailable, "{ended:?}");
     for _ in 0..5 {
