@@ -1,19 +1,35 @@
 """Consistency checks across deploy/ that no schema can see.
 
 Run by deploy/validate.sh inside its virtual environment (PyYAML, and
-tomllib or tomli). Usage: python3 validate.py [--rendered FILE]
+tomllib or tomli). Usage:
 
-Checks that the kustomize base lists existing files (and not the example
-Secret), that the Deployment, Service, PDB, HPA, ServiceAccount and Secret
-agree on names, labels and ports, that shutdown timings fit together, that
-compose.yaml wires two replicas to a healthy PostgreSQL, and that the
-Dockerfile's dependency stubs cover every target path in Cargo.toml.
-Exits 1 with one line per problem.
+  python3 validate.py [--rendered FILE] [--overlay NAME=FILE ...]
+  python3 validate.py --render NAME      # print overlays/NAME, rendered
+
+Checks that the kustomize base lists existing files (and not the
+examples), that the Deployment, both Services, PDB, HPA, ServiceAccount,
+Secret and ServiceMonitor examples agree on names, labels and ports (API
+and metrics), that shutdown timings fit together, that the TLS components
+mount their Secret where the environment and the probes look, that
+compose.yaml wires two replicas to a healthy PostgreSQL and publishes
+their API and metrics on loopback, that the Dockerfile's dependency stubs
+cover every target path in Cargo.toml and its build stage copies every
+file the crate embeds, and that the alerting rules and deploy/README.md
+name only metrics the service exports. Exits 1 with one line per problem.
+
+The overlays in overlays/ (the base plus components/tls, plus
+components/mtls) are rendered here by a small subset of kustomize
+(resources, components, JSON patches with kind/name targets, labels,
+namespace, images), so that they are checked without kustomize;
+validate.sh passes kustomize's own rendering with --overlay where
+kustomize or kubectl is installed, and the two must agree.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import os
 import re
 import sys
 from pathlib import Path
@@ -29,8 +45,14 @@ DEPLOY = Path(__file__).resolve().parent
 REPO = DEPLOY.parent
 KUBE = DEPLOY / "kubernetes"
 PORT = 50051
+METRICS_PORT = 9464
 # Files in kubernetes/ that are deliberately not in the base's resources.
-OPTIONAL_MANIFESTS = {"secret-example.yaml", "namespace.yaml"}
+OPTIONAL_MANIFESTS = {"secret-example.yaml", "namespace.yaml", "servicemonitor-example.yaml"}
+OVERLAYS = DEPLOY / "overlays"
+TLS_SECRET = "gba-grants-tls"
+# Keys of a kubernetes.io/tls Secret (ca.crt: cert-manager's, optional).
+TLS_SECRET_KEYS = {"tls.crt", "tls.key", "ca.crt"}
+RUNTIME_GID = 10001
 
 errors: list[str] = []
 
@@ -77,14 +99,16 @@ def check_kustomization() -> list[dict]:
     resources = kustomization.get("resources") or []
     if not resources:
         fail(where, "no resources")
+    if kustomization.get("components"):
+        fail(where, "the base lists components: keep it cleartext and add them in an overlay (overlays/)")
     docs: list[dict] = []
     for entry in resources:
         path = KUBE / entry
         if not path.is_file():
             fail(where, f"resource {entry} does not exist")
             continue
-        if entry in {"secret-example.yaml"}:
-            fail(where, "secret-example.yaml must not be a resource of the base")
+        if entry in {"secret-example.yaml", "servicemonitor-example.yaml"}:
+            fail(where, f"{entry} must not be a resource of the base")
         docs.extend(load_all(path))
     listed = set(resources) | {"kustomization.yaml"}
     for path in sorted(KUBE.glob("*.y*ml")):
@@ -100,11 +124,19 @@ def by_kind(docs: list[dict]) -> dict[str, list[dict]]:
     return kinds
 
 
-def check_kubernetes(docs: list[dict], label: str) -> None:
+def check_kubernetes(docs: list[dict], label: str, probe_path: str | None, tls: str | None = None) -> None:
+    """tls: None for the base, "tls" or "mtls" for the TLS overlays."""
     kinds = by_kind(docs)
-    for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceAccount"):
-        if len(kinds.get(kind, [])) != 1:
-            fail(label, f"expected one {kind}, found {len(kinds.get(kind, []))}")
+    expected = {
+        "Deployment": 1,
+        "Service": 2,
+        "PodDisruptionBudget": 1,
+        "HorizontalPodAutoscaler": 1,
+        "ServiceAccount": 1,
+    }
+    for kind, count in expected.items():
+        if len(kinds.get(kind, [])) != count:
+            fail(label, f"expected {count} {kind}, found {len(kinds.get(kind, []))}")
     if errors:
         return
     if "Secret" in kinds:
@@ -150,22 +182,38 @@ def check_kubernetes(docs: list[dict], label: str) -> None:
     ports = {p.get("name"): p for p in container.get("ports", [])}
     if ports.get("grpc", {}).get("containerPort") != PORT:
         fail(where, f"no container port named grpc on {PORT}")
+    if ports.get("metrics", {}).get("containerPort") != METRICS_PORT:
+        fail(where, f"no container port named metrics on {METRICS_PORT}")
     env = env_map(container)
-    listen = env.get("GBA_GRANTS_LISTEN", {}).get("value", "")
-    if not listen.endswith(f":{PORT}") or listen.startswith("127."):
-        fail(where, f"GBA_GRANTS_LISTEN must listen on all interfaces, port {PORT} (is {listen!r})")
+    for variable, port in (("GBA_GRANTS_LISTEN", PORT), ("GBA_GRANTS_METRICS_LISTEN", METRICS_PORT)):
+        listen = env.get(variable, {}).get("value", "")
+        if not listen.endswith(f":{port}") or listen.startswith(("127.", "localhost", "[::1]")):
+            fail(where, f"{variable} must listen on all interfaces, port {port} (is {listen!r})")
+    annotations = spec["template"].get("metadata", {}).get("annotations", {})
+    wanted = {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT), "prometheus.io/path": "/metrics"}
+    for key, value in wanted.items():
+        if annotations.get(key) != value:
+            fail(where, f"pod annotation {key} is {annotations.get(key)!r}, not {value!r}")
     database = env.get("GBA_GRANTS_DATABASE_URL", {})
     secret_ref = database.get("valueFrom", {}).get("secretKeyRef")
     if not secret_ref:
         fail(where, "GBA_GRANTS_DATABASE_URL is not read from a Secret")
     else:
         check_secret_example(secret_ref)
-    for probe in ("startupProbe", "readinessProbe"):
-        grpc = container.get(probe, {}).get("grpc")
-        if not grpc or grpc.get("port") != PORT:
-            fail(where, f"{probe} is not a native gRPC probe on {PORT}")
+    if tls is None:
+        for probe in ("startupProbe", "readinessProbe"):
+            grpc = container.get(probe, {}).get("grpc")
+            if not grpc or grpc.get("port") != PORT:
+                fail(where, f"{probe} is not a native gRPC probe on {PORT}")
+        for variable in ("GBA_GRANTS_TLS_CERT", "GBA_GRANTS_TLS_KEY", "GBA_GRANTS_TLS_CLIENT_CA"):
+            if variable in env:
+                fail(where, f"{variable} is set in the base (TLS belongs in components/tls)")
+    else:
+        check_tls(container, pod, where, probe_path, mutual=tls == "mtls")
     if "livenessProbe" not in container:
         fail(where, "no livenessProbe")
+    elif "grpc" in container["livenessProbe"] and tls:
+        fail(where, "livenessProbe is a native gRPC probe, which cannot speak TLS")
 
     grace = int(env.get("GBA_GRANTS_SHUTDOWN_GRACE_SECONDS", {}).get("value", "30"))
     command = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
@@ -191,16 +239,27 @@ def check_kubernetes(docs: list[dict], label: str) -> None:
     if service_accounts.get("automountServiceAccountToken") is not False:
         fail(f"{label} ServiceAccount", "automountServiceAccountToken is not false")
 
-    service = kinds["Service"][0]
-    where = f"{label} Service"
+    services = {s["metadata"]["name"]: s for s in kinds["Service"]}
+    service = services.get(deployment["metadata"]["name"])
+    if service is None:
+        fail(f"{label} Service", f"no Service named {deployment['metadata']['name']} (the API)")
+        return
+    where = f"{label} Service {service['metadata']['name']}"
     if not selects(service["spec"]["selector"], pod_labels):
         fail(where, "selector does not match the pod labels")
     service_ports = service["spec"]["ports"]
-    if not any(
-        p.get("port") == PORT and p.get("targetPort") in ("grpc", PORT) and p.get("appProtocol") == "kubernetes.io/h2c"
-        for p in service_ports
-    ):
-        fail(where, f"no port {PORT} -> grpc with appProtocol kubernetes.io/h2c")
+    api_ports = [p for p in service_ports if p.get("port") == PORT and p.get("targetPort") in ("grpc", PORT)]
+    if not api_ports:
+        fail(where, f"no port {PORT} -> grpc")
+    elif tls is None and api_ports[0].get("appProtocol") != "kubernetes.io/h2c":
+        fail(where, f"port {PORT} does not have appProtocol kubernetes.io/h2c")
+    elif tls and api_ports[0].get("appProtocol") in ("kubernetes.io/h2c", "http", "h2c"):
+        fail(where, f"port {PORT} still announces cleartext ({api_ports[0].get('appProtocol')}) with TLS on")
+    if any(p.get("targetPort") in ("metrics", METRICS_PORT) or p.get("port") == METRICS_PORT for p in service_ports):
+        fail(where, "the API Service exposes the metrics port (it has its own Service)")
+    metrics_services = [s for name, s in services.items() if name != service["metadata"]["name"]]
+    metrics_service = metrics_services[0]
+    check_metrics_service(metrics_service, service, pod_labels, f"{label} Service {metrics_service['metadata']['name']}")
 
     pdb = kinds["PodDisruptionBudget"][0]
     where = f"{label} PodDisruptionBudget"
@@ -220,6 +279,399 @@ def check_kubernetes(docs: list[dict], label: str) -> None:
         fail(where, "Deployment replicas should equal minReplicas")
     if not any(m.get("resource", {}).get("name") == "cpu" for m in hpa["spec"].get("metrics", [])):
         fail(where, "no CPU metric")
+
+
+def check_metrics_service(metrics: dict, api: dict, pod_labels: dict, where: str) -> None:
+    spec = metrics["spec"]
+    if not selects(spec.get("selector", {}), pod_labels):
+        fail(where, "selector does not match the pod labels")
+    if not any(p.get("port") == METRICS_PORT and p.get("targetPort") in ("metrics", METRICS_PORT) for p in spec["ports"]):
+        fail(where, f"no port {METRICS_PORT} -> metrics")
+    if metrics["metadata"].get("labels", {}) == api["metadata"].get("labels", {}):
+        fail(where, "has the API Service's labels: a ServiceMonitor could not tell them apart")
+
+
+def check_servicemonitor(docs: list[dict]) -> None:
+    """servicemonitor-example.yaml against the metrics Service of the base."""
+    where = "kubernetes/servicemonitor-example.yaml"
+    monitors = load_all(KUBE / "servicemonitor-example.yaml")
+    if len(monitors) != 1 or monitors[0].get("kind") != "ServiceMonitor":
+        fail(where, "expected one ServiceMonitor")
+        return
+    monitor = monitors[0]
+    if monitor.get("apiVersion") != "monitoring.coreos.com/v1":
+        fail(where, "apiVersion is not monitoring.coreos.com/v1")
+    services = [d for d in docs if d.get("kind") == "Service"]
+    selector = monitor.get("spec", {}).get("selector", {}).get("matchLabels", {})
+    chosen = [s for s in services if selects(selector, s["metadata"].get("labels", {}))]
+    if len(chosen) != 1:
+        fail(where, f"selects {len(chosen)} Services of the base, not just the metrics Service")
+        return
+    port_names = {p.get("name") for p in chosen[0]["spec"]["ports"]}
+    for endpoint in monitor["spec"].get("endpoints", []):
+        if endpoint.get("port") not in port_names:
+            fail(where, f"endpoint port {endpoint.get('port')!r} is not a port of {chosen[0]['metadata']['name']}")
+        if endpoint.get("path", "/metrics") != "/metrics":
+            fail(where, "endpoint path is not /metrics")
+    if not monitor["spec"].get("endpoints"):
+        fail(where, "no endpoints")
+
+
+def check_tls(container: dict, pod: dict, where: str, probe_path: str | None, mutual: bool) -> None:
+    """A TLS overlay: the Secret mounted, the env pointing into it, probes
+    that speak TLS (and present a client certificate under mutual TLS)."""
+    env = env_map(container)
+    mounts = {m["mountPath"].rstrip("/"): m for m in container.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+
+    def in_secret(path: str, what: str) -> bool:
+        directory, _, filename = path.rpartition("/")
+        mount = mounts.get(directory)
+        if not mount:
+            fail(where, f"{what} {path} is not in a mounted volume")
+            return False
+        if mount.get("readOnly") is not True:
+            fail(where, f"the volume mounted at {directory} is not readOnly")
+        secret = volumes.get(mount["name"], {}).get("secret")
+        if not secret:
+            fail(where, f"{what} {path}: volume {mount['name']} is not a Secret")
+            return False
+        if secret.get("secretName") != TLS_SECRET:
+            fail(where, f"{what} {path}: the Secret is {secret.get('secretName')!r}, not {TLS_SECRET}")
+        keys = {i["path"]: i["key"] for i in secret.get("items", [])} or {k: k for k in TLS_SECRET_KEYS}
+        if keys.get(filename) not in TLS_SECRET_KEYS:
+            fail(where, f"{what} {path} is not one of the Secret's keys {sorted(TLS_SECRET_KEYS)}")
+        mode = secret.get("defaultMode", 0o644)
+        group = pod.get("securityContext", {}).get("fsGroup")
+        if not (mode & 0o004 or (mode & 0o040 and group == RUNTIME_GID)):
+            fail(where, f"{what} {path}: mode {mode:#o} without fsGroup {RUNTIME_GID} is unreadable for uid 10001")
+        return True
+
+    variables = ["GBA_GRANTS_TLS_CERT", "GBA_GRANTS_TLS_KEY"] + (["GBA_GRANTS_TLS_CLIENT_CA"] if mutual else [])
+    for variable in variables:
+        value = env.get(variable, {}).get("value")
+        if not value:
+            fail(where, f"{variable} is not set")
+        else:
+            in_secret(value, variable)
+    if not mutual and "GBA_GRANTS_TLS_CLIENT_CA" in env:
+        fail(where, "GBA_GRANTS_TLS_CLIENT_CA is set without components/mtls")
+    for probe in ("startupProbe", "readinessProbe"):
+        spec = container.get(probe, {})
+        if "grpc" in spec:
+            fail(where, f"{probe} is a native gRPC probe, which cannot speak TLS")
+        command = spec.get("exec", {}).get("command", [])
+        if not command or not command[0].endswith("grpc_health_probe"):
+            fail(where, f"{probe} does not exec grpc_health_probe")
+            continue
+        if probe_path and command[0] != probe_path:
+            fail(where, f"{probe} runs {command[0]}, where the Dockerfile installs {probe_path}")
+        if f"-addr=127.0.0.1:{PORT}" not in command and f"-addr=localhost:{PORT}" not in command:
+            fail(where, f"{probe} does not dial 127.0.0.1:{PORT}")
+        if "-tls" not in command:
+            fail(where, f"{probe} does not pass -tls")
+        flags = dict(str(arg).split("=", 1) for arg in command[1:] if "=" in str(arg))
+        for flag in ("-tls-client-cert", "-tls-client-key"):
+            if mutual and flag not in flags:
+                fail(where, f"{probe} passes no {flag} (mutual TLS refuses it)")
+            elif flag in flags:
+                in_secret(flags[flag], f"{probe} {flag}")
+        if not spec.get("timeoutSeconds", 1) >= 2:
+            fail(where, f"{probe} timeoutSeconds leaves no time for a TLS handshake")
+
+
+# ------------------------------------------------------------- rendering
+
+
+class RenderError(Exception):
+    pass
+
+
+def json_patch(doc: dict, operations: list, where: str) -> None:
+    """RFC 6902 add, remove, replace and test, as kustomize applies them."""
+    for operation in operations:
+        op, path = operation.get("op"), operation.get("path", "")
+        if op in ("add", "replace", "test") and "value" not in operation:
+            raise RenderError(f"{where}: {op} {path} has no value")
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in path.split("/")[1:]]
+        try:
+            parent = doc
+            for token in tokens[:-1]:
+                parent = parent[int(token)] if isinstance(parent, list) else parent[token]
+            last = tokens[-1]
+            value = copy.deepcopy(operation.get("value"))
+            if isinstance(parent, list):
+                index = len(parent) if last == "-" else int(last)
+                if op == "add":
+                    if index > len(parent):
+                        raise IndexError(index)
+                    parent.insert(index, value)
+                elif op == "remove":
+                    del parent[index]
+                elif op == "replace":
+                    parent[index] = value
+                elif op == "test":
+                    if parent[index] != value:
+                        raise RenderError(f"{where}: test {path} failed: {parent[index]!r} != {value!r}")
+                else:
+                    raise RenderError(f"{where}: op {op!r} is not supported here")
+            else:
+                if op == "add":
+                    parent[last] = value
+                elif op in ("remove", "replace", "test") and last not in parent:
+                    raise KeyError(last)
+                elif op == "remove":
+                    del parent[last]
+                elif op == "replace":
+                    parent[last] = value
+                elif op == "test":
+                    if parent[last] != value:
+                        raise RenderError(f"{where}: test {path} failed: {parent[last]!r} != {value!r}")
+                else:
+                    raise RenderError(f"{where}: op {op!r} is not supported here")
+        except (KeyError, IndexError, ValueError, TypeError) as e:
+            raise RenderError(f"{where}: {op} {path}: no such location ({e!r})") from None
+
+
+def transform(kustomization: dict, directory: Path, docs: list[dict]) -> None:
+    """The transformers of one kustomization or component, in kustomize's order."""
+    where = str((directory / "kustomization.yaml").relative_to(DEPLOY))
+    supported = {"apiVersion", "kind", "resources", "components", "patches", "labels", "namespace", "images"}
+    unsupported = set(kustomization) - supported
+    if unsupported:
+        raise RenderError(f"{where}: validate.py cannot render {sorted(unsupported)}")
+    for patch in kustomization.get("patches", []):
+        target = patch.get("target", {})
+        if "path" not in patch or set(target) - {"kind", "name"} or not target:
+            raise RenderError(f"{where}: only patches with a path and a kind/name target are rendered here")
+        operations = load_all(directory / patch["path"])
+        if len(operations) != 1 or not isinstance(operations[0], list):
+            raise RenderError(f"{where}: {patch['path']} is not a JSON patch (a list of operations)")
+        matched = [
+            d
+            for d in docs
+            if d.get("kind") == target.get("kind", d.get("kind"))
+            and d["metadata"]["name"] == target.get("name", d["metadata"]["name"])
+        ]
+        if not matched:
+            raise RenderError(f"{where}: patch {patch['path']} matches no resource")
+        for doc in matched:
+            json_patch(doc, operations[0], f"{where} {patch['path']}")
+    if "namespace" in kustomization:
+        for doc in docs:
+            if doc.get("kind") != "Namespace":
+                doc["metadata"]["namespace"] = kustomization["namespace"]
+    for entry in kustomization.get("labels", []):
+        if entry.get("includeSelectors") or entry.get("includeTemplates"):
+            raise RenderError(f"{where}: labels with includeSelectors/includeTemplates are not rendered here")
+        for doc in docs:
+            doc["metadata"].setdefault("labels", {}).update(entry.get("pairs", {}))
+    for image in kustomization.get("images", []):
+        for doc in docs:
+            pod = doc.get("spec", {}).get("template", {}).get("spec", {})
+            for container in pod.get("containers", []) + pod.get("initContainers", []):
+                name = re.split(r"[@:]", container.get("image", ""), maxsplit=1)[0]
+                if name != image["name"]:
+                    continue
+                new = image.get("newName", name)
+                if "digest" in image:
+                    new += "@" + image["digest"]
+                elif "newTag" in image:
+                    new += ":" + str(image["newTag"])
+                else:
+                    new = container["image"].replace(name, new, 1)
+                container["image"] = new
+
+
+def render_kustomization(kustomization: dict, directory: Path) -> list[dict]:
+    docs: list[dict] = []
+    for entry in kustomization.get("resources", []):
+        path = (directory / entry).resolve()
+        if path.is_dir():
+            docs.extend(render_kustomization(load_all(path / "kustomization.yaml")[0], path))
+        else:
+            docs.extend(load_all(path))
+    for entry in kustomization.get("components", []):
+        path = (directory / entry).resolve()
+        component = load_all(path / "kustomization.yaml")[0]
+        if component.get("kind") != "Component":
+            raise RenderError(f"{path.relative_to(DEPLOY)}: kind is not Component")
+        for resource in component.get("resources", []):
+            docs.extend(load_all(path / resource))
+        transform({k: v for k, v in component.items() if k != "resources"}, path, docs)
+    transform({k: v for k, v in kustomization.items() if k not in ("resources", "components")}, directory, docs)
+    return docs
+
+
+def overlays() -> list[str]:
+    return sorted(p.parent.name for p in OVERLAYS.glob("*/kustomization.yaml"))
+
+
+def render_overlay(name: str) -> list[dict]:
+    directory = OVERLAYS / name
+    return render_kustomization(load_all(directory / "kustomization.yaml")[0], directory)
+
+
+def overlay_components(name: str) -> list[str]:
+    """Names of the kubernetes/components an overlay adds, in order."""
+    directory = OVERLAYS / name
+    kustomization = load_all(directory / "kustomization.yaml")[0]
+    found = []
+    for entry in kustomization.get("components", []):
+        path = (directory / entry).resolve()
+        if path.parent == (KUBE / "components").resolve():
+            found.append(path.name)
+    return found
+
+
+def same_resources(mine: list[dict], theirs: list[dict]) -> list[str]:
+    """Differences between two renderings, by kind and name."""
+
+    def index(docs: list[dict]) -> dict:
+        return {(d.get("kind"), d["metadata"]["name"]): d for d in docs}
+
+    a, b = index(mine), index(theirs)
+    problems = [f"{k[0]}/{k[1]} only in kustomize's rendering" for k in b.keys() - a.keys()]
+    problems += [f"{k[0]}/{k[1]} missing from kustomize's rendering" for k in a.keys() - b.keys()]
+    problems += [f"{k[0]}/{k[1]} differs" for k in a.keys() & b.keys() if a[k] != b[k]]
+    return sorted(problems)
+
+
+def check_overlays(provided: dict[str, Path], probe_path: str | None) -> None:
+    """Every overlay renders and passes the checks of its TLS mode, and
+    every component in kubernetes/components is used by one of them."""
+    used = set()
+    for name in overlays():
+        label = f"overlays/{name}"
+        components = overlay_components(name)
+        used.update(components)
+        unknown = set(components) - {"tls", "mtls"}
+        if unknown:
+            fail(label, f"validate.py has no checks for components {sorted(unknown)}")
+            continue
+        if components not in ([], ["tls"], ["tls", "mtls"]):
+            fail(label, f"components {components}: mtls needs tls before it")
+            continue
+        mode = {0: None, 1: "tls", 2: "mtls"}[len(components)]
+        try:
+            docs = render_overlay(name)
+        except RenderError as e:
+            fail(label, str(e))
+            continue
+        check_kubernetes(docs, f"{label} (validate.py)", probe_path, mode)
+        if name in provided:
+            theirs = load_all(provided[name])
+            check_kubernetes(theirs, f"{label} (kustomize)", probe_path, mode)
+            for problem in same_resources(docs, theirs):
+                fail(label, f"validate.py and kustomize render it differently: {problem}")
+    for name in set(provided) - set(overlays()):
+        fail(f"--overlay {name}", "no such overlay")
+    for component in sorted(p.parent.name for p in (KUBE / "components").glob("*/kustomization.yaml")):
+        if component not in used:
+            fail(f"kubernetes/components/{component}", "no overlay in overlays/ uses it, so nothing validates it")
+
+
+# ----------------------------------------------------------------- alerts
+
+
+def exported_metrics() -> tuple[set[str], set[str]] | None:
+    """Names the service describes in services/exporter.rs, and which of
+    them are histograms."""
+    source = REPO / "services" / "exporter.rs"
+    if not source.is_file():
+        fail("services/exporter.rs", "not found: cannot check metric names")
+        return None
+    text = source.read_text(encoding="utf-8")
+    names = set(re.findall(r'describe_(?:counter|gauge|histogram)!\(\s*"(gba_grants_[a-z0-9_]+)"', text))
+    histograms = set(re.findall(r'describe_histogram!\(\s*"(gba_grants_[a-z0-9_]+)"', text))
+    if not names:
+        fail("services/exporter.rs", "no describe_*!(\"gba_grants_…\") found: cannot check metric names")
+        return None
+    return names, histograms
+
+
+def check_metric_names(where: str, text: str, exported: tuple[set[str], set[str]]) -> set[str]:
+    names, histograms = exported
+    used = set()
+    for name in set(re.findall(r"\bgba_grants_[a-z0-9_]*[a-z0-9]", text)):
+        base = name
+        for suffix in ("_bucket", "_count", "_sum"):
+            if name.endswith(suffix) and name[: -len(suffix)] in histograms:
+                base = name[: -len(suffix)]
+        if base not in names:
+            fail(where, f"{name} is not a metric of services/exporter.rs")
+        used.add(base)
+    return used
+
+
+def check_alerts(exported: tuple[set[str], set[str]] | None) -> None:
+    where = "prometheus/alerts.yaml"
+    path = DEPLOY / "prometheus" / "alerts.yaml"
+    rules_file = load_all(path)[0]
+    alerts = []
+    for group in rules_file.get("groups", []):
+        for rule in group.get("rules", []):
+            name = rule.get("alert")
+            if not name or not isinstance(rule.get("expr"), str):
+                fail(where, f"rule {rule!r:.60} has no alert name or expr")
+                continue
+            alerts.append(name)
+            if rule.get("labels", {}).get("severity") not in ("page", "warning"):
+                fail(where, f"{name}: severity is not page or warning")
+            if not rule.get("annotations", {}).get("summary"):
+                fail(where, f"{name}: no summary annotation")
+            if "for" in rule:
+                try:
+                    seconds(rule["for"])
+                except ValueError as e:
+                    fail(where, f"{name}: {e}")
+            expr = rule["expr"]
+            for opening, closing in ("()", "[]", "{}"):
+                if expr.count(opening) != expr.count(closing):
+                    fail(where, f"{name}: unbalanced {opening}{closing}")
+    if not alerts:
+        fail(where, "no alerting rules")
+    if len(alerts) != len(set(alerts)):
+        fail(where, "alert names are not unique")
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    for name in alerts:
+        if name not in readme:
+            fail("README.md", f"does not mention the alert {name} of prometheus/alerts.yaml")
+    # The guide shows the rules' expressions in ```promql blocks (one
+    # expression per block, or one per line where a block lists several
+    # one-liners): they must be the same, whitespace aside.
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", " ", text).strip()
+
+    shown = set()
+    for block in re.findall(r"^```promql\n(.*?)^```", readme, re.S | re.M):
+        shown.add(norm(block))
+        shown.update(norm(line) for line in block.splitlines() if line.strip())
+    exprs = {rule.get("alert"): norm(rule.get("expr", "")) for g in rules_file.get("groups", []) for rule in g.get("rules", [])}
+    for name, expr in exprs.items():
+        if expr not in shown:
+            fail("README.md", f"shows no promql block with the expression of {name} as in prometheus/alerts.yaml")
+    blocks = re.findall(r"^```promql\n(.*?)^```", readme, re.S | re.M)
+    for block in blocks:
+        if norm(block) not in exprs.values() and not all(
+            norm(line) in exprs.values() for line in block.splitlines() if line.strip()
+        ):
+            fail("README.md", f"promql block {norm(block)[:60]!r}… is no rule of prometheus/alerts.yaml")
+    if exported:
+        used = check_metric_names(where, path.read_text(encoding="utf-8"), exported)
+        check_metric_names("README.md", readme, exported)
+        wanted = {
+            "gba_grants_calls_total",
+            "gba_grants_call_duration_seconds",
+            "gba_grants_tailer_lag_events",
+            "gba_grants_watchers_too_slow_total",
+            "gba_grants_db_connections",
+            "gba_grants_db_connections_idle",
+            "gba_grants_db_connections_max",
+            "gba_grants_build_info",
+        }
+        for name in sorted(wanted - used):
+            fail(where, f"no rule uses {name}")
 
 
 def check_secret_example(secret_ref: dict) -> None:
@@ -259,7 +711,8 @@ def check_compose(dockerfile_probe: str | None) -> None:
     replicas = {name: s for name, s in services.items() if name != "postgres"}
     if len(replicas) != 2:
         fail(where, f"expected 2 gba-grants replicas, found {len(replicas)}")
-    host_ports = set()
+    host_ports: set[str] = set()
+    metrics_host_ports: set[str] = set()
     for name, service in replicas.items():
         w = f"{where} {name}"
         env = service.get("environment", {})
@@ -270,6 +723,9 @@ def check_compose(dockerfile_probe: str | None) -> None:
             fail(w, "GBA_GRANTS_DATABASE_URL does not point at the postgres service")
         if not str(env.get("GBA_GRANTS_LISTEN", "")).endswith(f":{PORT}"):
             fail(w, f"GBA_GRANTS_LISTEN is not on port {PORT}")
+        metrics_listen = str(env.get("GBA_GRANTS_METRICS_LISTEN", ""))
+        if not metrics_listen.endswith(f":{METRICS_PORT}") or metrics_listen.startswith("127."):
+            fail(w, f"GBA_GRANTS_METRICS_LISTEN is not 0.0.0.0:{METRICS_PORT} (is {metrics_listen!r})")
         if env.get("GBA_GRANTS_LOG_FORMAT") != "json":
             fail(w, "logs are not json")
         if service.get("depends_on", {}).get("postgres", {}).get("condition") != "service_healthy":
@@ -284,14 +740,60 @@ def check_compose(dockerfile_probe: str | None) -> None:
         stop = seconds(service.get("stop_grace_period", "10s"))
         if not stop > grace:
             fail(w, f"stop_grace_period {stop:g} s must exceed the shutdown grace {grace:g} s")
+        published = {}
         for port in service.get("ports", []):
             text = str(port)
             parts = text.split(":")
-            if parts[-1] != str(PORT):
-                fail(w, f"port {text} does not publish container port {PORT}")
-            host_ports.add(parts[-2] if len(parts) >= 2 else "")
+            if parts[-1] not in (str(PORT), str(METRICS_PORT)):
+                fail(w, f"port {text} publishes neither container port {PORT} nor {METRICS_PORT}")
+                continue
+            if "127.0.0.1" not in ":".join(parts[:-2]):
+                fail(w, f"port {text} is not published on 127.0.0.1 by default")
+            published.setdefault(int(parts[-1]), []).append(parts[-2] if len(parts) >= 2 else "")
+        for container_port, found in ((PORT, host_ports), (METRICS_PORT, metrics_host_ports)):
+            if len(published.get(container_port, [])) != 1:
+                fail(w, f"publishes container port {container_port} {len(published.get(container_port, []))} times")
+            found.update(published.get(container_port, []))
     if host_ports != {"50051", "50052"}:
         fail(where, f"replicas should publish host ports 50051 and 50052 (found {sorted(host_ports)})")
+    if metrics_host_ports != {"9464", "9465"}:
+        fail(where, f"replicas should publish metrics on host ports 9464 and 9465 (found {sorted(metrics_host_ports)})")
+
+
+def check_compose_tls(dockerfile_probe: str | None) -> None:
+    """compose.tls.yaml: an override for both replicas that mounts the PEM
+    files read-only where its environment points, and probes with -tls."""
+    where = "compose.tls.yaml"
+    path = DEPLOY / "compose.tls.yaml"
+    if not path.exists():
+        return
+    base = load_all(DEPLOY / "compose.yaml")[0].get("services", {})
+    replicas = {name for name in base if name != "postgres"}
+    services = load_all(path)[0].get("services", {})
+    if set(services) != replicas:
+        fail(where, f"overrides {sorted(services)}, not the replicas {sorted(replicas)}")
+    for name, service in services.items():
+        w = f"{where} {name}"
+        mounts = {}
+        for volume in service.get("volumes", []):
+            parts = str(volume).split(":")
+            if len(parts) >= 2:
+                mounts[parts[1].rstrip("/")] = parts[2:] == ["ro"]
+        env = service.get("environment", {})
+        for variable in ("GBA_GRANTS_TLS_CERT", "GBA_GRANTS_TLS_KEY"):
+            value = str(env.get(variable, ""))
+            directory = value.rpartition("/")[0]
+            if not value:
+                fail(w, f"{variable} is not set")
+            elif directory not in mounts:
+                fail(w, f"{variable} {value} is not in a mounted volume")
+            elif not mounts[directory]:
+                fail(w, f"the volume on {directory} is not mounted read-only (:ro)")
+        test = service.get("healthcheck", {}).get("test", [])
+        if "-tls" not in test:
+            fail(w, "healthcheck does not pass -tls (a plaintext check fails against TLS)")
+        elif dockerfile_probe and dockerfile_probe not in test:
+            fail(w, f"healthcheck does not run {dockerfile_probe}")
 
 
 # --------------------------------------------------------------- dockerfile
@@ -314,9 +816,31 @@ def check_dockerfile() -> str | None:
             fail("Cargo.toml", f"target path {path} does not exist")
         if f"> {path}" not in text and f": > {path}" not in text:
             fail(where, f"the dependency stage does not stub {path} (named in Cargo.toml)")
-    for copied in ("Cargo.toml", "Cargo.lock", "build.rs", "proto", "services"):
+    stages = re.split(r"^(?=FROM )", text, flags=re.M)[1:]
+    copies = []
+    for line in re.findall(r"^COPY (.+)$", text, re.M):
+        tokens = line.split()
+        if any(t.startswith("--from") for t in tokens):
+            continue
+        copies.extend(t for t in [t for t in tokens if not t.startswith("--")][:-1])
+    for copied in copies:
         if not (REPO / copied).exists():
             fail(where, f"copies {copied}, which the repository does not have")
+    check_embedded_files(copies)
+    deps = next((s for s in stages if "cargo build" in s), "")
+    build = next((s for s in stages if re.search(r"^FROM \S+ AS build$", s, re.M)), "")
+    if "GBA_GRANTS_GIT_COMMIT" in deps:
+        fail(where, "the dependency stage uses GBA_GRANTS_GIT_COMMIT: every commit would rebuild the dependencies")
+    declared = re.search(r"^ARG GBA_GRANTS_GIT_COMMIT\b", build, re.M)
+    built = re.search(r"^RUN cargo build", build, re.M)
+    if not declared or not built or declared.start() > built.start():
+        fail(where, "the build stage does not declare ARG GBA_GRANTS_GIT_COMMIT before it runs cargo build")
+    exposed = {p for line in re.findall(r"^EXPOSE (.+)$", text, re.M) for p in line.split()}
+    for port in (PORT, METRICS_PORT):
+        if str(port) not in exposed and f"{port}/tcp" not in exposed:
+            fail(where, f"does not EXPOSE {port}")
+    if not re.search(rf"GBA_GRANTS_METRICS_LISTEN=0\.0\.0\.0:{METRICS_PORT}\b", text):
+        fail(where, f"the image does not set GBA_GRANTS_METRICS_LISTEN=0.0.0.0:{METRICS_PORT}")
     if not re.search(r"^USER 10001(:10001)?$", text, re.M):
         fail(where, "the final stage does not run as uid 10001")
     final_from = [line for line in text.splitlines() if line.startswith("FROM ")][-1]
@@ -330,32 +854,96 @@ def check_dockerfile() -> str | None:
         return None
     if not re.search(r"sha256sum -c", text):
         fail(where, "grpc_health_probe is not checksum-verified")
-    ignore = DEPLOY / "Dockerfile.dockerignore"
-    if ignore.exists():
-        rules = [r.strip() for r in ignore.read_text(encoding="utf-8").splitlines()]
-        for copied in ("Cargo.toml", "Cargo.lock", "build.rs", "proto/", "services/"):
-            if "*" in rules and f"!{copied}" not in rules:
-                fail("Dockerfile.dockerignore", f"{copied} is excluded from the build context")
+    for copied in copies:
+        if not in_context(copied):
+            fail("Dockerfile.dockerignore", f"{copied} is excluded from the build context")
     return match.group(1)
+
+
+def in_context(path: str) -> bool:
+    """Whether deploy/Dockerfile.dockerignore lets `path` into the context
+    (the "*" plus "!exception" style this file uses)."""
+    ignore = DEPLOY / "Dockerfile.dockerignore"
+    if not ignore.exists():
+        return True
+    rules = [r.strip() for r in ignore.read_text(encoding="utf-8").splitlines() if r.strip() and not r.startswith("#")]
+    if "*" not in rules:
+        return True
+    path = path.rstrip("/")
+    return any(r.startswith("!") and (path + "/").startswith(r[1:].rstrip("/") + "/") for r in rules)
+
+
+def check_embedded_files(copies: list[str]) -> None:
+    """Files the crate embeds at compile time (include_bytes!/include_str!
+    with a literal path) must be copied into the build and be in the
+    context: the dashboard's web/dist is."""
+    sources = [REPO / "build.rs", *sorted((REPO / "services").rglob("*.rs"))]
+    pattern = re.compile(r'include_(?:bytes|str)!\(\s*"([^"]+)"\s*\)')
+    for source in sources:
+        if not source.is_file():
+            continue
+        for relative in pattern.findall(source.read_text(encoding="utf-8")):
+            target = Path(os.path.normpath(source.parent / relative))
+            try:
+                path = target.relative_to(REPO).as_posix()
+            except ValueError:
+                fail(str(source.relative_to(REPO)), f"embeds {relative}, outside the repository")
+                continue
+            if not any((path + "/").startswith(c.rstrip("/") + "/") for c in copies):
+                fail("Dockerfile", f"{source.relative_to(REPO)} embeds {path}, which no COPY brings into the build")
+            elif not in_context(path):
+                fail("Dockerfile.dockerignore", f"{path} (embedded by {source.relative_to(REPO)}) is not in the context")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rendered", type=Path, help="output of `kustomize build` to check as well")
+    parser.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="kustomize's rendering of overlays/NAME, to check and compare with validate.py's",
+    )
+    parser.add_argument("--render", choices=overlays(), help="print overlays/NAME as validate.py renders it")
     args = parser.parse_args()
+
+    if args.render:
+        try:
+            docs = render_overlay(args.render)
+        except RenderError as e:
+            print(f"FAIL {e}", file=sys.stderr)
+            return 1
+        yaml.safe_dump_all(docs, sys.stdout, sort_keys=False)
+        return 0
+    provided = {}
+    for entry in args.overlay:
+        name, _, file = entry.partition("=")
+        if not name or not file:
+            parser.error(f"--overlay {entry!r}: expected NAME=FILE")
+        provided[name] = Path(file)
 
     probe = check_dockerfile()
     check_compose(probe)
+    check_compose_tls(probe)
     docs = check_kustomization()
     if not errors:
-        check_kubernetes(docs, "kubernetes/ (files)")
+        check_kubernetes(docs, "kubernetes/ (files)", probe)
+    if not errors:
+        check_servicemonitor(docs)
     if args.rendered and not errors:
-        check_kubernetes(load_all(args.rendered), "kubernetes/ (rendered)")
+        check_kubernetes(load_all(args.rendered), "kubernetes/ (rendered)", probe)
+    if not errors:
+        check_overlays(provided, probe)
+    check_alerts(exported_metrics())
     for error in errors:
         print(f"FAIL {error}")
     if errors:
         return 1
-    print("ok: kustomization, manifests, compose.yaml and Dockerfile agree")
+    print(
+        "ok: kustomization, manifests, TLS overlays, ServiceMonitor example, compose files, Dockerfile"
+        " and alerting rules agree"
+    )
     return 0
 
 

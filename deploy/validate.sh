@@ -3,15 +3,24 @@
 #   1. yamllint (deploy/.yamllint.yaml) over every YAML file in deploy/
 #   2. hadolint (deploy/.hadolint.yaml) over deploy/Dockerfile
 #   3. every Kubernetes manifest against the API schemas of each version in
-#      KUBERNETES_VERSIONS (kubernetes-validate --strict: unknown fields fail)
+#      KUBERNETES_VERSIONS (kubernetes-validate --strict: unknown fields fail),
+#      except servicemonitor-example.yaml: a Prometheus Operator custom
+#      resource, for which kubernetes-validate has no schema (it would only
+#      warn and skip it); validate.py checks it against the metrics Service
 #   4. the kustomize base rendered, when kustomize or kubectl is installed
 #      (optional: the base uses no generators or patches, so its files are
 #      what is applied; step 3 validates them one by one)
-#   5. compose.yaml against the Compose Specification schema
-#      (check-jsonschema), and `docker compose config` where a Compose
-#      plugin is installed (optional; it needs no engine)
-#   6. validate.py: names, labels, ports, probes, shutdown timings and the
-#      Dockerfile's dependency stubs agree with each other and Cargo.toml
+#   5. every overlay in overlays/ (tls: base + components/tls; mtls: base +
+#      components/tls + components/mtls), rendered by kustomize or kubectl
+#      where installed, else by validate.py's own subset of kustomize, and
+#      validated like step 3
+#   6. compose.yaml and compose.tls.yaml against the Compose Specification
+#      schema (check-jsonschema), and `docker compose config` where a
+#      Compose plugin is installed (optional; it needs no engine)
+#   7. validate.py: names, labels, ports (API and metrics), probes, TLS
+#      mounts, shutdown timings, the Dockerfile's stubs and copies, and
+#      the metric names of prometheus/alerts.yaml and README.md agree with
+#      each other, Cargo.toml and services/exporter.rs
 #
 # Needs python3 with venv and network access to PyPI. The tools go into
 # deploy/.venv (git-ignored; GBA_DEPLOY_VENV overrides), pinned in
@@ -69,7 +78,12 @@ echo "ok"
 
 manifests=()
 for f in kubernetes/*.yaml; do
-  [ "$(basename "$f")" = kustomization.yaml ] || manifests+=("$f")
+  case "$(basename "$f")" in
+    kustomization.yaml) ;;
+    # A custom resource: no schema here (see the header); validate.py checks it.
+    servicemonitor-example.yaml) ;;
+    *) manifests+=("$f") ;;
+  esac
 done
 for version in $KUBERNETES_VERSIONS; do
   step "kubernetes-validate --strict, Kubernetes ${version}: ${#manifests[@]} files"
@@ -78,18 +92,18 @@ for version in $KUBERNETES_VERSIONS; do
 done
 
 step "kustomize build kubernetes/ (optional)"
-rendered="$(mktemp)"
-trap 'rm -f "$rendered"' EXIT
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+rendered="$work/base.yaml"
 rendered_arg=()
-render_ok=0
+render=()
 if command -v kustomize >/dev/null; then
-  kustomize build kubernetes >"$rendered"
-  render_ok=1
+  render=(kustomize build)
 elif command -v kubectl >/dev/null; then
-  kubectl kustomize kubernetes >"$rendered"
-  render_ok=1
+  render=(kubectl kustomize)
 fi
-if [ "$render_ok" = 1 ]; then
+if [ "${#render[@]}" -gt 0 ]; then
+  "${render[@]}" kubernetes >"$rendered"
   for version in $KUBERNETES_VERSIONS; do
     "$bin/kubernetes-validate" --strict --quiet -k "$version" "$rendered"
   done
@@ -99,18 +113,38 @@ else
   echo "skipped: neither kustomize nor kubectl is installed"
 fi
 
-step "compose.yaml: Compose Specification schema"
-"$bin/check-jsonschema" --builtin-schema vendor.compose-spec compose.yaml
+overlay_args=()
+for dir in overlays/*/; do
+  name="$(basename "$dir")"
+  out="$work/overlay-$name.yaml"
+  if [ "${#render[@]}" -gt 0 ]; then
+    "${render[@]}" "$dir" >"$out"
+    overlay_args+=(--overlay "$name=$out")
+    how="${render[*]}"
+  else
+    "$bin/python" validate.py --render "$name" >"$out"
+    how="validate.py (no kustomize or kubectl)"
+  fi
+  step "overlays/${name}: rendered by ${how}"
+  for version in $KUBERNETES_VERSIONS; do
+    "$bin/kubernetes-validate" --strict --quiet -k "$version" "$out"
+  done
+  echo "ok: $(grep -c '^kind:' "$out") resources validated against Kubernetes ${KUBERNETES_VERSIONS// /, }"
+done
+
+step "compose.yaml, compose.tls.yaml: Compose Specification schema"
+"$bin/check-jsonschema" --builtin-schema vendor.compose-spec compose.yaml compose.tls.yaml
 
 step "docker compose config (optional)"
 if docker compose version >/dev/null 2>&1; then
   docker compose -f compose.yaml config --quiet
+  docker compose -f compose.yaml -f compose.tls.yaml config --quiet
   echo "ok"
 else
   echo "skipped: no docker compose plugin"
 fi
 
 step "cross-file consistency (validate.py)"
-"$bin/python" validate.py "${rendered_arg[@]}"
+"$bin/python" validate.py "${rendered_arg[@]}" "${overlay_args[@]}"
 
 printf '\nvalidate: all checks passed in %d s\n' "$((SECONDS - started))"
