@@ -22,7 +22,8 @@ on_every_backend!(
 );
 
 async fn a_summary_stream_with_nothing_in_scope_stays_open(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    let db = TestDb::new(backend).await;
+    let server = TestServer::start_with(db, |s| s.hub.progress_interval = Duration::from_millis(200)).await;
     // No programme exists yet: nothing to summarise, but no end either.
     let mut stream = server
         .watch(&server.admin_key)
@@ -32,6 +33,16 @@ async fn a_summary_stream_with_nothing_in_scope_stays_open(backend: Backend) {
         .into_inner();
     let quiet = timeout(Duration::from_millis(500), stream.message()).await;
     assert!(quiet.is_err(), "the stream stays open and quiet: {quiet:?}");
+    // A programme created later joins a stream of "everything visible".
+    let created = server.open_programme(programme(1_000_000, 100_000)).await;
+    let summary = timeout(Duration::from_secs(5), stream.message())
+        .await
+        .expect("the new programme's summary arrives")
+        .unwrap()
+        .unwrap()
+        .summary
+        .unwrap();
+    assert_eq!(summary.programme, created.name);
 }
 
 /// A draft by the University of Macau, partnered with SYSU.

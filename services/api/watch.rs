@@ -21,7 +21,9 @@ use crate::domain::event::ApplicationEvent;
 use crate::domain::event::Cursor;
 use crate::domain::watch::{ProgrammeSummary, RegionTotals, WatchFilter, WatchItem};
 use crate::hub::Hub;
+use crate::hub::summary::Follow;
 use crate::proto::v1::{self, watch_application_events_response::Kind, watch_service_server::WatchService};
+use futures_util::future::BoxFuture;
 
 pub struct WatchApi {
     pub grants: Grants,
@@ -179,8 +181,17 @@ impl WatchService for WatchApi {
         let slots = limits.stream(&caller.key, request.remote_addr()).status()?;
         let v1::WatchProgrammeSummaryRequest { programmes } = request.into_inner();
         limits.items("programmes", programmes.len()).status()?;
+        // Asking for none means every programme the caller may see, now
+        // and as more are created.
+        let follow: Option<Follow> = programmes.is_empty().then(|| {
+            let (grants, caller) = (self.grants.clone(), caller.clone());
+            Arc::new(move || {
+                let (grants, caller) = (grants.clone(), caller.clone());
+                Box::pin(async move { grants.summary_programmes(&caller, &[]).await }) as BoxFuture<'static, _>
+            }) as Follow
+        });
         let programmes = self.grants.summary_programmes(&caller, &programmes).await.status()?;
-        let stream = self.hub.watch_summaries(&caller, programmes).await.status()?;
+        let stream = self.hub.watch_summaries(&caller, programmes, follow).await.status()?;
         let open = OpenStream::new("summaries");
         let stream = stream.map(move |s| {
             let _held = (&slots, &open);

@@ -8,7 +8,7 @@
 
 mod events;
 mod revocations;
-mod summary;
+pub mod summary;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};

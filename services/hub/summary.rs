@@ -15,15 +15,23 @@ use crate::domain::access::Caller;
 use crate::domain::ids::ProgrammeName;
 use crate::domain::watch::{ProgrammeSummary, key_revoked, shutting_down};
 
+/// Lists the programmes a stream of "everything visible" should hold now.
+pub type Follow = Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Result<Vec<ProgrammeName>>> + Send + Sync>;
+
 impl Hub {
     /// A snapshot of each programme now, then a new one shortly after
     /// each change. The caller has checked access to `programmes`. A
     /// programme whose summary cannot be computed is retried in the
     /// background; it never holds up or breaks the others.
+    ///
+    /// With `follow` (a stream of "every programme the caller may see"),
+    /// programmes that become visible later are added: `follow` is asked
+    /// for the current list every progress interval.
     pub async fn watch_summaries(
         &self,
         caller: &Caller,
         programmes: Vec<ProgrammeName>,
+        follow: Option<Follow>,
     ) -> Result<impl Stream<Item = Result<Arc<ProgrammeSummary>>> + Send + 'static> {
         if self.inner.stopping.is_cancelled() {
             return Err(shutting_down());
@@ -37,6 +45,11 @@ impl Hub {
             map.insert(programme, WatchStream::new(rx));
         }
         let stopping = self.inner.stopping.clone();
+        let hub = self.clone();
+        let mut recheck = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.inner.options.progress_interval,
+            self.inner.options.progress_interval,
+        );
         // A quiet stream repeats one summary (the next, in turn) every
         // progress interval, so that its connection is never idle: HTTP/1.1
         // (gRPC-Web) connections get no keepalive pings.
@@ -55,6 +68,21 @@ impl Hub {
                         if let Some((_, Some(summary))) = next {
                             quiet.reset();
                             yield Ok(summary);
+                        }
+                    }
+                    _ = recheck.tick(), if follow.is_some() => {
+                        let Some(list) = &follow else { continue };
+                        match list().await {
+                            Ok(now) => {
+                                for programme in now {
+                                    if !map.contains_key(&programme) {
+                                        let rx = hub.summary_receiver(&programme).await;
+                                        latest.push(rx.clone());
+                                        map.insert(programme, WatchStream::new(rx));
+                                    }
+                                }
+                            }
+                            Err(err) => tracing::debug!(%err, "cannot list the programmes a summary stream follows"),
                         }
                     }
                     _ = quiet.tick() => {

@@ -135,7 +135,9 @@ export const ProgressSchema: GenMessage<Progress> = /*@__PURE__*/
 export type WatchProgrammeSummaryRequest = Message<"gba.grants.v1.WatchProgrammeSummaryRequest"> & {
   /**
    * Programmes to watch, `programmes/{programme}`; empty means all that the
-   * caller may see.
+   * caller may see, including programmes created later (they join within
+   * the server's progress interval). With none in scope the stream stays
+   * open and quiet.
    *
    * @generated from field: repeated string programmes = 1;
    */
