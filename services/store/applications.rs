@@ -220,6 +220,12 @@ impl ApplicationStore for Db {
     }
 
     async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>> {
+        if let Some(fast) = &self.fast {
+            return fast
+                .application(name.id(), name.programme.id())?
+                .map(to_domain)
+                .transpose();
+        }
         by_name(name)
             .only(self.conn())
             .await

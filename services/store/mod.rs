@@ -12,6 +12,7 @@ mod keys;
 mod listen;
 pub mod migration;
 mod programmes;
+mod sqlite_reads;
 mod writes;
 
 use std::sync::Arc;
@@ -96,6 +97,8 @@ pub struct Db {
     /// PostgreSQL: added to transaction ids to make event positions
     /// (`event_log_state.pos_offset`, see `events::event_statement`).
     pos_offset: i64,
+    /// SQLite: point reads in place, without sqlx's worker thread.
+    pub(crate) fast: Option<Arc<sqlite_reads::SqliteReads>>,
 }
 
 impl Db {
@@ -131,6 +134,12 @@ impl Db {
         };
         let monitor = connect::monitor_pool(url, options.timeout).await?;
         let (log, pos_offset) = read_log_state(&conn).await?;
+        let fast = (conn.get_database_backend() == DbBackend::Sqlite)
+            .then(|| url.parse::<sea_orm::sqlx::sqlite::SqliteConnectOptions>().ok())
+            .flatten()
+            .map(|o| o.get_filename().to_string_lossy().into_owned())
+            .filter(|path| !path.is_empty() && !path.contains(":memory:"))
+            .map(|path| Arc::new(sqlite_reads::SqliteReads::new(path, options.timeout)));
         Ok(Self {
             conn,
             writer,
@@ -142,6 +151,7 @@ impl Db {
             commit_jitter: options.commit_jitter,
             log,
             pos_offset,
+            fast,
         })
     }
 

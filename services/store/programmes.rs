@@ -144,6 +144,9 @@ impl ProgrammeStore for Db {
     }
 
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>> {
+        if let Some(fast) = &self.fast {
+            return fast.programme(name.id())?.map(to_domain).transpose();
+        }
         row::Entity::find_by_id(name.id().to_owned())
             .only(self.conn())
             .await
@@ -157,6 +160,12 @@ impl ProgrammeStore for Db {
         name: &ProgrammeName,
         institution: &InstitutionName,
     ) -> Result<Option<(Programme, bool)>> {
+        if let Some(fast) = &self.fast {
+            return fast
+                .programme_and_institution(name.id(), institution.id())?
+                .map(|(p, exists)| Ok((to_domain(p)?, exists)))
+                .transpose();
+        }
         let backend = self.conn().get_database_backend();
         let sql = match backend {
             DbBackend::Postgres => {
