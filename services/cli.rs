@@ -145,6 +145,15 @@ struct LimitArgs {
     /// within 10 s is dropped.
     #[arg(long, env = "GBA_GRANTS_KEEPALIVE_SECONDS", default_value_t = 30)]
     keepalive_seconds: u64,
+    /// Calls from one client address that may fail authentication within a
+    /// second; beyond it that address is refused, unchecked, until the
+    /// second is over.
+    #[arg(
+        long,
+        env = "GBA_GRANTS_MAX_FAILED_AUTHENTICATIONS_PER_SECOND",
+        default_value_t = 100
+    )]
+    max_failed_authentications_per_second: u32,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +226,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         max_message_bytes,
         idle_timeout_seconds,
         keepalive_seconds,
+        max_failed_authentications_per_second,
     } = args.limits;
     settings.limits = LimitSettings {
         calls_per_key: max_calls_per_key.max(1),
@@ -224,6 +234,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         streams_per_connection: max_streams_per_connection.max(1),
         repeated_items: max_repeated_items.max(1),
         message_bytes: max_message_bytes.max(1_024),
+        failed_authentications_per_second: max_failed_authentications_per_second.max(1),
     };
     settings.idle_timeout = Duration::from_secs(idle_timeout_seconds.max(1));
     settings.keepalive_interval = Duration::from_secs(keepalive_seconds.max(1));

@@ -77,6 +77,10 @@ where
         let grants = self.grants.clone();
         let limits = self.limits.clone();
         Box::pin(async move {
+            let peer = peer(&request);
+            if let Err(err) = limits.check_failures(peer) {
+                return Ok(to_status(err).into_http());
+            }
             let secret = bearer(request.headers());
             // Shed before the key is looked up: a flood costs a hash each.
             let slot = match secret.map(|s| limits.call(&hash_secret(s))).transpose() {
@@ -85,7 +89,12 @@ where
             };
             let caller = match grants.authenticate(secret).await {
                 Ok(caller) => caller,
-                Err(err) => return Ok(to_status(err).into_http()),
+                Err(err) => {
+                    if matches!(err, crate::domain::Error::Unauthenticated { .. }) {
+                        limits.failed(peer);
+                    }
+                    return Ok(to_status(err).into_http());
+                }
             };
             let key = caller.key.clone();
             request.extensions_mut().insert(caller);
@@ -99,6 +108,21 @@ where
             Ok(response)
         })
     }
+}
+
+/// The client's address, as tonic records it for the connection (plain
+/// TCP or TLS).
+fn peer(request: &http::Request<Body>) -> Option<std::net::SocketAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let extensions = request.extensions();
+    extensions
+        .get::<TcpConnectInfo>()
+        .and_then(TcpConnectInfo::remote_addr)
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|i| i.get_ref().remote_addr())
+        })
 }
 
 /// Whether tonic refused the request message for its size (it answers

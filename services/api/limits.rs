@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::domain::ids::ApiKeyName;
 use crate::domain::{Error, Reason, Result};
@@ -24,6 +25,10 @@ pub struct LimitSettings {
     pub repeated_items: usize,
     /// Bytes of one request message.
     pub message_bytes: usize,
+    /// Calls from one client address that may fail authentication within
+    /// a second; beyond it, that address's calls are refused unchecked
+    /// until the second is over.
+    pub failed_authentications_per_second: u32,
 }
 
 impl Default for LimitSettings {
@@ -34,6 +39,7 @@ impl Default for LimitSettings {
             streams_per_connection: 100,
             repeated_items: 100,
             message_bytes: 4 * 1024 * 1024,
+            failed_authentications_per_second: 100,
         }
     }
 }
@@ -93,6 +99,30 @@ pub struct Limits {
     calls: Arc<Counter<String>>,
     key_streams: Arc<Counter<ApiKeyName>>,
     connection_streams: Arc<Counter<SocketAddr>>,
+    /// Failed authentications per client address in the current second.
+    failures: Arc<Mutex<Failures>>,
+}
+
+/// One-second windows of failed authentications, per client address.
+#[derive(Default)]
+struct Failures {
+    window: Option<Instant>,
+    counts: HashMap<IpAddr, u32>,
+}
+
+impl Failures {
+    /// The count of `ip` in the current window (a new window empties all).
+    fn count(&mut self, ip: IpAddr) -> &mut u32 {
+        let now = Instant::now();
+        if self
+            .window
+            .is_none_or(|w| now.duration_since(w) >= Duration::from_secs(1))
+        {
+            self.window = Some(now);
+            self.counts.clear();
+        }
+        self.counts.entry(ip).or_insert(0)
+    }
 }
 
 fn exhausted(reason: Reason, message: String) -> Error {
@@ -106,6 +136,33 @@ impl Limits {
             calls: Counter::new(),
             key_streams: Counter::new(),
             connection_streams: Counter::new(),
+            failures: Arc::default(),
+        }
+    }
+
+    /// Refuses a call from `peer` while its address is over the limit of
+    /// failed authentications for this second.
+    pub fn check_failures(&self, peer: Option<SocketAddr>) -> Result<()> {
+        let Some(peer) = peer else { return Ok(()) };
+        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *failures.count(peer.ip()) >= self.settings.failed_authentications_per_second {
+            return Err(exhausted(
+                Reason::TooManyFailedAuthentications,
+                format!(
+                    "more than {} calls from this address failed authentication in the last second \
+                     (--max-failed-authentications-per-second); fix the key and retry",
+                    self.settings.failed_authentications_per_second
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed authentication of `peer`.
+    pub fn failed(&self, peer: Option<SocketAddr>) {
+        if let Some(peer) = peer {
+            let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *failures.count(peer.ip()) += 1;
         }
     }
 

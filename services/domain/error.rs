@@ -53,6 +53,7 @@ pub enum Reason {
     TooManyStreamsPerConnection,
     TooManyItems,
     MessageTooLarge,
+    TooManyFailedAuthentications,
     ShuttingDown,
     StorageUnavailable,
     Starting,
@@ -60,7 +61,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 31] = [
+    pub const ALL: [Reason; 32] = [
         Reason::InvalidField,
         Reason::RequestIdReused,
         Reason::PayeeAmountMismatch,
@@ -88,6 +89,7 @@ impl Reason {
         Reason::TooManyStreamsPerConnection,
         Reason::TooManyItems,
         Reason::MessageTooLarge,
+        Reason::TooManyFailedAuthentications,
         Reason::ShuttingDown,
         Reason::StorageUnavailable,
         Reason::Starting,
@@ -123,6 +125,7 @@ impl Reason {
             Reason::TooManyStreamsPerConnection => "TOO_MANY_STREAMS_PER_CONNECTION",
             Reason::TooManyItems => "TOO_MANY_ITEMS",
             Reason::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            Reason::TooManyFailedAuthentications => "TOO_MANY_FAILED_AUTHENTICATIONS",
             Reason::ShuttingDown => "SHUTTING_DOWN",
             Reason::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Reason::Starting => "STARTING",
