@@ -111,8 +111,8 @@ struct Failures {
 }
 
 impl Failures {
-    /// The count of `ip` in the current window (a new window empties all).
-    fn count(&mut self, ip: IpAddr) -> &mut u32 {
+    /// The counts of the current window (a new window empties them).
+    fn current(&mut self) -> &mut HashMap<IpAddr, u32> {
         let now = Instant::now();
         if self
             .window
@@ -121,7 +121,7 @@ impl Failures {
             self.window = Some(now);
             self.counts.clear();
         }
-        self.counts.entry(ip).or_insert(0)
+        &mut self.counts
     }
 }
 
@@ -145,7 +145,9 @@ impl Limits {
     pub fn check_failures(&self, peer: Option<SocketAddr>) -> Result<()> {
         let Some(peer) = peer else { return Ok(()) };
         let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if *failures.count(peer.ip()) >= self.settings.failed_authentications_per_second {
+        // A read: addresses that never fail leave no entry.
+        let failed = failures.current().get(&peer.ip()).copied().unwrap_or(0);
+        if failed >= self.settings.failed_authentications_per_second {
             return Err(exhausted(
                 Reason::TooManyFailedAuthentications,
                 format!(
@@ -162,7 +164,7 @@ impl Limits {
     pub fn failed(&self, peer: Option<SocketAddr>) {
         if let Some(peer) = peer {
             let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            *failures.count(peer.ip()) += 1;
+            *failures.current().entry(peer.ip()).or_insert(0) += 1;
         }
     }
 

@@ -61,6 +61,7 @@ pub fn routes(grants: &Grants, hub: &crate::hub::Hub, max_message_bytes: usize) 
                 grants: g(),
                 hub: hub.clone(),
                 rendered: Default::default(),
+                all_programmes: Default::default(),
             })
             .max_decoding_message_size(max_message_bytes),
         );

@@ -16,9 +16,11 @@ use super::convert::{
 use super::error::{IntoStatus, to_status};
 use super::metrics::OpenStream;
 use crate::domain::Grants;
+use crate::domain::access::Caller;
 use crate::domain::application::View;
 use crate::domain::event::ApplicationEvent;
 use crate::domain::event::Cursor;
+use crate::domain::ids::ProgrammeName;
 use crate::domain::watch::{ProgrammeSummary, RegionTotals, WatchFilter, WatchItem};
 use crate::hub::Hub;
 use crate::hub::summary::Follow;
@@ -29,6 +31,28 @@ pub struct WatchApi {
     pub grants: Grants,
     pub hub: Hub,
     pub rendered: Arc<Rendered>,
+    pub all_programmes: Arc<AllProgrammes>,
+}
+
+/// The list of every programme, for summary streams that follow "all"
+/// (callers whose scope is every programme all see this same list): read
+/// at most once a second, however many streams follow it. Callers scoped
+/// to named programmes need no following: their set cannot grow.
+#[derive(Default)]
+pub struct AllProgrammes(tokio::sync::Mutex<Option<(std::time::Instant, Vec<ProgrammeName>)>>);
+
+impl AllProgrammes {
+    async fn get(&self, grants: &Grants, caller: &Caller) -> crate::domain::Result<Vec<ProgrammeName>> {
+        let mut cached = self.0.lock().await;
+        if let Some((at, list)) = &*cached
+            && at.elapsed() < std::time::Duration::from_secs(1)
+        {
+            return Ok(list.clone());
+        }
+        let list = grants.summary_programmes(caller, &[]).await?;
+        *cached = Some((std::time::Instant::now(), list.clone()));
+        Ok(list)
+    }
 }
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -183,11 +207,11 @@ impl WatchService for WatchApi {
         limits.items("programmes", programmes.len()).status()?;
         // Asking for none means every programme the caller may see, now
         // and as more are created.
-        let follow: Option<Follow> = programmes.is_empty().then(|| {
-            let (grants, caller) = (self.grants.clone(), caller.clone());
+        let follow: Option<Follow> = (programmes.is_empty() && caller.programme_scope().is_none()).then(|| {
+            let (grants, caller, all) = (self.grants.clone(), caller.clone(), self.all_programmes.clone());
             Arc::new(move || {
-                let (grants, caller) = (grants.clone(), caller.clone());
-                Box::pin(async move { grants.summary_programmes(&caller, &[]).await }) as BoxFuture<'static, _>
+                let (grants, caller, all) = (grants.clone(), caller.clone(), all.clone());
+                Box::pin(async move { all.get(&grants, &caller).await }) as BoxFuture<'static, _>
             }) as Follow
         });
         let programmes = self.grants.summary_programmes(&caller, &programmes).await.status()?;
