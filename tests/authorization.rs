@@ -18,15 +18,17 @@ enum Who {
     Applicant,
     Viewer,
     ViewerAll,
+    Reviewer,
     Anonymous,
 }
 
-const EVERYONE: [Who; 6] = [
+const EVERYONE: [Who; 7] = [
     Who::Admin,
     Who::Officer,
     Who::Applicant,
     Who::Viewer,
     Who::ViewerAll,
+    Who::Reviewer,
     Who::Anonymous,
 ];
 
@@ -122,6 +124,16 @@ async fn fixture(server: &TestServer) -> Fixture {
         },
     )
     .await;
+    let reviewer = issue(
+        server,
+        v1::ApiKey {
+            role: Role::Reviewer.into(),
+            programmes: vec![own.name.clone()],
+            institution: institution.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
     let spare = issue(
         server,
         v1::ApiKey {
@@ -138,6 +150,7 @@ async fn fixture(server: &TestServer) -> Fixture {
             (Who::Applicant, applicant.secret),
             (Who::Viewer, viewer.secret),
             (Who::ViewerAll, viewer_all.secret),
+            (Who::Reviewer, reviewer.secret),
             (Who::Anonymous, String::new()),
         ],
         own,
@@ -271,8 +284,8 @@ fn expected(method: &str, who: Who, target: Target) -> Code {
         "CreateInstitution" | "CreateProgramme" | "CreateApiKey" | "ListApiKeys" | "RevokeApiKey" => admin_only(who),
         "GetInstitution" | "ListInstitutions" | "ListProgrammes" => Ok,
         "GetProgramme" => match (who, target) {
-            (Who::Officer | Who::Viewer, Target::Own) => Ok,
-            (Who::Officer | Who::Viewer, _) => PermissionDenied,
+            (Who::Officer | Who::Viewer | Who::Reviewer, Target::Own) => Ok,
+            (Who::Officer | Who::Viewer | Who::Reviewer, _) => PermissionDenied,
             (_, Target::Missing) => NotFound,
             _ => Ok,
         },
@@ -313,7 +326,7 @@ async fn every_method_times_every_role(backend: Backend) {
                     && let Ok(names) = got
                 {
                     let sees_foreign = names.contains(&f.foreign.name);
-                    let may = !matches!(who, Who::Officer | Who::Viewer);
+                    let may = !matches!(who, Who::Officer | Who::Viewer | Who::Reviewer);
                     assert_eq!(sees_foreign, may, "{who:?} list shows {names:?}");
                     assert!(names.contains(&f.own.name));
                 }
@@ -323,8 +336,9 @@ async fn every_method_times_every_role(backend: Backend) {
     }
     assert_eq!(checked, METHODS.len() * EVERYONE.len() * 3);
 
-    // The streams: every role may watch events (within its scope);
-    // programme-wide summaries are not for applicants.
+    // The streams: every role may watch events (within its scope;
+    // reviewers one assigned application at a time); programme-wide
+    // summaries are not for applicants or reviewers.
     use gba_grants::proto::v1::watch_service_client::WatchServiceClient;
     for (who, key) in &f.keys {
         let mut watch = WatchServiceClient::with_interceptor(server.channel.clone(), Bearer::new(key));
@@ -340,6 +354,7 @@ async fn every_method_times_every_role(backend: Backend) {
         let (want_events, want_summary) = match who {
             Who::Anonymous => (Code::Unauthenticated, Code::Unauthenticated),
             Who::Applicant => (Code::Ok, Code::PermissionDenied),
+            Who::Reviewer => (Code::PermissionDenied, Code::PermissionDenied),
             _ => (Code::Ok, Code::Ok),
         };
         assert_eq!(code(&events), want_events, "WatchApplicationEvents as {who:?}");

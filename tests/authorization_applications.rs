@@ -21,6 +21,8 @@ enum Who {
     AffiliatedOfficer,
     Applicant,
     Viewer,
+    /// A reviewer of the main programme, assigned to nothing.
+    Reviewer,
     Anonymous,
 }
 
@@ -46,8 +48,9 @@ const METHODS: [(&str, State); 12] = [
     ("CloseGrant", State::Active),
 ];
 
-fn key(w: &World, server: &TestServer, who: Who) -> String {
+fn key(w: &World, server: &TestServer, reviewer: &str, who: Who) -> String {
     match who {
+        Who::Reviewer => reviewer.to_owned(),
         Who::Admin => server.admin_key.clone(),
         Who::Officer => w.officer_key.clone(),
         Who::AffiliatedOfficer => w.hku_officer_key.clone(),
@@ -182,10 +185,12 @@ fn expected(method: &str, who: Who, target: Target) -> Code {
         (Who::Admin, Target::Missing) => Code::NotFound,
         (Who::Admin, _) => Code::Ok,
         (_, Target::Missing | Target::Foreign) => Code::PermissionDenied,
+        (Who::Reviewer, _) => Code::PermissionDenied,
         (_, Target::Own) if read => Code::Ok,
         (Who::Applicant, Target::Own) if applicant_action => Code::Ok,
         (Who::Officer, Target::Own) if !applicant_action => Code::Ok,
         (Who::AffiliatedOfficer, Target::Own) if !applicant_action && !decision => Code::Ok,
+        // Reviewers read only what they are assigned to, and act on nothing.
         _ => Code::PermissionDenied,
     }
 }
@@ -193,12 +198,16 @@ fn expected(method: &str, who: Who, target: Target) -> Code {
 async fn every_application_method_times_every_role(backend: Backend) {
     let server = TestServer::start(backend).await;
     let w = server.world().await;
+    let reviewer = server
+        .key(v1::api_key::Role::Reviewer, &w.um, &[&w.programme.name])
+        .await;
     let everyone = [
         Who::Admin,
         Who::Officer,
         Who::AffiliatedOfficer,
         Who::Applicant,
         Who::Viewer,
+        Who::Reviewer,
         Who::Anonymous,
     ];
     for (method, state) in METHODS {
@@ -206,7 +215,7 @@ async fn every_application_method_times_every_role(backend: Backend) {
             for target in [Target::Own, Target::Foreign, Target::Missing] {
                 let name = prepare(&server, &w, target, state).await;
                 let before = get(&server, &server.admin_key, &name).await.ok();
-                let result = call(&server, &key(&w, &server, who), method, &name).await;
+                let result = call(&server, &key(&w, &server, &reviewer, who), method, &name).await;
                 let code = result.as_ref().err().map_or(Code::Ok, Status::code);
                 assert_eq!(
                     code,
@@ -235,7 +244,7 @@ async fn every_application_method_times_every_role(backend: Backend) {
     // Lists never show what the caller may not see.
     for who in everyone.into_iter().filter(|w| *w != Who::Anonymous) {
         let listed = server
-            .apps(&key(&w, &server, who))
+            .apps(&key(&w, &server, &reviewer, who))
             .list_applications(v1::ListApplicationsRequest {
                 parent: "programmes/-".into(),
                 page_size: 1_000,
@@ -245,7 +254,11 @@ async fn every_application_method_times_every_role(backend: Backend) {
             .expect("list")
             .into_inner()
             .applications;
-        assert!(!listed.is_empty());
+        assert_eq!(
+            listed.is_empty(),
+            who == Who::Reviewer,
+            "{who:?}: a reviewer assigned to nothing lists nothing"
+        );
         for app in &listed {
             match who {
                 Who::Applicant => assert_eq!(app.applicant_institution, w.hku),

@@ -68,6 +68,7 @@ async fn round(server: &Arc<TestServer>, applicant: &str, applicant_key: &str) {
                     awarded_amount: Some(money("CNY", AWARD, 0)),
                     reason: String::new(),
                     request_id: String::new(),
+                    override_incomplete_reviews: false,
                 })
                 .await
         })

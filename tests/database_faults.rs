@@ -178,6 +178,7 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
                 awarded_amount: Some(money("CNY", 10_000, 0)),
                 reason: String::new(),
                 request_id: String::new(),
+                override_incomplete_reviews: false,
             })
             .await
     });

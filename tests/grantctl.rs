@@ -1,7 +1,8 @@
 //! grantctl, the command-line client, run as a subprocess against real
 //! servers on every backend: the whole GBA story through `-o json`, golden
 //! tables, `watch events` across a restart while 500 events are written,
-//! and every error class's exit code. grantctl's self-contained modules
+//! peer review from settings to ranking and overridden approval, and every
+//! error class's exit code. grantctl's self-contained modules
 //! (errors and exit codes, money, names, times, tables, backoff) are
 //! compiled in here too, so their unit tests run with `cargo test --test
 //! grantctl`.
@@ -37,6 +38,8 @@ mod transient;
 mod errors;
 #[path = "grantctl/golden.rs"]
 mod golden;
+#[path = "grantctl/reviewing.rs"]
+mod reviewing;
 #[path = "grantctl/run.rs"]
 mod run;
 #[path = "grantctl/story.rs"]
@@ -47,6 +50,7 @@ mod watching;
 use common::Backend;
 use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
 use golden::tables_align_bilingual_names_and_format_money;
+use reviewing::peer_review_through_grantctl;
 use story::the_gba_story_through_grantctl_alone;
 use watching::watch_events_resumes_across_a_restart_without_gaps_or_duplicates;
 
@@ -55,6 +59,7 @@ on_every_backend!(
     tables_align_bilingual_names_and_format_money,
     watch_events_resumes_across_a_restart_without_gaps_or_duplicates,
     every_error_class_has_its_exit_code_and_the_token_never_shows,
+    peer_review_through_grantctl,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

@@ -133,6 +133,7 @@ async fn the_whole_story_from_draft_to_closed_grant(backend: Backend) {
             awarded_amount: Some(money("CNY", 750_000, 250_000_000)),
             reason: "Excellent".into(),
             request_id: String::new(),
+            override_incomplete_reviews: false,
         })
         .await
         .unwrap()
@@ -720,6 +721,7 @@ async fn request_ids_make_state_changes_idempotent(backend: Backend) {
                     awarded_amount: Some(money("CNY", 90_000, 0)),
                     reason: String::new(),
                     request_id: "approve-1".into(),
+                    override_incomplete_reviews: false,
                 })
                 .await
         }));

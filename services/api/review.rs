@@ -1,12 +1,12 @@
-//! ReviewService: officers' decisions.
+//! ReviewService: officers' decisions and peer review.
 
 use tonic::{Request, Response, Status};
 
 use super::auth::caller;
-use super::convert::{application as conv, common::money_in, common::request_key};
+use super::convert::{application as conv, common::money_in, common::request_key, review as rconv};
 use super::error::IntoStatus;
 use crate::domain::Grants;
-use crate::domain::ids::ApplicationName;
+use crate::domain::ids::{ApplicationName, ProgrammeName, ReviewName};
 use crate::proto::v1::{self, review_service_server::ReviewService};
 
 pub struct ReviewApi {
@@ -65,12 +65,13 @@ impl ReviewService for ReviewApi {
             awarded_amount,
             reason,
             request_id: _,
+            override_incomplete_reviews,
         } = message;
         let name = ApplicationName::parse(&name, "name").status()?;
         let awarded = money_in(awarded_amount, "awarded_amount").status()?;
         let changed = self
             .grants
-            .approve_application(&caller, &name, awarded, &reason, key)
+            .approve_application(&caller, &name, awarded, &reason, override_incomplete_reviews, key)
             .await
             .status()?;
         Ok(Response::new(v1::ApproveApplicationResponse {
@@ -98,6 +99,123 @@ impl ReviewService for ReviewApi {
             .status()?;
         Ok(Response::new(v1::RejectApplicationResponse {
             application: Some(conv::output(changed.application)),
+        }))
+    }
+
+    async fn assign_reviewer(
+        &self,
+        request: Request<v1::AssignReviewerRequest>,
+    ) -> Result<Response<v1::AssignReviewerResponse>, Status> {
+        let caller = caller(&request)?;
+        let message = request.into_inner();
+        let key = request_key("AssignReviewer", &message.request_id, &message);
+        let v1::AssignReviewerRequest {
+            parent,
+            reviewer,
+            request_id: _,
+        } = message;
+        let parent = ApplicationName::parse(&parent, "parent").status()?;
+        let review = self
+            .grants
+            .assign_reviewer(&caller, &parent, &reviewer, key)
+            .await
+            .status()?;
+        Ok(Response::new(v1::AssignReviewerResponse {
+            review: Some(rconv::output(review)),
+        }))
+    }
+
+    async fn declare_conflict(
+        &self,
+        request: Request<v1::DeclareConflictRequest>,
+    ) -> Result<Response<v1::DeclareConflictResponse>, Status> {
+        let caller = caller(&request)?;
+        let message = request.into_inner();
+        let key = request_key("DeclareConflict", &message.request_id, &message);
+        let v1::DeclareConflictRequest {
+            name,
+            reason,
+            request_id: _,
+        } = message;
+        let name = ReviewName::parse(&name, "name").status()?;
+        let review = self
+            .grants
+            .declare_conflict(&caller, &name, &reason, key)
+            .await
+            .status()?;
+        Ok(Response::new(v1::DeclareConflictResponse {
+            review: Some(rconv::output(review)),
+        }))
+    }
+
+    async fn submit_review(
+        &self,
+        request: Request<v1::SubmitReviewRequest>,
+    ) -> Result<Response<v1::SubmitReviewResponse>, Status> {
+        let caller = caller(&request)?;
+        let message = request.into_inner();
+        let key = request_key("SubmitReview", &message.request_id, &message);
+        let v1::SubmitReviewRequest { review, request_id: _ } = message;
+        let (name, input) = rconv::input(review).status()?;
+        let name = ReviewName::parse(&name, "review.name").status()?;
+        let review = self.grants.submit_review(&caller, &name, input, key).await.status()?;
+        Ok(Response::new(v1::SubmitReviewResponse {
+            review: Some(rconv::output(review)),
+        }))
+    }
+
+    async fn get_review(
+        &self,
+        request: Request<v1::GetReviewRequest>,
+    ) -> Result<Response<v1::GetReviewResponse>, Status> {
+        let caller = caller(&request)?;
+        let v1::GetReviewRequest { name } = request.into_inner();
+        let name = ReviewName::parse(&name, "name").status()?;
+        let review = self.grants.get_review(&caller, &name).await.status()?;
+        Ok(Response::new(v1::GetReviewResponse {
+            review: Some(rconv::output(review)),
+        }))
+    }
+
+    async fn list_reviews(
+        &self,
+        request: Request<v1::ListReviewsRequest>,
+    ) -> Result<Response<v1::ListReviewsResponse>, Status> {
+        let caller = caller(&request)?;
+        let v1::ListReviewsRequest {
+            parent,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let parent = ApplicationName::parse(&parent, "parent").status()?;
+        let page = self
+            .grants
+            .list_reviews(&caller, &parent, page_size, &page_token)
+            .await
+            .status()?;
+        Ok(Response::new(v1::ListReviewsResponse {
+            reviews: page.items.into_iter().map(rconv::output).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn get_review_ranking(
+        &self,
+        request: Request<v1::GetReviewRankingRequest>,
+    ) -> Result<Response<v1::GetReviewRankingResponse>, Status> {
+        let caller = caller(&request)?;
+        let v1::GetReviewRankingRequest { programme } = request.into_inner();
+        if programme.is_empty() {
+            return Err(crate::domain::Error::invalid(
+                "programme",
+                "is required: programmes/{programme}",
+            ))
+            .status();
+        }
+        let programme = ProgrammeName::parse(&programme, "programme").status()?;
+        let ranking = self.grants.review_ranking(&caller, &programme).await.status()?;
+        Ok(Response::new(v1::GetReviewRankingResponse {
+            ranking: Some(rconv::ranking_out(ranking)),
         }))
     }
 }

@@ -79,8 +79,7 @@ impl Rendered {
         let ready = match hit {
             Some(ready) => ready,
             None => {
-                let mut event = event.clone();
-                event.snapshot = event.snapshot.in_view(view);
+                let event = event.clone().in_view(view);
                 let ready = Arc::new(v1::WatchApplicationEventsResponse {
                     kind: Some(Kind::Event(event_out(event))),
                 });
@@ -140,6 +139,8 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
         compute_time,
         award_count,
         regions,
+        reviews_completed,
+        reviews_required,
     } = s;
     v1::WatchProgrammeSummaryResponse {
         summary: Some(v1::ProgrammeSummary {
@@ -158,6 +159,8 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
             compute_time: Some(time_out(*compute_time)),
             award_count: *award_count,
             region_totals: regions.iter().map(region_totals_out).collect(),
+            reviews_completed: *reviews_completed,
+            reviews_required: *reviews_required,
         }),
     }
 }
@@ -184,8 +187,8 @@ impl WatchService for WatchApi {
             .then(|| Cursor::parse(&cursor, "cursor"))
             .transpose()
             .status()?;
-        let scope = self.grants.watch_scope(&caller, filter).await.status()?;
-        let stream = self.hub.watch_events(caller, scope, cursor).await.status()?;
+        let (scope, view) = self.grants.watch_scope(&caller, filter).await.status()?;
+        let stream = self.hub.watch_events(caller, scope, view, cursor).await.status()?;
         // The slots are given back when the stream ends or is dropped.
         let rendered = self.rendered.clone();
         let open = OpenStream::new("events");

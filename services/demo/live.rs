@@ -112,7 +112,11 @@ impl Demo {
         {
             let requested = a.requested.clone().ok_or_else(|| Error::internal("no amount"))?;
             let award = money("CNY", requested.minor() / 100 * 9 / 10)?;
-            if rand::rng().random_bool(0.7) && g.approve_application(c, &a.name, Some(award), "", None).await.is_ok() {
+            if rand::rng().random_bool(0.7)
+                && g.approve_application(c, &a.name, Some(award), "", false, None)
+                    .await
+                    .is_ok()
+            {
                 return Ok(format!("approved: {}", a.title));
             }
             g.reject_application(c, &a.name, "Below the funding line this round", None)

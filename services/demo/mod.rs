@@ -121,6 +121,7 @@ impl Demo {
                 max_award: Some(money(p.currency, p.max_award)?),
                 open_time: Some(Timestamp::from_micros(now - 60 * day)),
                 close_time: Some(Timestamp::from_micros(now + 365 * day)),
+                review: None,
             };
             let made = g
                 .create_programme(c, input, request(&format!("programme-{}", p.key)))
@@ -214,7 +215,7 @@ impl Demo {
             Fate::Closed(award, paid) => (award, paid, true),
             Fate::Draft | Fate::Submitted | Fate::Withdrawn => return Ok(()),
         };
-        g.approve_application(c, name, Some(money(currency, award)?), "", id("approve"))
+        g.approve_application(c, name, Some(money(currency, award)?), "", false, id("approve"))
             .await?;
         if paid > 0 {
             self.pay(name, n, currency, paid, payee).await?;

@@ -20,10 +20,17 @@ pub enum Role {
     Officer,
     Applicant,
     Viewer,
+    Reviewer,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Officer, Role::Applicant, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Officer,
+        Role::Applicant,
+        Role::Viewer,
+        Role::Reviewer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,6 +38,7 @@ impl Role {
             Role::Officer => "OFFICER",
             Role::Applicant => "APPLICANT",
             Role::Viewer => "VIEWER",
+            Role::Reviewer => "REVIEWER",
         }
     }
 
@@ -42,7 +50,7 @@ impl Role {
             Error::invalid(
                 field,
                 format!(
-                    "{} is not a role (ADMIN, OFFICER, APPLICANT, VIEWER)",
+                    "{} is not a role (ADMIN, OFFICER, APPLICANT, VIEWER, REVIEWER)",
                     text::excerpt(value)
                 ),
             )
@@ -119,7 +127,7 @@ impl NewApiKey {
         parsed.sort();
         parsed.dedup();
         match role {
-            None => v.add(f("role"), "is required (ADMIN, OFFICER, APPLICANT or VIEWER)"),
+            None => v.add(f("role"), "is required (ADMIN, OFFICER, APPLICANT, VIEWER or REVIEWER)"),
             Some(Role::Admin) => {
                 if institution.is_some() || !programmes.is_empty() || all_programmes {
                     v.add(f("role"), "an admin key takes no institution or programmes");
@@ -150,6 +158,20 @@ impl NewApiKey {
                 }
                 if institution.is_some() {
                     v.add(f("institution"), "a viewer key takes no institution");
+                }
+            }
+            Some(Role::Reviewer) => {
+                if programmes.is_empty() {
+                    v.add(f("programmes"), "a reviewer key needs at least one programme");
+                }
+                if all_programmes {
+                    v.add(f("all_programmes"), "reviewer keys are scoped to named programmes");
+                }
+                if institution.is_none() && v.is_empty() {
+                    v.add(
+                        f("institution"),
+                        "a reviewer key needs its affiliation (for the conflict-of-interest rule)",
+                    );
                 }
             }
         }
@@ -193,7 +215,7 @@ pub enum ProgrammeScope {
 pub struct Caller {
     pub key: ApiKeyName,
     pub role: Role,
-    /// Applicant: its institution; officer: its affiliation.
+    /// Applicant: its institution; officer and reviewer: its affiliation.
     pub institution: Option<InstitutionName>,
     pub programmes: ProgrammeScope,
 }
@@ -204,7 +226,7 @@ impl Caller {
         let programmes = match key.role {
             Role::Admin | Role::Applicant => ProgrammeScope::All,
             Role::Viewer if key.all_programmes => ProgrammeScope::All,
-            Role::Officer | Role::Viewer => ProgrammeScope::Only(key.programmes.clone()),
+            Role::Officer | Role::Viewer | Role::Reviewer => ProgrammeScope::Only(key.programmes.clone()),
         };
         Self {
             key: key.name.clone(),

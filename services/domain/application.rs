@@ -117,35 +117,50 @@ impl Application {
         self.version.to_string()
     }
 
-    /// The application as `caller` may see it: viewers get no e-mails.
+    /// The application as `caller` may see it: viewers and reviewers get
+    /// no e-mails (reviewers see them where the programme allows, through
+    /// [`Application::in_view`]).
     pub fn visible_to(self, caller: &Caller) -> Self {
         self.in_view(View::of(caller))
     }
 
     /// The application as seen in `view`.
     pub fn in_view(mut self, view: View) -> Self {
-        if view == View::Redacted {
+        if !view.emails {
             self.investigator.email.clear();
         }
         self
     }
 }
 
-/// How much of an application a caller sees: everything, or everything
-/// but investigator e-mails (viewers). Streams render each event once per
-/// view, not once per watcher.
+/// How much a caller sees of an application and its events: investigator
+/// e-mails (not viewers; reviewers where the programme allows) and who
+/// reviewed (officers and administrators only). Streams render each event
+/// once per view, not once per watcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum View {
-    Full,
-    Redacted,
+pub struct View {
+    pub emails: bool,
+    pub reviewers: bool,
 }
 
 impl View {
+    /// Everything: administrators and officers.
+    pub const FULL: View = View {
+        emails: true,
+        reviewers: true,
+    };
+
     pub fn of(caller: &Caller) -> Self {
-        if caller.role == Role::Viewer {
-            View::Redacted
-        } else {
-            View::Full
+        match caller.role {
+            Role::Admin | Role::Officer => View::FULL,
+            Role::Applicant => View {
+                emails: true,
+                reviewers: false,
+            },
+            Role::Viewer | Role::Reviewer => View {
+                emails: false,
+                reviewers: false,
+            },
         }
     }
 }
@@ -357,6 +372,8 @@ pub struct ApplicationFilter {
     pub programmes_in: Option<Vec<super::ids::ProgrammeName>>,
     pub applicant: Option<InstitutionName>,
     pub state: Option<State>,
+    /// Only applications with a live review by this reviewer.
+    pub assigned_to: Option<super::ids::ApiKeyName>,
 }
 
 impl ApplicationFilter {

@@ -44,6 +44,10 @@ pub enum Reason {
     BudgetBelowCommitted,
     DisbursementExceedsAward,
     ProgrammeNotOpen,
+    ReviewsIncomplete,
+    ReviewSettingsLocked,
+    ReviewNotConfigured,
+    AssignmentEnded,
     CursorExpired,
     CursorAhead,
     CursorUnknownLog,
@@ -61,7 +65,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 32] = [
+    pub const ALL: [Reason; 36] = [
         Reason::InvalidField,
         Reason::RequestIdReused,
         Reason::PayeeAmountMismatch,
@@ -80,6 +84,10 @@ impl Reason {
         Reason::BudgetBelowCommitted,
         Reason::DisbursementExceedsAward,
         Reason::ProgrammeNotOpen,
+        Reason::ReviewsIncomplete,
+        Reason::ReviewSettingsLocked,
+        Reason::ReviewNotConfigured,
+        Reason::AssignmentEnded,
         Reason::CursorExpired,
         Reason::CursorAhead,
         Reason::CursorUnknownLog,
@@ -116,6 +124,10 @@ impl Reason {
             Reason::BudgetBelowCommitted => "BUDGET_BELOW_COMMITTED",
             Reason::DisbursementExceedsAward => "DISBURSEMENT_EXCEEDS_AWARD",
             Reason::ProgrammeNotOpen => "PROGRAMME_NOT_OPEN",
+            Reason::ReviewsIncomplete => "REVIEWS_INCOMPLETE",
+            Reason::ReviewSettingsLocked => "REVIEW_SETTINGS_LOCKED",
+            Reason::ReviewNotConfigured => "REVIEW_NOT_CONFIGURED",
+            Reason::AssignmentEnded => "ASSIGNMENT_ENDED",
             Reason::CursorExpired => "CURSOR_EXPIRED",
             Reason::CursorAhead => "CURSOR_AHEAD",
             Reason::CursorUnknownLog => "CURSOR_UNKNOWN_LOG",

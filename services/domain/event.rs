@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use super::access::Role;
 use super::application::{Application, State};
 use super::error::{Error, Result};
-use super::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
+use super::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName, ReviewName};
 use super::money::{Currency, Money};
 use super::time::Timestamp;
 
@@ -100,6 +100,51 @@ pub struct NewEvent {
     pub actor_role: Role,
     pub reason: String,
     pub disbursement: Option<DisbursementName>,
+    pub review: Option<ReviewActivity>,
+}
+
+/// What a peer-review event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReviewActivityKind {
+    ReviewerAssigned,
+    ConflictDeclared,
+    ReviewSubmitted,
+    ReviewRevised,
+    ReviewsOverridden,
+}
+
+impl ReviewActivityKind {
+    pub const ALL: [ReviewActivityKind; 5] = [
+        ReviewActivityKind::ReviewerAssigned,
+        ReviewActivityKind::ConflictDeclared,
+        ReviewActivityKind::ReviewSubmitted,
+        ReviewActivityKind::ReviewRevised,
+        ReviewActivityKind::ReviewsOverridden,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewActivityKind::ReviewerAssigned => "REVIEWER_ASSIGNED",
+            ReviewActivityKind::ConflictDeclared => "CONFLICT_DECLARED",
+            ReviewActivityKind::ReviewSubmitted => "REVIEW_SUBMITTED",
+            ReviewActivityKind::ReviewRevised => "REVIEW_REVISED",
+            ReviewActivityKind::ReviewsOverridden => "REVIEWS_OVERRIDDEN",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// The review part of an event: what happened, to which review, and the
+/// application's review progress after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewActivity {
+    pub kind: ReviewActivityKind,
+    pub review: Option<ReviewName>,
+    pub completed: i32,
+    pub required: i32,
 }
 
 /// A committed event.
@@ -118,6 +163,19 @@ pub struct ApplicationEvent {
     /// The application as it stood after the change.
     pub snapshot: Application,
     pub disbursement: Option<DisbursementName>,
+    pub review: Option<ReviewActivity>,
+}
+
+impl ApplicationEvent {
+    /// The event as seen in `view`: the snapshot's e-mails, and a
+    /// reviewer's identity as the actor of its own actions.
+    pub fn in_view(mut self, view: super::application::View) -> Self {
+        self.snapshot = self.snapshot.in_view(view);
+        if !view.reviewers && self.actor_role == Role::Reviewer {
+            self.actor = ApiKeyName::from_id("");
+        }
+        self
+    }
 }
 
 /// A payment of part of an award.

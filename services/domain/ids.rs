@@ -171,6 +171,57 @@ impl fmt::Display for DisbursementName {
     }
 }
 
+/// `programmes/{programme}/applications/{application}/reviews/{review}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReviewName {
+    pub application: ApplicationName,
+    id: String,
+}
+
+impl ReviewName {
+    pub fn parse(name: &str, field: &str) -> Result<Self> {
+        let bad = || {
+            Error::invalid(
+                field,
+                format!(
+                    "{} is not of the form programmes/{{programme}}/applications/{{application}}/reviews/{{review}}",
+                    super::text::excerpt(name)
+                ),
+            )
+        };
+        let (application, id) = name.rsplit_once("/reviews/").ok_or_else(bad)?;
+        if !valid_segment(id) {
+            return Err(bad());
+        }
+        let application = ApplicationName::parse(application, field).map_err(|_| bad())?;
+        Ok(Self::new(application, id))
+    }
+
+    pub fn new(application: ApplicationName, id: impl Into<String>) -> Self {
+        Self {
+            application,
+            id: id.into(),
+        }
+    }
+
+    pub fn generate(application: ApplicationName) -> Self {
+        Self {
+            application,
+            id: new_id(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl fmt::Display for ReviewName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/reviews/{}", self.application, self.id)
+    }
+}
+
 /// Crockford base32 digit value (ROR ids use lower case, no i, l, o, u).
 fn crockford(c: u8) -> Option<u64> {
     const DIGITS: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";

@@ -10,6 +10,7 @@ use super::ids::InstitutionName;
 use super::institution::{Institution, Region};
 use super::money::Money;
 use super::programme::Programme;
+use super::review::Review;
 use super::time::Timestamp;
 
 /// A state-changing action.
@@ -23,6 +24,7 @@ pub enum Action {
     Withdraw,
     Disburse,
     Close,
+    AssignReviewer,
 }
 
 impl Action {
@@ -36,6 +38,7 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Disburse => "record a disbursement on",
             Action::Close => "close",
+            Action::AssignReviewer => "assign reviewers to",
         }
     }
 
@@ -51,6 +54,7 @@ impl Action {
             Action::Withdraw => (&[Draft, Submitted, UnderReview, ChangesRequested], Withdrawn),
             Action::Disburse => (&[Approved, Active], Active),
             Action::Close => (&[Approved, Active], Closed),
+            Action::AssignReviewer => (&[Submitted, UnderReview], UnderReview),
         }
     }
 
@@ -66,7 +70,7 @@ impl Action {
     fn conflicts(self) -> bool {
         matches!(
             self,
-            Action::StartReview | Action::RequestChanges | Action::Approve | Action::Reject
+            Action::StartReview | Action::RequestChanges | Action::Approve | Action::Reject | Action::AssignReviewer
         )
     }
 }
@@ -92,6 +96,9 @@ pub fn may_see(caller: &Caller, application: &Application) -> bool {
         Role::Admin => true,
         Role::Applicant => caller.institution.as_ref() == Some(&application.applicant),
         Role::Officer | Role::Viewer => caller.may_see_programme(&application.name.programme),
+        // Reviewers see only what they are assigned to, which the
+        // application alone does not tell (see `service::reviews`).
+        Role::Reviewer => false,
     }
 }
 
@@ -138,6 +145,9 @@ pub struct Situation {
     pub applicant: Option<Institution>,
     /// Each partner named, with the institution if it is registered.
     pub partners: Vec<(InstitutionName, Option<Institution>)>,
+    /// The application's reviews in assignment order (read only when the
+    /// programme has review settings).
+    pub reviews: Vec<Review>,
 }
 
 /// What a transition changes.
@@ -148,6 +158,10 @@ pub struct Outcome {
     pub programme: Option<Programme>,
     pub event: Option<NewEvent>,
     pub disbursement: Option<Disbursement>,
+    /// A review made or changed.
+    pub review: Option<Review>,
+    /// Nothing to write: a repeated assignment or declaration.
+    pub noop: bool,
 }
 
 fn moved(caller: &Caller, situation: &Situation, action: Action, reason: String, now: Timestamp) -> Result<Outcome> {
@@ -168,8 +182,11 @@ fn moved(caller: &Caller, situation: &Situation, action: Action, reason: String,
             actor_role: caller.role,
             reason,
             disbursement: None,
+            review: None,
         }),
         disbursement: None,
+        review: None,
+        noop: false,
     })
 }
 
@@ -287,9 +304,21 @@ pub fn award_number(programme: &Programme, n: i64, now: Timestamp) -> String {
     format!("GBA-{year}-{tag}-{n:05}")
 }
 
-/// Approval: awarded within (0, requested], committed within the budget.
-pub fn approve(caller: &Caller, s: &Situation, awarded: Money, reason: String, now: Timestamp) -> Result<Outcome> {
+/// Approval: awarded within (0, requested], committed within the budget;
+/// under peer review, with the required reviews complete or `override_reviews`.
+pub fn approve(
+    caller: &Caller,
+    s: &Situation,
+    awarded: Money,
+    reason: String,
+    override_reviews: bool,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let overridden = super::review::check_reviews_for_approval(s, override_reviews, &reason);
     let mut out = decided(caller, s, Action::Approve, reason, now)?;
+    if let Some(event) = &mut out.event {
+        event.review = overridden?;
+    }
     let p = &s.programme;
     if awarded.currency() != &p.currency {
         return Err(Error::invalid(
@@ -421,8 +450,11 @@ mod tests {
             (Active, Action::Disburse, Active),
             (Approved, Action::Close, Closed),
             (Active, Action::Close, Closed),
+            (Submitted, Action::AssignReviewer, UnderReview),
+            (UnderReview, Action::AssignReviewer, UnderReview),
         ];
         let actions = [
+            Action::AssignReviewer,
             Action::Submit,
             Action::StartReview,
             Action::RequestChanges,

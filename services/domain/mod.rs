@@ -13,6 +13,7 @@ pub mod money;
 pub mod page;
 pub mod ports;
 pub mod programme;
+pub mod review;
 pub mod service;
 pub mod text;
 pub mod time;

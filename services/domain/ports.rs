@@ -13,6 +13,7 @@ use super::institution::{Institution, InstitutionFilter, NewInstitution};
 use super::lifecycle::{Outcome, Situation};
 use super::page::PageRequest;
 use super::programme::{NewProgramme, Programme, ProgrammeFilter};
+use super::review::Review;
 use super::time::Timestamp;
 use super::watch::{EventScope, ProgrammeSummary};
 
@@ -98,6 +99,7 @@ pub enum Changed {
     Replayed {
         application: Box<Application>,
         disbursement: Option<Box<Disbursement>>,
+        review: Option<Box<Review>>,
     },
     /// No such application.
     Missing,
@@ -132,6 +134,13 @@ pub trait ApplicationStore: Send + Sync {
         limit: u64,
     ) -> Result<Vec<ApplicationEvent>>;
     async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>>;
+    /// Every review of one application, in assignment order.
+    async fn list_reviews(&self, application: &ApplicationName) -> Result<Vec<Review>>;
+    /// The review of `reviewer` on one application, if assigned (even if
+    /// the assignment ended).
+    async fn find_review(&self, application: &ApplicationName, reviewer: &ApiKeyName) -> Result<Option<Review>>;
+    /// The programme's applications UNDER_REVIEW, each with its reviews.
+    async fn ranking_candidates(&self, programme: &ProgrammeName) -> Result<Vec<(Application, Vec<Review>)>>;
     async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>>;
 }
 

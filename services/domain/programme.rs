@@ -5,6 +5,7 @@ use super::filter;
 use super::ids::ProgrammeName;
 use super::institution::Region;
 use super::money::{Currency, Money};
+use super::review::{ReviewSettings, ReviewSettingsInput};
 use super::text;
 use super::time::Timestamp;
 
@@ -32,6 +33,8 @@ pub struct Programme {
     pub version: i64,
     pub create_time: Timestamp,
     pub update_time: Timestamp,
+    /// Peer review, when the programme uses it.
+    pub review: Option<ReviewSettings>,
 }
 
 impl Programme {
@@ -62,6 +65,7 @@ pub struct ProgrammeInput {
     pub max_award: Option<Money>,
     pub open_time: Option<Timestamp>,
     pub close_time: Option<Timestamp>,
+    pub review: Option<ReviewSettingsInput>,
 }
 
 /// A validated programme to create.
@@ -77,6 +81,7 @@ pub struct NewProgramme {
     pub max_award: Money,
     pub open_time: Timestamp,
     pub close_time: Timestamp,
+    pub review: Option<ReviewSettings>,
 }
 
 fn money_in(v: &mut Violations, value: Option<Money>, currency: Option<&Currency>, field: &str) -> Option<Money> {
@@ -114,6 +119,7 @@ impl NewProgramme {
             max_award,
             open_time,
             close_time,
+            review,
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
@@ -139,7 +145,14 @@ impl NewProgramme {
             (Some(open), Some(close)) if open >= close => v.add(f("close_time"), "must be after open_time"),
             _ => {}
         }
+        let review = match review {
+            Some(r) => v.check(ReviewSettings::parse(r, &f("review_settings"))).map(Some),
+            None => Some(None),
+        };
         v.finish()?;
+        let Some(review) = review else {
+            return Err(Error::internal("programme validation lost a violation"));
+        };
         match (
             display_name,
             local_name,
@@ -170,6 +183,7 @@ impl NewProgramme {
                 max_award,
                 open_time,
                 close_time,
+                review,
             }),
             _ => Err(Error::internal("programme validation lost a violation")),
         }
@@ -177,7 +191,7 @@ impl NewProgramme {
 }
 
 /// The fields UpdateProgramme may change.
-pub const UPDATABLE_FIELDS: [&str; 9] = [
+pub const UPDATABLE_FIELDS: [&str; 10] = [
     "display_name",
     "local_name",
     "funder",
@@ -187,6 +201,7 @@ pub const UPDATABLE_FIELDS: [&str; 9] = [
     "max_award",
     "open_time",
     "close_time",
+    "review_settings",
 ];
 
 /// Applies the masked fields of `input` to `current`, validating the
@@ -247,6 +262,36 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         } else {
             Some(current.close_time)
         },
+        review: None,
+    };
+    let review = if has("review_settings") {
+        let wanted = input
+            .review
+            .map(|r| ReviewSettings::parse(r, "programme.review_settings"))
+            .transpose()?;
+        match &current.review {
+            Some(locked) if locked.locked => {
+                let same = wanted.as_ref().is_some_and(|w| {
+                    ReviewSettings {
+                        locked: true,
+                        ..w.clone()
+                    } == *locked
+                });
+                if !same {
+                    return Err(Error::precondition(
+                        Reason::ReviewSettingsLocked,
+                        format!(
+                            "programme.review_settings: a review was submitted under the settings of {}; they can no longer change",
+                            current.name
+                        ),
+                    ));
+                }
+                current.review.clone()
+            }
+            _ => wanted,
+        }
+    } else {
+        current.review.clone()
     };
     let valid = NewProgramme::parse(merged, "programme")?;
     if valid.budget.minor() < current.committed.minor() {
@@ -275,6 +320,7 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         version: current.version + 1,
         create_time: current.create_time,
         update_time: Timestamp::now(),
+        review,
     })
 }
 

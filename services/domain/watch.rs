@@ -3,8 +3,8 @@
 use super::access::{Caller, Role};
 use super::application::{State, View};
 use super::error::{Error, Reason, Result};
-use super::event::{ApplicationEvent, Cursor};
-use super::ids::{ApplicationName, InstitutionName, ProgrammeName};
+use super::event::{ApplicationEvent, Cursor, ReviewActivityKind};
+use super::ids::{ApplicationName, InstitutionName, ProgrammeName, ReviewName};
 use super::institution::Region;
 use super::lifecycle::not_visible;
 use super::money::{Currency, Money, Total};
@@ -19,6 +19,9 @@ pub struct EventScope {
     pub programmes: Option<Vec<ProgrammeName>>,
     pub institution: Option<InstitutionName>,
     pub application: Option<ApplicationName>,
+    /// A reviewer's stream: it ends after the event that ends this review's
+    /// assignment.
+    pub review: Option<ReviewName>,
 }
 
 impl EventScope {
@@ -33,6 +36,16 @@ impl EventScope {
             .is_none_or(|list| list.contains(&event.programme))
             && self.institution.as_ref().is_none_or(|i| i == &event.applicant)
             && self.application.as_ref().is_none_or(|a| a == &event.application)
+    }
+
+    /// Whether `event` ends this reviewer's stream: its assignment ended.
+    pub fn ends_after(&self, event: &ApplicationEvent) -> bool {
+        match (&self.review, &event.review) {
+            (Some(mine), Some(activity)) => {
+                activity.kind == ReviewActivityKind::ConflictDeclared && activity.review.as_ref() == Some(mine)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -84,6 +97,7 @@ impl WatchFilter {
             programmes: None,
             institution,
             application,
+            review: None,
         };
         if let Some(p) = programme {
             caller.require_programme(&p)?;
@@ -107,6 +121,15 @@ impl WatchFilter {
             Role::Officer | Role::Viewer => {
                 if scope.programmes.is_none() {
                     scope.programmes = caller.programme_scope().map(<[_]>::to_vec);
+                }
+            }
+            Role::Reviewer => {
+                // The application named was checked to be assigned.
+                if scope.application.is_none() {
+                    return Err(Error::denied(
+                        Reason::OutOfScope,
+                        "reviewers watch the applications assigned to them, one application at a time",
+                    ));
                 }
             }
         }
@@ -140,6 +163,10 @@ pub struct ProgrammeSummary {
     /// The same money by the applicants' region, in region order; only
     /// regions with applications.
     pub regions: Vec<RegionTotals>,
+    /// Completed reviews of applications awaiting a decision, each counted
+    /// up to what its application needs, and what they need in all.
+    pub reviews_completed: i64,
+    pub reviews_required: i64,
 }
 
 /// Money and awards of one programme for applicants of one region.
@@ -182,8 +209,10 @@ impl RegionTotals {
 }
 
 impl ProgrammeSummary {
-    /// The summary of `programme` from its groups of applications.
-    pub fn from_groups(programme: &Programme, groups: &[SummaryGroup]) -> Self {
+    /// The summary of `programme` from its groups of applications and,
+    /// under peer review, the completed reviews of each application
+    /// awaiting a decision.
+    pub fn from_groups(programme: &Programme, groups: &[SummaryGroup], awaiting: &[i64]) -> Self {
         let currency = &programme.currency;
         let mut counts: Vec<(State, i64)> = Vec::new();
         let mut requested = Total::zero(currency.clone());
@@ -220,6 +249,18 @@ impl ProgrammeSummary {
         }
         counts.sort();
         regions.sort_by_key(|r| r.region);
+        let (reviews_completed, reviews_required) = match &programme.review {
+            Some(r) => {
+                let need = i64::from(r.required_reviews);
+                let waiting: i64 = groups
+                    .iter()
+                    .filter(|g| matches!(g.state, State::Submitted | State::UnderReview))
+                    .map(|g| g.count)
+                    .sum();
+                (awaiting.iter().map(|n| (*n).min(need)).sum(), need * waiting)
+            }
+            None => (0, 0),
+        };
         Self {
             programme: programme.name.clone(),
             counts,
@@ -232,6 +273,8 @@ impl ProgrammeSummary {
             compute_time: Timestamp::now(),
             award_count,
             regions,
+            reviews_completed,
+            reviews_required,
         }
     }
 }
@@ -249,6 +292,13 @@ pub fn shutting_down() -> Error {
         reason: Reason::ShuttingDown,
         message: "the server is shutting down; resume from the last cursor on another replica".into(),
     }
+}
+
+pub fn assignment_ended() -> Error {
+    Error::denied(
+        Reason::OutOfScope,
+        "this reviewer's assignment to the application ended (a conflict of interest was declared)",
+    )
 }
 
 pub fn key_revoked() -> Error {

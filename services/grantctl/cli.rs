@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
-use crate::cmd::{applications, awards, institutions, keys, programmes, review, system, watch};
+use crate::cmd::{applications, awards, institutions, keys, programmes, review, reviews, system, watch};
 use crate::output::Format;
 
 pub const EXIT_CODES: &str = "\
@@ -116,6 +116,15 @@ pub enum Command {
     Review {
         #[command(subcommand)]
         command: review::Cmd,
+    },
+    /// Peer review: assign reviewers, declare conflicts, submit and read reviews.
+    #[command(
+        after_help = "Example:\n  grantctl reviews assign P/A --reviewer apiKeys/0193...\n  \
+                      grantctl reviews submit P/A/R --score 'scientific merit=4' --score feasibility=3 --recommendation fund"
+    )]
+    Reviews {
+        #[command(subcommand)]
+        command: reviews::Cmd,
     },
     /// Pay and close awarded grants.
     #[command(

@@ -69,7 +69,10 @@ impl CliError {
         } else {
             violations.join("; ")
         };
-        let detail = if detail.is_empty() { "no details".into() } else { detail };
+        let mut detail = if detail.is_empty() { "no details".into() } else { detail };
+        if let Some(hint) = hint(&reason) {
+            detail = format!("{detail} ({hint})");
+        }
         Self::new(code, format!("{head}: {detail}"))
     }
 }
@@ -87,6 +90,20 @@ pub fn one_line(s: &str) -> String {
 /// The `google.rpc.ErrorInfo` reason of a status, or "".
 pub fn reason(status: &Status) -> String {
     status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+}
+
+/// What to do about a refusal, in grantctl's own flags, for the reasons
+/// whose server message names proto fields instead.
+pub fn hint(reason: &str) -> Option<&'static str> {
+    match reason {
+        "REVIEWS_INCOMPLETE" => {
+            Some("to decide anyway: grantctl review approve ... --override-incomplete-reviews --reason TEXT")
+        }
+        "REVIEW_NOT_CONFIGURED" => {
+            Some("give the programme review settings first: grantctl programmes update P --criterion NAME=WEIGHT ...")
+        }
+        _ => None,
+    }
 }
 
 /// The exit code of a gRPC status code.
@@ -161,6 +178,30 @@ mod tests {
             (e.code, e.message.as_str()),
             (exit::NOT_FOUND_OR_DENIED, "NOT_FOUND: the message")
         );
+    }
+
+    #[test]
+    fn peer_review_refusals_say_what_to_do_in_grantctl_terms() {
+        let s = Status::with_error_details(
+            Code::FailedPrecondition,
+            "1 of the 2 required reviews are complete; approve with override_incomplete_reviews and a reason",
+            ErrorDetails::with_error_info("REVIEWS_INCOMPLETE", "grants.gba", HashMap::new()),
+        );
+        let e = CliError::from_status(&s, "http://x");
+        assert_eq!(e.code, exit::CONFLICT);
+        assert!(
+            e.message
+                .starts_with("FAILED_PRECONDITION REVIEWS_INCOMPLETE: 1 of the 2 required reviews"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("--override-incomplete-reviews --reason"),
+            "{}",
+            e.message
+        );
+        let e = CliError::from_status(&status(Code::FailedPrecondition, "INVALID_STATE", &[]), "http://x");
+        assert_eq!(e.message, "FAILED_PRECONDITION INVALID_STATE: the message");
     }
 
     #[test]

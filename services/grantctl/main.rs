@@ -18,6 +18,7 @@ mod timefmt;
 mod transient;
 mod views;
 mod views_app;
+mod views_review;
 
 use std::process::ExitCode;
 
@@ -81,6 +82,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Programmes { command } => cmd::programmes::run(&ctx, command).await,
         Command::Applications { command } => cmd::applications::run(&ctx, command).await,
         Command::Review { command } => cmd::review::run(&ctx, command).await,
+        Command::Reviews { command } => cmd::reviews::run(&ctx, command).await,
         Command::Awards { command } => cmd::awards::run(&ctx, command).await,
         Command::Keys { command } => cmd::keys::run(&ctx, command).await,
         Command::Watch { command } => cmd::watch::run(&ctx, command).await,

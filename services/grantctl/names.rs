@@ -61,6 +61,22 @@ pub fn application(text: &str, programme_hint: Option<&str>) -> Result<String, S
     }
 }
 
+/// `programmes/P/applications/A/reviews/R` from the whole name or `P/A/R`.
+pub fn review(text: &str) -> Result<String, String> {
+    let bad = || format!("{text:?} is not a review: give programmes/P/applications/A/reviews/R or P/A/R");
+    let parts: Vec<&str> = text.split('/').collect();
+    let (p, a, r) = match parts.as_slice() {
+        ["programmes", p, "applications", a, "reviews", r] => (*p, *a, *r),
+        [p, a, r] => (*p, *a, *r),
+        _ => return Err(bad()),
+    };
+    if valid_id(p) && valid_id(a) && valid_id(r) {
+        Ok(format!("programmes/{p}/applications/{a}/reviews/{r}"))
+    } else {
+        Err(bad())
+    }
+}
+
 /// The last segment of a resource name (its id).
 pub fn id(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
@@ -94,5 +110,12 @@ mod tests {
         );
         assert!(application("a1", None).is_err());
         assert_eq!(short_application("programmes/p1/applications/a1"), "p1/a1");
+        assert_eq!(
+            review("programmes/p1/applications/a1/reviews/r1").unwrap(),
+            "programmes/p1/applications/a1/reviews/r1"
+        );
+        assert_eq!(review("p1/a1/r1").unwrap(), "programmes/p1/applications/a1/reviews/r1");
+        assert!(review("p1/a1").is_err());
+        assert!(review("programmes/p1/applications/a1/disbursements/r1").is_err());
     }
 }

@@ -56,6 +56,7 @@ pub fn role_word(v: i32) -> String {
         Ok(Role::Officer) => "officer",
         Ok(Role::Applicant) => "applicant",
         Ok(Role::Viewer) => "viewer",
+        Ok(Role::Reviewer) => "reviewer",
         Ok(Role::Unspecified) => "",
         Err(_) => return format!("role {v}"),
     }
@@ -134,7 +135,7 @@ impl Resource for v1::Programme {
 
     fn details(&self) -> Vec<(&'static str, String)> {
         let regions: Vec<String> = self.eligible_regions.iter().map(|r| region_word(*r)).collect();
-        vec![
+        let mut fields = vec![
             ("Name", self.name.clone()),
             ("Display name", format!("{}  {}", self.display_name, self.local_name)),
             ("Funder", self.funder.clone()),
@@ -153,8 +154,10 @@ impl Resource for v1::Programme {
             ),
             ("Opens", time(self.open_time.as_ref())),
             ("Closes", time(self.close_time.as_ref())),
-            ("Etag", self.etag.clone()),
-        ]
+        ];
+        fields.extend(crate::views_review::settings_details(self));
+        fields.push(("Etag", self.etag.clone()));
+        fields
     }
 }
 

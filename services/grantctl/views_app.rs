@@ -118,16 +118,32 @@ impl Resource for v1::Disbursement {
     }
 }
 
-/// `Submitted → Under review`; a creation reads `created → Draft`.
+/// `Submitted → Under review`; a creation reads `created → Draft`; peer
+/// review adds what it did, `review R submitted (1/2 complete)`, alone
+/// when the state stayed.
 fn change(e: &v1::ApplicationEvent) -> String {
+    let activity = e
+        .review_activity
+        .as_ref()
+        .filter(|a| a.kind != 0)
+        .map(crate::views_review::activity);
     let from = if e.previous_state == 0 {
         "created".to_owned()
     } else {
         state_word(e.previous_state)
     };
-    let mut text = format!("{from} → {}", state_word(e.new_state));
+    let mut text = String::new();
+    if activity.is_none() || e.previous_state != e.new_state {
+        text = format!("{from} → {}", state_word(e.new_state));
+    }
     if !e.disbursement.is_empty() {
         text.push_str(" (disbursement)");
+    }
+    if let Some(a) = activity {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str(&a);
     }
     text
 }
@@ -165,6 +181,13 @@ impl Resource for v1::ApplicationEvent {
             ("By", format!("{} ({})", self.actor, role_word(self.actor_role))),
             ("Reason", self.reason.clone()),
             ("Disbursement", self.disbursement.clone()),
+            (
+                "Review",
+                self.review_activity
+                    .as_ref()
+                    .map(|a| a.review.clone())
+                    .unwrap_or_default(),
+            ),
             ("Cursor", self.cursor.clone()),
         ]
     }
@@ -197,6 +220,9 @@ pub fn summary_line(s: &v1::ProgrammeSummary) -> String {
         money(s.remaining_budget.as_ref()),
         s.award_count,
     );
+    if s.reviews_required > 0 {
+        line.push_str(&format!("  reviews {}/{}", s.reviews_completed, s.reviews_required));
+    }
     if !regions.is_empty() {
         line.push_str(&format!("  committed by region: {}", regions.join(", ")));
     }

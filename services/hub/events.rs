@@ -13,7 +13,8 @@ use crate::domain::access::Caller;
 use crate::domain::application::View;
 use crate::domain::event::{ApplicationEvent, Cursor};
 use crate::domain::watch::{
-    EventScope, WatchItem, cursor_ahead, cursor_expired, cursor_unknown_log, key_revoked, shutting_down, too_slow,
+    EventScope, WatchItem, assignment_ended, cursor_ahead, cursor_expired, cursor_unknown_log, key_revoked,
+    shutting_down, too_slow,
 };
 
 /// Replays after a lag right after a replay, before calling the watcher slow.
@@ -45,6 +46,7 @@ impl Hub {
         &self,
         caller: Caller,
         scope: EventScope,
+        view: View,
         cursor: Option<Cursor>,
     ) -> Result<impl Stream<Item = Result<WatchItem>> + Send + 'static> {
         let inner = self.inner.clone();
@@ -64,7 +66,7 @@ impl Hub {
             }
             None => inner.head(),
         };
-        Ok(stream(inner, rx, caller, revoked, scope, start, cursor.is_some()))
+        Ok(stream(inner, rx, revoked, scope, view, start, cursor.is_some()))
     }
 }
 
@@ -88,14 +90,13 @@ impl Inner {
 fn stream(
     inner: Arc<Inner>,
     mut rx: tokio::sync::broadcast::Receiver<Arc<ApplicationEvent>>,
-    caller: Caller,
     revoked: CancellationToken,
     scope: EventScope,
+    view: View,
     start: Cursor,
     replay: bool,
 ) -> impl Stream<Item = Result<WatchItem>> + Send + 'static {
     let scope = Arc::new(scope);
-    let view = View::of(&caller);
     async_stream::stream! {
         // Only ever advanced past events this stream has read (from the
         // log or the ring), never to a head it has not reached, so a
@@ -125,7 +126,9 @@ fn stream(
                     let full = batch.len() as u64 == REPLAY_BATCH;
                     for event in batch {
                         position = event.cursor;
+                        let ends = scope.ends_after(&event);
                         yield Ok(WatchItem::Event(Arc::new(event), view));
+                        if ends { yield Err(assignment_ended()); return; }
                     }
                     if !full {
                         // Out-of-scope events up to there need not be
@@ -150,7 +153,9 @@ fn stream(
                             if event.cursor <= position { continue; }
                             position = event.cursor;
                             if scope.matches(&event) {
+                                let ends = scope.ends_after(&event);
                                 yield Ok(WatchItem::Event(event, view));
+                                if ends { yield Err(assignment_ended()); return; }
                                 ticker.reset();
                             }
                         }

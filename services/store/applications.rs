@@ -21,6 +21,7 @@ use crate::domain::lifecycle::Situation;
 use crate::domain::money::{Currency, Money};
 use crate::domain::page::PageRequest;
 use crate::domain::ports::{ApplicationChange, ApplicationStore, Changed, Idempotency};
+use crate::domain::review::Review;
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
 
@@ -177,6 +178,8 @@ fn disbursement_row(d: &Disbursement) -> drow::ActiveModel {
 struct ChangeResponse {
     application: row::Model,
     disbursement: Option<drow::Model>,
+    #[serde(default)]
+    review: Option<super::entity::review::Model>,
 }
 
 fn by_name(name: &ApplicationName) -> sea_orm::Select<row::Entity> {
@@ -248,6 +251,21 @@ impl ApplicationStore for Db {
         if let Some(state) = filter.state {
             query = query.filter(row::Column::State.eq(state.as_str()));
         }
+        if let Some(reviewer) = &filter.assigned_to {
+            use super::entity::review as rrow;
+            query = query.filter(
+                row::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(rrow::Column::ApplicationId)
+                        .from(rrow::Entity)
+                        .and_where(rrow::Column::ReviewerKey.eq(reviewer.id()))
+                        .and_where(
+                            rrow::Column::State.ne(crate::domain::review::ReviewState::ConflictDeclared.as_str()),
+                        )
+                        .to_owned(),
+                ),
+            );
+        }
         let rows = page_by_id(query, row::Column::Id, page, self.conn()).await?;
         rows.into_iter().map(to_domain).collect()
     }
@@ -293,13 +311,31 @@ impl ApplicationStore for Db {
             .map(super::institutions::to_domain)
             .collect::<Result<Vec<_>>>()?;
         let lookup = |n: &InstitutionName| institutions.iter().find(|i| &i.name == n).cloned();
+        // Reviews only matter under peer review: other programmes' changes
+        // skip the read.
+        let reviews = if programme.review.is_some() {
+            self.reviews_of(&txn, name).await?
+        } else {
+            Vec::new()
+        };
         let situation = Situation {
             applicant: lookup(&application.applicant),
             partners: application.partners.iter().map(|p| (p.clone(), lookup(p))).collect(),
             application,
             programme,
+            reviews,
         };
         let outcome = change(&situation)?;
+        if outcome.noop {
+            let response = ChangeResponse {
+                application: to_model(&outcome.application),
+                disbursement: None,
+                review: outcome.review.as_ref().map(super::reviews::to_model),
+            };
+            self.remember(&txn, idem.as_ref(), &response).await?;
+            txn.commit().await.map_err(db_err)?;
+            return Ok(Changed::Applied(Box::new(outcome)));
+        }
         let backend = txn.get_database_backend();
         // The row, the programme and the event in one batch, after the
         // disbursement (whose unique reference may refuse the change).
@@ -333,9 +369,13 @@ impl ApplicationStore for Db {
                 });
             }
         }
+        if let Some(review) = &outcome.review {
+            writes.push(super::reviews::upsert_statement(review, backend));
+        }
         let response = ChangeResponse {
             application: to_model(&outcome.application),
             disbursement: outcome.disbursement.as_ref().map(disbursement_model),
+            review: outcome.review.as_ref().map(super::reviews::to_model),
         };
         self.remember(&txn, idem.as_ref(), &response).await?;
         if let Some(event) = &outcome.event {
@@ -393,6 +433,18 @@ impl ApplicationStore for Db {
             .transpose()
     }
 
+    async fn list_reviews(&self, application: &ApplicationName) -> Result<Vec<Review>> {
+        self.reviews_of(self.conn(), application).await
+    }
+
+    async fn find_review(&self, application: &ApplicationName, reviewer: &ApiKeyName) -> Result<Option<Review>> {
+        self.find_review_row(application, reviewer).await
+    }
+
+    async fn ranking_candidates(&self, programme: &ProgrammeName) -> Result<Vec<(Application, Vec<Review>)>> {
+        self.ranking_rows(programme).await
+    }
+
     async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>> {
         let Some(found) = self.get_application(application).await? else {
             return Ok(Vec::new());
@@ -411,14 +463,17 @@ impl Db {
             let ChangeResponse {
                 application,
                 disbursement,
+                review,
             } = stored(&response)?;
             let application = to_domain(application)?;
             let disbursement = disbursement
                 .map(|d| disbursement_to_domain(d, &application).map(Box::new))
                 .transpose()?;
+            let review = review.map(|r| super::reviews::to_domain(r).map(Box::new)).transpose()?;
             return Ok(Changed::Replayed {
                 application: Box::new(application),
                 disbursement,
+                review,
             });
         }
         let Some(application) = self.get_application(name).await? else {
@@ -431,6 +486,7 @@ impl Db {
         Ok(Changed::Replayed {
             application: Box::new(application),
             disbursement: disbursement.map(Box::new),
+            review: None,
         })
     }
 

@@ -32,17 +32,19 @@ pub(crate) fn event_statement(db: &Db, application: &Application, event: &NewEve
         .map_err(|e| Error::internal(format!("cannot encode snapshot: {e}")))?;
     let previous = event.previous.map(|s| s.as_str().to_owned());
     let disbursement = event.disbursement.as_ref().map(|d| d.id().to_owned());
+    let review = event.review.as_ref().map(super::reviews::activity_to_json);
     if db.is_postgres() {
         // One round trip: the row, and the notification every LISTENing
         // replica gets when the transaction commits.
         let sql = format!(
             "WITH appended AS (INSERT INTO application_event (seq, application_id, programme_id, institution_id, \
-             previous_state, new_state, actor_key, actor_role, reason, event_time, disbursement_id, snapshot) \
-             VALUES (pg_current_xact_id()::text::bigint + {}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             previous_state, new_state, actor_key, actor_role, reason, event_time, disbursement_id, snapshot, \
+             review_activity) \
+             VALUES (pg_current_xact_id()::text::bigint + {}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              RETURNING seq) SELECT pg_notify('{EVENTS_CHANNEL}', seq::text) FROM appended",
             db.pos_offset
         );
-        let values: [sea_orm::Value; 11] = [
+        let values: [sea_orm::Value; 12] = [
             application.name.id().into(),
             application.name.programme.id().into(),
             application.applicant.id().into(),
@@ -54,6 +56,7 @@ pub(crate) fn event_statement(db: &Db, application: &Application, event: &NewEve
             Timestamp::now().micros().into(),
             disbursement.into(),
             snapshot.into(),
+            review.into(),
         ];
         return Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, values));
     }
@@ -70,6 +73,7 @@ pub(crate) fn event_statement(db: &Db, application: &Application, event: &NewEve
         event_time: Set(Timestamp::now().micros()),
         disbursement_id: Set(disbursement),
         snapshot: Set(snapshot),
+        review_activity: Set(review),
     };
     Ok(EventRow::insert(row).build(DbBackend::Sqlite))
 }
@@ -164,6 +168,7 @@ pub(crate) fn event_to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> 
         event_time,
         disbursement_id,
         snapshot,
+        review_activity,
     } = m;
     let bad = |e| corrupt("event", e);
     let row: ApplicationRow =
@@ -184,6 +189,9 @@ pub(crate) fn event_to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> 
         time: Timestamp::from_micros(event_time),
         snapshot: to_domain(row)?,
         disbursement: disbursement_id.map(|d| DisbursementName::new(application.clone(), d)),
+        review: review_activity
+            .map(|r| super::reviews::activity_from_json(&r, &application))
+            .transpose()?,
         application,
     })
 }
@@ -374,7 +382,12 @@ mod source {
                     paid: n(9)?,
                 });
             }
-            Ok(Some(ProgrammeSummary::from_groups(&p, &groups)))
+            let awaiting = if p.review.is_some() {
+                self.awaiting_review_counts(programme).await?
+            } else {
+                Vec::new()
+            };
+            Ok(Some(ProgrammeSummary::from_groups(&p, &groups, &awaiting)))
         }
     }
 }

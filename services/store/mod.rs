@@ -12,6 +12,7 @@ mod keys;
 mod listen;
 pub mod migration;
 mod programmes;
+mod reviews;
 mod sqlite_reads;
 mod writes;
 

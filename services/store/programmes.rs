@@ -41,8 +41,12 @@ pub(crate) fn to_domain(m: row::Model) -> Result<Programme> {
         version,
         create_time,
         update_time,
+        review_settings,
     } = m;
     let currency = Currency::parse(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
+    let review = review_settings
+        .map(|json| super::reviews::settings_from_json(&json))
+        .transpose()?;
     let eligible_regions = eligible_regions
         .split(',')
         .filter(|s| !s.is_empty())
@@ -66,6 +70,7 @@ pub(crate) fn to_domain(m: row::Model) -> Result<Programme> {
         version,
         create_time: Timestamp::from_micros(create_time),
         update_time: Timestamp::from_micros(update_time),
+        review,
     })
 }
 
@@ -88,6 +93,7 @@ pub(crate) fn to_row(p: &Programme) -> row::ActiveModel {
         version: Set(p.version),
         create_time: Set(p.create_time.micros()),
         update_time: Set(p.update_time.micros()),
+        review_settings: Set(p.review.as_ref().map(super::reviews::settings_to_json)),
     }
 }
 
@@ -118,6 +124,7 @@ impl ProgrammeStore for Db {
             max_award,
             open_time,
             close_time,
+            review,
         } = new;
         let programme = Programme {
             name,
@@ -136,6 +143,7 @@ impl ProgrammeStore for Db {
             version: 1,
             create_time: now,
             update_time: now,
+            review,
         };
         let inserted = to_row(&programme).insert(&txn).await.map_err(db_err)?;
         self.remember(&txn, idem.as_ref(), &inserted).await?;

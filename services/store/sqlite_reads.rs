@@ -47,7 +47,7 @@ const APPLICATION: &str = "SELECT id, programme_id, applicant_institution_id, ti
 
 const PROGRAMME: &str = "SELECT id, display_name, local_name, funder, currency_code, budget_minor, committed_minor, \
     max_award_minor, eligible_regions, requires_guangdong_partner, open_time, close_time, awards_issued, version, \
-    create_time, update_time FROM programme WHERE id = ?1";
+    create_time, update_time, review_settings FROM programme WHERE id = ?1";
 
 fn application_row(r: &Row<'_>) -> rusqlite::Result<application::Model> {
     Ok(application::Model {
@@ -95,6 +95,7 @@ fn programme_row(r: &Row<'_>) -> rusqlite::Result<programme::Model> {
         version: r.get(13)?,
         create_time: r.get(14)?,
         update_time: r.get(15)?,
+        review_settings: r.get(16)?,
     })
 }
 
@@ -159,7 +160,7 @@ impl SqliteReads {
         );
         self.with(|conn| {
             conn.prepare_cached(&sql)?
-                .query_row([id, institution], |r| Ok((programme_row(r)?, r.get::<_, bool>(16)?)))
+                .query_row([id, institution], |r| Ok((programme_row(r)?, r.get::<_, bool>(17)?)))
                 .optional()
         })
     }

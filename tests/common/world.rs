@@ -262,6 +262,7 @@ pub async fn approve(
             awarded_amount: Some(money("CNY", awarded, 0)),
             reason: "Strong cross-border team".into(),
             request_id: id.into(),
+            override_incomplete_reviews: false,
         })
         .await?;
     Ok(r.into_inner().application.unwrap_or_default())

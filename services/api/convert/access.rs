@@ -13,6 +13,7 @@ pub fn role_in(value: i32, field: &str) -> Result<Option<Role>> {
         Ok(ProtoRole::Officer) => Ok(Some(Role::Officer)),
         Ok(ProtoRole::Applicant) => Ok(Some(Role::Applicant)),
         Ok(ProtoRole::Viewer) => Ok(Some(Role::Viewer)),
+        Ok(ProtoRole::Reviewer) => Ok(Some(Role::Reviewer)),
         Err(_) => Err(Error::invalid(field, format!("{value} is not a role"))),
     }
 }
@@ -23,6 +24,7 @@ pub fn role_out(value: Role) -> ProtoRole {
         Role::Officer => ProtoRole::Officer,
         Role::Applicant => ProtoRole::Applicant,
         Role::Viewer => ProtoRole::Viewer,
+        Role::Reviewer => ProtoRole::Reviewer,
     }
 }
 

@@ -130,6 +130,7 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         time,
         snapshot,
         disbursement,
+        review,
     } = value;
     v1::ApplicationEvent {
         cursor: cursor.encode(),
@@ -138,12 +139,13 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         applicant_institution: applicant.to_string(),
         previous_state: previous.map_or(ProtoState::Unspecified, state_out).into(),
         new_state: state_out(new).into(),
-        actor: actor.to_string(),
+        actor: super::common::name_or_empty(&actor, actor.id()),
         actor_role: role_out(actor_role).into(),
         reason,
         event_time: Some(time_out(time)),
         snapshot: Some(output(snapshot)),
         disbursement: disbursement.map(|d| d.to_string()).unwrap_or_default(),
+        review_activity: review.map(super::review::activity_out),
     }
 }
 

@@ -102,3 +102,8 @@ pub fn request_key<M: Message>(method: &str, request_id: &str, message: &M) -> O
         fingerprint: hex::encode(hasher.finalize()),
     })
 }
+
+/// A resource name, or empty where the domain hid it (an empty id).
+pub fn name_or_empty(name: &impl std::fmt::Display, id: &str) -> String {
+    if id.is_empty() { String::new() } else { name.to_string() }
+}

@@ -7,3 +7,4 @@ pub mod application;
 pub mod common;
 pub mod institution;
 pub mod programme;
+pub mod review;

@@ -2,6 +2,7 @@
 
 use super::common::{money_in, money_out, region_in, region_out, time_in, time_out};
 use crate::domain::programme::{Programme, ProgrammeInput};
+use crate::domain::review::{ReviewSettings, ReviewSettingsInput};
 use crate::domain::{Error, Result};
 use crate::proto::v1;
 
@@ -24,6 +25,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
         etag,
         create_time: _,
         update_time: _,
+        review_settings,
     } = value;
     let mut regions = Vec::with_capacity(eligible_regions.len());
     for (i, r) in eligible_regions.into_iter().enumerate() {
@@ -41,6 +43,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
         max_award: money_in(max_award, "programme.max_award")?,
         open_time: time_in(open_time, "programme.open_time")?,
         close_time: time_in(close_time, "programme.close_time")?,
+        review: review_settings.map(settings_in),
     };
     Ok((input, name, etag))
 }
@@ -64,6 +67,7 @@ pub fn output(value: Programme) -> v1::Programme {
         version: _,
         create_time,
         update_time,
+        review,
     } = value;
     v1::Programme {
         name: name.to_string(),
@@ -81,5 +85,45 @@ pub fn output(value: Programme) -> v1::Programme {
         etag,
         create_time: Some(time_out(create_time)),
         update_time: Some(time_out(update_time)),
+        review_settings: review.map(settings_out),
+    }
+}
+
+fn settings_in(value: v1::ReviewSettings) -> ReviewSettingsInput {
+    let v1::ReviewSettings {
+        criteria,
+        max_score,
+        required_reviews,
+        reviewers_see_investigator_email,
+        locked: _,
+    } = value;
+    ReviewSettingsInput {
+        criteria: criteria.into_iter().map(|c| (c.name, c.weight)).collect(),
+        max_score,
+        required_reviews,
+        reviewers_see_email: reviewers_see_investigator_email,
+    }
+}
+
+fn settings_out(value: ReviewSettings) -> v1::ReviewSettings {
+    let ReviewSettings {
+        criteria,
+        max_score,
+        required_reviews,
+        reviewers_see_email,
+        locked,
+    } = value;
+    v1::ReviewSettings {
+        criteria: criteria
+            .into_iter()
+            .map(|c| v1::ReviewCriterion {
+                name: c.name,
+                weight: c.weight_milli as f64 / 1000.0,
+            })
+            .collect(),
+        max_score,
+        required_reviews,
+        reviewers_see_investigator_email: reviewers_see_email,
+        locked,
     }
 }

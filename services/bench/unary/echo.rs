@@ -43,6 +43,7 @@ pub fn programme() -> v1::Programme {
         etag: "3".into(),
         create_time: ts(),
         update_time: ts(),
+        review_settings: None,
     }
 }
 

@@ -361,6 +361,7 @@ async fn measure_backend(
                     awarded_amount: cny(50_000),
                     reason: String::new(),
                     request_id: String::new(),
+                    override_incomplete_reviews: false,
                 })
                 .await;
             submitted.is_ok() && reviewed.is_ok() && approved.is_ok()

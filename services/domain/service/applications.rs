@@ -3,14 +3,17 @@
 
 use super::{Grants, RequestKey, idempotency};
 use crate::domain::access::{Caller, Role};
-use crate::domain::application::{Application, ApplicationFilter, ApplicationInput, DraftFields, State, merge_update};
+use crate::domain::application::{
+    Application, ApplicationFilter, ApplicationInput, DraftFields, State, View, merge_update,
+};
 use crate::domain::error::{Error, Reason, Result};
 use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
-use crate::domain::ids::{ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
+use crate::domain::ids::{ApplicationName, InstitutionName, ProgrammeName};
 use crate::domain::lifecycle::{Outcome, Situation, may_see, not_visible};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::ports::Changed;
+use crate::domain::review::Review;
 use crate::domain::time::Timestamp;
 use crate::domain::watch::WatchFilter;
 
@@ -19,6 +22,8 @@ use crate::domain::watch::WatchFilter;
 pub struct StateChange {
     pub application: Application,
     pub disbursement: Option<Disbursement>,
+    /// The review made or changed, for review actions.
+    pub review: Option<Review>,
 }
 
 impl Grants {
@@ -90,6 +95,7 @@ impl Grants {
             actor_role: caller.role,
             reason: String::new(),
             disbursement: None,
+            review: None,
         };
         Ok(self
             .store
@@ -101,6 +107,9 @@ impl Grants {
     /// The application if the caller may see it; otherwise the same
     /// PERMISSION_DENIED whether or not it exists (admins get NOT_FOUND).
     pub async fn get_application(&self, caller: &Caller, name: &ApplicationName) -> Result<Application> {
+        if caller.role == Role::Reviewer {
+            return self.reviewer_application(caller, name).await;
+        }
         match self.store.get_application(name).await? {
             Some(a) if may_see(caller, &a) => Ok(a.visible_to(caller)),
             None if caller.role == Role::Admin => Err(Error::NotFound {
@@ -139,9 +148,31 @@ impl Grants {
                 parsed.applicant = own.or_else(|| Some(InstitutionName::from_id("-")));
             }
             Role::Officer | Role::Viewer => parsed.programmes_in = caller.programme_scope().map(<[_]>::to_vec),
+            Role::Reviewer => {
+                parsed.programmes_in = caller.programme_scope().map(<[_]>::to_vec);
+                parsed.assigned_to = Some(caller.key.clone());
+            }
         }
         let rows = self.store.list_applications(&parsed, &page).await?;
-        let rows = rows.into_iter().map(|a| a.visible_to(caller)).collect();
+        let rows = if caller.role == Role::Reviewer {
+            let mut views: Vec<(ProgrammeName, View)> = Vec::new();
+            let mut out = Vec::with_capacity(rows.len());
+            for a in rows {
+                let programme = a.name.programme.clone();
+                let view = match views.iter().find(|(p, _)| *p == programme) {
+                    Some((_, v)) => *v,
+                    None => {
+                        let v = self.reviewer_view(&programme).await?;
+                        views.push((programme, v));
+                        v
+                    }
+                };
+                out.push(a.in_view(view));
+            }
+            out
+        } else {
+            rows.into_iter().map(|a| a.visible_to(caller)).collect()
+        };
         Ok(Page::from_rows(&page, rows, |a: &Application| a.name.id().to_owned()))
     }
 
@@ -200,6 +231,8 @@ impl Grants {
                 programme: None,
                 event: None,
                 disbursement: None,
+                review: None,
+                noop: false,
             })
         };
         Ok(self.apply(caller, name, request, None, &decide).await?.application)
@@ -211,7 +244,7 @@ impl Grants {
         caller: &Caller,
         name: &ApplicationName,
         request: Option<RequestKey>,
-        claim: Option<&DisbursementName>,
+        claim: Option<&(dyn std::fmt::Display + Sync)>,
         decide: &(dyn Fn(&Situation) -> Result<Outcome> + Send + Sync),
     ) -> Result<StateChange> {
         let idem = idempotency(caller, request)?;
@@ -221,19 +254,23 @@ impl Grants {
                 let Outcome {
                     application,
                     disbursement,
+                    review,
                     ..
                 } = *outcome;
                 Ok(StateChange {
                     application: application.visible_to(caller),
                     disbursement,
+                    review,
                 })
             }
             Changed::Replayed {
                 application,
                 disbursement,
+                review,
             } => Ok(StateChange {
                 application: application.visible_to(caller),
                 disbursement: disbursement.map(|d| *d),
+                review: review.map(|r| *r),
             }),
             Changed::Missing if caller.role == Role::Admin => Err(Error::NotFound {
                 resource: name.to_string(),
@@ -253,6 +290,9 @@ impl Grants {
         page_size: i32,
         page_token: &str,
     ) -> Result<Page<ApplicationEvent>> {
+        if caller.role == Role::Reviewer && !parent.contains("/applications/") {
+            return Err(reviewers_read_assignments_only());
+        }
         let filter = if parent == "programmes/-" {
             WatchFilter::default()
         } else if parent.starts_with("institutions/") {
@@ -275,7 +315,7 @@ impl Grants {
         let after = after.unwrap_or_else(|| Cursor::new(self.store.event_log(), 0));
         self.store.settle().await?;
         let rows = self.store.events_after(after, &scope, page.fetch_limit()).await?;
-        Ok(self.event_page(caller, &page, rows))
+        Ok(self.event_page(View::of(caller), &page, rows))
     }
 
     fn page_position(&self, after: Option<&str>) -> Result<Option<Cursor>> {
@@ -288,14 +328,8 @@ impl Grants {
             .transpose()
     }
 
-    fn event_page(&self, caller: &Caller, page: &PageRequest, rows: Vec<ApplicationEvent>) -> Page<ApplicationEvent> {
-        let rows = rows
-            .into_iter()
-            .map(|mut e| {
-                e.snapshot = e.snapshot.visible_to(caller);
-                e
-            })
-            .collect();
+    fn event_page(&self, view: View, page: &PageRequest, rows: Vec<ApplicationEvent>) -> Page<ApplicationEvent> {
+        let rows = rows.into_iter().map(|e| e.in_view(view)).collect();
         Page::from_rows(page, rows, |e: &ApplicationEvent| e.cursor.seq.to_string())
     }
 
@@ -308,12 +342,26 @@ impl Grants {
         page_token: &str,
     ) -> Result<Page<ApplicationEvent>> {
         self.get_application(caller, name).await?;
+        let view = if caller.role == Role::Reviewer {
+            self.reviewer_view(&name.programme).await?
+        } else {
+            View::of(caller)
+        };
         let page = PageRequest::parse(page_size, page_token, &name.to_string(), "")?;
         let after = self.page_position(page.after.as_deref())?;
         let rows = self
             .store
             .list_application_events(name, after, page.fetch_limit())
             .await?;
-        Ok(self.event_page(caller, &page, rows))
+        Ok(self.event_page(view, &page, rows))
     }
+}
+
+/// Reviewers read the history of one application at a time, one that is
+/// assigned to them.
+pub(super) fn reviewers_read_assignments_only() -> Error {
+    Error::denied(
+        Reason::OutOfScope,
+        "reviewers read the events of the applications assigned to them, one application at a time",
+    )
 }

@@ -8,6 +8,7 @@ mod keys;
 pub use applications::StateChange;
 pub use keys::IssuedKey;
 mod programmes;
+mod reviews;
 mod transitions;
 mod watching;
 

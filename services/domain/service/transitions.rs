@@ -4,7 +4,7 @@
 
 use super::applications::StateChange;
 use super::{Grants, RequestKey};
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, Role};
 use crate::domain::application::{optional_reason, required_reason};
 use crate::domain::error::{Error, FieldViolation, Reason, Result, Violations};
 use crate::domain::event::{Disbursement, DisbursementInput, convert, parse_rate};
@@ -92,12 +92,15 @@ impl Grants {
         name: &ApplicationName,
         awarded: Option<Money>,
         reason: &str,
+        override_reviews: bool,
         request: Option<RequestKey>,
     ) -> Result<StateChange> {
         let awarded = awarded.ok_or_else(|| Error::invalid("awarded_amount", "is required"))?;
         let reason = optional_reason(reason)?;
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| lifecycle::approve(caller, s, awarded.clone(), reason.clone(), now);
+        let decide = |s: &lifecycle::Situation| {
+            lifecycle::approve(caller, s, awarded.clone(), reason.clone(), override_reviews, now)
+        };
         self.apply(caller, name, request, None, &decide).await
     }
 
@@ -192,6 +195,12 @@ impl Grants {
         page_size: i32,
         page_token: &str,
     ) -> Result<crate::domain::page::Page<Disbursement>> {
+        // Payments are no reviewer's business, even on an assigned
+        // application.
+        caller.require(
+            &[Role::Admin, Role::Officer, Role::Applicant, Role::Viewer],
+            "list disbursements",
+        )?;
         self.get_application(caller, name).await?;
         let page = crate::domain::page::PageRequest::parse(page_size, page_token, &name.to_string(), "")?;
         let rows = self.store.list_disbursements(name, &page).await?;

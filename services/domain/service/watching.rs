@@ -3,6 +3,7 @@
 
 use super::Grants;
 use crate::domain::access::{Caller, Role};
+use crate::domain::application::View;
 use crate::domain::error::{Error, Result};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
@@ -13,11 +14,20 @@ impl Grants {
     /// The events `caller` receives for `filter`. Naming a programme or an
     /// application outside the caller's scope (or one that does not exist)
     /// is PERMISSION_DENIED, as for reads.
-    pub async fn watch_scope(&self, caller: &Caller, filter: WatchFilter) -> Result<EventScope> {
+    /// The scope, and how much of each event the caller sees.
+    pub async fn watch_scope(&self, caller: &Caller, filter: WatchFilter) -> Result<(EventScope, View)> {
         if let Some(application) = &filter.application {
             self.get_application(caller, application).await?;
         }
-        filter.scope_for(caller)
+        let mut scope = filter.scope_for(caller)?;
+        if caller.role != Role::Reviewer {
+            return Ok((scope, View::of(caller)));
+        }
+        let Some(application) = scope.application.clone() else {
+            return Err(super::applications::reviewers_read_assignments_only());
+        };
+        scope.review = self.store.find_review(&application, &caller.key).await?.map(|r| r.name);
+        Ok((scope, self.reviewer_view(&application.programme).await?))
     }
 
     /// The programmes whose summaries `caller` receives: those requested,

@@ -17,7 +17,8 @@ pub enum Cmd {
     /// Issue a key; prints its secret alone on standard output, once.
     #[command(after_help = "Example:\n  \
                             OFFICER=$(grantctl keys create --role officer --programme programmes/0193... --display-name 'Ms Lee')\n  \
-                            grantctl keys create --role applicant --institution institutions/0193... > hku.key")]
+                            grantctl keys create --role applicant --institution institutions/0193... > hku.key\n  \
+                            grantctl keys create --role reviewer --institution institutions/0193... --programme programmes/0193... > reviewer.key")]
     Create(CreateArgs),
     /// List issued keys (never their secrets).
     #[command(after_help = "Example:\n  grantctl keys list --filter 'role = OFFICER AND revoked = false'")]
@@ -38,9 +39,10 @@ pub struct CreateArgs {
     #[arg(long, value_enum, ignore_case = true)]
     role: Option<RoleArg>,
     /// Applicant: its institution (required). Officer: its affiliation.
+    /// Reviewer: its affiliation (required, for the conflict-of-interest rule).
     #[arg(long)]
     institution: Option<String>,
-    /// Officer and viewer: a programme in scope (repeat for several).
+    /// Officer, viewer and reviewer: a programme in scope (repeat for several).
     #[arg(long = "programme")]
     programmes: Vec<String>,
     /// Viewer: every programme is in scope.

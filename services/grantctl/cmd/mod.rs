@@ -10,6 +10,7 @@ pub mod institutions;
 pub mod keys;
 pub mod programmes;
 pub mod review;
+pub mod reviews;
 pub mod summary;
 pub mod system;
 pub mod watch;
@@ -121,6 +122,8 @@ pub enum RoleArg {
     Applicant,
     #[value(alias = "role_viewer")]
     Viewer,
+    #[value(alias = "role_reviewer")]
+    Reviewer,
 }
 
 impl RoleArg {
@@ -130,6 +133,7 @@ impl RoleArg {
             Self::Officer => Role::Officer as i32,
             Self::Applicant => Role::Applicant as i32,
             Self::Viewer => Role::Viewer as i32,
+            Self::Reviewer => Role::Reviewer as i32,
         }
     }
 }

@@ -1,6 +1,8 @@
-//! `grantctl programmes create|get|list|update`. Update builds the field
-//! mask from the flags given (and the fields of `--from-file`) and fetches
-//! the current etag unless `--etag` is passed.
+//! `grantctl programmes create|get|list|update|ranking`. Update builds the
+//! field mask from the flags given (and the fields of `--from-file`) and
+//! fetches the current etag unless `--etag` is passed. The peer-review
+//! flags change `review_settings` as a whole: on update, the ones not given
+//! keep their current values.
 
 use clap::{Args, Subcommand};
 use gba_grants::proto::v1;
@@ -32,7 +34,9 @@ pub enum Cmd {
     List(ListArgs),
     /// Change the fields given (admin); the mask is built from the flags.
     #[command(
-        after_help = "Example:\n  grantctl programmes update programmes/0193... --budget '2,000,000 CNY' --close-time 2027-01-01"
+        after_help = "Example:\n  grantctl programmes update programmes/0193... --budget '2,000,000 CNY' --close-time 2027-01-01\n  \
+                            grantctl programmes update programmes/0193... --criterion 'scientific merit=0.5' \\\n    \
+                            --criterion feasibility=0.3 --criterion impact=0.2 --required-reviews 2"
     )]
     Update {
         /// programmes/ID or the bare ID.
@@ -40,8 +44,19 @@ pub enum Cmd {
         /// The etag to send (default: read the current one first).
         #[arg(long)]
         etag: Option<String>,
+        /// Stop using peer review: clear the review settings.
+        #[arg(long, conflicts_with_all = ["criteria", "max_score", "required_reviews", "reviewers_see_investigator_email"])]
+        no_peer_review: bool,
         #[command(flatten)]
         fields: Fields,
+    },
+    /// The applications under review ranked by weighted mean score, with
+    /// the running total of requests and the funding line (officers).
+    #[command(after_help = "Example:\n  grantctl programmes ranking programmes/0193...\n  \
+                            grantctl programmes ranking programmes/0193... -o json | jq '.entries[] | select(.aboveFundingLine)'")]
+    Ranking {
+        /// programmes/ID or the bare ID.
+        name: String,
     },
 }
 
@@ -77,6 +92,19 @@ pub struct Fields {
     /// ...until (exclusive).
     #[arg(long)]
     close_time: Option<String>,
+    /// Peer review: a criterion reviewers score and its weight, such as
+    /// 'scientific merit=0.5' (repeat for each; the list replaces the current one).
+    #[arg(long = "criterion", value_name = "NAME=WEIGHT")]
+    criteria: Vec<String>,
+    /// Peer review: the best score; scores run from 1 to it (server default 5).
+    #[arg(long, value_name = "N")]
+    max_score: Option<i32>,
+    /// Peer review: completed reviews an application needs before approval (server default 2).
+    #[arg(long, value_name = "N")]
+    required_reviews: Option<i32>,
+    /// Peer review: whether reviewers see the principal investigator's e-mail.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    reviewers_see_investigator_email: Option<bool>,
     /// A Programme in proto3 JSON (`-`: standard input); flags override it.
     #[arg(long, value_name = "FILE")]
     from_file: Option<String>,
@@ -94,13 +122,64 @@ const OUTPUT_ONLY: &[&str] = &[
     "currency_code",
 ];
 
+/// `scientific merit=0.5`: a criterion and its weight, split at the last `=`.
+fn criterion_arg(text: &str) -> Result<v1::ReviewCriterion> {
+    let bad = |problem: String| CliError::invalid("--criterion", problem);
+    let Some((name, weight)) = text.rsplit_once('=') else {
+        return Err(bad(format!(
+            "{text:?} is not NAME=WEIGHT, such as 'scientific merit=0.5'"
+        )));
+    };
+    let weight = weight
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|w| w.is_finite())
+        .ok_or_else(|| bad(format!("{text:?}: the weight must be a number, such as 0.5")))?;
+    Ok(v1::ReviewCriterion {
+        name: name.trim().to_owned(),
+        weight,
+    })
+}
+
 impl Fields {
-    /// The programme and the proto names of the fields set.
-    fn build(&self) -> Result<(v1::Programme, Vec<String>)> {
+    /// Whether a peer-review flag was given.
+    fn touches_review(&self) -> bool {
+        !self.criteria.is_empty()
+            || self.max_score.is_some()
+            || self.required_reviews.is_some()
+            || self.reviewers_see_investigator_email.is_some()
+    }
+
+    /// The programme and the proto names of the fields set. The review
+    /// flags apply over the file's review settings, else `current`'s.
+    fn build(&self, current: Option<&v1::ReviewSettings>) -> Result<(v1::Programme, Vec<String>)> {
         let (mut p, mut set) = match &self.from_file {
             Some(path) => input::programme(&input::read(path)?)?,
             None => (v1::Programme::default(), Vec::new()),
         };
+        if self.touches_review() {
+            let mut r = p
+                .review_settings
+                .take()
+                .or_else(|| current.cloned())
+                .unwrap_or_default();
+            if !self.criteria.is_empty() {
+                r.criteria = self.criteria.iter().map(|c| criterion_arg(c)).collect::<Result<_>>()?;
+            }
+            if let Some(n) = self.max_score {
+                r.max_score = n;
+            }
+            if let Some(n) = self.required_reviews {
+                r.required_reviews = n;
+            }
+            if let Some(b) = self.reviewers_see_investigator_email {
+                r.reviewers_see_investigator_email = b;
+            }
+            r.locked = false;
+            p.review_settings = Some(r);
+            set.push("review_settings".to_owned());
+        }
         let mut mark = |field: &str| set.push(field.to_owned());
         if let Some(v) = &self.display_name {
             p.display_name = v.clone();
@@ -163,7 +242,7 @@ async fn get(ctx: &Ctx, name: String) -> Result<v1::Programme> {
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
     match cmd {
         Cmd::Create(f) => {
-            let (programme, _) = f.build()?;
+            let (programme, _) = f.build(None)?;
             let request = v1::CreateProgrammeRequest {
                 programme: Some(programme),
                 request_id: f.write.id(),
@@ -198,9 +277,26 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 .await?;
             output::list(ctx.format, &items)
         }
-        Cmd::Update { name, etag, fields } => {
+        Cmd::Update {
+            name,
+            etag,
+            no_peer_review,
+            fields,
+        } => {
             let name = programme_arg("NAME", &name)?;
-            let (mut programme, mask) = fields.build()?;
+            // Review flags given alone keep the other review settings.
+            let current = if fields.touches_review() {
+                Some(get(ctx, name.clone()).await?)
+            } else {
+                None
+            };
+            let (mut programme, mut mask) = fields.build(current.as_ref().and_then(|c| c.review_settings.as_ref()))?;
+            if no_peer_review {
+                programme.review_settings = None;
+                mask.push("review_settings".to_owned());
+                mask.sort();
+                mask.dedup();
+            }
             if mask.is_empty() {
                 return Err(CliError::invalid(
                     "update",
@@ -208,10 +304,11 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 ));
             }
             programme.name = name.clone();
-            programme.etag = match etag {
-                Some(e) => e,
-                None if !programme.etag.is_empty() => programme.etag,
-                None => get(ctx, name).await?.etag,
+            programme.etag = match (etag, current) {
+                (Some(e), _) => e,
+                (None, _) if !programme.etag.is_empty() => programme.etag,
+                (None, Some(c)) => c.etag,
+                (None, None) => get(ctx, name).await?.etag,
             };
             let request = v1::UpdateProgrammeRequest {
                 programme: Some(programme),
@@ -227,5 +324,6 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 .await?;
             output::one(ctx.format, &r.programme.unwrap_or_default())
         }
+        Cmd::Ranking { name } => super::reviews::ranking(ctx, programme_arg("NAME", &name)?).await,
     }
 }

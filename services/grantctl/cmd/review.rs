@@ -1,4 +1,5 @@
-//! `grantctl review start|request-changes|approve|reject` (officers).
+//! `grantctl review start|request-changes|approve|reject` (officers). Peer
+//! review (reviewers' scores) is `grantctl reviews`.
 
 use clap::Subcommand;
 use gba_grants::proto::v1;
@@ -30,8 +31,12 @@ pub enum Cmd {
         write: WriteArgs,
     },
     /// UNDER_REVIEW → APPROVED, committing the award against the budget.
+    /// Under peer review, refused (REVIEWS_INCOMPLETE) while fewer reviews
+    /// than the programme requires are complete, unless overridden.
     #[command(
-        after_help = "Example:\n  grantctl review approve P/A --amount '750,000 CNY' --reason 'Strong cross-border team'"
+        after_help = "Example:\n  grantctl review approve P/A --amount '750,000 CNY' --reason 'Strong cross-border team'\n  \
+                      grantctl review approve P/A --amount '750,000 CNY' --override-incomplete-reviews \\\n    \
+                      --reason 'Second reviewer unavailable; the panel agreed'"
     )]
     Approve {
         #[command(flatten)]
@@ -39,9 +44,13 @@ pub enum Cmd {
         /// The award, at most the amount requested, such as "750,000 CNY".
         #[arg(long)]
         amount: String,
-        /// Why (optional).
+        /// Why (optional; required with --override-incomplete-reviews).
         #[arg(long)]
         reason: Option<String>,
+        /// Approve although fewer reviews than required are complete (the
+        /// event records the override and the reason).
+        #[arg(long, requires = "reason")]
+        override_incomplete_reviews: bool,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -84,6 +93,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             app,
             amount,
             reason,
+            override_incomplete_reviews,
             write,
         } => {
             let request = v1::ApproveApplicationRequest {
@@ -91,6 +101,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 name: app.name()?,
                 reason: reason.unwrap_or_default(),
                 request_id: write.id(),
+                override_incomplete_reviews,
             };
             c.call(
                 request,

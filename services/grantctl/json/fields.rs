@@ -92,6 +92,20 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 
+    /// A double given as a JSON number or a decimal string.
+    pub fn double(&self, name: &str) -> Result<Option<f64>> {
+        let number = match self.get(name) {
+            None => return Ok(None),
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+            Some(_) => None,
+        };
+        number
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or_else(|| self.err(name, "must be a number"))
+    }
+
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>> {
         match self.get(name) {
             None => Ok(None),
@@ -141,6 +155,20 @@ impl<'a> Fields<'a> {
         self.get(name)
             .map(|v| Fields::new(v, &format!("{}.{}", self.path, name), known))
             .transpose()
+    }
+
+    /// A repeated nested message: the fields of each element.
+    pub fn objects(&self, name: &str, known: &[&str]) -> Result<Option<Vec<Fields<'a>>>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Fields::new(v, &format!("{}.{}[{i}]", self.path, name), known))
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(_) => Err(self.err(name, "must be an array of objects")),
+        }
     }
 
     pub fn time(&self, name: &str) -> Result<Option<prost_types::Timestamp>> {

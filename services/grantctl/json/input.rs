@@ -67,7 +67,43 @@ pub const PROGRAMME: &[&str] = &[
     "etag",
     "create_time",
     "update_time",
+    "review_settings",
 ];
+
+const REVIEW_SETTINGS: &[&str] = &[
+    "criteria",
+    "max_score",
+    "required_reviews",
+    "reviewers_see_investigator_email",
+    "locked",
+];
+
+/// `review_settings` of a programme: criteria with weights, the scale, the
+/// reviews required (`locked` is output only: checked, then dropped).
+fn review_settings(f: &Fields) -> Result<Option<v1::ReviewSettings>> {
+    let Some(r) = f.object("review_settings", REVIEW_SETTINGS)? else {
+        return Ok(None);
+    };
+    r.bool("locked")?;
+    let criteria = r
+        .objects("criteria", &["name", "weight"])?
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            Ok(v1::ReviewCriterion {
+                name: c.string("name")?.unwrap_or_default(),
+                weight: c.double("weight")?.unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Some(v1::ReviewSettings {
+        criteria,
+        max_score: r.int32("max_score")?.unwrap_or_default(),
+        required_reviews: r.int32("required_reviews")?.unwrap_or_default(),
+        reviewers_see_investigator_email: r.bool("reviewers_see_investigator_email")?.unwrap_or_default(),
+        locked: false,
+    }))
+}
 
 /// The programme, and the names of the fields the file set.
 pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
@@ -88,6 +124,7 @@ pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
         etag: f.string("etag")?.unwrap_or_default(),
         create_time: f.time("create_time")?,
         update_time: f.time("update_time")?,
+        review_settings: review_settings(&f)?,
     };
     Ok((p, f.present()))
 }
@@ -192,6 +229,64 @@ pub fn api_key(v: &Value) -> Result<v1::ApiKey> {
     })
 }
 
+fn recommendation(s: &str) -> Option<i32> {
+    v1::review::Recommendation::from_str_name(s).map(|r| r as i32)
+}
+
+fn review_state(s: &str) -> Option<i32> {
+    v1::review::State::from_str_name(s).map(|r| r as i32)
+}
+
+const REVIEW: &[&str] = &[
+    "name",
+    "reviewer",
+    "reviewer_institution",
+    "reviewer_label",
+    "state",
+    "scores",
+    "recommendation",
+    "applicant_comment",
+    "officer_comment",
+    "weighted_score",
+    "conflict_reason",
+    "assigned_by",
+    "assign_time",
+    "submit_time",
+    "update_time",
+    "revision",
+];
+
+/// A review to submit: its scores, recommendation and comments (the
+/// output-only fields are checked for shape, then dropped).
+pub fn review(v: &Value) -> Result<v1::Review> {
+    let f = Fields::new(v, "review", REVIEW)?;
+    f.enum_one("state", review_state)?;
+    f.double("weighted_score")?;
+    f.int32("revision")?;
+    for name in ["assign_time", "submit_time", "update_time"] {
+        f.time(name)?;
+    }
+    let scores = f
+        .objects("scores", &["criterion", "score"])?
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            Ok(v1::CriterionScore {
+                criterion: s.string("criterion")?.unwrap_or_default(),
+                score: s.int32("score")?.unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(v1::Review {
+        name: f.string("name")?.unwrap_or_default(),
+        scores,
+        recommendation: f.enum_one("recommendation", recommendation)?.unwrap_or_default(),
+        applicant_comment: f.string("applicant_comment")?.unwrap_or_default(),
+        officer_comment: f.string("officer_comment")?.unwrap_or_default(),
+        ..Default::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +309,31 @@ mod tests {
         assert!(institution(&json!({"region": "REGION_ATLANTIS"})).is_err());
         let sub_cent = json!({"amount": {"currencyCode": "CNY", "units": "1", "nanos": 5_000_000}});
         assert!(disbursement(&sub_cent).is_err());
+    }
+
+    #[test]
+    fn review_settings_and_reviews_read_from_json() {
+        let v = json!({"reviewSettings": {
+            "criteria": [{"name": "scientific merit", "weight": 0.5}, {"name": "impact", "weight": "0.2"}],
+            "max_score": 5, "requiredReviews": 2, "locked": true
+        }});
+        let (p, present) = programme(&v).unwrap();
+        let r = p.review_settings.unwrap();
+        assert_eq!(present, vec!["review_settings".to_owned()]);
+        assert_eq!((r.criteria[0].weight, r.criteria[1].weight), (0.5, 0.2));
+        assert_eq!((r.max_score, r.required_reviews, r.locked), (5, 2, false));
+        let bad = json!({"reviewSettings": {"criteria": [{"name": "x", "weight": 1, "colour": "red"}]}});
+        let err = programme(&bad).unwrap_err().message;
+        assert!(err.contains("programme.review_settings.criteria[0]"), "{err}");
+        assert!(programme(&json!({"reviewSettings": {"criteria": [{"weight": "heavy"}]}})).is_err());
+
+        let v = json!({"name": "programmes/p/applications/a/reviews/r", "state": "STATE_COMPLETED",
+            "scores": [{"criterion": "impact", "score": 4}], "recommendation": "RECOMMENDATION_FUND",
+            "weightedScore": 4.0, "applicantComment": "Clear."});
+        let r = review(&v).unwrap();
+        assert_eq!(r.scores[0].score, 4);
+        assert_eq!(r.recommendation, v1::review::Recommendation::Fund as i32);
+        assert_eq!(r.state, 0, "output only");
+        assert!(review(&json!({"recommendation": "RECOMMENDATION_MAYBE"})).is_err());
     }
 }

@@ -79,6 +79,15 @@ impl Obj {
         }
     }
 
+    /// A double as a JSON number (0, NaN and infinities are left out:
+    /// the server sends neither of the latter).
+    pub fn double(self, key: &str, value: f64) -> Self {
+        match serde_json::Number::from_f64(value) {
+            Some(n) if value != 0.0 => self.put(key, Value::Number(n)),
+            _ => self,
+        }
+    }
+
     pub fn bool(self, key: &str, value: bool) -> Self {
         if value { self.put(key, true.into()) } else { self }
     }

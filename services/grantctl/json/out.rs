@@ -1,5 +1,6 @@
 //! Proto3 JSON of the messages grantctl prints: Institution, Programme,
-//! Application, Disbursement, ApiKey, ApplicationEvent, ProgrammeSummary.
+//! Application, Disbursement, ApiKey, ApplicationEvent, ProgrammeSummary,
+//! Review and ReviewRanking.
 
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::api_key::Role;
@@ -18,6 +19,18 @@ fn state(v: i32) -> Option<&'static str> {
 
 fn role(v: i32) -> Option<&'static str> {
     Role::try_from(v).ok().map(|r| r.as_str_name())
+}
+
+fn review_state(v: i32) -> Option<&'static str> {
+    v1::review::State::try_from(v).ok().map(|s| s.as_str_name())
+}
+
+fn recommendation(v: i32) -> Option<&'static str> {
+    v1::review::Recommendation::try_from(v).ok().map(|r| r.as_str_name())
+}
+
+fn activity_kind(v: i32) -> Option<&'static str> {
+    v1::review_activity::Kind::try_from(v).ok().map(|k| k.as_str_name())
 }
 
 pub fn institution(i: &v1::Institution) -> Value {
@@ -53,6 +66,22 @@ pub fn programme(p: &v1::Programme) -> Value {
         .str("etag", &p.etag)
         .time("create_time", p.create_time.as_ref())
         .time("update_time", p.update_time.as_ref())
+        .object("review_settings", p.review_settings.as_ref().map(review_settings))
+        .build()
+}
+
+pub fn review_settings(r: &v1::ReviewSettings) -> Value {
+    let criteria = r
+        .criteria
+        .iter()
+        .map(|c| Obj::new().str("name", &c.name).double("weight", c.weight).build())
+        .collect();
+    Obj::new()
+        .list("criteria", criteria)
+        .int32("max_score", r.max_score)
+        .int32("required_reviews", r.required_reviews)
+        .bool("reviewers_see_investigator_email", r.reviewers_see_investigator_email)
+        .bool("locked", r.locked)
         .build()
 }
 
@@ -132,6 +161,74 @@ pub fn event(e: &v1::ApplicationEvent) -> Value {
         .time("event_time", e.event_time.as_ref())
         .object("snapshot", e.snapshot.as_ref().map(application))
         .str("disbursement", &e.disbursement)
+        .object("review_activity", e.review_activity.as_ref().map(review_activity))
+        .build()
+}
+
+pub fn review_activity(a: &v1::ReviewActivity) -> Value {
+    Obj::new()
+        .enumeration("kind", a.kind, activity_kind(a.kind))
+        .str("review", &a.review)
+        .int32("completed_reviews", a.completed_reviews)
+        .int32("required_reviews", a.required_reviews)
+        .build()
+}
+
+pub fn review(r: &v1::Review) -> Value {
+    let scores = r
+        .scores
+        .iter()
+        .map(|s| {
+            Obj::new()
+                .str("criterion", &s.criterion)
+                .int32("score", s.score)
+                .build()
+        })
+        .collect();
+    Obj::new()
+        .str("name", &r.name)
+        .str("reviewer", &r.reviewer)
+        .str("reviewer_institution", &r.reviewer_institution)
+        .str("reviewer_label", &r.reviewer_label)
+        .enumeration("state", r.state, review_state(r.state))
+        .list("scores", scores)
+        .enumeration("recommendation", r.recommendation, recommendation(r.recommendation))
+        .str("applicant_comment", &r.applicant_comment)
+        .str("officer_comment", &r.officer_comment)
+        .double("weighted_score", r.weighted_score)
+        .str("conflict_reason", &r.conflict_reason)
+        .str("assigned_by", &r.assigned_by)
+        .time("assign_time", r.assign_time.as_ref())
+        .time("submit_time", r.submit_time.as_ref())
+        .time("update_time", r.update_time.as_ref())
+        .int32("revision", r.revision)
+        .build()
+}
+
+pub fn ranked(e: &v1::RankedApplication) -> Value {
+    Obj::new()
+        .int32("rank", e.rank)
+        .str("application", &e.application)
+        .str("title", &e.title)
+        .str("applicant_institution", &e.applicant_institution)
+        .double("mean_score", e.mean_score)
+        .int32("completed_reviews", e.completed_reviews)
+        .int32("required_reviews", e.required_reviews)
+        .double("score_spread", e.score_spread)
+        .money("requested_amount", e.requested_amount.as_ref())
+        .money("cumulative_requested", e.cumulative_requested.as_ref())
+        .bool("above_funding_line", e.above_funding_line)
+        .time("submit_time", e.submit_time.as_ref())
+        .build()
+}
+
+pub fn ranking(r: &v1::ReviewRanking) -> Value {
+    Obj::new()
+        .str("programme", &r.programme)
+        .list("entries", r.entries.iter().map(ranked).collect())
+        .money("remaining_budget", r.remaining_budget.as_ref())
+        .int32("funded_count", r.funded_count)
+        .time("compute_time", r.compute_time.as_ref())
         .build()
 }
 
@@ -169,6 +266,8 @@ pub fn summary(s: &v1::ProgrammeSummary) -> Value {
         .time("compute_time", s.compute_time.as_ref())
         .int64("award_count", s.award_count)
         .list("region_totals", regions)
+        .int64("reviews_completed", s.reviews_completed)
+        .int64("reviews_required", s.reviews_required)
         .build()
 }
 

@@ -19,6 +19,8 @@ pub struct Model {
     pub disbursement_id: Option<String>,
     /// The application row after the change, as JSON.
     pub snapshot: String,
+    /// Added by m0006: what a peer-review event did, as JSON.
+    pub review_activity: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,3 +7,4 @@ pub mod disbursement;
 pub mod idempotency_record;
 pub mod institution;
 pub mod programme;
+pub mod review;

@@ -24,6 +24,9 @@ pub struct Model {
     pub version: i64,
     pub create_time: i64,
     pub update_time: i64,
+    /// Added by m0006: the review settings as JSON; NULL without peer review.
+    #[serde(default)]
+    pub review_settings: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ mod m0002_lifecycle;
 mod m0003_event_retention;
 mod m0004_integrity;
 mod m0005_event_positions;
+mod m0006_peer_review;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_event_retention::Migration),
             Box::new(m0004_integrity::Migration),
             Box::new(m0005_event_positions::Migration),
+            Box::new(m0006_peer_review::Migration),
         ]
     }
 }
