@@ -43,6 +43,7 @@ const ROLE_WORDS: Record<number, string> = {
   [Role.OFFICER]: "Officer",
   [Role.APPLICANT]: "Applicant",
   [Role.VIEWER]: "Viewer",
+  [Role.REVIEWER]: "Reviewer",
 };
 
 export function roleLabel(r: Role): string {

@@ -7,6 +7,7 @@ import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import { formatDateTime, isoString } from "../lib/dates";
 import { roleLabel, stateLabel, stateToken } from "../lib/labels";
 import { formatMoney } from "../lib/money";
+import { describeReviewEvent } from "../lib/reviews";
 import { h } from "./dom";
 
 export interface Lookup {
@@ -20,13 +21,28 @@ export function institutionLabel(name: string, lookup: Lookup): (string | HTMLEl
   return i.localName ? [i.displayName, " ", h("span", { lang: "zh", class: "local" }, i.localName)] : [i.displayName];
 }
 
+function stateChip(s: State): HTMLElement {
+  return h("span", { class: `st st-${stateToken(s)}` }, stateLabel(s));
+}
+
 function change(ev: ApplicationEvent): HTMLElement {
-  const to = h("span", { class: `st st-${stateToken(ev.newState)}` }, stateLabel(ev.newState));
+  const to = stateChip(ev.newState);
+  if (ev.reviewActivity) {
+    // A peer-review event: what happened and the application's review
+    // count, rather than a state "change" that usually changed nothing.
+    const r = describeReviewEvent(ev.previousState, ev.newState, ev.reviewActivity);
+    return h(
+      "span",
+      { class: "change", "data-review": r.token },
+      h("span", { class: `rv rv-${r.token}` }, r.text),
+      r.showStateChange && [" · ", stateChip(ev.previousState), " → ", to],
+    );
+  }
   if (ev.disbursement) {
     return h("span", { class: "change" }, "Payment recorded ", ev.snapshot?.disbursedAmount ? `(total ${formatMoney(ev.snapshot.disbursedAmount)}) ` : "", "→ ", to);
   }
   if (ev.previousState === State.UNSPECIFIED) return h("span", { class: "change" }, "Created as ", to);
-  return h("span", { class: "change" }, h("span", { class: `st st-${stateToken(ev.previousState)}` }, stateLabel(ev.previousState)), " → ", to);
+  return h("span", { class: "change" }, stateChip(ev.previousState), " → ", to);
 }
 
 export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElement {

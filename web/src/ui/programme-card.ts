@@ -1,10 +1,11 @@
-// One programme: names, funder, budget bar, counts by state, awards and
-// money by applicant region.
+// One programme: names, funder, budget bar, counts by state, awards, peer
+// review progress and money by applicant region.
 import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import type { ProgrammeSummary, RegionTotals } from "../gen/gba/grants/v1/watch_pb";
 import { addMoney, formatMoney, percentOf, subClamped, zero, type MoneyValue } from "../lib/money";
 import { formatDate, formatDateTime } from "../lib/dates";
 import { REGION_ORDER, regionLabel, STATE_ORDER, stateLabel, stateToken } from "../lib/labels";
+import { reviewProgress, reviewSettingsText } from "../lib/reviews";
 import { h } from "./dom";
 
 function money(m: MoneyValue | undefined, currency: string): MoneyValue {
@@ -81,6 +82,7 @@ export function renderProgrammeCard(p: Programme, s: ProgrammeSummary | undefine
         h("span", null, p.funder),
         h("span", null, `Currency ${cur}`),
         (p.openTime || p.closeTime) && h("span", null, `Open ${formatDate(p.openTime)} – ${formatDate(p.closeTime)}`),
+        p.reviewSettings && h("span", { "data-review-settings": "" }, reviewSettingsText(p.reviewSettings)),
       ),
     ),
     bar,
@@ -92,8 +94,32 @@ export function renderProgrammeCard(p: Programme, s: ProgrammeSummary | undefine
       h("p", { class: "stat" }, h("b", { "data-count": "awards" }, String(s?.awardCount ?? 0n)), s?.awardCount === 1n ? " award" : " awards"),
     ),
     chips.length ? h("ul", { class: "chips" }, chips) : h("p", { class: "muted small" }, s ? "No applications yet." : "Waiting for live figures…"),
+    renderReviews(s),
     renderRegions(s?.regionTotals ?? [], cur),
     s?.computeTime && h("p", { class: "muted small" }, `As of ${formatDateTime(s.computeTime)}`),
+  );
+}
+
+/** Completed / required reviews of the applications awaiting a decision. */
+function renderReviews(s: ProgrammeSummary | undefined): HTMLElement | null {
+  const r = reviewProgress(s?.reviewsCompleted, s?.reviewsRequired);
+  if (!r) return null;
+  const seg = h("span", { class: "seg seg-reviews" });
+  // Through the CSSOM, as for the budget bar (no inline style attribute).
+  seg.style.width = `${r.percent}%`;
+  return h(
+    "div",
+    { class: "reviews" },
+    h(
+      "p",
+      null,
+      "Reviews: ",
+      h("b", { "data-count": "reviews-completed" }, String(r.completed)),
+      " / ",
+      h("b", { "data-count": "reviews-required" }, String(r.required)),
+      h("span", { class: "muted small" }, " for applications awaiting a decision"),
+    ),
+    h("div", { class: "bar bar-thin", role: "img", "aria-label": r.label }, seg),
   );
 }
 

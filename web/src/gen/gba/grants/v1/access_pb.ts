@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/access.proto.
  */
 export const file_gba_grants_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("ChpnYmEvZ3JhbnRzL3YxL2FjY2Vzcy5wcm90bxINZ2JhLmdyYW50cy52MSLeAgoGQXBpS2V5EgwKBG5hbWUYASABKAkSKAoEcm9sZRgCIAEoDjIaLmdiYS5ncmFudHMudjEuQXBpS2V5LlJvbGUSEwoLaW5zdGl0dXRpb24YAyABKAkSEgoKcHJvZ3JhbW1lcxgEIAMoCRIWCg5hbGxfcHJvZ3JhbW1lcxgFIAEoCBIUCgxkaXNwbGF5X25hbWUYBiABKAkSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX0FETUlOEAESEAoMUk9MRV9PRkZJQ0VSEAISEgoOUk9MRV9BUFBMSUNBTlQQAxIPCgtST0xFX1ZJRVdFUhAEIlEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSJgoHYXBpX2tleRgBIAEoCzIVLmdiYS5ncmFudHMudjEuQXBpS2V5EhIKCnJlcXVlc3RfaWQYAiABKAkiTgoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USJgoHYXBpX2tleRgBIAEoCzIVLmdiYS5ncmFudHMudjEuQXBpS2V5Eg4KBnNlY3JldBgCIAEoCSJLChJMaXN0QXBpS2V5c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDgoGZmlsdGVyGAMgASgJIlcKE0xpc3RBcGlLZXlzUmVzcG9uc2USJwoIYXBpX2tleXMYASADKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNwoTUmV2b2tlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkiPgoUUmV2b2tlQXBpS2V5UmVzcG9uc2USJgoHYXBpX2tleRgBIAEoCzIVLmdiYS5ncmFudHMudjEuQXBpS2V5MpcCCg1BY2Nlc3NTZXJ2aWNlElcKDENyZWF0ZUFwaUtleRIiLmdiYS5ncmFudHMudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBojLmdiYS5ncmFudHMudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USVAoLTGlzdEFwaUtleXMSIS5nYmEuZ3JhbnRzLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBoiLmdiYS5ncmFudHMudjEuTGlzdEFwaUtleXNSZXNwb25zZRJXCgxSZXZva2VBcGlLZXkSIi5nYmEuZ3JhbnRzLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaIy5nYmEuZ3JhbnRzLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChpnYmEvZ3JhbnRzL3YxL2FjY2Vzcy5wcm90bxINZ2JhLmdyYW50cy52MSLxAgoGQXBpS2V5EgwKBG5hbWUYASABKAkSKAoEcm9sZRgCIAEoDjIaLmdiYS5ncmFudHMudjEuQXBpS2V5LlJvbGUSEwoLaW5zdGl0dXRpb24YAyABKAkSEgoKcHJvZ3JhbW1lcxgEIAMoCRIWCg5hbGxfcHJvZ3JhbW1lcxgFIAEoCBIUCgxkaXNwbGF5X25hbWUYBiABKAkSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ2CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX0FETUlOEAESEAoMUk9MRV9PRkZJQ0VSEAISEgoOUk9MRV9BUFBMSUNBTlQQAxIPCgtST0xFX1ZJRVdFUhAEEhEKDVJPTEVfUkVWSUVXRVIQBSJRChNDcmVhdGVBcGlLZXlSZXF1ZXN0EiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleRISCgpyZXF1ZXN0X2lkGAIgASgJIk4KFENyZWF0ZUFwaUtleVJlc3BvbnNlEiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiSwoSTGlzdEFwaUtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJXChNMaXN0QXBpS2V5c1Jlc3BvbnNlEicKCGFwaV9rZXlzGAEgAygLMhUuZ2JhLmdyYW50cy52MS5BcGlLZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjcKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIj4KFFJldm9rZUFwaUtleVJlc3BvbnNlEiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleTKXAgoNQWNjZXNzU2VydmljZRJXCgxDcmVhdGVBcGlLZXkSIi5nYmEuZ3JhbnRzLnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaIy5nYmEuZ3JhbnRzLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlElQKC0xpc3RBcGlLZXlzEiEuZ2JhLmdyYW50cy52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIi5nYmEuZ3JhbnRzLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USVwoMUmV2b2tlQXBpS2V5EiIuZ2JhLmdyYW50cy52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiMuZ2JhLmdyYW50cy52MS5SZXZva2VBcGlLZXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * An API key. Resource name: `apiKeys/{api_key}`. The secret is shown once,
@@ -37,14 +37,15 @@ export type ApiKey = Message<"gba.grants.v1.ApiKey"> & {
 
   /**
    * Applicant: its institution (required). Officer: its affiliation
-   * (optional), used for the conflict-of-interest rule.
+   * (optional), used for the conflict-of-interest rule. Reviewer: its
+   * affiliation (required), used for the same rule.
    *
    * @generated from field: string institution = 3;
    */
   institution: string;
 
   /**
-   * Officer and viewer: the programmes in scope.
+   * Officer, viewer and reviewer: the programmes in scope.
    *
    * @generated from field: repeated string programmes = 4;
    */
@@ -126,6 +127,14 @@ export enum ApiKey_Role {
    * @generated from enum value: ROLE_VIEWER = 4;
    */
   VIEWER = 4,
+
+  /**
+   * Reviews the applications of its programmes that it is assigned to,
+   * and reads nothing else of them.
+   *
+   * @generated from enum value: ROLE_REVIEWER = 5;
+   */
+  REVIEWER = 5,
 }
 
 /**

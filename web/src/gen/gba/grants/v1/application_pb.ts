@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/application.proto.
  */
 export const file_gba_grants_v1_application: GenFile = /*@__PURE__*/
-  fileDesc("Ch9nYmEvZ3JhbnRzL3YxL2FwcGxpY2F0aW9uLnByb3RvEg1nYmEuZ3JhbnRzLnYxIs0GCgtBcHBsaWNhdGlvbhIMCgRuYW1lGAEgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgCIAEoCRINCgV0aXRsZRgDIAEoCRIQCghhYnN0cmFjdBgEIAEoCRI7ChZwcmluY2lwYWxfaW52ZXN0aWdhdG9yGAUgASgLMhsuZ2JhLmdyYW50cy52MS5JbnZlc3RpZ2F0b3ISHAoUcGFydG5lcl9pbnN0aXR1dGlvbnMYBiADKAkSLgoQcmVxdWVzdGVkX2Ftb3VudBgHIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFwoPZHVyYXRpb25fbW9udGhzGAggASgFEi8KBXN0YXRlGAkgASgOMiAuZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbi5TdGF0ZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLc3VibWl0X3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCGRlY2lzaW9uGA4gASgLMhcuZ2JhLmdyYW50cy52MS5EZWNpc2lvbhIUCgxhd2FyZF9udW1iZXIYDyABKAkSLAoOYXdhcmRlZF9hbW91bnQYECABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei4KEGRpc2J1cnNlZF9hbW91bnQYESABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5ItoBCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEg8KC1NUQVRFX0RSQUZUEAESEwoPU1RBVEVfU1VCTUlUVEVEEAISFgoSU1RBVEVfVU5ERVJfUkVWSUVXEAMSGwoXU1RBVEVfQ0hBTkdFU19SRVFVRVNURUQQBBISCg5TVEFURV9BUFBST1ZFRBAFEhAKDFNUQVRFX0FDVElWRRAGEhAKDFNUQVRFX0NMT1NFRBAHEhIKDlNUQVRFX1JFSkVDVEVEEAgSEwoPU1RBVEVfV0lUSERSQVdOEAkiOgoMSW52ZXN0aWdhdG9yEgwKBG5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSDQoFb3JjaWQYAyABKAkiWgoIRGVjaXNpb24SDgoGcmVhc29uGAEgASgJEg0KBWFjdG9yGAIgASgJEi8KC2RlY2lkZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKbAwoQQXBwbGljYXRpb25FdmVudBIOCgZjdXJzb3IYASABKAkSEwoLYXBwbGljYXRpb24YAiABKAkSEQoJcHJvZ3JhbW1lGAMgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgEIAEoCRI4Cg5wcmV2aW91c19zdGF0ZRgFIAEoDjIgLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24uU3RhdGUSMwoJbmV3X3N0YXRlGAYgASgOMiAuZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbi5TdGF0ZRINCgVhY3RvchgHIAEoCRIuCgphY3Rvcl9yb2xlGAggASgOMhouZ2JhLmdyYW50cy52MS5BcGlLZXkuUm9sZRIOCgZyZWFzb24YCSABKAkSLgoKZXZlbnRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIc25hcHNob3QYCyABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uEhQKDGRpc2J1cnNlbWVudBgMIAEoCSJvChhDcmVhdGVBcHBsaWNhdGlvblJlcXVlc3QSDgoGcGFyZW50GAEgASgJEi8KC2FwcGxpY2F0aW9uGAIgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbhISCgpyZXF1ZXN0X2lkGAMgASgJIkwKGUNyZWF0ZUFwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIiUKFUdldEFwcGxpY2F0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIkkKFkdldEFwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uImAKF0xpc3RBcHBsaWNhdGlvbnNSZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIOCgZmaWx0ZXIYBCABKAkiZQoYTGlzdEFwcGxpY2F0aW9uc1Jlc3BvbnNlEjAKDGFwcGxpY2F0aW9ucxgBIAMoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpABChhVcGRhdGVBcHBsaWNhdGlvblJlcXVlc3QSLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxISCgpyZXF1ZXN0X2lkGAMgASgJIkwKGVVwZGF0ZUFwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIkoKGFN1Ym1pdEFwcGxpY2F0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGV0YWcYAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCSJMChlTdWJtaXRBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiJcChpXaXRoZHJhd0FwcGxpY2F0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIMCgRldGFnGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiTgobV2l0aGRyYXdBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiJVChxMaXN0QXBwbGljYXRpb25FdmVudHNSZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJpCh1MaXN0QXBwbGljYXRpb25FdmVudHNSZXNwb25zZRIvCgZldmVudHMYASADKAsyHy5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uRXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMvIFChJBcHBsaWNhdGlvblNlcnZpY2USZgoRQ3JlYXRlQXBwbGljYXRpb24SJy5nYmEuZ3JhbnRzLnYxLkNyZWF0ZUFwcGxpY2F0aW9uUmVxdWVzdBooLmdiYS5ncmFudHMudjEuQ3JlYXRlQXBwbGljYXRpb25SZXNwb25zZRJdCg5HZXRBcHBsaWNhdGlvbhIkLmdiYS5ncmFudHMudjEuR2V0QXBwbGljYXRpb25SZXF1ZXN0GiUuZ2JhLmdyYW50cy52MS5HZXRBcHBsaWNhdGlvblJlc3BvbnNlEmMKEExpc3RBcHBsaWNhdGlvbnMSJi5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbnNSZXF1ZXN0GicuZ2JhLmdyYW50cy52MS5MaXN0QXBwbGljYXRpb25zUmVzcG9uc2USZgoRVXBkYXRlQXBwbGljYXRpb24SJy5nYmEuZ3JhbnRzLnYxLlVwZGF0ZUFwcGxpY2F0aW9uUmVxdWVzdBooLmdiYS5ncmFudHMudjEuVXBkYXRlQXBwbGljYXRpb25SZXNwb25zZRJmChFTdWJtaXRBcHBsaWNhdGlvbhInLmdiYS5ncmFudHMudjEuU3VibWl0QXBwbGljYXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5TdWJtaXRBcHBsaWNhdGlvblJlc3BvbnNlEmwKE1dpdGhkcmF3QXBwbGljYXRpb24SKS5nYmEuZ3JhbnRzLnYxLldpdGhkcmF3QXBwbGljYXRpb25SZXF1ZXN0GiouZ2JhLmdyYW50cy52MS5XaXRoZHJhd0FwcGxpY2F0aW9uUmVzcG9uc2UScgoVTGlzdEFwcGxpY2F0aW9uRXZlbnRzEisuZ2JhLmdyYW50cy52MS5MaXN0QXBwbGljYXRpb25FdmVudHNSZXF1ZXN0GiwuZ2JhLmdyYW50cy52MS5MaXN0QXBwbGljYXRpb25FdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_gba_grants_v1_access, file_gba_grants_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("Ch9nYmEvZ3JhbnRzL3YxL2FwcGxpY2F0aW9uLnByb3RvEg1nYmEuZ3JhbnRzLnYxIs0GCgtBcHBsaWNhdGlvbhIMCgRuYW1lGAEgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgCIAEoCRINCgV0aXRsZRgDIAEoCRIQCghhYnN0cmFjdBgEIAEoCRI7ChZwcmluY2lwYWxfaW52ZXN0aWdhdG9yGAUgASgLMhsuZ2JhLmdyYW50cy52MS5JbnZlc3RpZ2F0b3ISHAoUcGFydG5lcl9pbnN0aXR1dGlvbnMYBiADKAkSLgoQcmVxdWVzdGVkX2Ftb3VudBgHIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFwoPZHVyYXRpb25fbW9udGhzGAggASgFEi8KBXN0YXRlGAkgASgOMiAuZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbi5TdGF0ZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLc3VibWl0X3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCGRlY2lzaW9uGA4gASgLMhcuZ2JhLmdyYW50cy52MS5EZWNpc2lvbhIUCgxhd2FyZF9udW1iZXIYDyABKAkSLAoOYXdhcmRlZF9hbW91bnQYECABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei4KEGRpc2J1cnNlZF9hbW91bnQYESABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5ItoBCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEg8KC1NUQVRFX0RSQUZUEAESEwoPU1RBVEVfU1VCTUlUVEVEEAISFgoSU1RBVEVfVU5ERVJfUkVWSUVXEAMSGwoXU1RBVEVfQ0hBTkdFU19SRVFVRVNURUQQBBISCg5TVEFURV9BUFBST1ZFRBAFEhAKDFNUQVRFX0FDVElWRRAGEhAKDFNUQVRFX0NMT1NFRBAHEhIKDlNUQVRFX1JFSkVDVEVEEAgSEwoPU1RBVEVfV0lUSERSQVdOEAkiOgoMSW52ZXN0aWdhdG9yEgwKBG5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSDQoFb3JjaWQYAyABKAkiWgoIRGVjaXNpb24SDgoGcmVhc29uGAEgASgJEg0KBWFjdG9yGAIgASgJEi8KC2RlY2lkZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLTAwoQQXBwbGljYXRpb25FdmVudBIOCgZjdXJzb3IYASABKAkSEwoLYXBwbGljYXRpb24YAiABKAkSEQoJcHJvZ3JhbW1lGAMgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgEIAEoCRI4Cg5wcmV2aW91c19zdGF0ZRgFIAEoDjIgLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24uU3RhdGUSMwoJbmV3X3N0YXRlGAYgASgOMiAuZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbi5TdGF0ZRINCgVhY3RvchgHIAEoCRIuCgphY3Rvcl9yb2xlGAggASgOMhouZ2JhLmdyYW50cy52MS5BcGlLZXkuUm9sZRIOCgZyZWFzb24YCSABKAkSLgoKZXZlbnRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIc25hcHNob3QYCyABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uEhQKDGRpc2J1cnNlbWVudBgMIAEoCRI2Cg9yZXZpZXdfYWN0aXZpdHkYDSABKAsyHS5nYmEuZ3JhbnRzLnYxLlJldmlld0FjdGl2aXR5Iq8CCg5SZXZpZXdBY3Rpdml0eRIwCgRraW5kGAEgASgOMiIuZ2JhLmdyYW50cy52MS5SZXZpZXdBY3Rpdml0eS5LaW5kEg4KBnJldmlldxgCIAEoCRIZChFjb21wbGV0ZWRfcmV2aWV3cxgDIAEoBRIYChByZXF1aXJlZF9yZXZpZXdzGAQgASgFIqUBCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIaChZLSU5EX1JFVklFV0VSX0FTU0lHTkVEEAESGgoWS0lORF9DT05GTElDVF9ERUNMQVJFRBACEhkKFUtJTkRfUkVWSUVXX1NVQk1JVFRFRBADEhcKE0tJTkRfUkVWSUVXX1JFVklTRUQQBBIbChdLSU5EX1JFVklFV1NfT1ZFUlJJRERFThAFIm8KGENyZWF0ZUFwcGxpY2F0aW9uUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSLwoLYXBwbGljYXRpb24YAiABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uEhIKCnJlcXVlc3RfaWQYAyABKAkiTAoZQ3JlYXRlQXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iJQoVR2V0QXBwbGljYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiSQoWR2V0QXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iYAoXTGlzdEFwcGxpY2F0aW9uc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEg4KBmZpbHRlchgEIAEoCSJlChhMaXN0QXBwbGljYXRpb25zUmVzcG9uc2USMAoMYXBwbGljYXRpb25zGAEgAygLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikAEKGFVwZGF0ZUFwcGxpY2F0aW9uUmVxdWVzdBIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24SLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhIKCnJlcXVlc3RfaWQYAyABKAkiTAoZVXBkYXRlQXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iSgoYU3VibWl0QXBwbGljYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEZXRhZxgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIkwKGVN1Ym1pdEFwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIlwKGldpdGhkcmF3QXBwbGljYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJOChtXaXRoZHJhd0FwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIlUKHExpc3RBcHBsaWNhdGlvbkV2ZW50c1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImkKHUxpc3RBcHBsaWNhdGlvbkV2ZW50c1Jlc3BvbnNlEi8KBmV2ZW50cxgBIAMoCzIfLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb25FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky8gUKEkFwcGxpY2F0aW9uU2VydmljZRJmChFDcmVhdGVBcHBsaWNhdGlvbhInLmdiYS5ncmFudHMudjEuQ3JlYXRlQXBwbGljYXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5DcmVhdGVBcHBsaWNhdGlvblJlc3BvbnNlEl0KDkdldEFwcGxpY2F0aW9uEiQuZ2JhLmdyYW50cy52MS5HZXRBcHBsaWNhdGlvblJlcXVlc3QaJS5nYmEuZ3JhbnRzLnYxLkdldEFwcGxpY2F0aW9uUmVzcG9uc2USYwoQTGlzdEFwcGxpY2F0aW9ucxImLmdiYS5ncmFudHMudjEuTGlzdEFwcGxpY2F0aW9uc1JlcXVlc3QaJy5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbnNSZXNwb25zZRJmChFVcGRhdGVBcHBsaWNhdGlvbhInLmdiYS5ncmFudHMudjEuVXBkYXRlQXBwbGljYXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5VcGRhdGVBcHBsaWNhdGlvblJlc3BvbnNlEmYKEVN1Ym1pdEFwcGxpY2F0aW9uEicuZ2JhLmdyYW50cy52MS5TdWJtaXRBcHBsaWNhdGlvblJlcXVlc3QaKC5nYmEuZ3JhbnRzLnYxLlN1Ym1pdEFwcGxpY2F0aW9uUmVzcG9uc2USbAoTV2l0aGRyYXdBcHBsaWNhdGlvbhIpLmdiYS5ncmFudHMudjEuV2l0aGRyYXdBcHBsaWNhdGlvblJlcXVlc3QaKi5nYmEuZ3JhbnRzLnYxLldpdGhkcmF3QXBwbGljYXRpb25SZXNwb25zZRJyChVMaXN0QXBwbGljYXRpb25FdmVudHMSKy5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbkV2ZW50c1JlcXVlc3QaLC5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbkV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_access, file_gba_grants_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A grant application by one institution to one programme. Resource name:
@@ -400,6 +400,16 @@ export type ApplicationEvent = Message<"gba.grants.v1.ApplicationEvent"> & {
    * @generated from field: string disbursement = 12;
    */
   disbursement: string;
+
+  /**
+   * Set for peer-review events: an assignment, a declared conflict, a
+   * review submitted or revised, or an approval that overrode missing
+   * reviews. A reviewer's own actions name no actor except to officers
+   * and administrators.
+   *
+   * @generated from field: gba.grants.v1.ReviewActivity review_activity = 13;
+   */
+  reviewActivity?: ReviewActivity | undefined;
 };
 
 /**
@@ -408,6 +418,107 @@ export type ApplicationEvent = Message<"gba.grants.v1.ApplicationEvent"> & {
  */
 export const ApplicationEventSchema: GenMessage<ApplicationEvent> = /*@__PURE__*/
   messageDesc(file_gba_grants_v1_application, 3);
+
+/**
+ * What a peer-review event did.
+ *
+ * @generated from message gba.grants.v1.ReviewActivity
+ */
+export type ReviewActivity = Message<"gba.grants.v1.ReviewActivity"> & {
+  /**
+   * What happened.
+   *
+   * @generated from field: gba.grants.v1.ReviewActivity.Kind kind = 1;
+   */
+  kind: ReviewActivity_Kind;
+
+  /**
+   * The review concerned,
+   * `programmes/{programme}/applications/{application}/reviews/{review}`
+   * (empty for KIND_REVIEWS_OVERRIDDEN).
+   *
+   * @generated from field: string review = 2;
+   */
+  review: string;
+
+  /**
+   * Completed reviews of the application after the event.
+   *
+   * @generated from field: int32 completed_reviews = 3;
+   */
+  completedReviews: number;
+
+  /**
+   * Completed reviews the application needs.
+   *
+   * @generated from field: int32 required_reviews = 4;
+   */
+  requiredReviews: number;
+};
+
+/**
+ * Describes the message gba.grants.v1.ReviewActivity.
+ * Use `create(ReviewActivitySchema)` to create a new message.
+ */
+export const ReviewActivitySchema: GenMessage<ReviewActivity> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_application, 4);
+
+/**
+ * The kind of review event.
+ *
+ * @generated from enum gba.grants.v1.ReviewActivity.Kind
+ */
+export enum ReviewActivity_Kind {
+  /**
+   * Never used.
+   *
+   * @generated from enum value: KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A reviewer was assigned (the first assignment moves SUBMITTED to
+   * UNDER_REVIEW).
+   *
+   * @generated from enum value: KIND_REVIEWER_ASSIGNED = 1;
+   */
+  REVIEWER_ASSIGNED = 1,
+
+  /**
+   * The reviewer declared a conflict of interest; the assignment ended.
+   *
+   * @generated from enum value: KIND_CONFLICT_DECLARED = 2;
+   */
+  CONFLICT_DECLARED = 2,
+
+  /**
+   * A review was completed.
+   *
+   * @generated from enum value: KIND_REVIEW_SUBMITTED = 3;
+   */
+  REVIEW_SUBMITTED = 3,
+
+  /**
+   * A completed review was revised.
+   *
+   * @generated from enum value: KIND_REVIEW_REVISED = 4;
+   */
+  REVIEW_REVISED = 4,
+
+  /**
+   * The application was approved with fewer completed reviews than
+   * required; the event's reason says why.
+   *
+   * @generated from enum value: KIND_REVIEWS_OVERRIDDEN = 5;
+   */
+  REVIEWS_OVERRIDDEN = 5,
+}
+
+/**
+ * Describes the enum gba.grants.v1.ReviewActivity.Kind.
+ */
+export const ReviewActivity_KindSchema: GenEnum<ReviewActivity_Kind> = /*@__PURE__*/
+  enumDesc(file_gba_grants_v1_application, 4, 0);
 
 /**
  * Request of CreateApplication.
@@ -442,7 +553,7 @@ export type CreateApplicationRequest = Message<"gba.grants.v1.CreateApplicationR
  * Use `create(CreateApplicationRequestSchema)` to create a new message.
  */
 export const CreateApplicationRequestSchema: GenMessage<CreateApplicationRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 4);
+  messageDesc(file_gba_grants_v1_application, 5);
 
 /**
  * Response of CreateApplication.
@@ -463,7 +574,7 @@ export type CreateApplicationResponse = Message<"gba.grants.v1.CreateApplication
  * Use `create(CreateApplicationResponseSchema)` to create a new message.
  */
 export const CreateApplicationResponseSchema: GenMessage<CreateApplicationResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 5);
+  messageDesc(file_gba_grants_v1_application, 6);
 
 /**
  * Request of GetApplication.
@@ -484,7 +595,7 @@ export type GetApplicationRequest = Message<"gba.grants.v1.GetApplicationRequest
  * Use `create(GetApplicationRequestSchema)` to create a new message.
  */
 export const GetApplicationRequestSchema: GenMessage<GetApplicationRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 6);
+  messageDesc(file_gba_grants_v1_application, 7);
 
 /**
  * Response of GetApplication.
@@ -505,7 +616,7 @@ export type GetApplicationResponse = Message<"gba.grants.v1.GetApplicationRespon
  * Use `create(GetApplicationResponseSchema)` to create a new message.
  */
 export const GetApplicationResponseSchema: GenMessage<GetApplicationResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 7);
+  messageDesc(file_gba_grants_v1_application, 8);
 
 /**
  * Request of ListApplications.
@@ -548,7 +659,7 @@ export type ListApplicationsRequest = Message<"gba.grants.v1.ListApplicationsReq
  * Use `create(ListApplicationsRequestSchema)` to create a new message.
  */
 export const ListApplicationsRequestSchema: GenMessage<ListApplicationsRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 8);
+  messageDesc(file_gba_grants_v1_application, 9);
 
 /**
  * Response of ListApplications.
@@ -576,7 +687,7 @@ export type ListApplicationsResponse = Message<"gba.grants.v1.ListApplicationsRe
  * Use `create(ListApplicationsResponseSchema)` to create a new message.
  */
 export const ListApplicationsResponseSchema: GenMessage<ListApplicationsResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 9);
+  messageDesc(file_gba_grants_v1_application, 10);
 
 /**
  * Request of UpdateApplication.
@@ -611,7 +722,7 @@ export type UpdateApplicationRequest = Message<"gba.grants.v1.UpdateApplicationR
  * Use `create(UpdateApplicationRequestSchema)` to create a new message.
  */
 export const UpdateApplicationRequestSchema: GenMessage<UpdateApplicationRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 10);
+  messageDesc(file_gba_grants_v1_application, 11);
 
 /**
  * Response of UpdateApplication.
@@ -632,7 +743,7 @@ export type UpdateApplicationResponse = Message<"gba.grants.v1.UpdateApplication
  * Use `create(UpdateApplicationResponseSchema)` to create a new message.
  */
 export const UpdateApplicationResponseSchema: GenMessage<UpdateApplicationResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 11);
+  messageDesc(file_gba_grants_v1_application, 12);
 
 /**
  * Request of SubmitApplication.
@@ -667,7 +778,7 @@ export type SubmitApplicationRequest = Message<"gba.grants.v1.SubmitApplicationR
  * Use `create(SubmitApplicationRequestSchema)` to create a new message.
  */
 export const SubmitApplicationRequestSchema: GenMessage<SubmitApplicationRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 12);
+  messageDesc(file_gba_grants_v1_application, 13);
 
 /**
  * Response of SubmitApplication.
@@ -688,7 +799,7 @@ export type SubmitApplicationResponse = Message<"gba.grants.v1.SubmitApplication
  * Use `create(SubmitApplicationResponseSchema)` to create a new message.
  */
 export const SubmitApplicationResponseSchema: GenMessage<SubmitApplicationResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 13);
+  messageDesc(file_gba_grants_v1_application, 14);
 
 /**
  * Request of WithdrawApplication.
@@ -730,7 +841,7 @@ export type WithdrawApplicationRequest = Message<"gba.grants.v1.WithdrawApplicat
  * Use `create(WithdrawApplicationRequestSchema)` to create a new message.
  */
 export const WithdrawApplicationRequestSchema: GenMessage<WithdrawApplicationRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 14);
+  messageDesc(file_gba_grants_v1_application, 15);
 
 /**
  * Response of WithdrawApplication.
@@ -751,7 +862,7 @@ export type WithdrawApplicationResponse = Message<"gba.grants.v1.WithdrawApplica
  * Use `create(WithdrawApplicationResponseSchema)` to create a new message.
  */
 export const WithdrawApplicationResponseSchema: GenMessage<WithdrawApplicationResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 15);
+  messageDesc(file_gba_grants_v1_application, 16);
 
 /**
  * Request of ListApplicationEvents.
@@ -789,7 +900,7 @@ export type ListApplicationEventsRequest = Message<"gba.grants.v1.ListApplicatio
  * Use `create(ListApplicationEventsRequestSchema)` to create a new message.
  */
 export const ListApplicationEventsRequestSchema: GenMessage<ListApplicationEventsRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 16);
+  messageDesc(file_gba_grants_v1_application, 17);
 
 /**
  * Response of ListApplicationEvents.
@@ -817,7 +928,7 @@ export type ListApplicationEventsResponse = Message<"gba.grants.v1.ListApplicati
  * Use `create(ListApplicationEventsResponseSchema)` to create a new message.
  */
 export const ListApplicationEventsResponseSchema: GenMessage<ListApplicationEventsResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_application, 17);
+  messageDesc(file_gba_grants_v1_application, 18);
 
 /**
  * Drafting, submitting and withdrawing applications (applicants), and

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/programme.proto.
  */
 export const file_gba_grants_v1_programme: GenFile = /*@__PURE__*/
-  fileDesc("Ch1nYmEvZ3JhbnRzL3YxL3Byb2dyYW1tZS5wcm90bxINZ2JhLmdyYW50cy52MSKGBAoJUHJvZ3JhbW1lEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmxvY2FsX25hbWUYAyABKAkSDgoGZnVuZGVyGAQgASgJEhUKDWN1cnJlbmN5X2NvZGUYBSABKAkSJAoGYnVkZ2V0GAYgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRInCgljb21taXR0ZWQYByABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei8KEGVsaWdpYmxlX3JlZ2lvbnMYCCADKA4yFS5nYmEuZ3JhbnRzLnYxLlJlZ2lvbhIiChpyZXF1aXJlc19ndWFuZ2RvbmdfcGFydG5lchgJIAEoCBInCgltYXhfYXdhcmQYCiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei0KCW9wZW5fdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgNIAEoCRIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlkKFkNyZWF0ZVByb2dyYW1tZVJlcXVlc3QSKwoJcHJvZ3JhbW1lGAEgASgLMhguZ2JhLmdyYW50cy52MS5Qcm9ncmFtbWUSEgoKcmVxdWVzdF9pZBgCIAEoCSJGChdDcmVhdGVQcm9ncmFtbWVSZXNwb25zZRIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZSIjChNHZXRQcm9ncmFtbWVSZXF1ZXN0EgwKBG5hbWUYASABKAkiQwoUR2V0UHJvZ3JhbW1lUmVzcG9uc2USKwoJcHJvZ3JhbW1lGAEgASgLMhguZ2JhLmdyYW50cy52MS5Qcm9ncmFtbWUiTgoVTGlzdFByb2dyYW1tZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJfChZMaXN0UHJvZ3JhbW1lc1Jlc3BvbnNlEiwKCnByb2dyYW1tZXMYASADKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiigEKFlVwZGF0ZVByb2dyYW1tZVJlcXVlc3QSKwoJcHJvZ3JhbW1lGAEgASgLMhguZ2JhLmdyYW50cy52MS5Qcm9ncmFtbWUSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhIKCnJlcXVlc3RfaWQYAyABKAkiRgoXVXBkYXRlUHJvZ3JhbW1lUmVzcG9uc2USKwoJcHJvZ3JhbW1lGAEgASgLMhguZ2JhLmdyYW50cy52MS5Qcm9ncmFtbWUyjgMKEFByb2dyYW1tZVNlcnZpY2USYAoPQ3JlYXRlUHJvZ3JhbW1lEiUuZ2JhLmdyYW50cy52MS5DcmVhdGVQcm9ncmFtbWVSZXF1ZXN0GiYuZ2JhLmdyYW50cy52MS5DcmVhdGVQcm9ncmFtbWVSZXNwb25zZRJXCgxHZXRQcm9ncmFtbWUSIi5nYmEuZ3JhbnRzLnYxLkdldFByb2dyYW1tZVJlcXVlc3QaIy5nYmEuZ3JhbnRzLnYxLkdldFByb2dyYW1tZVJlc3BvbnNlEl0KDkxpc3RQcm9ncmFtbWVzEiQuZ2JhLmdyYW50cy52MS5MaXN0UHJvZ3JhbW1lc1JlcXVlc3QaJS5nYmEuZ3JhbnRzLnYxLkxpc3RQcm9ncmFtbWVzUmVzcG9uc2USYAoPVXBkYXRlUHJvZ3JhbW1lEiUuZ2JhLmdyYW50cy52MS5VcGRhdGVQcm9ncmFtbWVSZXF1ZXN0GiYuZ2JhLmdyYW50cy52MS5VcGRhdGVQcm9ncmFtbWVSZXNwb25zZWIGcHJvdG8z", [file_gba_grants_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("Ch1nYmEvZ3JhbnRzL3YxL3Byb2dyYW1tZS5wcm90bxINZ2JhLmdyYW50cy52MSK+BAoJUHJvZ3JhbW1lEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmxvY2FsX25hbWUYAyABKAkSDgoGZnVuZGVyGAQgASgJEhUKDWN1cnJlbmN5X2NvZGUYBSABKAkSJAoGYnVkZ2V0GAYgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRInCgljb21taXR0ZWQYByABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei8KEGVsaWdpYmxlX3JlZ2lvbnMYCCADKA4yFS5nYmEuZ3JhbnRzLnYxLlJlZ2lvbhIiChpyZXF1aXJlc19ndWFuZ2RvbmdfcGFydG5lchgJIAEoCBInCgltYXhfYXdhcmQYCiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei0KCW9wZW5fdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgNIAEoCRIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKD3Jldmlld19zZXR0aW5ncxgQIAEoCzIdLmdiYS5ncmFudHMudjEuUmV2aWV3U2V0dGluZ3MiqQEKDlJldmlld1NldHRpbmdzEjAKCGNyaXRlcmlhGAEgAygLMh4uZ2JhLmdyYW50cy52MS5SZXZpZXdDcml0ZXJpb24SEQoJbWF4X3Njb3JlGAIgASgFEhgKEHJlcXVpcmVkX3Jldmlld3MYAyABKAUSKAogcmV2aWV3ZXJzX3NlZV9pbnZlc3RpZ2F0b3JfZW1haWwYBCABKAgSDgoGbG9ja2VkGAUgASgIIi8KD1Jldmlld0NyaXRlcmlvbhIMCgRuYW1lGAEgASgJEg4KBndlaWdodBgCIAEoASJZChZDcmVhdGVQcm9ncmFtbWVSZXF1ZXN0EisKCXByb2dyYW1tZRgBIAEoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lEhIKCnJlcXVlc3RfaWQYAiABKAkiRgoXQ3JlYXRlUHJvZ3JhbW1lUmVzcG9uc2USKwoJcHJvZ3JhbW1lGAEgASgLMhguZ2JhLmdyYW50cy52MS5Qcm9ncmFtbWUiIwoTR2V0UHJvZ3JhbW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJIkMKFEdldFByb2dyYW1tZVJlc3BvbnNlEisKCXByb2dyYW1tZRgBIAEoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lIk4KFUxpc3RQcm9ncmFtbWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIOCgZmaWx0ZXIYAyABKAkiXwoWTGlzdFByb2dyYW1tZXNSZXNwb25zZRIsCgpwcm9ncmFtbWVzGAEgAygLMhguZ2JhLmdyYW50cy52MS5Qcm9ncmFtbWUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIooBChZVcGRhdGVQcm9ncmFtbWVSZXF1ZXN0EisKCXByb2dyYW1tZRgBIAEoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxISCgpyZXF1ZXN0X2lkGAMgASgJIkYKF1VwZGF0ZVByb2dyYW1tZVJlc3BvbnNlEisKCXByb2dyYW1tZRgBIAEoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lMo4DChBQcm9ncmFtbWVTZXJ2aWNlEmAKD0NyZWF0ZVByb2dyYW1tZRIlLmdiYS5ncmFudHMudjEuQ3JlYXRlUHJvZ3JhbW1lUmVxdWVzdBomLmdiYS5ncmFudHMudjEuQ3JlYXRlUHJvZ3JhbW1lUmVzcG9uc2USVwoMR2V0UHJvZ3JhbW1lEiIuZ2JhLmdyYW50cy52MS5HZXRQcm9ncmFtbWVSZXF1ZXN0GiMuZ2JhLmdyYW50cy52MS5HZXRQcm9ncmFtbWVSZXNwb25zZRJdCg5MaXN0UHJvZ3JhbW1lcxIkLmdiYS5ncmFudHMudjEuTGlzdFByb2dyYW1tZXNSZXF1ZXN0GiUuZ2JhLmdyYW50cy52MS5MaXN0UHJvZ3JhbW1lc1Jlc3BvbnNlEmAKD1VwZGF0ZVByb2dyYW1tZRIlLmdiYS5ncmFudHMudjEuVXBkYXRlUHJvZ3JhbW1lUmVxdWVzdBomLmdiYS5ncmFudHMudjEuVXBkYXRlUHJvZ3JhbW1lUmVzcG9uc2ViBnByb3RvMw", [file_gba_grants_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A Guangdong funding programme that institutions apply to. Resource name:
@@ -127,6 +127,15 @@ export type Programme = Message<"gba.grants.v1.Programme"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 15;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * How applications are peer reviewed; unset when the programme does not
+   * use peer review (officers then decide alone). Update path
+   * `review_settings`; it cannot change once a review was submitted.
+   *
+   * @generated from field: gba.grants.v1.ReviewSettings review_settings = 16;
+   */
+  reviewSettings?: ReviewSettings | undefined;
 };
 
 /**
@@ -135,6 +144,86 @@ export type Programme = Message<"gba.grants.v1.Programme"> & {
  */
 export const ProgrammeSchema: GenMessage<Programme> = /*@__PURE__*/
   messageDesc(file_gba_grants_v1_programme, 0);
+
+/**
+ * The peer review of a programme: what reviewers score, on which scale,
+ * and how many completed reviews an application needs before approval.
+ *
+ * @generated from message gba.grants.v1.ReviewSettings
+ */
+export type ReviewSettings = Message<"gba.grants.v1.ReviewSettings"> & {
+  /**
+   * What each reviewer scores, 1..=10 criteria with distinct names.
+   *
+   * @generated from field: repeated gba.grants.v1.ReviewCriterion criteria = 1;
+   */
+  criteria: ReviewCriterion[];
+
+  /**
+   * The best score; scores run from 1 to this. 0 means 5; at most 10.
+   *
+   * @generated from field: int32 max_score = 2;
+   */
+  maxScore: number;
+
+  /**
+   * Completed reviews an application needs before it may be approved
+   * (without an override). 0 means 2; at most 20.
+   *
+   * @generated from field: int32 required_reviews = 3;
+   */
+  requiredReviews: number;
+
+  /**
+   * Whether reviewers see the principal investigator's e-mail.
+   *
+   * @generated from field: bool reviewers_see_investigator_email = 4;
+   */
+  reviewersSeeInvestigatorEmail: boolean;
+
+  /**
+   * Output only. A review was submitted: the settings are fixed.
+   *
+   * @generated from field: bool locked = 5;
+   */
+  locked: boolean;
+};
+
+/**
+ * Describes the message gba.grants.v1.ReviewSettings.
+ * Use `create(ReviewSettingsSchema)` to create a new message.
+ */
+export const ReviewSettingsSchema: GenMessage<ReviewSettings> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_programme, 1);
+
+/**
+ * One criterion of a review and its weight in the weighted mean score.
+ *
+ * @generated from message gba.grants.v1.ReviewCriterion
+ */
+export type ReviewCriterion = Message<"gba.grants.v1.ReviewCriterion"> & {
+  /**
+   * Name, 1..=100 characters, e.g. "scientific merit".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Relative weight, greater than zero, at most 1000, at most three
+   * decimal places (e.g. 0.5). Weights need not sum to 1.
+   *
+   * @generated from field: double weight = 2;
+   */
+  weight: number;
+};
+
+/**
+ * Describes the message gba.grants.v1.ReviewCriterion.
+ * Use `create(ReviewCriterionSchema)` to create a new message.
+ */
+export const ReviewCriterionSchema: GenMessage<ReviewCriterion> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_programme, 2);
 
 /**
  * Request of CreateProgramme.
@@ -162,7 +251,7 @@ export type CreateProgrammeRequest = Message<"gba.grants.v1.CreateProgrammeReque
  * Use `create(CreateProgrammeRequestSchema)` to create a new message.
  */
 export const CreateProgrammeRequestSchema: GenMessage<CreateProgrammeRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 1);
+  messageDesc(file_gba_grants_v1_programme, 3);
 
 /**
  * Response of CreateProgramme.
@@ -183,7 +272,7 @@ export type CreateProgrammeResponse = Message<"gba.grants.v1.CreateProgrammeResp
  * Use `create(CreateProgrammeResponseSchema)` to create a new message.
  */
 export const CreateProgrammeResponseSchema: GenMessage<CreateProgrammeResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 2);
+  messageDesc(file_gba_grants_v1_programme, 4);
 
 /**
  * Request of GetProgramme.
@@ -204,7 +293,7 @@ export type GetProgrammeRequest = Message<"gba.grants.v1.GetProgrammeRequest"> &
  * Use `create(GetProgrammeRequestSchema)` to create a new message.
  */
 export const GetProgrammeRequestSchema: GenMessage<GetProgrammeRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 3);
+  messageDesc(file_gba_grants_v1_programme, 5);
 
 /**
  * Response of GetProgramme.
@@ -225,7 +314,7 @@ export type GetProgrammeResponse = Message<"gba.grants.v1.GetProgrammeResponse">
  * Use `create(GetProgrammeResponseSchema)` to create a new message.
  */
 export const GetProgrammeResponseSchema: GenMessage<GetProgrammeResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 4);
+  messageDesc(file_gba_grants_v1_programme, 6);
 
 /**
  * Request of ListProgrammes.
@@ -261,7 +350,7 @@ export type ListProgrammesRequest = Message<"gba.grants.v1.ListProgrammesRequest
  * Use `create(ListProgrammesRequestSchema)` to create a new message.
  */
 export const ListProgrammesRequestSchema: GenMessage<ListProgrammesRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 5);
+  messageDesc(file_gba_grants_v1_programme, 7);
 
 /**
  * Response of ListProgrammes.
@@ -289,7 +378,7 @@ export type ListProgrammesResponse = Message<"gba.grants.v1.ListProgrammesRespon
  * Use `create(ListProgrammesResponseSchema)` to create a new message.
  */
 export const ListProgrammesResponseSchema: GenMessage<ListProgrammesResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 6);
+  messageDesc(file_gba_grants_v1_programme, 8);
 
 /**
  * Request of UpdateProgramme.
@@ -327,7 +416,7 @@ export type UpdateProgrammeRequest = Message<"gba.grants.v1.UpdateProgrammeReque
  * Use `create(UpdateProgrammeRequestSchema)` to create a new message.
  */
 export const UpdateProgrammeRequestSchema: GenMessage<UpdateProgrammeRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 7);
+  messageDesc(file_gba_grants_v1_programme, 9);
 
 /**
  * Response of UpdateProgramme.
@@ -348,7 +437,7 @@ export type UpdateProgrammeResponse = Message<"gba.grants.v1.UpdateProgrammeResp
  * Use `create(UpdateProgrammeResponseSchema)` to create a new message.
  */
 export const UpdateProgrammeResponseSchema: GenMessage<UpdateProgrammeResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 8);
+  messageDesc(file_gba_grants_v1_programme, 10);
 
 /**
  * Creates, reads and updates programmes. Creating and updating need the

@@ -2,19 +2,731 @@
 // @generated from file gba/grants/v1/review.proto (package gba.grants.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Application } from "./application_pb";
 import { file_gba_grants_v1_application } from "./application_pb";
 import type { Money } from "./common_pb";
 import { file_gba_grants_v1_common } from "./common_pb";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file gba/grants/v1/review.proto.
  */
 export const file_gba_grants_v1_review: GenFile = /*@__PURE__*/
-  fileDesc("ChpnYmEvZ3JhbnRzL3YxL3Jldmlldy5wcm90bxINZ2JhLmdyYW50cy52MSI2ChJTdGFydFJldmlld1JlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIkYKE1N0YXJ0UmV2aWV3UmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIkkKFVJlcXVlc3RDaGFuZ2VzUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnJlYXNvbhgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIkkKFlJlcXVlc3RDaGFuZ2VzUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uInsKGUFwcHJvdmVBcHBsaWNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIsCg5hd2FyZGVkX2Ftb3VudBgCIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiTQoaQXBwcm92ZUFwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIkwKGFJlamVjdEFwcGxpY2F0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnJlYXNvbhgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIkwKGVJlamVjdEFwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uMpcDCg1SZXZpZXdTZXJ2aWNlElQKC1N0YXJ0UmV2aWV3EiEuZ2JhLmdyYW50cy52MS5TdGFydFJldmlld1JlcXVlc3QaIi5nYmEuZ3JhbnRzLnYxLlN0YXJ0UmV2aWV3UmVzcG9uc2USXQoOUmVxdWVzdENoYW5nZXMSJC5nYmEuZ3JhbnRzLnYxLlJlcXVlc3RDaGFuZ2VzUmVxdWVzdBolLmdiYS5ncmFudHMudjEuUmVxdWVzdENoYW5nZXNSZXNwb25zZRJpChJBcHByb3ZlQXBwbGljYXRpb24SKC5nYmEuZ3JhbnRzLnYxLkFwcHJvdmVBcHBsaWNhdGlvblJlcXVlc3QaKS5nYmEuZ3JhbnRzLnYxLkFwcHJvdmVBcHBsaWNhdGlvblJlc3BvbnNlEmYKEVJlamVjdEFwcGxpY2F0aW9uEicuZ2JhLmdyYW50cy52MS5SZWplY3RBcHBsaWNhdGlvblJlcXVlc3QaKC5nYmEuZ3JhbnRzLnYxLlJlamVjdEFwcGxpY2F0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_gba_grants_v1_application, file_gba_grants_v1_common]);
+  fileDesc("ChpnYmEvZ3JhbnRzL3YxL3Jldmlldy5wcm90bxINZ2JhLmdyYW50cy52MSKOBgoGUmV2aWV3EgwKBG5hbWUYASABKAkSEAoIcmV2aWV3ZXIYAiABKAkSHAoUcmV2aWV3ZXJfaW5zdGl0dXRpb24YAyABKAkSFgoOcmV2aWV3ZXJfbGFiZWwYBCABKAkSKgoFc3RhdGUYBSABKA4yGy5nYmEuZ3JhbnRzLnYxLlJldmlldy5TdGF0ZRItCgZzY29yZXMYBiADKAsyHS5nYmEuZ3JhbnRzLnYxLkNyaXRlcmlvblNjb3JlEjwKDnJlY29tbWVuZGF0aW9uGAcgASgOMiQuZ2JhLmdyYW50cy52MS5SZXZpZXcuUmVjb21tZW5kYXRpb24SGQoRYXBwbGljYW50X2NvbW1lbnQYCCABKAkSFwoPb2ZmaWNlcl9jb21tZW50GAkgASgJEhYKDndlaWdodGVkX3Njb3JlGAogASgBEhcKD2NvbmZsaWN0X3JlYXNvbhgLIAEoCRITCgthc3NpZ25lZF9ieRgMIAEoCRIvCgthc3NpZ25fdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLc3VibWl0X3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgQIAEoBSJkCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhIKDlNUQVRFX0FTU0lHTkVEEAESEwoPU1RBVEVfQ09NUExFVEVEEAISGwoXU1RBVEVfQ09ORkxJQ1RfREVDTEFSRUQQAyKPAQoOUmVjb21tZW5kYXRpb24SHgoaUkVDT01NRU5EQVRJT05fVU5TUEVDSUZJRUQQABIXChNSRUNPTU1FTkRBVElPTl9GVU5EEAESJAogUkVDT01NRU5EQVRJT05fRlVORF9XSVRIX0NIQU5HRVMQAhIeChpSRUNPTU1FTkRBVElPTl9ET19OT1RfRlVORBADIjIKDkNyaXRlcmlvblNjb3JlEhEKCWNyaXRlcmlvbhgBIAEoCRINCgVzY29yZRgCIAEoBSJNChVBc3NpZ25SZXZpZXdlclJlcXVlc3QSDgoGcGFyZW50GAEgASgJEhAKCHJldmlld2VyGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiPwoWQXNzaWduUmV2aWV3ZXJSZXNwb25zZRIlCgZyZXZpZXcYASABKAsyFS5nYmEuZ3JhbnRzLnYxLlJldmlldyJKChZEZWNsYXJlQ29uZmxpY3RSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiQAoXRGVjbGFyZUNvbmZsaWN0UmVzcG9uc2USJQoGcmV2aWV3GAEgASgLMhUuZ2JhLmdyYW50cy52MS5SZXZpZXciUAoTU3VibWl0UmV2aWV3UmVxdWVzdBIlCgZyZXZpZXcYASABKAsyFS5nYmEuZ3JhbnRzLnYxLlJldmlldxISCgpyZXF1ZXN0X2lkGAIgASgJIj0KFFN1Ym1pdFJldmlld1Jlc3BvbnNlEiUKBnJldmlldxgBIAEoCzIVLmdiYS5ncmFudHMudjEuUmV2aWV3IiAKEEdldFJldmlld1JlcXVlc3QSDAoEbmFtZRgBIAEoCSI6ChFHZXRSZXZpZXdSZXNwb25zZRIlCgZyZXZpZXcYASABKAsyFS5nYmEuZ3JhbnRzLnYxLlJldmlldyJLChJMaXN0UmV2aWV3c1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlYKE0xpc3RSZXZpZXdzUmVzcG9uc2USJgoHcmV2aWV3cxgBIAMoCzIVLmdiYS5ncmFudHMudjEuUmV2aWV3EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIsChdHZXRSZXZpZXdSYW5raW5nUmVxdWVzdBIRCglwcm9ncmFtbWUYASABKAkiSQoYR2V0UmV2aWV3UmFua2luZ1Jlc3BvbnNlEi0KB3JhbmtpbmcYASABKAsyHC5nYmEuZ3JhbnRzLnYxLlJldmlld1JhbmtpbmcizQEKDVJldmlld1JhbmtpbmcSEQoJcHJvZ3JhbW1lGAEgASgJEjEKB2VudHJpZXMYAiADKAsyIC5nYmEuZ3JhbnRzLnYxLlJhbmtlZEFwcGxpY2F0aW9uEi4KEHJlbWFpbmluZ19idWRnZXQYAyABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EhQKDGZ1bmRlZF9jb3VudBgEIAEoBRIwCgxjb21wdXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvQCChFSYW5rZWRBcHBsaWNhdGlvbhIMCgRyYW5rGAEgASgFEhMKC2FwcGxpY2F0aW9uGAIgASgJEg0KBXRpdGxlGAMgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgEIAEoCRISCgptZWFuX3Njb3JlGAUgASgBEhkKEWNvbXBsZXRlZF9yZXZpZXdzGAYgASgFEhgKEHJlcXVpcmVkX3Jldmlld3MYByABKAUSFAoMc2NvcmVfc3ByZWFkGAggASgBEi4KEHJlcXVlc3RlZF9hbW91bnQYCSABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EjIKFGN1bXVsYXRpdmVfcmVxdWVzdGVkGAogASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRIaChJhYm92ZV9mdW5kaW5nX2xpbmUYCyABKAgSLwoLc3VibWl0X3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjYKElN0YXJ0UmV2aWV3UmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkiRgoTU3RhcnRSZXZpZXdSZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iSQoVUmVxdWVzdENoYW5nZXNSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiSQoWUmVxdWVzdENoYW5nZXNSZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24ioAEKGUFwcHJvdmVBcHBsaWNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIsCg5hd2FyZGVkX2Ftb3VudBgCIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkSIwobb3ZlcnJpZGVfaW5jb21wbGV0ZV9yZXZpZXdzGAUgASgIIk0KGkFwcHJvdmVBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiJMChhSZWplY3RBcHBsaWNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZyZWFzb24YAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCSJMChlSZWplY3RBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbjK8BwoNUmV2aWV3U2VydmljZRJUCgtTdGFydFJldmlldxIhLmdiYS5ncmFudHMudjEuU3RhcnRSZXZpZXdSZXF1ZXN0GiIuZ2JhLmdyYW50cy52MS5TdGFydFJldmlld1Jlc3BvbnNlEl0KDlJlcXVlc3RDaGFuZ2VzEiQuZ2JhLmdyYW50cy52MS5SZXF1ZXN0Q2hhbmdlc1JlcXVlc3QaJS5nYmEuZ3JhbnRzLnYxLlJlcXVlc3RDaGFuZ2VzUmVzcG9uc2USaQoSQXBwcm92ZUFwcGxpY2F0aW9uEiguZ2JhLmdyYW50cy52MS5BcHByb3ZlQXBwbGljYXRpb25SZXF1ZXN0GikuZ2JhLmdyYW50cy52MS5BcHByb3ZlQXBwbGljYXRpb25SZXNwb25zZRJmChFSZWplY3RBcHBsaWNhdGlvbhInLmdiYS5ncmFudHMudjEuUmVqZWN0QXBwbGljYXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5SZWplY3RBcHBsaWNhdGlvblJlc3BvbnNlEl0KDkFzc2lnblJldmlld2VyEiQuZ2JhLmdyYW50cy52MS5Bc3NpZ25SZXZpZXdlclJlcXVlc3QaJS5nYmEuZ3JhbnRzLnYxLkFzc2lnblJldmlld2VyUmVzcG9uc2USYAoPRGVjbGFyZUNvbmZsaWN0EiUuZ2JhLmdyYW50cy52MS5EZWNsYXJlQ29uZmxpY3RSZXF1ZXN0GiYuZ2JhLmdyYW50cy52MS5EZWNsYXJlQ29uZmxpY3RSZXNwb25zZRJXCgxTdWJtaXRSZXZpZXcSIi5nYmEuZ3JhbnRzLnYxLlN1Ym1pdFJldmlld1JlcXVlc3QaIy5nYmEuZ3JhbnRzLnYxLlN1Ym1pdFJldmlld1Jlc3BvbnNlEk4KCUdldFJldmlldxIfLmdiYS5ncmFudHMudjEuR2V0UmV2aWV3UmVxdWVzdBogLmdiYS5ncmFudHMudjEuR2V0UmV2aWV3UmVzcG9uc2USVAoLTGlzdFJldmlld3MSIS5nYmEuZ3JhbnRzLnYxLkxpc3RSZXZpZXdzUmVxdWVzdBoiLmdiYS5ncmFudHMudjEuTGlzdFJldmlld3NSZXNwb25zZRJjChBHZXRSZXZpZXdSYW5raW5nEiYuZ2JhLmdyYW50cy52MS5HZXRSZXZpZXdSYW5raW5nUmVxdWVzdBonLmdiYS5ncmFudHMudjEuR2V0UmV2aWV3UmFua2luZ1Jlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_application, file_gba_grants_v1_common, file_google_protobuf_timestamp]);
+
+/**
+ * One reviewer's review of one application. Resource name:
+ * `programmes/{programme}/applications/{application}/reviews/{review}`.
+ * Made by AssignReviewer, filled in by SubmitReview.
+ *
+ * @generated from message gba.grants.v1.Review
+ */
+export type Review = Message<"gba.grants.v1.Review"> & {
+  /**
+   * Output only. Resource name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Output only. The reviewer's key, `apiKeys/{api_key}` (officers and
+   * administrators only).
+   *
+   * @generated from field: string reviewer = 2;
+   */
+  reviewer: string;
+
+  /**
+   * Output only. The reviewer's affiliation, `institutions/{institution}`
+   * (officers and administrators only).
+   *
+   * @generated from field: string reviewer_institution = 3;
+   */
+  reviewerInstitution: string;
+
+  /**
+   * Output only. "Reviewer N", numbering the reviews listed in assignment
+   * order; all that applicants learn of who reviewed.
+   *
+   * @generated from field: string reviewer_label = 4;
+   */
+  reviewerLabel: string;
+
+  /**
+   * Output only. Where the review stands.
+   *
+   * @generated from field: gba.grants.v1.Review.State state = 5;
+   */
+  state: Review_State;
+
+  /**
+   * A score for every criterion of the programme, each from 1 to its
+   * max_score.
+   *
+   * @generated from field: repeated gba.grants.v1.CriterionScore scores = 6;
+   */
+  scores: CriterionScore[];
+
+  /**
+   * Required to submit.
+   *
+   * @generated from field: gba.grants.v1.Review.Recommendation recommendation = 7;
+   */
+  recommendation: Review_Recommendation;
+
+  /**
+   * For the applicant, shown anonymised after the decision; up to 10000
+   * characters.
+   *
+   * @generated from field: string applicant_comment = 8;
+   */
+  applicantComment: string;
+
+  /**
+   * For the officer only; up to 10000 characters.
+   *
+   * @generated from field: string officer_comment = 9;
+   */
+  officerComment: string;
+
+  /**
+   * Output only. The weighted mean of the scores.
+   *
+   * @generated from field: double weighted_score = 10;
+   */
+  weightedScore: number;
+
+  /**
+   * Output only. Why the reviewer declared a conflict.
+   *
+   * @generated from field: string conflict_reason = 11;
+   */
+  conflictReason: string;
+
+  /**
+   * Output only. The key that assigned the reviewer (officers and
+   * administrators only).
+   *
+   * @generated from field: string assigned_by = 12;
+   */
+  assignedBy: string;
+
+  /**
+   * Output only. When the reviewer was assigned.
+   *
+   * @generated from field: google.protobuf.Timestamp assign_time = 13;
+   */
+  assignTime?: Timestamp | undefined;
+
+  /**
+   * Output only. When the review was first submitted.
+   *
+   * @generated from field: google.protobuf.Timestamp submit_time = 14;
+   */
+  submitTime?: Timestamp | undefined;
+
+  /**
+   * Output only. When the review last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 15;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * Output only. How many times it was submitted (1, then 2 after the
+   * first revision, ...).
+   *
+   * @generated from field: int32 revision = 16;
+   */
+  revision: number;
+};
+
+/**
+ * Describes the message gba.grants.v1.Review.
+ * Use `create(ReviewSchema)` to create a new message.
+ */
+export const ReviewSchema: GenMessage<Review> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 0);
+
+/**
+ * Where the review stands.
+ *
+ * @generated from enum gba.grants.v1.Review.State
+ */
+export enum Review_State {
+  /**
+   * Never used.
+   *
+   * @generated from enum value: STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Assigned; the reviewer has not submitted yet.
+   *
+   * @generated from enum value: STATE_ASSIGNED = 1;
+   */
+  ASSIGNED = 1,
+
+  /**
+   * Submitted (and possibly revised since).
+   *
+   * @generated from enum value: STATE_COMPLETED = 2;
+   */
+  COMPLETED = 2,
+
+  /**
+   * The reviewer declared a conflict of interest: the assignment ended
+   * and the review does not count.
+   *
+   * @generated from enum value: STATE_CONFLICT_DECLARED = 3;
+   */
+  CONFLICT_DECLARED = 3,
+}
+
+/**
+ * Describes the enum gba.grants.v1.Review.State.
+ */
+export const Review_StateSchema: GenEnum<Review_State> = /*@__PURE__*/
+  enumDesc(file_gba_grants_v1_review, 0, 0);
+
+/**
+ * The reviewer's recommendation.
+ *
+ * @generated from enum gba.grants.v1.Review.Recommendation
+ */
+export enum Review_Recommendation {
+  /**
+   * Not given yet.
+   *
+   * @generated from enum value: RECOMMENDATION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Fund as proposed.
+   *
+   * @generated from enum value: RECOMMENDATION_FUND = 1;
+   */
+  FUND = 1,
+
+  /**
+   * Fund, with the changes the comments name.
+   *
+   * @generated from enum value: RECOMMENDATION_FUND_WITH_CHANGES = 2;
+   */
+  FUND_WITH_CHANGES = 2,
+
+  /**
+   * Do not fund.
+   *
+   * @generated from enum value: RECOMMENDATION_DO_NOT_FUND = 3;
+   */
+  DO_NOT_FUND = 3,
+}
+
+/**
+ * Describes the enum gba.grants.v1.Review.Recommendation.
+ */
+export const Review_RecommendationSchema: GenEnum<Review_Recommendation> = /*@__PURE__*/
+  enumDesc(file_gba_grants_v1_review, 0, 1);
+
+/**
+ * A score for one criterion.
+ *
+ * @generated from message gba.grants.v1.CriterionScore
+ */
+export type CriterionScore = Message<"gba.grants.v1.CriterionScore"> & {
+  /**
+   * The criterion's name, as in the programme's review settings.
+   *
+   * @generated from field: string criterion = 1;
+   */
+  criterion: string;
+
+  /**
+   * From 1 to the programme's max_score.
+   *
+   * @generated from field: int32 score = 2;
+   */
+  score: number;
+};
+
+/**
+ * Describes the message gba.grants.v1.CriterionScore.
+ * Use `create(CriterionScoreSchema)` to create a new message.
+ */
+export const CriterionScoreSchema: GenMessage<CriterionScore> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 1);
+
+/**
+ * Request of AssignReviewer.
+ *
+ * @generated from message gba.grants.v1.AssignReviewerRequest
+ */
+export type AssignReviewerRequest = Message<"gba.grants.v1.AssignReviewerRequest"> & {
+  /**
+   * The application, `programmes/{programme}/applications/{application}`.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * The reviewer's key, `apiKeys/{api_key}`: a valid reviewer key whose
+   * scope includes the programme.
+   *
+   * @generated from field: string reviewer = 2;
+   */
+  reviewer: string;
+
+  /**
+   * Optional idempotency key.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.AssignReviewerRequest.
+ * Use `create(AssignReviewerRequestSchema)` to create a new message.
+ */
+export const AssignReviewerRequestSchema: GenMessage<AssignReviewerRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 2);
+
+/**
+ * Response of AssignReviewer.
+ *
+ * @generated from message gba.grants.v1.AssignReviewerResponse
+ */
+export type AssignReviewerResponse = Message<"gba.grants.v1.AssignReviewerResponse"> & {
+  /**
+   * The review, assigned and waiting for the reviewer.
+   *
+   * @generated from field: gba.grants.v1.Review review = 1;
+   */
+  review?: Review | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.AssignReviewerResponse.
+ * Use `create(AssignReviewerResponseSchema)` to create a new message.
+ */
+export const AssignReviewerResponseSchema: GenMessage<AssignReviewerResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 3);
+
+/**
+ * Request of DeclareConflict.
+ *
+ * @generated from message gba.grants.v1.DeclareConflictRequest
+ */
+export type DeclareConflictRequest = Message<"gba.grants.v1.DeclareConflictRequest"> & {
+  /**
+   * The review's resource name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The conflict; required, up to 2000 characters.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * Optional idempotency key.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.DeclareConflictRequest.
+ * Use `create(DeclareConflictRequestSchema)` to create a new message.
+ */
+export const DeclareConflictRequestSchema: GenMessage<DeclareConflictRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 4);
+
+/**
+ * Response of DeclareConflict.
+ *
+ * @generated from message gba.grants.v1.DeclareConflictResponse
+ */
+export type DeclareConflictResponse = Message<"gba.grants.v1.DeclareConflictResponse"> & {
+  /**
+   * The review, its assignment ended.
+   *
+   * @generated from field: gba.grants.v1.Review review = 1;
+   */
+  review?: Review | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.DeclareConflictResponse.
+ * Use `create(DeclareConflictResponseSchema)` to create a new message.
+ */
+export const DeclareConflictResponseSchema: GenMessage<DeclareConflictResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 5);
+
+/**
+ * Request of SubmitReview.
+ *
+ * @generated from message gba.grants.v1.SubmitReviewRequest
+ */
+export type SubmitReviewRequest = Message<"gba.grants.v1.SubmitReviewRequest"> & {
+  /**
+   * The review with `name` set, and the scores, recommendation and
+   * comments; output-only fields are ignored.
+   *
+   * @generated from field: gba.grants.v1.Review review = 1;
+   */
+  review?: Review | undefined;
+
+  /**
+   * Optional idempotency key.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.SubmitReviewRequest.
+ * Use `create(SubmitReviewRequestSchema)` to create a new message.
+ */
+export const SubmitReviewRequestSchema: GenMessage<SubmitReviewRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 6);
+
+/**
+ * Response of SubmitReview.
+ *
+ * @generated from message gba.grants.v1.SubmitReviewResponse
+ */
+export type SubmitReviewResponse = Message<"gba.grants.v1.SubmitReviewResponse"> & {
+  /**
+   * The completed review.
+   *
+   * @generated from field: gba.grants.v1.Review review = 1;
+   */
+  review?: Review | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.SubmitReviewResponse.
+ * Use `create(SubmitReviewResponseSchema)` to create a new message.
+ */
+export const SubmitReviewResponseSchema: GenMessage<SubmitReviewResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 7);
+
+/**
+ * Request of GetReview.
+ *
+ * @generated from message gba.grants.v1.GetReviewRequest
+ */
+export type GetReviewRequest = Message<"gba.grants.v1.GetReviewRequest"> & {
+  /**
+   * The review's resource name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.GetReviewRequest.
+ * Use `create(GetReviewRequestSchema)` to create a new message.
+ */
+export const GetReviewRequestSchema: GenMessage<GetReviewRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 8);
+
+/**
+ * Response of GetReview.
+ *
+ * @generated from message gba.grants.v1.GetReviewResponse
+ */
+export type GetReviewResponse = Message<"gba.grants.v1.GetReviewResponse"> & {
+  /**
+   * The review.
+   *
+   * @generated from field: gba.grants.v1.Review review = 1;
+   */
+  review?: Review | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.GetReviewResponse.
+ * Use `create(GetReviewResponseSchema)` to create a new message.
+ */
+export const GetReviewResponseSchema: GenMessage<GetReviewResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 9);
+
+/**
+ * Request of ListReviews.
+ *
+ * @generated from message gba.grants.v1.ListReviewsRequest
+ */
+export type ListReviewsRequest = Message<"gba.grants.v1.ListReviewsRequest"> & {
+  /**
+   * The application, `programmes/{programme}/applications/{application}`.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * Maximum number of results; 0 means 50, above 1000 is coerced to 1000.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.ListReviewsRequest.
+ * Use `create(ListReviewsRequestSchema)` to create a new message.
+ */
+export const ListReviewsRequestSchema: GenMessage<ListReviewsRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 10);
+
+/**
+ * Response of ListReviews.
+ *
+ * @generated from message gba.grants.v1.ListReviewsResponse
+ */
+export type ListReviewsResponse = Message<"gba.grants.v1.ListReviewsResponse"> & {
+  /**
+   * One page of reviews, in assignment order.
+   *
+   * @generated from field: repeated gba.grants.v1.Review reviews = 1;
+   */
+  reviews: Review[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.ListReviewsResponse.
+ * Use `create(ListReviewsResponseSchema)` to create a new message.
+ */
+export const ListReviewsResponseSchema: GenMessage<ListReviewsResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 11);
+
+/**
+ * Request of GetReviewRanking.
+ *
+ * @generated from message gba.grants.v1.GetReviewRankingRequest
+ */
+export type GetReviewRankingRequest = Message<"gba.grants.v1.GetReviewRankingRequest"> & {
+  /**
+   * The programme, `programmes/{programme}`.
+   *
+   * @generated from field: string programme = 1;
+   */
+  programme: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.GetReviewRankingRequest.
+ * Use `create(GetReviewRankingRequestSchema)` to create a new message.
+ */
+export const GetReviewRankingRequestSchema: GenMessage<GetReviewRankingRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 12);
+
+/**
+ * Response of GetReviewRanking.
+ *
+ * @generated from message gba.grants.v1.GetReviewRankingResponse
+ */
+export type GetReviewRankingResponse = Message<"gba.grants.v1.GetReviewRankingResponse"> & {
+  /**
+   * The ranking, computed now.
+   *
+   * @generated from field: gba.grants.v1.ReviewRanking ranking = 1;
+   */
+  ranking?: ReviewRanking | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.GetReviewRankingResponse.
+ * Use `create(GetReviewRankingResponseSchema)` to create a new message.
+ */
+export const GetReviewRankingResponseSchema: GenMessage<GetReviewRankingResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 13);
+
+/**
+ * The applications UNDER_REVIEW of a programme, best first: those with a
+ * completed review by weighted mean score (ties broken by submit time,
+ * earlier first, then by resource name), then those without one. The
+ * funding line falls where the running total of requests first exceeds
+ * the remaining budget.
+ *
+ * @generated from message gba.grants.v1.ReviewRanking
+ */
+export type ReviewRanking = Message<"gba.grants.v1.ReviewRanking"> & {
+  /**
+   * The programme, `programmes/{programme}`.
+   *
+   * @generated from field: string programme = 1;
+   */
+  programme: string;
+
+  /**
+   * Ranked entries, best first.
+   *
+   * @generated from field: repeated gba.grants.v1.RankedApplication entries = 2;
+   */
+  entries: RankedApplication[];
+
+  /**
+   * Budget not yet committed.
+   *
+   * @generated from field: gba.grants.v1.Money remaining_budget = 3;
+   */
+  remainingBudget?: Money | undefined;
+
+  /**
+   * How many entries, from the top, are above the funding line.
+   *
+   * @generated from field: int32 funded_count = 4;
+   */
+  fundedCount: number;
+
+  /**
+   * When the ranking was computed.
+   *
+   * @generated from field: google.protobuf.Timestamp compute_time = 5;
+   */
+  computeTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.ReviewRanking.
+ * Use `create(ReviewRankingSchema)` to create a new message.
+ */
+export const ReviewRankingSchema: GenMessage<ReviewRanking> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 14);
+
+/**
+ * One application of a ranking.
+ *
+ * @generated from message gba.grants.v1.RankedApplication
+ */
+export type RankedApplication = Message<"gba.grants.v1.RankedApplication"> & {
+  /**
+   * 1 for the best; entries without a completed review are ranked too.
+   *
+   * @generated from field: int32 rank = 1;
+   */
+  rank: number;
+
+  /**
+   * The application's resource name.
+   *
+   * @generated from field: string application = 2;
+   */
+  application: string;
+
+  /**
+   * Its title.
+   *
+   * @generated from field: string title = 3;
+   */
+  title: string;
+
+  /**
+   * The applicant institution.
+   *
+   * @generated from field: string applicant_institution = 4;
+   */
+  applicantInstitution: string;
+
+  /**
+   * Mean over completed reviews of each review's weighted mean score;
+   * 0 when none is complete.
+   *
+   * @generated from field: double mean_score = 5;
+   */
+  meanScore: number;
+
+  /**
+   * Completed reviews.
+   *
+   * @generated from field: int32 completed_reviews = 6;
+   */
+  completedReviews: number;
+
+  /**
+   * Completed reviews the programme requires.
+   *
+   * @generated from field: int32 required_reviews = 7;
+   */
+  requiredReviews: number;
+
+  /**
+   * Highest minus lowest weighted score of its reviews: large values flag
+   * reviewers who disagree.
+   *
+   * @generated from field: double score_spread = 8;
+   */
+  scoreSpread: number;
+
+  /**
+   * Amount requested.
+   *
+   * @generated from field: gba.grants.v1.Money requested_amount = 9;
+   */
+  requestedAmount?: Money | undefined;
+
+  /**
+   * Requests of this entry and every entry above it.
+   *
+   * @generated from field: gba.grants.v1.Money cumulative_requested = 10;
+   */
+  cumulativeRequested?: Money | undefined;
+
+  /**
+   * Whether the cumulative request fits in the remaining budget, and no
+   * entry above was cut off: above the funding line.
+   *
+   * @generated from field: bool above_funding_line = 11;
+   */
+  aboveFundingLine: boolean;
+
+  /**
+   * When it was last submitted.
+   *
+   * @generated from field: google.protobuf.Timestamp submit_time = 12;
+   */
+  submitTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.RankedApplication.
+ * Use `create(RankedApplicationSchema)` to create a new message.
+ */
+export const RankedApplicationSchema: GenMessage<RankedApplication> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_review, 15);
 
 /**
  * Request of StartReview.
@@ -42,7 +754,7 @@ export type StartReviewRequest = Message<"gba.grants.v1.StartReviewRequest"> & {
  * Use `create(StartReviewRequestSchema)` to create a new message.
  */
 export const StartReviewRequestSchema: GenMessage<StartReviewRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 0);
+  messageDesc(file_gba_grants_v1_review, 16);
 
 /**
  * Response of StartReview.
@@ -63,7 +775,7 @@ export type StartReviewResponse = Message<"gba.grants.v1.StartReviewResponse"> &
  * Use `create(StartReviewResponseSchema)` to create a new message.
  */
 export const StartReviewResponseSchema: GenMessage<StartReviewResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 1);
+  messageDesc(file_gba_grants_v1_review, 17);
 
 /**
  * Request of RequestChanges.
@@ -98,7 +810,7 @@ export type RequestChangesRequest = Message<"gba.grants.v1.RequestChangesRequest
  * Use `create(RequestChangesRequestSchema)` to create a new message.
  */
 export const RequestChangesRequestSchema: GenMessage<RequestChangesRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 2);
+  messageDesc(file_gba_grants_v1_review, 18);
 
 /**
  * Response of RequestChanges.
@@ -119,7 +831,7 @@ export type RequestChangesResponse = Message<"gba.grants.v1.RequestChangesRespon
  * Use `create(RequestChangesResponseSchema)` to create a new message.
  */
 export const RequestChangesResponseSchema: GenMessage<RequestChangesResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 3);
+  messageDesc(file_gba_grants_v1_review, 19);
 
 /**
  * Request of ApproveApplication.
@@ -142,7 +854,7 @@ export type ApproveApplicationRequest = Message<"gba.grants.v1.ApproveApplicatio
   awardedAmount?: Money | undefined;
 
   /**
-   * Optional reason.
+   * Optional reason; required with override_incomplete_reviews.
    *
    * @generated from field: string reason = 3;
    */
@@ -154,6 +866,14 @@ export type ApproveApplicationRequest = Message<"gba.grants.v1.ApproveApplicatio
    * @generated from field: string request_id = 4;
    */
   requestId: string;
+
+  /**
+   * Approve although fewer reviews than the programme requires are
+   * complete; needs a reason, and the event records the override.
+   *
+   * @generated from field: bool override_incomplete_reviews = 5;
+   */
+  overrideIncompleteReviews: boolean;
 };
 
 /**
@@ -161,7 +881,7 @@ export type ApproveApplicationRequest = Message<"gba.grants.v1.ApproveApplicatio
  * Use `create(ApproveApplicationRequestSchema)` to create a new message.
  */
 export const ApproveApplicationRequestSchema: GenMessage<ApproveApplicationRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 4);
+  messageDesc(file_gba_grants_v1_review, 20);
 
 /**
  * Response of ApproveApplication.
@@ -182,7 +902,7 @@ export type ApproveApplicationResponse = Message<"gba.grants.v1.ApproveApplicati
  * Use `create(ApproveApplicationResponseSchema)` to create a new message.
  */
 export const ApproveApplicationResponseSchema: GenMessage<ApproveApplicationResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 5);
+  messageDesc(file_gba_grants_v1_review, 21);
 
 /**
  * Request of RejectApplication.
@@ -217,7 +937,7 @@ export type RejectApplicationRequest = Message<"gba.grants.v1.RejectApplicationR
  * Use `create(RejectApplicationRequestSchema)` to create a new message.
  */
 export const RejectApplicationRequestSchema: GenMessage<RejectApplicationRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 6);
+  messageDesc(file_gba_grants_v1_review, 22);
 
 /**
  * Response of RejectApplication.
@@ -238,10 +958,13 @@ export type RejectApplicationResponse = Message<"gba.grants.v1.RejectApplication
  * Use `create(RejectApplicationResponseSchema)` to create a new message.
  */
 export const RejectApplicationResponseSchema: GenMessage<RejectApplicationResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_review, 7);
+  messageDesc(file_gba_grants_v1_review, 23);
 
 /**
- * Decisions of programme officers on submitted applications.
+ * Decisions of programme officers on submitted applications, and the peer
+ * review that informs them: officers assign reviewers, reviewers score
+ * the applications assigned to them, officers rank the programme's
+ * applications by score against the remaining budget.
  *
  * @generated from service gba.grants.v1.ReviewService
  */
@@ -268,6 +991,8 @@ export const ReviewService: GenService<{
   },
   /**
    * UNDER_REVIEW -> APPROVED, committing the award against the budget.
+   * Under peer review, refused with REVIEWS_INCOMPLETE while fewer reviews
+   * than required are complete, unless overridden with a reason.
    *
    * @generated from rpc gba.grants.v1.ReviewService.ApproveApplication
    */
@@ -285,6 +1010,80 @@ export const ReviewService: GenService<{
     methodKind: "unary";
     input: typeof RejectApplicationRequestSchema;
     output: typeof RejectApplicationResponseSchema;
+  },
+  /**
+   * Assigns a reviewer to a SUBMITTED or UNDER_REVIEW application (officers
+   * of its programme, administrators); SUBMITTED moves to UNDER_REVIEW.
+   * Refused with CONFLICT_OF_INTEREST when the reviewer is affiliated with
+   * the applicant or a partner. Assigning the same reviewer again returns
+   * the same review and changes nothing.
+   *
+   * @generated from rpc gba.grants.v1.ReviewService.AssignReviewer
+   */
+  assignReviewer: {
+    methodKind: "unary";
+    input: typeof AssignReviewerRequestSchema;
+    output: typeof AssignReviewerResponseSchema;
+  },
+  /**
+   * The assigned reviewer (or an administrator) declares a conflict of
+   * interest: the assignment ends, with the reason recorded.
+   *
+   * @generated from rpc gba.grants.v1.ReviewService.DeclareConflict
+   */
+  declareConflict: {
+    methodKind: "unary";
+    input: typeof DeclareConflictRequestSchema;
+    output: typeof DeclareConflictResponseSchema;
+  },
+  /**
+   * The assigned reviewer submits the review, or revises it, until the
+   * application is decided.
+   *
+   * @generated from rpc gba.grants.v1.ReviewService.SubmitReview
+   */
+  submitReview: {
+    methodKind: "unary";
+    input: typeof SubmitReviewRequestSchema;
+    output: typeof SubmitReviewResponseSchema;
+  },
+  /**
+   * Reads one review: officers and administrators see every field, a
+   * reviewer only its own review.
+   *
+   * @generated from rpc gba.grants.v1.ReviewService.GetReview
+   */
+  getReview: {
+    methodKind: "unary";
+    input: typeof GetReviewRequestSchema;
+    output: typeof GetReviewResponseSchema;
+  },
+  /**
+   * Lists the reviews of an application in assignment order. Officers and
+   * administrators get every field; a reviewer gets only its own review;
+   * the applicant, once the application is decided (approved or
+   * rejected), gets the completed reviews' comments for the applicant,
+   * anonymised as "Reviewer 1", "Reviewer 2", and nothing else.
+   *
+   * @generated from rpc gba.grants.v1.ReviewService.ListReviews
+   */
+  listReviews: {
+    methodKind: "unary";
+    input: typeof ListReviewsRequestSchema;
+    output: typeof ListReviewsResponseSchema;
+  },
+  /**
+   * The programme's applications under review ranked by weighted mean
+   * score, with the running total of their requests and the funding line
+   * where the remaining budget runs out (officers and administrators).
+   * A read: approval stays per application, with its budget check.
+   *
+   * @generated from rpc gba.grants.v1.ReviewService.GetReviewRanking
+   */
+  getReviewRanking: {
+    methodKind: "unary";
+    input: typeof GetReviewRankingRequestSchema;
+    output: typeof GetReviewRankingResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gba_grants_v1_review, 0);
