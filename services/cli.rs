@@ -173,13 +173,15 @@ struct DemoArgs {
 
 #[derive(Debug, Args)]
 struct CreateKeyArgs {
-    /// admin, officer, applicant or viewer.
+    /// admin, officer, applicant, viewer or reviewer.
     #[arg(long)]
     role: String,
-    /// `institutions/…`: the applicant's institution, or the officer's affiliation.
+    /// `institutions/…`: the applicant's institution, or the officer's or
+    /// reviewer's affiliation (required for reviewers: the
+    /// conflict-of-interest rule).
     #[arg(long)]
     institution: Option<String>,
-    /// `programmes/…` in scope (officer, viewer); repeat for several.
+    /// `programmes/…` in scope (officer, viewer, reviewer); repeat for several.
     #[arg(long = "programme")]
     programmes: Vec<String>,
     /// Viewer: every programme is in scope.

@@ -200,6 +200,27 @@ async fn keys_create_prints_only_the_key_and_the_server_accepts_it(backend: Back
     assert!(!refused.status.success());
     assert!(refused.stdout.is_empty());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("api_key.institution"));
+    // A reviewer needs its affiliation too (the conflict-of-interest rule).
+    let url = db.url.clone();
+    let reviewer = tokio::task::spawn_blocking(move || {
+        binary()
+            .args([
+                "keys",
+                "create",
+                "--role",
+                "reviewer",
+                "--programme",
+                "programmes/p1",
+                "--database-url",
+                &url,
+            ])
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!reviewer.status.success());
+    assert!(String::from_utf8_lossy(&reviewer.stderr).contains("api_key.institution"));
 
     let server = TestServer::start_on(db).await;
     assert!(server.admin_key.is_empty(), "keys exist, so no bootstrap key");
