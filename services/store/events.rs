@@ -28,21 +28,37 @@ use crate::domain::{Error, Result};
 ///   so the later change gets the larger transaction id: per application,
 ///   log order is commit order. A transaction appends at most one event.
 pub(crate) fn event_statement(db: &Db, application: &Application, event: &NewEvent) -> Result<Statement> {
+    event_statement_from(db, application, event, 1)
+}
+
+/// [`event_statement`] with PostgreSQL placeholders numbered from `first`
+/// (to follow another statement's in one query).
+pub(crate) fn event_statement_from(
+    db: &Db,
+    application: &Application,
+    event: &NewEvent,
+    first: usize,
+) -> Result<Statement> {
     let snapshot = serde_json::to_string(&to_model(application))
         .map_err(|e| Error::internal(format!("cannot encode snapshot: {e}")))?;
     let previous = event.previous.map(|s| s.as_str().to_owned());
     let disbursement = event.disbursement.as_ref().map(|d| d.id().to_owned());
     let review = event.review.as_ref().map(super::reviews::activity_to_json);
     if db.is_postgres() {
-        // One round trip: the row, and the notification every LISTENing
-        // replica gets when the transaction commits.
+        // Returns the position, which the committing replica announces to
+        // the others after the commit (see `Db::announce_append`): a
+        // NOTIFY inside the transaction would serialise every commit on
+        // PostgreSQL's notification lock.
         let sql = format!(
-            "WITH appended AS (INSERT INTO application_event (seq, application_id, programme_id, institution_id, \
+            "INSERT INTO application_event (seq, application_id, programme_id, institution_id, \
              previous_state, new_state, actor_key, actor_role, reason, event_time, disbursement_id, snapshot, \
              review_activity) \
-             VALUES (pg_current_xact_id()::text::bigint + {}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             RETURNING seq) SELECT pg_notify('{EVENTS_CHANNEL}', seq::text) FROM appended",
-            db.pos_offset
+             VALUES (pg_current_xact_id()::text::bigint + {}, {}) RETURNING seq",
+            db.pos_offset,
+            (first..first + 12)
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let values: [sea_orm::Value; 12] = [
             application.name.id().into(),

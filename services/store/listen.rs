@@ -15,6 +15,34 @@ use super::keys::KEYS_CHANNEL;
 use crate::domain::access::Revocation;
 use crate::domain::ids::ApiKeyName;
 
+/// Announces the newest event position this process committed on
+/// `EVENTS_CHANNEL`, from its own connection and outside the writing
+/// transactions (a NOTIFY takes a cluster-wide lock at commit, which would
+/// serialise them). Commits that land while an announcement is on its way
+/// are covered by the next one. Ends when the sender is dropped.
+pub(crate) fn announce_commits(conn: sea_orm::DatabaseConnection) -> tokio::sync::watch::Sender<i64> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let (tx, mut rx) = tokio::sync::watch::channel(0_i64);
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let newest = *rx.borrow_and_update();
+            let notify = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [EVENTS_CHANNEL.into(), newest.to_string().into()],
+            );
+            if let Err(err) = conn.execute_raw(notify).await {
+                // Other replicas find the events by polling meanwhile.
+                tracing::warn!(%err, "cannot announce committed events to other replicas; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                rx.mark_changed();
+            }
+        }
+        conn.close().await.ok();
+    });
+    tx
+}
+
 impl Db {
     /// Runs until `stop`, signalling [`Db::append_signal`] on every event
     /// committed by any process and announcing every revocation on

@@ -6,6 +6,7 @@ mod applications;
 mod connect;
 mod entity;
 mod events;
+mod facts;
 mod idempotency;
 mod institutions;
 mod keys;
@@ -100,6 +101,12 @@ pub struct Db {
     pos_offset: i64,
     /// SQLite: point reads in place, without sqlx's worker thread.
     pub(crate) fast: Option<Arc<sqlite_reads::SqliteReads>>,
+    /// PostgreSQL: the newest position this process committed, which a
+    /// task of its own announces to every replica (NOTIFY), coalescing
+    /// the commits that land while one announcement is on its way.
+    committed: Option<tokio::sync::watch::Sender<i64>>,
+    /// What a create checks that never changes once true.
+    facts: Arc<facts::Facts>,
 }
 
 impl Db {
@@ -141,6 +148,12 @@ impl Db {
             .map(|o| o.get_filename().to_string_lossy().into_owned())
             .filter(|path| !path.is_empty() && !path.contains(":memory:"))
             .map(|path| Arc::new(sqlite_reads::SqliteReads::new(path, options.timeout)));
+        let committed = if conn.get_database_backend() == DbBackend::Postgres {
+            let announcer = connect(url, 1, options.timeout, Create::Never).await?;
+            Some(listen::announce_commits(announcer))
+        } else {
+            None
+        };
         Ok(Self {
             conn,
             writer,
@@ -153,7 +166,18 @@ impl Db {
             log,
             pos_offset,
             fast,
+            committed,
+            facts: Arc::default(),
         })
+    }
+
+    /// After a commit that appended an event at `seq` (when known): wakes
+    /// this process's tailer, and on PostgreSQL has every replica told.
+    pub(crate) fn announce_append(&self, seq: Option<i64>) {
+        self.appended.announce(seq);
+        if let (Some(tx), Some(seq)) = (&self.committed, seq) {
+            tx.send_modify(|newest| *newest = (*newest).max(seq));
+        }
     }
 
     /// Signalled after each commit that appended an event (this process's,
@@ -219,6 +243,32 @@ impl Db {
             DbBackend::Postgres,
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             [class.into(), id.into()],
+        ))
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Locks an application and then its programme, in one round trip
+    /// (the target list is evaluated left to right).
+    pub(crate) async fn lock_application_and_programme(
+        &self,
+        txn: &DatabaseTransaction,
+        application: &str,
+        programme: &str,
+    ) -> Result<(), Error> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock($3, hashtext($4))",
+            [
+                (Lock::Application as i32).into(),
+                application.into(),
+                (Lock::Programme as i32).into(),
+                programme.into(),
+            ],
         ))
         .await
         .map_err(db_err)?;
