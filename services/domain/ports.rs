@@ -11,6 +11,7 @@ use super::event::{ApplicationEvent, Cursor, Disbursement, LogId, NewEvent};
 use super::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
 use super::institution::{Institution, InstitutionFilter, NewInstitution};
 use super::lifecycle::{Outcome, Situation};
+use super::money::Currency;
 use super::page::PageRequest;
 use super::programme::{NewProgramme, Programme, ProgrammeFilter};
 use super::review::Review;
@@ -43,13 +44,15 @@ pub trait InstitutionStore: Send + Sync {
 pub trait ProgrammeStore: Send + Sync {
     async fn create_programme(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme>;
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>>;
-    /// The programme, and whether `institution` exists, in one read (what a
-    /// new application is checked against).
-    async fn get_programme_and_institution(
+    /// What a new application is checked against: the programme's currency
+    /// (`None` when there is no such programme) and whether `institution`
+    /// exists. Both facts never change once true (currencies are
+    /// immutable, nothing is deleted), so the store may remember them.
+    async fn creation_facts(
         &self,
         name: &ProgrammeName,
         institution: &InstitutionName,
-    ) -> Result<Option<(Programme, bool)>>;
+    ) -> Result<Option<(Currency, bool)>>;
     /// `scope`: `None` for all programmes, else only those named.
     async fn list_programmes(
         &self,
@@ -117,13 +120,15 @@ pub trait ApplicationStore: Send + Sync {
     async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>>;
     async fn list_applications(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>>;
     /// In one transaction: claims `idem` for `claim`, locks the application
-    /// and its programme, reads the institutions it names, lets `change`
+    /// (and its programme when `changes_programme`: only then may the
+    /// outcome change it), reads the institutions it names, lets `change`
     /// decide, and writes the outcome with its event.
     async fn change_application(
         &self,
         name: &ApplicationName,
         idem: Option<Idempotency>,
         claim: &str,
+        changes_programme: bool,
         change: ApplicationChange<'_>,
     ) -> Result<Changed>;
     /// Events of one application after `after`, oldest first.

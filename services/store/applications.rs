@@ -5,7 +5,8 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Statement,
 };
 
 use super::entity::{application as row, disbursement as drow, institution as irow, programme as prow};
@@ -194,6 +195,9 @@ impl ApplicationStore for Db {
         event: NewEvent,
         idem: Option<Idempotency>,
     ) -> Result<Application> {
+        if idem.is_none() && self.is_postgres() && self.commit_jitter.is_none() {
+            return self.create_in_one_statement(application, &event).await;
+        }
         let txn = self.begin_write().await?;
         if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), application.name.id()).await? {
             drop(txn);
@@ -212,12 +216,12 @@ impl ApplicationStore for Db {
         self.remember(&txn, idem.as_ref(), &model).await?;
         let mut writes = Writes::default();
         writes.push(row::Entity::insert(active(model)).build(txn.get_database_backend()));
-        writes.push(event_statement(self, &application, &event)?);
-        writes.run(&txn).await?;
+        writes.push_event(event_statement(self, &application, &event)?);
+        let seq = writes.run(&txn).await?;
         let created = application;
         self.jitter().await;
         txn.commit().await.map_err(db_err)?;
-        self.appended.announce(None);
+        self.announce_append(seq);
         metrics::counter!("gba_grants_events_appended_total").increment(1);
         Ok(created)
     }
@@ -275,37 +279,30 @@ impl ApplicationStore for Db {
         name: &ApplicationName,
         idem: Option<Idempotency>,
         claim: &str,
+        changes_programme: bool,
         change: ApplicationChange<'_>,
     ) -> Result<Changed> {
         let txn = self.begin_write().await?;
         // Locks first, before any write (see `events::event_statement`): the
-        // application, then its programme, always in that order.
-        self.lock(&txn, Lock::Application, name.id()).await?;
-        self.lock(&txn, Lock::Programme, name.programme.id()).await?;
+        // application, then (only for a change that may change it, so other
+        // changes of one programme's applications run in parallel) its
+        // programme, always in that order.
+        if changes_programme {
+            self.lock_application_and_programme(&txn, name.id(), name.programme.id())
+                .await?;
+        } else {
+            self.lock(&txn, Lock::Application, name.id()).await?;
+        }
         if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), claim).await? {
             drop(txn);
             return self.replay_change(name, &resource, response).await;
         }
-        // Row locks as well, taken after the advisory locks (so the
-        // transaction id still comes after them).
-        let Some(current) = by_name(name).lock_exclusive().only(&txn).await.map_err(db_err)? else {
+        // What the change decides on, read under the locks.
+        let Some((current, programme, found)) = self.read_for_change(&txn, name).await? else {
             return Ok(Changed::Missing);
         };
         let application = to_domain(current)?;
-        let programme = prow::Entity::find_by_id(name.programme.id().to_owned())
-            .lock_exclusive()
-            .only(&txn)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| Error::internal("application without its programme"))?;
         let programme = super::programmes::to_domain(programme)?;
-        let mut wanted: Vec<String> = application.partners.iter().map(|p| p.id().to_owned()).collect();
-        wanted.push(application.applicant.id().to_owned());
-        let found = irow::Entity::find()
-            .filter(irow::Column::Id.is_in(wanted))
-            .all(&txn)
-            .await
-            .map_err(db_err)?;
         let institutions = found
             .into_iter()
             .map(super::institutions::to_domain)
@@ -326,6 +323,11 @@ impl ApplicationStore for Db {
             reviews,
         };
         let outcome = change(&situation)?;
+        if outcome.programme.is_some() && !changes_programme {
+            return Err(Error::internal(
+                "a change of an application changed its programme without locking it",
+            ));
+        }
         if outcome.noop {
             let response = ChangeResponse {
                 application: to_model(&outcome.application),
@@ -379,15 +381,15 @@ impl ApplicationStore for Db {
         };
         self.remember(&txn, idem.as_ref(), &response).await?;
         if let Some(event) = &outcome.event {
-            writes.push(event_statement(self, &outcome.application, event)?);
+            writes.push_event(event_statement(self, &outcome.application, event)?);
         }
-        writes.run(&txn).await?;
+        let seq = writes.run(&txn).await?;
         if outcome.event.is_some() {
             self.jitter().await;
         }
         txn.commit().await.map_err(db_err)?;
         if outcome.event.is_some() {
-            self.appended.announce(None);
+            self.announce_append(seq);
             metrics::counter!("gba_grants_events_appended_total").increment(1);
         }
         Ok(Changed::Applied(Box::new(outcome)))
@@ -455,7 +457,95 @@ impl ApplicationStore for Db {
     }
 }
 
+/// What a change reads: the application, its programme, and the
+/// institutions it names.
+type ForChange = (row::Model, prow::Model, Vec<irow::Model>);
+
 impl Db {
+    /// The application, its programme and the institutions it names, read
+    /// under the locks the change took: the application's advisory lock
+    /// (and the programme's when the change may change it). Every writer
+    /// of an application or programme row takes that lock first, and each
+    /// statement reads what was committed before it, so no row lock is
+    /// needed. On PostgreSQL one query; on SQLite, which holds the write
+    /// lock, three.
+    async fn read_for_change(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        name: &ApplicationName,
+    ) -> Result<Option<ForChange>> {
+        use sea_orm::{FromQueryResult, IdenStatic, Iterable};
+        if self.is_postgres() {
+            let columns = |prefix: &str, names: Vec<&'static str>| {
+                names
+                    .into_iter()
+                    .map(|c| format!("{prefix}.\"{c}\" AS {prefix}_{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let sql = format!(
+                "SELECT {}, {}, inst.rows::text AS institutions FROM application a \
+                 JOIN programme p ON p.id = a.programme_id \
+                 LEFT JOIN LATERAL (SELECT COALESCE(json_agg(i), '[]') AS rows FROM institution i \
+                 WHERE i.id = a.applicant_institution_id \
+                 OR i.id = ANY(string_to_array(a.partner_institution_ids, ','))) inst ON TRUE \
+                 WHERE a.id = $1 AND a.programme_id = $2",
+                columns("a", row::Column::iter().map(|c| c.as_str()).collect()),
+                columns("p", prow::Column::iter().map(|c| c.as_str()).collect()),
+            );
+            let query = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                [name.id().into(), name.programme.id().into()],
+            );
+            let Some(found) = txn.query_one_raw(query).await.map_err(db_err)? else {
+                return Ok(None);
+            };
+            let application = row::Model::from_query_result(&found, "a_").map_err(db_err)?;
+            let programme = prow::Model::from_query_result(&found, "p_").map_err(db_err)?;
+            let institutions: String = found.try_get("", "institutions").map_err(db_err)?;
+            let institutions: Vec<irow::Model> = serde_json::from_str(&institutions)
+                .map_err(|e| Error::internal(format!("institutions read for a change are invalid: {e}")))?;
+            return Ok(Some((application, programme, institutions)));
+        }
+        let Some(current) = by_name(name).only(txn).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        let programme = prow::Entity::find_by_id(name.programme.id().to_owned())
+            .only(txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| Error::internal("application without its programme"))?;
+        let mut wanted: Vec<&str> = ids(&current.partner_institution_ids).collect();
+        wanted.push(&current.applicant_institution_id);
+        let found = irow::Entity::find()
+            .filter(irow::Column::Id.is_in(wanted))
+            .all(txn)
+            .await
+            .map_err(db_err)?;
+        Ok(Some((current, programme, found)))
+    }
+
+    /// On PostgreSQL, a create without a request id is one statement (the
+    /// row, and the event in a data-modifying CTE), atomic on its own: one
+    /// round trip instead of BEGIN, two inserts and COMMIT.
+    async fn create_in_one_statement(&self, application: Application, event: &NewEvent) -> Result<Application> {
+        let insert = row::Entity::insert(active(to_model(&application))).build(DbBackend::Postgres);
+        let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+        let appended = super::events::event_statement_from(self, &application, event, values.len() + 1)?;
+        values.extend(appended.values.map(|v| v.0).unwrap_or_default());
+        let sql = format!("WITH created AS ({}) {}", insert.sql, appended.sql);
+        let row = self
+            .conn()
+            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await
+            .map_err(db_err)?;
+        let seq = row.map(|r| r.try_get::<i64>("", "seq")).transpose().map_err(db_err)?;
+        self.announce_append(seq);
+        metrics::counter!("gba_grants_events_appended_total").increment(1);
+        Ok(application)
+    }
+
     /// The first response of a replayed change, or for a record written
     /// before responses were kept, the application (and disbursement) now.
     async fn replay_change(&self, name: &ApplicationName, resource: &str, response: Option<String>) -> Result<Changed> {

@@ -163,35 +163,19 @@ impl ProgrammeStore for Db {
             .transpose()
     }
 
-    async fn get_programme_and_institution(
+    async fn creation_facts(
         &self,
         name: &ProgrammeName,
         institution: &InstitutionName,
-    ) -> Result<Option<(Programme, bool)>> {
-        if let Some(fast) = &self.fast {
-            return fast
-                .programme_and_institution(name.id(), institution.id())?
-                .map(|(p, exists)| Ok((to_domain(p)?, exists)))
-                .transpose();
+    ) -> Result<Option<(Currency, bool)>> {
+        if let Some(known) = self.facts.creation(name, institution) {
+            return Ok(Some(known));
         }
-        let backend = self.conn().get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => {
-                "SELECT *, EXISTS (SELECT 1 FROM institution WHERE institution.id = $1) AS institution_exists \
-                 FROM programme WHERE programme.id = $2"
-            }
-            _ => {
-                "SELECT *, EXISTS (SELECT 1 FROM institution WHERE institution.id = ?) AS institution_exists \
-                 FROM programme WHERE programme.id = ?"
-            }
-        };
-        let query = Statement::from_sql_and_values(backend, sql, [institution.id().into(), name.id().into()]);
-        let Some(found) = self.conn().query_one_raw(query).await.map_err(db_err)? else {
-            return Ok(None);
-        };
-        let exists: bool = found.try_get("", "institution_exists").map_err(db_err)?;
-        let programme = row::Model::from_query_result(&found, "").map_err(db_err)?;
-        Ok(Some((to_domain(programme)?, exists)))
+        let found = self.programme_and_institution(name, institution).await?;
+        if let Some((p, exists)) = &found {
+            self.facts.learn(name, &p.currency, exists.then_some(institution));
+        }
+        Ok(found.map(|(p, exists)| (p.currency, exists)))
     }
 
     async fn list_programmes(
@@ -247,5 +231,39 @@ impl ProgrammeStore for Db {
         self.remember(&txn, idem.as_ref(), &saved).await?;
         txn.commit().await.map_err(db_err)?;
         to_domain(saved).map(Some)
+    }
+}
+
+impl Db {
+    /// The programme, and whether `institution` exists, in one read.
+    async fn programme_and_institution(
+        &self,
+        name: &ProgrammeName,
+        institution: &InstitutionName,
+    ) -> Result<Option<(Programme, bool)>> {
+        if let Some(fast) = &self.fast {
+            return fast
+                .programme_and_institution(name.id(), institution.id())?
+                .map(|(p, exists)| Ok((to_domain(p)?, exists)))
+                .transpose();
+        }
+        let backend = self.conn().get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT *, EXISTS (SELECT 1 FROM institution WHERE institution.id = $1) AS institution_exists \
+                 FROM programme WHERE programme.id = $2"
+            }
+            _ => {
+                "SELECT *, EXISTS (SELECT 1 FROM institution WHERE institution.id = ?) AS institution_exists \
+                 FROM programme WHERE programme.id = ?"
+            }
+        };
+        let query = Statement::from_sql_and_values(backend, sql, [institution.id().into(), name.id().into()]);
+        let Some(found) = self.conn().query_one_raw(query).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        let exists: bool = found.try_get("", "institution_exists").map_err(db_err)?;
+        let programme = row::Model::from_query_result(&found, "").map_err(db_err)?;
+        Ok(Some((to_domain(programme)?, exists)))
     }
 }

@@ -443,11 +443,17 @@ fn main() -> Res<()> {
         let echo = ceiling(s.how_long).await?;
         let dir = tempfile::tempdir()?;
         let mut rows = Vec::new();
-        let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
-        backend("SQLite", &sqlite, &s, &echo, &mut rows).await?;
-        match postgres_database().await {
-            Some(url) => backend("PostgreSQL", &url, &s, &echo, &mut rows).await?,
-            None => eprintln!("no PostgreSQL answers: its rows are skipped"),
+        // BENCH_ONLY=sqlite or postgres measures one database.
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        if only != "postgres" {
+            let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
+            backend("SQLite", &sqlite, &s, &echo, &mut rows).await?;
+        }
+        if only != "sqlite" {
+            match postgres_database().await {
+                Some(url) => backend("PostgreSQL", &url, &s, &echo, &mut rows).await?,
+                None => eprintln!("no PostgreSQL answers: its rows are skipped"),
+            }
         }
         print(&rows, &echo);
         Ok(())

@@ -54,20 +54,20 @@ impl Grants {
             }
             (_, given) => InstitutionName::parse(given, "application.applicant_institution")?,
         };
-        let (programme, applicant_exists) = self
-            .store
-            .get_programme_and_institution(parent, &applicant)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                resource: parent.to_string(),
-            })?;
+        let (currency, applicant_exists) =
+            self.store
+                .creation_facts(parent, &applicant)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    resource: parent.to_string(),
+                })?;
         if !applicant_exists {
             return Err(Error::invalid(
                 "application.applicant_institution",
                 format!("{applicant} does not exist"),
             ));
         }
-        let fields = DraftFields::parse(&input, &programme.currency, "application")?;
+        let fields = DraftFields::parse(&input, &currency, "application")?;
         let now = Timestamp::now();
         let application = Application {
             name: ApplicationName::generate(parent.clone()),
@@ -86,7 +86,7 @@ impl Grants {
             decision: None,
             award_number: None,
             awarded: None,
-            disbursed: Money::zero(programme.currency.clone()),
+            disbursed: Money::zero(currency),
         };
         let event = NewEvent {
             previous: None,
@@ -235,7 +235,10 @@ impl Grants {
                 noop: false,
             })
         };
-        Ok(self.apply(caller, name, request, None, &decide).await?.application)
+        Ok(self
+            .apply(caller, name, request, None, false, &decide)
+            .await?
+            .application)
     }
 
     /// Runs a state change through the store, mapping replays and misses.
@@ -245,11 +248,16 @@ impl Grants {
         name: &ApplicationName,
         request: Option<RequestKey>,
         claim: Option<&(dyn std::fmt::Display + Sync)>,
+        changes_programme: bool,
         decide: &(dyn Fn(&Situation) -> Result<Outcome> + Send + Sync),
     ) -> Result<StateChange> {
         let idem = idempotency(caller, request)?;
         let claim_name = claim.map_or_else(|| name.to_string(), ToString::to_string);
-        match self.store.change_application(name, idem, &claim_name, decide).await? {
+        match self
+            .store
+            .change_application(name, idem, &claim_name, changes_programme, decide)
+            .await?
+        {
             Changed::Applied(outcome) => {
                 let Outcome {
                     application,

@@ -39,7 +39,9 @@ impl Grants {
         let name = ReviewName::generate(application.clone());
         let now = Timestamp::now();
         let decide = |s: &Situation| review::assign(caller, s, &key, name.clone(), now);
-        let changed = self.apply(caller, application, request, Some(&name), &decide).await?;
+        let changed = self
+            .apply(caller, application, request, Some(&name), false, &decide)
+            .await?;
         self.review_out(caller, changed).await
     }
 
@@ -55,7 +57,7 @@ impl Grants {
         let now = Timestamp::now();
         let decide = |s: &Situation| review::declare_conflict(caller, s, name, reason.clone(), now);
         let changed = self
-            .apply(caller, &name.application, request, Some(name), &decide)
+            .apply(caller, &name.application, request, Some(name), false, &decide)
             .await
             .map_err(|e| hide_missing(e, caller, name))?;
         self.review_out(caller, changed).await
@@ -70,9 +72,10 @@ impl Grants {
     ) -> Result<ReviewView> {
         caller.require(&[Role::Reviewer], "submit reviews")?;
         let now = Timestamp::now();
+        // The first review locks the programme's review settings.
         let decide = |s: &Situation| review::submit_review(caller, s, name, &input, now);
         let changed = self
-            .apply(caller, &name.application, request, Some(name), &decide)
+            .apply(caller, &name.application, request, Some(name), true, &decide)
             .await
             .map_err(|e| hide_missing(e, caller, name))?;
         self.review_out(caller, changed).await

@@ -28,7 +28,7 @@ impl Grants {
             check_etag(s, etag)?;
             lifecycle::submit(caller, s, now)
         };
-        self.apply(caller, name, request, None, &decide).await
+        self.apply(caller, name, request, None, false, &decide).await
     }
 
     pub async fn withdraw_application(
@@ -46,7 +46,7 @@ impl Grants {
             check_etag(s, etag)?;
             lifecycle::withdraw(caller, s, reason.clone(), now)
         };
-        self.apply(caller, name, request, None, &decide).await
+        self.apply(caller, name, request, None, false, &decide).await
     }
 
     pub async fn start_review(
@@ -57,7 +57,7 @@ impl Grants {
     ) -> Result<StateChange> {
         let now = Timestamp::now();
         let decide = |s: &lifecycle::Situation| lifecycle::start_review(caller, s, now);
-        self.apply(caller, name, request, None, &decide).await
+        self.apply(caller, name, request, None, false, &decide).await
     }
 
     pub async fn request_changes(
@@ -70,7 +70,7 @@ impl Grants {
         let reason = required_reason(reason)?;
         let now = Timestamp::now();
         let decide = |s: &lifecycle::Situation| lifecycle::request_changes(caller, s, reason.clone(), now);
-        self.apply(caller, name, request, None, &decide).await
+        self.apply(caller, name, request, None, false, &decide).await
     }
 
     pub async fn reject_application(
@@ -83,7 +83,7 @@ impl Grants {
         let reason = required_reason(reason)?;
         let now = Timestamp::now();
         let decide = |s: &lifecycle::Situation| lifecycle::reject(caller, s, reason.clone(), now);
-        self.apply(caller, name, request, None, &decide).await
+        self.apply(caller, name, request, None, false, &decide).await
     }
 
     pub async fn approve_application(
@@ -101,7 +101,7 @@ impl Grants {
         let decide = |s: &lifecycle::Situation| {
             lifecycle::approve(caller, s, awarded.clone(), reason.clone(), override_reviews, now)
         };
-        self.apply(caller, name, request, None, &decide).await
+        self.apply(caller, name, request, None, true, &decide).await
     }
 
     pub async fn record_disbursement(
@@ -172,7 +172,7 @@ impl Grants {
         };
         let claim = disbursement.name.clone();
         let decide = |s: &lifecycle::Situation| lifecycle::disburse(caller, s, disbursement.clone(), now);
-        self.apply(caller, name, request, Some(&claim), &decide).await
+        self.apply(caller, name, request, Some(&claim), false, &decide).await
     }
 
     pub async fn close_grant(
@@ -185,7 +185,7 @@ impl Grants {
         let reason = optional_reason(reason)?;
         let now = Timestamp::now();
         let decide = |s: &lifecycle::Situation| lifecycle::close(caller, s, reason.clone(), now);
-        self.apply(caller, name, request, None, &decide).await
+        self.apply(caller, name, request, None, true, &decide).await
     }
 
     pub async fn list_disbursements(
