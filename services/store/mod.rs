@@ -7,6 +7,7 @@ mod connect;
 mod entity;
 mod events;
 mod facts;
+mod group_commit;
 mod idempotency;
 mod institutions;
 mod keys;
@@ -107,6 +108,8 @@ pub struct Db {
     committed: Option<tokio::sync::watch::Sender<i64>>,
     /// What a create checks that never changes once true.
     facts: Arc<facts::Facts>,
+    /// SQLite: creates waiting to be written together.
+    creates: Option<tokio::sync::mpsc::Sender<group_commit::Job>>,
 }
 
 impl Db {
@@ -148,7 +151,9 @@ impl Db {
             .map(|o| o.get_filename().to_string_lossy().into_owned())
             .filter(|path| !path.is_empty() && !path.contains(":memory:"))
             .map(|path| Arc::new(sqlite_reads::SqliteReads::new(path, options.timeout)));
-        let committed = if conn.get_database_backend() == DbBackend::Postgres {
+        let is_postgres = conn.get_database_backend() == DbBackend::Postgres;
+        let creates = (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone()));
+        let committed = if is_postgres {
             let announcer = connect(url, 1, options.timeout, Create::Never).await?;
             Some(listen::announce_commits(announcer))
         } else {
@@ -168,6 +173,7 @@ impl Db {
             fast,
             committed,
             facts: Arc::default(),
+            creates,
         })
     }
 
