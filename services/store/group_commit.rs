@@ -1,7 +1,7 @@
 //! Group commit of creates on SQLite. A create without a request id is
 //! two inserts that depend on nothing but themselves, so concurrent ones
-//! can share a transaction: one task takes every create waiting (up to
-//! [`MAX_GROUP`]) and writes them as one batch — BEGIN IMMEDIATE, the
+//! can share a transaction: one task takes the creates waiting (up to
+//! [`MAX_GROUP`]) and writes them in batches — BEGIN IMMEDIATE, the
 //! inserts, COMMIT — in a single hand-off to the driver's worker thread,
 //! on the writer connection that every other write transaction also
 //! queues for. The database then writes each log page once per group, not
@@ -16,8 +16,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Db, db_err};
 use crate::domain::{Error, Result};
 
-/// Creates written in one transaction at most.
-const MAX_GROUP: usize = 64;
+/// Creates written in one transaction at most. Groups are written in
+/// power-of-two sizes (a group of 13 is 8, 4 and 1), so the driver caches
+/// a few batch statements per connection, not one per size.
+const MAX_GROUP: usize = 32;
 
 /// One create: its statements and their arguments, and who waits for it.
 pub(crate) struct Job {
@@ -49,7 +51,12 @@ pub(crate) fn start(pool: sqlx::Pool<Sqlite>) -> mpsc::Sender<Job> {
                     Err(_) => break,
                 }
             }
-            write(&pool, group).await;
+            while !group.is_empty() {
+                let size = 1 << group.len().ilog2();
+                let rest = group.split_off(size);
+                write(&pool, group).await;
+                group = rest;
+            }
         }
     });
     tx
