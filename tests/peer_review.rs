@@ -119,6 +119,27 @@ async fn review_from_assignment_to_decision(backend: Backend) {
     // The officer sees everything; the reviewer only its own review.
     let all = list_reviews(&server, &w.officer_key, &app.name).await.expect("list");
     assert_eq!(all.len(), 2);
+    // A page at a time, in assignment order, nothing skipped.
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = server
+            .reviews(&w.officer_key)
+            .list_reviews(v1::ListReviewsRequest {
+                parent: app.name.clone(),
+                page_size: 1,
+                page_token: token,
+            })
+            .await
+            .expect("page")
+            .into_inner();
+        paged.extend(page.reviews.into_iter().map(|r| r.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, [first.name.clone(), second.name.clone()]);
     assert_eq!(
         all.iter().map(|r| r.reviewer_label.as_str()).collect::<Vec<_>>(),
         ["Reviewer 1", "Reviewer 2"]
@@ -267,6 +288,10 @@ async fn conflicts_of_interest_are_refused_and_declared(backend: Backend) {
     let later = assign(&server, &w.officer_key, &app.name, &um_r_name)
         .await
         .expect("assign");
+    // Reviewed while free of conflict...
+    submit_review(&server, &um_r, review(&later.name, scores(5, 5, 5)))
+        .await
+        .expect("review before the partners change");
     request_changes(&server, &w.officer_key, &app.name, "add Macao partner")
         .await
         .expect("changes");
@@ -295,8 +320,38 @@ async fn conflicts_of_interest_are_refused_and_declared(backend: Backend) {
         (stale.code(), reason(&stale).as_str()),
         (Code::FailedPrecondition, "CONFLICT_OF_INTEREST")
     );
-    let unchanged = list_reviews(&server, &w.officer_key, &app.name).await.expect("list");
-    assert!(unchanged.iter().all(|r| r.state != ReviewState::Completed as i32));
+    let kept = list_reviews(&server, &w.officer_key, &app.name).await.expect("list");
+    assert_eq!(
+        kept.iter().find(|r| r.name == later.name).map(|r| r.revision),
+        Some(1),
+        "the refused revision changed nothing"
+    );
+    // ...its review no longer counts, and its reviewer reads nothing.
+    assert_eq!(
+        get(&server, &um_r, &app.name).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    let (_, fresh) = reviewer(&server, &cuhk, &w.programme.name).await;
+    assign(&server, &w.officer_key, &app.name, &fresh)
+        .await
+        .expect("assign another");
+    let waits = approve(&server, &w.officer_key, &app.name, 100_000, "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(&waits),
+        "REVIEWS_INCOMPLETE",
+        "a conflicted review does not count"
+    );
+    let ranked = ranking(&server, &w.officer_key, &w.programme.name)
+        .await
+        .expect("ranking");
+    let entry = ranked
+        .entries
+        .iter()
+        .find(|e| e.application == app.name)
+        .expect("ranked");
+    assert_eq!((entry.completed_reviews, entry.mean_score), (0, 0.0));
     server.stop().await;
 }
 

@@ -188,7 +188,9 @@ impl WatchService for WatchApi {
             .transpose()
             .status()?;
         let (scope, view) = self.grants.watch_scope(&caller, filter).await.status()?;
+        let recheck = (caller.clone(), scope.clone());
         let stream = self.hub.watch_events(caller, scope, view, cursor).await.status()?;
+        self.grants.still_watching(&recheck.0, &recheck.1).await.status()?;
         // The slots are given back when the stream ends or is dropped.
         let rendered = self.rendered.clone();
         let open = OpenStream::new("events");

@@ -282,9 +282,16 @@ pub struct ReviewInput {
     pub officer_comment: String,
 }
 
-/// Completed reviews among `reviews`.
-pub fn completed(reviews: &[Review]) -> i32 {
-    i32::try_from(reviews.iter().filter(|r| r.state == ReviewState::Completed).count()).unwrap_or(i32::MAX)
+/// Whether `review` counts for `application`: completed, by a reviewer
+/// still free of conflict (partners may have changed since it was
+/// submitted).
+pub fn counts(review: &Review, application: &Application) -> bool {
+    review.state == ReviewState::Completed && conflict_with(&review.reviewer_institution, application).is_none()
+}
+
+/// Reviews among `reviews` that count for `application`.
+pub fn completed(reviews: &[Review], application: &Application) -> i32 {
+    i32::try_from(reviews.iter().filter(|r| counts(r, application)).count()).unwrap_or(i32::MAX)
 }
 
 fn settings_of(p: &Programme) -> Result<&ReviewSettings> {
@@ -309,7 +316,7 @@ fn event(caller: &Caller, previous: State, new: State, activity: ReviewActivity)
 }
 
 /// The affiliation of `institution` with `application`, if any.
-fn conflict_with(institution: &InstitutionName, application: &Application) -> Option<&'static str> {
+pub fn conflict_with(institution: &InstitutionName, application: &Application) -> Option<&'static str> {
     if institution == &application.applicant {
         Some("the applicant")
     } else if application.partners.contains(institution) {
@@ -393,7 +400,7 @@ pub fn assign(caller: &Caller, s: &Situation, reviewer: &ApiKey, name: ReviewNam
     let activity = ReviewActivity {
         kind: ReviewActivityKind::ReviewerAssigned,
         review: Some(review.name.clone()),
-        completed: completed(&s.reviews),
+        completed: completed(&s.reviews, &s.application),
         required: settings.required_reviews,
     };
     Ok(Outcome {
@@ -453,7 +460,7 @@ pub fn declare_conflict(
     let activity = ReviewActivity {
         kind: ReviewActivityKind::ConflictDeclared,
         review: Some(review.name.clone()),
-        completed: completed(&others),
+        completed: completed(&others, &s.application),
         required: settings.required_reviews,
     };
     Ok(Outcome {
@@ -607,7 +614,7 @@ pub fn submit_review(
             ReviewActivityKind::ReviewRevised
         },
         review: Some(review.name.clone()),
-        completed: completed(&after),
+        completed: completed(&after, &s.application),
         required: settings.required_reviews,
     };
     Ok(Outcome {
@@ -631,7 +638,7 @@ pub fn check_reviews_for_approval(
     let Some(settings) = &s.programme.review else {
         return Ok(None);
     };
-    let done = completed(&s.reviews);
+    let done = completed(&s.reviews, &s.application);
     if done >= settings.required_reviews {
         return Ok(None);
     }
@@ -723,7 +730,8 @@ fn anonymised(r: Review) -> Review {
         name: r.name,
         reviewer: ApiKeyName::from_id(""),
         reviewer_institution: InstitutionName::from_id(""),
-        ordinal: 0,
+        // Not sent; lists page by it.
+        ordinal: r.ordinal,
         state: r.state,
         scores: Vec::new(),
         recommendation: None,
@@ -782,7 +790,13 @@ pub fn rank(programme: &Programme, candidates: Vec<(Application, Vec<Review>)>, 
         .filter(|(a, _)| a.state == State::UnderReview)
         .map(|(a, reviews)| {
             let scores: Vec<Score> = settings
-                .map(|s| reviews.iter().filter_map(|r| r.score(s)).collect())
+                .map(|s| {
+                    reviews
+                        .iter()
+                        .filter(|r| counts(r, &a))
+                        .filter_map(|r| r.score(s))
+                        .collect()
+                })
                 .unwrap_or_default();
             let n = i32::try_from(scores.len()).unwrap_or(i32::MAX);
             if scores.is_empty() {

@@ -70,36 +70,86 @@ async fn write(pool: &sqlx::Pool<Sqlite>, group: Vec<Job>) {
     if group.len() > 1 {
         let sql = group.iter().map(|j| j.sql.as_str()).collect::<Vec<_>>().join(";\n");
         let values = group.iter().flat_map(|j| j.values.iter().cloned()).collect::<Vec<_>>();
-        if run(&mut conn, &sql, values).await.is_ok() {
-            for job in group {
-                if let Some(done) = job.done {
-                    let _ = done.send(Ok(()));
+        match run(&mut conn, &sql, values).await {
+            Ok(()) => {
+                for job in group {
+                    if let Some(done) = job.done {
+                        let _ = done.send(Ok(()));
+                    }
                 }
+                return;
             }
-            return;
+            Err(Failed::Stuck(err)) => {
+                // The connection may still be inside the transaction: it
+                // must not go back to the pool.
+                let _ = conn.close().await;
+                return fail(group, &err);
+            }
+            // Each alone, so only a create that fails by itself fails.
+            Err(Failed::RolledBack(_)) => {}
         }
-        // Each alone, so only a create that fails by itself fails.
     }
-    for job in group {
+    let mut jobs = group.into_iter();
+    while let Some(job) = jobs.next() {
         let result = run(&mut conn, &job.sql, job.values).await;
+        let stuck = matches!(result, Err(Failed::Stuck(_)));
         if let Some(done) = job.done {
-            let _ = done.send(result);
+            let _ = done.send(result.map_err(Failed::into_error));
+        }
+        if stuck {
+            let _ = conn.close().await;
+            let rest: Vec<Job> = jobs.collect();
+            let err = sqlx::Error::Protocol("the writer connection was closed after a failed rollback".into());
+            return fail(rest, &err);
         }
     }
 }
 
-/// One transaction of `sql`; rolled back if it stops part-way, so no
-/// transaction stays open on the pooled connection.
-async fn run(conn: &mut PoolConnection<Sqlite>, sql: &str, values: Vec<Value>) -> std::result::Result<(), sqlx::Error> {
+/// How a batch failed: rolled back (the connection is clean), or with its
+/// rollback failing too (the connection may still hold the transaction).
+enum Failed {
+    RolledBack(sqlx::Error),
+    Stuck(sqlx::Error),
+}
+
+impl Failed {
+    fn into_error(self) -> sqlx::Error {
+        match self {
+            Failed::RolledBack(e) | Failed::Stuck(e) => e,
+        }
+    }
+}
+
+/// One transaction of `sql`; rolled back if it stops part-way.
+async fn run(conn: &mut PoolConnection<Sqlite>, sql: &str, values: Vec<Value>) -> std::result::Result<(), Failed> {
     let batch = format!("BEGIN IMMEDIATE;\n{sql};\nCOMMIT");
     let args = sea_query_sqlx::SqlxValues(sea_orm::Values(values));
-    let done = sqlx::query_with(sqlx::AssertSqlSafe(batch), args)
+    match sqlx::query_with(sqlx::AssertSqlSafe(batch), args)
         .execute(&mut **conn)
-        .await;
-    if done.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut **conn).await;
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            // A failure before BEGIN took effect leaves no transaction, and
+            // ROLLBACK then fails with "no transaction is active": ask
+            // SQLite whether one is open instead of trusting that error.
+            let _ = sqlx::query("ROLLBACK").execute(&mut **conn).await;
+            if in_transaction(conn).await {
+                Err(Failed::Stuck(err))
+            } else {
+                Err(Failed::RolledBack(err))
+            }
+        }
     }
-    done.map(drop)
+}
+
+/// Whether the connection is (or may be) inside a transaction, checked by
+/// trying to open one: a connection that cannot even do that is not clean.
+async fn in_transaction(conn: &mut PoolConnection<Sqlite>) -> bool {
+    match sqlx::query("BEGIN").execute(&mut **conn).await {
+        Ok(_) => sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err(),
+        Err(_) => true,
+    }
 }
 
 fn fail(group: Vec<Job>, err: &sqlx::Error) {

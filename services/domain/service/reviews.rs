@@ -24,6 +24,10 @@ impl Grants {
         request: Option<RequestKey>,
     ) -> Result<ReviewView> {
         caller.require(&[Role::Admin, Role::Officer], "assign reviewers")?;
+        // Out of scope reads as such before any key is looked up.
+        caller
+            .require_programme(&application.programme)
+            .map_err(|_| not_visible(application))?;
         if reviewer.is_empty() {
             return Err(Error::invalid(
                 "reviewer",
@@ -168,19 +172,36 @@ impl Grants {
         let Some(found) = self.store.get_application(name).await? else {
             return Err(not_visible(name));
         };
-        if !caller.may_see_programme(&name.programme) || !self.is_assigned(caller, name).await? {
+        if !caller.may_see_programme(&name.programme) || !self.is_assigned(caller, &found).await? {
             return Err(not_visible(name));
         }
         let view = self.reviewer_view(&name.programme).await?;
         Ok(found.in_view(view))
     }
 
-    pub(super) async fn is_assigned(&self, caller: &Caller, name: &ApplicationName) -> Result<bool> {
+    /// Whether the reviewer holds a live assignment to `application`: not
+    /// ended by a declared conflict, and not conflicted since (partners
+    /// may have changed).
+    pub(super) async fn is_assigned(&self, caller: &Caller, application: &Application) -> Result<bool> {
         Ok(self
             .store
-            .find_review(name, &caller.key)
+            .find_review(&application.name, &caller.key)
             .await?
-            .is_some_and(|r| r.state != ReviewState::ConflictDeclared))
+            .is_some_and(|r| {
+                r.state != ReviewState::ConflictDeclared
+                    && review::conflict_with(&r.reviewer_institution, application).is_none()
+            }))
+    }
+
+    /// For a reviewer's stream, once its start is fixed: whether the
+    /// assignment still holds. An assignment ended before the start would
+    /// never show its ending event on the stream, so the stream is refused;
+    /// one ended after it shows the event, which ends the stream.
+    pub async fn still_watching(&self, caller: &Caller, scope: &crate::domain::watch::EventScope) -> Result<()> {
+        let (Role::Reviewer, Some(application)) = (caller.role, &scope.application) else {
+            return Ok(());
+        };
+        self.reviewer_application(caller, application).await.map(drop)
     }
 
     /// What a reviewer sees of the applications of `programme`.

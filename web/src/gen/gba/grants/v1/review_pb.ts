@@ -34,8 +34,8 @@ export type Review = Message<"gba.grants.v1.Review"> & {
   name: string;
 
   /**
-   * Output only. The reviewer's key, `apiKeys/{api_key}` (officers and
-   * administrators only).
+   * Output only. The reviewer's key, `apiKeys/{api_key}` (officers,
+   * administrators, and the reviewer for its own review).
    *
    * @generated from field: string reviewer = 2;
    */
@@ -43,7 +43,7 @@ export type Review = Message<"gba.grants.v1.Review"> & {
 
   /**
    * Output only. The reviewer's affiliation, `institutions/{institution}`
-   * (officers and administrators only).
+   * (officers, administrators, and the reviewer for its own review).
    *
    * @generated from field: string reviewer_institution = 3;
    */
@@ -109,8 +109,8 @@ export type Review = Message<"gba.grants.v1.Review"> & {
   conflictReason: string;
 
   /**
-   * Output only. The key that assigned the reviewer (officers and
-   * administrators only).
+   * Output only. The key that assigned the reviewer (officers,
+   * administrators, and the reviewer for its own review).
    *
    * @generated from field: string assigned_by = 12;
    */
