@@ -16,6 +16,7 @@ pub mod migration;
 mod programmes;
 mod reviews;
 mod sqlite_reads;
+mod write_paths;
 mod writes;
 
 use std::sync::Arc;

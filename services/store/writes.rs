@@ -2,8 +2,8 @@
 //! every statement is a hand-off to the driver's worker thread and back
 //! (two context switches); the batch goes as one multi-statement query,
 //! whose arguments the driver binds statement by statement. PostgreSQL's
-//! extended protocol takes one statement per query, so there they run one
-//! after the other.
+//! extended protocol takes one statement per query, so there the writes
+//! become one statement of data-modifying CTEs.
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, Value};
 
@@ -30,25 +30,15 @@ impl Writes {
     /// database reports it (PostgreSQL).
     pub(crate) async fn run(self, txn: &DatabaseTransaction) -> Result<Option<i64>> {
         let Writes(statements, event) = self;
-        if txn.get_database_backend() == DbBackend::Postgres && statements.len() > 1 {
+        if statements.is_empty() {
+            return Ok(None);
+        }
+        if txn.get_database_backend() == DbBackend::Postgres {
             return run_as_one(txn, statements, event).await;
         }
-        if txn.get_database_backend() != DbBackend::Sqlite || statements.len() < 2 {
-            let mut seq = None;
-            for (i, statement) in statements.into_iter().enumerate() {
-                if event == Some(i) && txn.get_database_backend() == DbBackend::Postgres {
-                    let row = txn.query_one_raw(statement).await.map_err(db_err)?;
-                    seq = row.map(|r| r.try_get::<i64>("", "seq")).transpose().map_err(db_err)?;
-                } else {
-                    txn.execute_raw(statement).await.map_err(db_err)?;
-                }
-            }
-            return Ok(seq);
-        }
-        let statements_sqlite = statements;
         let mut sql = String::new();
         let mut values: Vec<Value> = Vec::new();
-        for statement in statements_sqlite {
+        for statement in statements {
             if !sql.is_empty() {
                 sql.push_str(";\n");
             }
@@ -72,7 +62,7 @@ async fn run_as_one(
     event: Option<usize>,
 ) -> Result<Option<i64>> {
     let last = statements.len() - 1;
-    let mut sql = String::from("WITH ");
+    let mut sql = String::from(if last > 0 { "WITH " } else { "" });
     let mut values: Vec<Value> = Vec::new();
     for (i, statement) in statements.into_iter().enumerate() {
         let renumbered = renumber(&statement.sql, values.len());
@@ -83,7 +73,9 @@ async fn run_as_one(
             }
             sql.push_str(&format!("w{i} AS ({renumbered})"));
         } else {
-            sql.push(' ');
+            if last > 0 {
+                sql.push(' ');
+            }
             sql.push_str(&renumbered);
         }
     }

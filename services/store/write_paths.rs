@@ -1,0 +1,123 @@
+//! The short write paths of applications and what a change reads: a
+//! create in one statement (PostgreSQL) or in a group commit (SQLite), and
+//! the application, programme and institutions a change decides on.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
+
+use super::applications::{active, by_name, ids, to_model};
+use super::entity::{application as row, institution as irow, programme as prow};
+use super::{Db, OnlyRow, db_err};
+use crate::domain::application::Application;
+use crate::domain::event::NewEvent;
+use crate::domain::ids::ApplicationName;
+use crate::domain::{Error, Result};
+
+/// What a change reads: the application, its programme, and the
+/// institutions it names.
+type ForChange = (row::Model, prow::Model, Vec<irow::Model>);
+
+impl Db {
+    /// The application, its programme and the institutions it names, read
+    /// under the locks the change took: the application's advisory lock
+    /// (and the programme's when the change may change it). Every writer
+    /// of an application or programme row takes that lock first, and each
+    /// statement reads what was committed before it, so no row lock is
+    /// needed. On PostgreSQL one query; on SQLite, which holds the write
+    /// lock, three.
+    pub(super) async fn read_for_change(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        name: &ApplicationName,
+    ) -> Result<Option<ForChange>> {
+        use sea_orm::{FromQueryResult, IdenStatic, Iterable};
+        if self.is_postgres() {
+            let columns = |prefix: &str, names: Vec<&'static str>| {
+                names
+                    .into_iter()
+                    .map(|c| format!("{prefix}.\"{c}\" AS {prefix}_{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let sql = format!(
+                "SELECT {}, {}, inst.rows::text AS institutions FROM application a \
+                 JOIN programme p ON p.id = a.programme_id \
+                 LEFT JOIN LATERAL (SELECT COALESCE(json_agg(i), '[]') AS rows FROM institution i \
+                 WHERE i.id = a.applicant_institution_id \
+                 OR i.id = ANY(string_to_array(a.partner_institution_ids, ','))) inst ON TRUE \
+                 WHERE a.id = $1 AND a.programme_id = $2",
+                columns("a", row::Column::iter().map(|c| c.as_str()).collect()),
+                columns("p", prow::Column::iter().map(|c| c.as_str()).collect()),
+            );
+            let query = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                [name.id().into(), name.programme.id().into()],
+            );
+            let Some(found) = txn.query_one_raw(query).await.map_err(db_err)? else {
+                return Ok(None);
+            };
+            let application = row::Model::from_query_result(&found, "a_").map_err(db_err)?;
+            let programme = prow::Model::from_query_result(&found, "p_").map_err(db_err)?;
+            let institutions: String = found.try_get("", "institutions").map_err(db_err)?;
+            let institutions: Vec<irow::Model> = serde_json::from_str(&institutions)
+                .map_err(|e| Error::internal(format!("institutions read for a change are invalid: {e}")))?;
+            return Ok(Some((application, programme, institutions)));
+        }
+        let Some(current) = by_name(name).only(txn).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        let programme = prow::Entity::find_by_id(name.programme.id().to_owned())
+            .only(txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| Error::internal("application without its programme"))?;
+        let mut wanted: Vec<&str> = ids(&current.partner_institution_ids).collect();
+        wanted.push(&current.applicant_institution_id);
+        let found = irow::Entity::find()
+            .filter(irow::Column::Id.is_in(wanted))
+            .all(txn)
+            .await
+            .map_err(db_err)?;
+        Ok(Some((current, programme, found)))
+    }
+
+    /// On PostgreSQL, a create without a request id is one statement (the
+    /// row, and the event in a data-modifying CTE), atomic on its own: one
+    /// round trip instead of BEGIN, two inserts and COMMIT.
+    pub(super) async fn create_in_one_statement(
+        &self,
+        application: Application,
+        event: &NewEvent,
+    ) -> Result<Application> {
+        let insert = row::Entity::insert(active(to_model(&application))).build(DbBackend::Postgres);
+        let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+        let appended = super::events::event_statement_from(self, &application, event, values.len() + 1)?;
+        values.extend(appended.values.map(|v| v.0).unwrap_or_default());
+        let sql = format!("WITH created AS ({}) {}", insert.sql, appended.sql);
+        let row = self
+            .conn()
+            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await
+            .map_err(db_err)?;
+        let seq = row.map(|r| r.try_get::<i64>("", "seq")).transpose().map_err(db_err)?;
+        self.announce_append(seq);
+        metrics::counter!("gba_grants_events_appended_total").increment(1);
+        Ok(application)
+    }
+
+    /// On SQLite, a create without a request id joins a group commit:
+    /// concurrent creates are written in one transaction (see
+    /// `group_commit`), which writes each page of the log once per group
+    /// rather than once per create.
+    pub(super) async fn create_in_group(&self, application: Application, event: &NewEvent) -> Result<Application> {
+        let insert = row::Entity::insert(active(to_model(&application))).build(DbBackend::Sqlite);
+        let appended = super::events::event_statement(self, &application, event)?;
+        let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+        values.extend(appended.values.map(|v| v.0).unwrap_or_default());
+        let job = super::group_commit::Job::new(format!("{};\n{}", insert.sql, appended.sql), values);
+        self.group_commit(job).await?;
+        self.announce_append(None);
+        metrics::counter!("gba_grants_events_appended_total").increment(1);
+        Ok(application)
+    }
+}
