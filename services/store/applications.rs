@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use super::entity::{application as row, disbursement as drow, programme as prow};
+use super::entity::{application as row, disbursement as drow};
 use super::events::{event_statement, event_to_domain};
 use super::idempotency::{Claim, stored};
 use super::writes::Writes;
@@ -17,7 +17,6 @@ use crate::domain::access::Role;
 use crate::domain::application::{Application, ApplicationFilter, Decision, Investigator, State};
 use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
 use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, OrcidId, ProgrammeName};
-use crate::domain::lifecycle::Situation;
 use crate::domain::money::{Currency, Money};
 use crate::domain::page::PageRequest;
 use crate::domain::ports::{ApplicationChange, ApplicationStore, Changed, Idempotency};
@@ -285,6 +284,13 @@ impl ApplicationStore for Db {
         changes_programme: bool,
         change: ApplicationChange<'_>,
     ) -> Result<Changed> {
+        // On SQLite, a change without a request id joins a group commit
+        // (see `change_group`); what it cannot do there runs alone, below.
+        if idem.is_none()
+            && let Some(changed) = self.change_in_group(name, changes_programme, change).await?
+        {
+            return Ok(changed);
+        }
         let txn = self.begin_write().await?;
         // Locks first, before any write (see `events::event_statement`): the
         // application, then (only for a change that may change it, so other
@@ -304,27 +310,12 @@ impl ApplicationStore for Db {
         let Some((current, programme, found)) = self.read_for_change(&txn, name).await? else {
             return Ok(Changed::Missing);
         };
-        let application = to_domain(current)?;
-        let programme = super::programmes::to_domain(programme)?;
-        let institutions = found
-            .into_iter()
-            .map(super::institutions::to_domain)
-            .collect::<Result<Vec<_>>>()?;
-        let lookup = |n: &InstitutionName| institutions.iter().find(|i| &i.name == n).cloned();
+        let mut situation = super::write_paths::situation((current, programme, found))?;
         // Reviews only matter under peer review: other programmes' changes
         // skip the read.
-        let reviews = if programme.review.is_some() {
-            self.reviews_of(&txn, name).await?
-        } else {
-            Vec::new()
-        };
-        let situation = Situation {
-            applicant: lookup(&application.applicant),
-            partners: application.partners.iter().map(|p| (p.clone(), lookup(p))).collect(),
-            application,
-            programme,
-            reviews,
-        };
+        if situation.programme.review.is_some() {
+            situation.reviews = self.reviews_of(&txn, name).await?;
+        }
         let outcome = change(&situation)?;
         if outcome.programme.is_some() && !changes_programme {
             return Err(Error::internal(
@@ -341,24 +332,10 @@ impl ApplicationStore for Db {
             txn.commit().await.map_err(db_err)?;
             return Ok(Changed::Applied(Box::new(outcome)));
         }
-        let backend = txn.get_database_backend();
-        // The row, the programme and the event in one batch, after the
-        // disbursement (whose unique reference may refuse the change).
-        let mut writes = Writes::default();
-        writes.push(
-            row::Entity::update_many()
-                .set(active(to_model(&outcome.application)))
-                .filter(row::Column::Id.eq(name.id()))
-                .build(backend),
-        );
-        if let Some(p) = &outcome.programme {
-            writes.push(
-                prow::Entity::update_many()
-                    .set(super::programmes::to_row(p))
-                    .filter(prow::Column::Id.eq(p.name.id()))
-                    .build(backend),
-            );
-        }
+        // The row, the programme, the review and the event in one batch,
+        // after the disbursement (whose unique reference may refuse the
+        // change).
+        let writes = self.outcome_writes(name, &outcome, txn.get_database_backend())?;
         if let Some(d) = &outcome.disbursement {
             self.check_reference(&txn, d).await?;
             if let Err(err) = drow::Entity::insert(disbursement_row(d))
@@ -374,18 +351,12 @@ impl ApplicationStore for Db {
                 });
             }
         }
-        if let Some(review) = &outcome.review {
-            writes.push(super::reviews::upsert_statement(review, backend));
-        }
         let response = ChangeResponse {
             application: to_model(&outcome.application),
             disbursement: outcome.disbursement.as_ref().map(disbursement_model),
             review: outcome.review.as_ref().map(super::reviews::to_model),
         };
         self.remember(&txn, idem.as_ref(), &response).await?;
-        if let Some(event) = &outcome.event {
-            writes.push_event(event_statement(self, &outcome.application, event)?);
-        }
         let seq = writes.run(&txn).await?;
         if outcome.event.is_some() {
             self.jitter().await;

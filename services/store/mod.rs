@@ -7,6 +7,7 @@ mod connect;
 mod entity;
 mod events;
 mod facts;
+mod change_group;
 mod group_commit;
 mod idempotency;
 mod institutions;
@@ -111,6 +112,8 @@ pub struct Db {
     facts: Arc<facts::Facts>,
     /// SQLite: creates waiting to be written together.
     creates: Option<tokio::sync::mpsc::Sender<group_commit::Job>>,
+    /// SQLite on a file: changes waiting to be written together.
+    changes: Option<tokio::sync::mpsc::Sender<change_group::Ticket>>,
 }
 
 impl Db {
@@ -154,6 +157,14 @@ impl Db {
             .map(|path| Arc::new(sqlite_reads::SqliteReads::new(path, options.timeout)));
         let is_postgres = conn.get_database_backend() == DbBackend::Postgres;
         let creates = (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone()));
+        let changes = fast.as_ref().map(|reads| {
+            change_group::start(
+                writer.get_sqlite_connection_pool().clone(),
+                reads.path().to_owned(),
+                options.timeout,
+                options.commit_jitter,
+            )
+        });
         let committed = if is_postgres {
             let announcer = connect(url, 1, options.timeout, Create::Never).await?;
             Some(listen::announce_commits(announcer))
@@ -175,6 +186,7 @@ impl Db {
             committed,
             facts: Arc::default(),
             creates,
+            changes,
         })
     }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 
-use super::entity::{application, programme};
+use super::entity::{application, institution, programme};
 use crate::domain::{Error, Reason};
 
 /// Connections kept for reuse; more are opened under load, then closed.
@@ -48,6 +48,19 @@ const APPLICATION: &str = "SELECT id, programme_id, applicant_institution_id, ti
 const PROGRAMME: &str = "SELECT id, display_name, local_name, funder, currency_code, budget_minor, committed_minor, \
     max_award_minor, eligible_regions, requires_guangdong_partner, open_time, close_time, awards_issued, version, \
     create_time, update_time, review_settings FROM programme WHERE id = ?1";
+
+const INSTITUTION: &str = "SELECT id, display_name, local_name, region, ror_id, create_time FROM institution";
+
+fn institution_row(r: &Row<'_>) -> rusqlite::Result<institution::Model> {
+    Ok(institution::Model {
+        id: r.get(0)?,
+        display_name: r.get(1)?,
+        local_name: r.get(2)?,
+        region: r.get(3)?,
+        ror_id: r.get(4)?,
+        create_time: r.get(5)?,
+    })
+}
 
 fn application_row(r: &Row<'_>) -> rusqlite::Result<application::Model> {
     Ok(application::Model {
@@ -109,6 +122,11 @@ impl SqliteReads {
         }
     }
 
+    /// The file read.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
     fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Error> {
         let pooled = self
             .idle
@@ -145,6 +163,41 @@ impl SqliteReads {
             conn.prepare_cached(PROGRAMME)?
                 .query_row([id], programme_row)
                 .optional()
+        })
+    }
+
+    /// What a change decides on: the application, its programme and the
+    /// institutions it names (applicant and partners), read on one
+    /// connection. Current only while the caller holds the write lock.
+    pub(crate) fn for_change(
+        &self,
+        id: &str,
+        programme: &str,
+    ) -> Result<Option<(application::Model, programme::Model, Vec<institution::Model>)>, Error> {
+        self.with(|conn| {
+            let Some(found) = conn
+                .prepare_cached(APPLICATION)?
+                .query_row([id, programme], application_row)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let Some(owner) = conn
+                .prepare_cached(PROGRAMME)?
+                .query_row([programme], programme_row)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let mut wanted: Vec<&str> = super::applications::ids(&found.partner_institution_ids).collect();
+            wanted.push(&found.applicant_institution_id);
+            // One statement per number of institutions named (a handful).
+            let marks = vec!["?"; wanted.len()].join(", ");
+            let institutions = conn
+                .prepare_cached(&format!("{INSTITUTION} WHERE id IN ({marks})"))?
+                .query_map(rusqlite::params_from_iter(wanted), institution_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some((found, owner, institutions)))
         })
     }
 
@@ -187,5 +240,9 @@ mod tests {
             .map(|c| c.as_str().to_owned())
             .collect();
         assert_eq!(columns(super::PROGRAMME), programme);
+        let institution: Vec<String> = super::institution::Column::iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        assert_eq!(columns(super::INSTITUTION), institution);
     }
 }

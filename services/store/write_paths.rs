@@ -1,22 +1,72 @@
-//! The short write paths of applications and what a change reads: a
-//! create in one statement (PostgreSQL) or in a group commit (SQLite), and
-//! the application, programme and institutions a change decides on.
+//! The short write paths of applications and what a change reads and
+//! writes: a create in one statement (PostgreSQL) or in a group commit
+//! (SQLite); the application, programme and institutions a change decides
+//! on; and the statements its outcome writes.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
 
-use super::applications::{active, by_name, ids, to_model};
+use super::applications::{active, by_name, ids, to_domain, to_model};
 use super::entity::{application as row, institution as irow, programme as prow};
+use super::writes::Writes;
 use super::{Db, OnlyRow, db_err};
 use crate::domain::application::Application;
 use crate::domain::event::NewEvent;
-use crate::domain::ids::ApplicationName;
+use crate::domain::ids::{ApplicationName, InstitutionName};
+use crate::domain::lifecycle::{Outcome, Situation};
 use crate::domain::{Error, Result};
 
 /// What a change reads: the application, its programme, and the
 /// institutions it names.
-type ForChange = (row::Model, prow::Model, Vec<irow::Model>);
+pub(super) type ForChange = (row::Model, prow::Model, Vec<irow::Model>);
+
+/// The situation a change decides on, from what it read (without the
+/// reviews, which only peer review reads).
+pub(super) fn situation((current, programme, found): ForChange) -> Result<Situation> {
+    let application = to_domain(current)?;
+    let programme = super::programmes::to_domain(programme)?;
+    let institutions = found
+        .into_iter()
+        .map(super::institutions::to_domain)
+        .collect::<Result<Vec<_>>>()?;
+    let lookup = |n: &InstitutionName| institutions.iter().find(|i| &i.name == n).cloned();
+    Ok(Situation {
+        applicant: lookup(&application.applicant),
+        partners: application.partners.iter().map(|p| (p.clone(), lookup(p))).collect(),
+        application,
+        programme,
+        reviews: Vec::new(),
+    })
+}
 
 impl Db {
+    /// The writes of an outcome, in order: the application row, the
+    /// programme, the review and the event. (A disbursement is inserted
+    /// before them, on its own: its unique reference may refuse it.)
+    pub(super) fn outcome_writes(&self, name: &ApplicationName, outcome: &Outcome, backend: DbBackend) -> Result<Writes> {
+        let mut writes = Writes::default();
+        writes.push(
+            row::Entity::update_many()
+                .set(active(to_model(&outcome.application)))
+                .filter(row::Column::Id.eq(name.id()))
+                .build(backend),
+        );
+        if let Some(p) = &outcome.programme {
+            writes.push(
+                prow::Entity::update_many()
+                    .set(super::programmes::to_row(p))
+                    .filter(prow::Column::Id.eq(p.name.id()))
+                    .build(backend),
+            );
+        }
+        if let Some(review) = &outcome.review {
+            writes.push(super::reviews::upsert_statement(review, backend));
+        }
+        if let Some(event) = &outcome.event {
+            writes.push_event(super::events::event_statement(self, &outcome.application, event)?);
+        }
+        Ok(writes)
+    }
+
     /// The application, its programme and the institutions it names, read
     /// under the locks the change took: the application's advisory lock
     /// (and the programme's when the change may change it). Every writer

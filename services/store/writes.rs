@@ -26,6 +26,12 @@ impl Writes {
         self.0.push(statement);
     }
 
+    /// The statements, in order (for a group commit, which runs them
+    /// itself).
+    pub(crate) fn into_statements(self) -> Vec<Statement> {
+        self.0
+    }
+
     /// Runs the writes; returns the appended event's position where the
     /// database reports it (PostgreSQL).
     pub(crate) async fn run(self, txn: &DatabaseTransaction) -> Result<Option<i64>> {
