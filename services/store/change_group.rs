@@ -189,8 +189,7 @@ impl Committer {
             let micros = rand::random_range(0..=u64::try_from(max.as_micros()).unwrap_or(u64::MAX));
             tokio::time::sleep(Duration::from_micros(micros)).await;
         }
-        let (statements, waiting): (Vec<_>, Vec<_>) =
-            batches.into_iter().map(|(_, b)| (b.statements, b.done)).unzip();
+        let (statements, waiting): (Vec<_>, Vec<_>) = batches.into_iter().map(|(_, b)| (b.statements, b.done)).unzip();
         let written = tokio::task::spawn_blocking(move || {
             let result = run(&mut conn, &statements);
             if let Err(err) = &result {
@@ -264,17 +263,20 @@ fn value(v: Value) -> Result<Sql> {
         Value::TinyUnsigned(n) => int(n.map(i64::from)),
         Value::SmallUnsigned(n) => int(n.map(i64::from)),
         Value::Unsigned(n) => int(n.map(i64::from)),
-        Value::BigUnsigned(n) => int(
-            n.map(i64::try_from)
-                .transpose()
-                .map_err(|_| Error::internal("an unsigned value beyond SQLite's integers"))?,
-        ),
+        Value::BigUnsigned(n) => int(n
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| Error::internal("an unsigned value beyond SQLite's integers"))?),
         Value::Float(f) => f.map_or(Sql::Null, |f| Sql::Real(f.into())),
         Value::Double(f) => f.map_or(Sql::Null, Sql::Real),
         Value::String(s) => s.map_or(Sql::Null, Sql::Text),
         Value::Char(c) => c.map_or(Sql::Null, |c| Sql::Text(c.to_string())),
         Value::Bytes(b) => b.map_or(Sql::Null, Sql::Blob),
-        other => return Err(Error::internal(format!("a value the group commit does not write: {other:?}"))),
+        other => {
+            return Err(Error::internal(format!(
+                "a value the group commit does not write: {other:?}"
+            )));
+        }
     })
 }
 
@@ -377,5 +379,111 @@ impl Db {
             .map(to_sql)
             .collect::<Result<Vec<_>>>()?;
         Ok(Decided::Write(statements, Box::new(outcome)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rusqlite::types::Value as Sql;
+    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use tokio::sync::oneshot;
+
+    use super::{Batch, Ticket, start};
+
+    /// A caller: waits for its turn, answers with one insert (or drops
+    /// the turn), and returns whether its insert committed.
+    async fn change(queue: &tokio::sync::mpsc::Sender<Ticket>, id: i64, v: i64, answer: bool) -> Option<bool> {
+        let (turn, given) = oneshot::channel();
+        let ticket = Ticket {
+            application: id.to_string(),
+            programme: None,
+            turn,
+        };
+        queue.send(ticket).await.ok()?;
+        let turn = given.await.ok()?;
+        if !answer {
+            return None;
+        }
+        let (done, committed) = oneshot::channel();
+        let statements = vec![(
+            "INSERT INTO t (id, v) VALUES (?, ?)".to_owned(),
+            vec![Sql::Integer(id), Sql::Integer(v)],
+        )];
+        turn.reply.send(Batch { statements, done }).ok()?;
+        committed.await.ok()
+    }
+
+    fn rows(path: &std::path::Path) -> Vec<(i64, i64)> {
+        let conn = rusqlite::Connection::open(path).expect("open");
+        let mut query = conn.prepare("SELECT id, v FROM t ORDER BY id").expect("prepare");
+        query
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    }
+
+    /// A group is all or nothing: one failing statement rolls back every
+    /// change of its group (each then runs alone on the ordinary path); a
+    /// change that drops its turn writes nothing and holds up no one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_commits_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("group.db");
+        {
+            let conn = rusqlite::Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL CHECK (v < 10))",
+            )
+            .expect("schema");
+        }
+        let options = SqliteConnectOptions::new().filename(&path);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("pool");
+        let queue = start(pool, path.to_string_lossy().into_owned(), Duration::from_secs(5), None);
+
+        // Ten changes at once, one of them breaking the CHECK: whichever
+        // group holds it commits nothing.
+        let (a, b) = (queue.clone(), queue.clone());
+        let first = tokio::spawn(async move {
+            futures_util::future::join_all((1..=10).map(|id| {
+                let queue = a.clone();
+                async move { (id, change(&queue, id, if id == 7 { 99 } else { id }, true).await) }
+            }))
+            .await
+        });
+        let results = first.await.expect("task");
+        let written = rows(&path);
+        for (id, committed) in &results {
+            let committed = committed.expect("every change hears back");
+            assert_eq!(committed, written.iter().any(|(i, _)| i == id), "change {id}");
+        }
+        assert_eq!(results.iter().find(|(id, _)| *id == 7).and_then(|r| r.1), Some(false));
+        assert!(!written.iter().any(|(id, _)| *id == 7));
+
+        // A change that drops its turn writes nothing; the others commit.
+        let outcome = tokio::spawn(async move {
+            futures_util::future::join_all((20..25).map(|id| {
+                let queue = b.clone();
+                async move { (id, change(&queue, id, 1, id != 22).await) }
+            }))
+            .await
+        })
+        .await
+        .expect("task");
+        for (id, committed) in outcome {
+            assert_eq!(committed, (id != 22).then_some(true), "change {id}");
+        }
+        let written: Vec<i64> = rows(&path)
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| *id >= 20)
+            .collect();
+        assert_eq!(written, vec![20, 21, 23, 24]);
     }
 }

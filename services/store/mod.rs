@@ -3,11 +3,11 @@
 //! become domain errors here.
 
 mod applications;
+mod change_group;
 mod connect;
 mod entity;
 mod events;
 mod facts;
-mod change_group;
 mod group_commit;
 mod idempotency;
 mod institutions;

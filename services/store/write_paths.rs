@@ -42,7 +42,12 @@ impl Db {
     /// The writes of an outcome, in order: the application row, the
     /// programme, the review and the event. (A disbursement is inserted
     /// before them, on its own: its unique reference may refuse it.)
-    pub(super) fn outcome_writes(&self, name: &ApplicationName, outcome: &Outcome, backend: DbBackend) -> Result<Writes> {
+    pub(super) fn outcome_writes(
+        &self,
+        name: &ApplicationName,
+        outcome: &Outcome,
+        backend: DbBackend,
+    ) -> Result<Writes> {
         let mut writes = Writes::default();
         writes.push(
             row::Entity::update_many()
