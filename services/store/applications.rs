@@ -286,8 +286,15 @@ impl ApplicationStore for Db {
     ) -> Result<Changed> {
         // On SQLite, a change without a request id joins a group commit
         // (see `change_group`); what it cannot do there runs alone, below.
+        // On PostgreSQL, one that leaves its programme alone is tried
+        // optimistically (see `optimistic`).
         if idem.is_none()
             && let Some(changed) = self.change_in_group(name, changes_programme, change).await?
+        {
+            return Ok(changed);
+        }
+        if idem.is_none()
+            && let Some(changed) = self.change_optimistically(name, changes_programme, change).await?
         {
             return Ok(changed);
         }

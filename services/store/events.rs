@@ -39,6 +39,28 @@ pub(crate) fn event_statement_from(
     event: &NewEvent,
     first: usize,
 ) -> Result<Statement> {
+    appended(db, application, event, first, None)
+}
+
+/// On PostgreSQL, [`event_statement_from`] that inserts only when
+/// `condition` holds (and then returns no position).
+pub(crate) fn event_statement_if(
+    db: &Db,
+    application: &Application,
+    event: &NewEvent,
+    first: usize,
+    condition: &str,
+) -> Result<Statement> {
+    appended(db, application, event, first, Some(condition))
+}
+
+fn appended(
+    db: &Db,
+    application: &Application,
+    event: &NewEvent,
+    first: usize,
+    condition: Option<&str>,
+) -> Result<Statement> {
     let snapshot = serde_json::to_string(&to_model(application))
         .map_err(|e| Error::internal(format!("cannot encode snapshot: {e}")))?;
     let previous = event.previous.map(|s| s.as_str().to_owned());
@@ -53,12 +75,21 @@ pub(crate) fn event_statement_from(
             "INSERT INTO application_event (seq, application_id, programme_id, institution_id, \
              previous_state, new_state, actor_key, actor_role, reason, event_time, disbursement_id, snapshot, \
              review_activity) \
-             VALUES (pg_current_xact_id()::text::bigint + {}, {}) RETURNING seq",
-            db.pos_offset,
-            (first..first + 12)
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+             {} RETURNING seq",
+            {
+                let row = format!(
+                    "pg_current_xact_id()::text::bigint + {}, {}",
+                    db.pos_offset,
+                    (first..first + 12)
+                        .map(|n| format!("${n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                match condition {
+                    Some(condition) => format!("SELECT {row} WHERE {condition}"),
+                    None => format!("VALUES ({row})"),
+                }
+            }
         );
         let values: [sea_orm::Value; 12] = [
             application.name.id().into(),

@@ -14,6 +14,7 @@ mod institutions;
 mod keys;
 mod listen;
 pub mod migration;
+mod optimistic;
 mod programmes;
 mod reviews;
 mod sqlite_reads;

@@ -79,9 +79,9 @@ impl Db {
     /// statement reads what was committed before it, so no row lock is
     /// needed. On PostgreSQL one query; on SQLite, which holds the write
     /// lock, three.
-    pub(super) async fn read_for_change(
+    pub(super) async fn read_for_change<C: ConnectionTrait>(
         &self,
-        txn: &sea_orm::DatabaseTransaction,
+        txn: &C,
         name: &ApplicationName,
     ) -> Result<Option<ForChange>> {
         use sea_orm::{FromQueryResult, IdenStatic, Iterable};

@@ -97,7 +97,7 @@ async fn run_as_one(
 /// `$n` placeholders of `sql` shifted by `by`. The statements are built by
 /// the query builder (every value a placeholder) or by this crate with no
 /// `$` in literals.
-fn renumber(sql: &str, by: usize) -> String {
+pub(super) fn renumber(sql: &str, by: usize) -> String {
     if by == 0 {
         return sql.to_owned();
     }

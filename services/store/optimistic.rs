@@ -1,0 +1,172 @@
+//! PostgreSQL: a change in two round trips instead of five. The locked path (BEGIN, the advisory lock, the
+//! read, the writes, COMMIT) holds the application's lock while the
+//! change decides; here the change reads without a lock, decides, and
+//! writes in one statement that is atomic on its own:
+//!
+//! ```sql
+//! WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(1, hashtext($id))),
+//!      w0 AS (UPDATE application SET … WHERE id = $id AND version = $read
+//!             AND EXISTS (SELECT 1 FROM l) RETURNING 1)
+//! INSERT INTO application_event … SELECT … WHERE EXISTS (SELECT 1 FROM w0)
+//! RETURNING seq
+//! ```
+//!
+//! Every change of an application (and of a programme) raises its
+//! version, so the update matches only if nothing changed the row since it
+//! was read. Should a
+//! change have committed since (PostgreSQL re-checks an updated row's
+//! condition against its newest version), the update matches nothing, no
+//! event is written, and the change runs again on the locked path. The
+//! statement takes the application's advisory lock before it updates, so
+//! it never lands between a locked change's read and its write.
+//!
+//! A change that also changes its programme (approval, closing) takes both
+//! advisory locks, in the locked path's order, and writes all or nothing:
+//! the application row is locked only while it is still the version read
+//! (a locking read re-checks the newest version), the programme is updated
+//! only while it is still the version read, and the application only if
+//! the programme was.
+//!
+//! Peer review, disbursements and changes with a request id always take
+//! the locked path.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
+
+use super::applications::{active, to_model};
+use super::entity::{application as row, programme as prow};
+use super::writes::renumber;
+use super::{Db, Lock, db_err};
+use crate::domain::ids::ApplicationName;
+use crate::domain::ports::{ApplicationChange, Changed};
+use crate::domain::{Error, Result};
+
+impl Db {
+    /// Runs `change` optimistically; `None` when it must take the locked
+    /// path (not PostgreSQL, a change it cannot write, or a row changed
+    /// since it was read: then nothing was written).
+    pub(super) async fn change_optimistically(
+        &self,
+        name: &ApplicationName,
+        changes_programme: bool,
+        change: ApplicationChange<'_>,
+    ) -> Result<Option<Changed>> {
+        if !self.is_postgres() {
+            return Ok(None);
+        }
+        let Some(read) = self.read_for_change(self.conn(), name).await? else {
+            return Ok(Some(Changed::Missing));
+        };
+        let situation = super::write_paths::situation(read)?;
+        if situation.programme.review.is_some() {
+            return Ok(None);
+        }
+        let outcome = change(&situation)?;
+        if outcome.programme.is_some() && !changes_programme {
+            return Err(Error::internal(
+                "a change of an application changed its programme without locking it",
+            ));
+        }
+        let (read_version, read_programme) = (situation.application.version, situation.programme.version);
+        if outcome.disbursement.is_some()
+            || outcome.review.is_some()
+            || outcome.noop
+            || outcome.application.version != read_version + 1
+            || outcome
+                .programme
+                .as_ref()
+                .is_some_and(|p| p.version != read_programme + 1)
+        {
+            return Ok(None);
+        }
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        let take = |statement: Statement, values: &mut Vec<sea_orm::Value>| {
+            let sql = renumber(&statement.sql, values.len());
+            values.extend(statement.values.map(|v| v.0).unwrap_or_default());
+            sql
+        };
+        let sql = match &outcome.programme {
+            // The application alone: its update is guarded by the version
+            // read.
+            None => {
+                values.extend([(Lock::Application as i32).into(), name.id().into()]);
+                let update = row::Entity::update_many()
+                    .set(active(to_model(&outcome.application)))
+                    .filter(row::Column::Id.eq(name.id()))
+                    .filter(row::Column::Version.eq(read_version))
+                    .filter(Expr::cust("EXISTS (SELECT 1 FROM l)"))
+                    .build(DbBackend::Postgres);
+                format!(
+                    "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1, hashtext($2))), \
+                     w0 AS ({} RETURNING 1)",
+                    take(update, &mut values)
+                )
+            }
+            // The application and its programme, all or nothing: the
+            // application row is locked if (and only if) it is still the
+            // version read (a locking read re-checks the newest version);
+            // then the programme is updated if it is still the version
+            // read; then the application, only if the programme was.
+            Some(p) => {
+                values.extend([
+                    (Lock::Application as i32).into(),
+                    name.id().into(),
+                    (Lock::Programme as i32).into(),
+                    p.name.id().into(),
+                    name.id().into(),
+                    read_version.into(),
+                ]);
+                let programme = prow::Entity::update_many()
+                    .set(super::programmes::to_row(p))
+                    .filter(prow::Column::Id.eq(p.name.id()))
+                    .filter(prow::Column::Version.eq(read_programme))
+                    .filter(Expr::cust("EXISTS (SELECT 1 FROM a0)"))
+                    .build(DbBackend::Postgres);
+                let programme = take(programme, &mut values);
+                let update = row::Entity::update_many()
+                    .set(active(to_model(&outcome.application)))
+                    .filter(row::Column::Id.eq(name.id()))
+                    .filter(Expr::cust("EXISTS (SELECT 1 FROM wp)"))
+                    .build(DbBackend::Postgres);
+                format!(
+                    "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1, hashtext($2)), \
+                     pg_advisory_xact_lock($3, hashtext($4))), \
+                     a0 AS MATERIALIZED (SELECT 1 FROM application WHERE id = $5 AND version = $6 \
+                     AND EXISTS (SELECT 1 FROM l) FOR UPDATE), \
+                     wp AS ({programme} RETURNING 1), \
+                     w0 AS ({} RETURNING 1)",
+                    take(update, &mut values)
+                )
+            }
+        };
+        let sql = match &outcome.event {
+            Some(event) => {
+                let appended = super::events::event_statement_if(
+                    self,
+                    &outcome.application,
+                    event,
+                    values.len() + 1,
+                    "EXISTS (SELECT 1 FROM w0)",
+                )?;
+                values.extend(appended.values.map(|v| v.0).unwrap_or_default());
+                format!("{sql} {}", appended.sql)
+            }
+            None => format!("{sql} SELECT 1 AS updated FROM w0"),
+        };
+        let Some(written) = self
+            .conn()
+            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await
+            .map_err(db_err)?
+        else {
+            // Changed since it was read: nothing was written.
+            return Ok(None);
+        };
+        if outcome.event.is_some() {
+            let seq = written.try_get::<i64>("", "seq").map_err(db_err)?;
+            self.announce_append(Some(seq));
+            metrics::counter!("gba_grants_events_appended_total").increment(1);
+        }
+        Ok(Some(Changed::Applied(Box::new(outcome))))
+    }
+}
