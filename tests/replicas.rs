@@ -1,5 +1,7 @@
 //! Two replicas on one database, on every backend: what one commits,
-//! watchers on the other see, all of it, in order, within a second.
+//! watchers on the other see, all of it, in order, within a second; and
+//! a change on one replica is decided on what the other committed, never
+//! on what the first last saw.
 //! PostgreSQL wakes the other replica by LISTEN/NOTIFY (its polling is set
 //! to 30 s here, so only a notification can be that fast); SQLite replicas
 //! poll.
@@ -12,10 +14,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::watching::*;
 use common::world::*;
 use common::*;
+use gba_grants::proto::v1;
+use gba_grants::proto::v1::application::State;
 use gba_grants::proto::v1::watch_application_events_response::Kind;
 use tokio::time::timeout;
+use tonic::Code;
 
-on_every_backend!(watchers_on_one_replica_see_commits_of_the_other);
+on_every_backend!(
+    watchers_on_one_replica_see_commits_of_the_other,
+    changes_on_one_replica_decide_on_what_the_other_committed,
+);
 
 fn micros(t: &prost_types::Timestamp) -> i64 {
     t.seconds * 1_000_000 + i64::from(t.nanos / 1_000)
@@ -71,5 +79,77 @@ async fn watchers_on_one_replica_see_commits_of_the_other(backend: Backend) {
         }
         assert_eq!(got, expected);
     }
+    b.stop().await;
+}
+
+async fn changes_on_one_replica_decide_on_what_the_other_committed(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let shared = db.share();
+    let a = TestServer::start_on(db).await;
+    let w = a.world().await;
+    let b = TestServer::start_on(shared).await;
+    let (hku, officer) = (&w.hku_key, &w.officer_key);
+
+    // A saw it submitted; B withdrew it. A refuses a review, naming the
+    // state B left, and writes nothing.
+    let first = w.submitted(&a, 1_000).await;
+    withdraw(&b, hku, &first.name).await.expect("withdraw on B");
+    let refused = start_review(&a, officer, &first.name).await.expect_err("refused on A");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "INVALID_STATE");
+    assert!(refused.message().contains("WITHDRAWN"), "{}", refused.message());
+    assert_eq!(events(&a, officer, &first.name).await.len(), 3);
+
+    // A saw it submitted; B started the review. A's rejection follows
+    // B's change in the history.
+    let second = w.submitted(&a, 1_000).await;
+    start_review(&b, officer, &second.name).await.expect("review on B");
+    reject(&a, officer, &second.name, "out of scope")
+        .await
+        .expect("reject on A");
+    let history = events(&b, officer, &second.name).await;
+    let states: Vec<i32> = history.iter().map(|e| e.new_state).collect();
+    assert_eq!(
+        states,
+        [State::Draft, State::Submitted, State::UnderReview, State::Rejected].map(state)
+    );
+    for pair in history.windows(2) {
+        assert_eq!(pair[1].previous_state, pair[0].new_state);
+    }
+
+    // A saw a draft; B submitted it. A's review, which the draft would
+    // refuse, is taken.
+    let third = w.draft(&a, 1_000).await;
+    submit(&b, hku, &third.name).await.expect("submit on B");
+    let reviewed = start_review(&a, officer, &third.name).await.expect("review on A");
+    assert_eq!(reviewed.state, state(State::UnderReview));
+
+    // B lowered the programme's max_award below a draft's request: A,
+    // which saw the old programme, refuses to submit the draft.
+    let fourth = w.draft(&a, 500_000).await;
+    let mut programmes = b.programmes(&a.admin_key);
+    let mut programme = programmes
+        .get_programme(v1::GetProgrammeRequest {
+            name: w.programme.name.clone(),
+        })
+        .await
+        .expect("get programme")
+        .into_inner()
+        .programme
+        .expect("programme");
+    programme.max_award = Some(money("CNY", 100_000, 0));
+    programmes
+        .update_programme(v1::UpdateProgrammeRequest {
+            programme: Some(programme),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["max_award".into()],
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("update on B");
+    submit(&a, hku, &fourth.name).await.expect_err("refused on A");
+    let current = get(&b, hku, &fourth.name).await.expect("get");
+    assert_eq!(current.state, state(State::Draft));
     b.stop().await;
 }

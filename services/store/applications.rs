@@ -369,6 +369,9 @@ impl ApplicationStore for Db {
             self.jitter().await;
         }
         txn.commit().await.map_err(db_err)?;
+        if self.is_postgres() {
+            self.recent.wrote(&outcome.application, outcome.programme.as_ref());
+        }
         if outcome.event.is_some() {
             self.announce_append(seq);
             metrics::counter!("gba_grants_events_appended_total").increment(1);

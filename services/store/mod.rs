@@ -16,6 +16,7 @@ mod listen;
 pub mod migration;
 mod optimistic;
 mod programmes;
+mod recent;
 mod reviews;
 mod sqlite_reads;
 mod write_paths;
@@ -111,6 +112,8 @@ pub struct Db {
     committed: Option<tokio::sync::watch::Sender<i64>>,
     /// What a create checks that never changes once true.
     facts: Arc<facts::Facts>,
+    /// PostgreSQL: what changes last saw, to decide on without a read.
+    recent: Arc<recent::Recent>,
     /// SQLite: creates waiting to be written together.
     creates: Option<tokio::sync::mpsc::Sender<group_commit::Job>>,
     /// SQLite on a file: changes waiting to be written together.
@@ -186,6 +189,7 @@ impl Db {
             fast,
             committed,
             facts: Arc::default(),
+            recent: Arc::default(),
             creates,
             changes,
         })

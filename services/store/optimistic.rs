@@ -38,13 +38,27 @@ use super::entity::{application as row, programme as prow};
 use super::writes::renumber;
 use super::{Db, Lock, db_err};
 use crate::domain::ids::ApplicationName;
+use crate::domain::lifecycle::{Outcome, Situation};
 use crate::domain::ports::{ApplicationChange, Changed};
 use crate::domain::{Error, Result};
+
+/// How an optimistic attempt ended.
+enum Attempt {
+    Written(Box<Outcome>),
+    /// Refused by the change itself.
+    Refused(Error),
+    /// A row changed since it was read: nothing was written.
+    Stale,
+    /// Not a change this path writes.
+    Locked,
+}
 
 impl Db {
     /// Runs `change` optimistically; `None` when it must take the locked
     /// path (not PostgreSQL, a change it cannot write, or a row changed
-    /// since it was read: then nothing was written).
+    /// since it was read: then nothing was written). It decides first on
+    /// what this process last saw of the application (see `recent`), and
+    /// again on a fresh read if that was stale or refused.
     pub(super) async fn change_optimistically(
         &self,
         name: &ApplicationName,
@@ -54,14 +68,49 @@ impl Db {
         if !self.is_postgres() {
             return Ok(None);
         }
+        if let Some(seen) = self.recent.situation(name) {
+            match self.attempt(name, changes_programme, change, seen, true).await? {
+                Attempt::Written(outcome) => return Ok(Some(Changed::Applied(outcome))),
+                Attempt::Locked => return Ok(None),
+                Attempt::Refused(_) | Attempt::Stale => self.recent.forget(name),
+            }
+        }
         let Some(read) = self.read_for_change(self.conn(), name).await? else {
             return Ok(Some(Changed::Missing));
         };
         let situation = super::write_paths::situation(read)?;
-        if situation.programme.review.is_some() {
-            return Ok(None);
+        self.recent.read(&situation);
+        match self.attempt(name, changes_programme, change, situation, false).await? {
+            Attempt::Written(outcome) => Ok(Some(Changed::Applied(outcome))),
+            Attempt::Refused(err) => Err(err),
+            Attempt::Stale => {
+                self.recent.forget(name);
+                Ok(None)
+            }
+            Attempt::Locked => Ok(None),
         }
-        let outcome = change(&situation)?;
+    }
+
+    /// Decides on `situation` and writes if the rows decided on are still
+    /// the versions read. `remembered`: the situation may be stale in
+    /// every part, so the programme's version is checked too (a fresh
+    /// read is as current as the locked path's, which does not lock the
+    /// programme of a change that leaves it alone).
+    async fn attempt(
+        &self,
+        name: &ApplicationName,
+        changes_programme: bool,
+        change: ApplicationChange<'_>,
+        situation: Situation,
+        remembered: bool,
+    ) -> Result<Attempt> {
+        if situation.programme.review.is_some() {
+            return Ok(Attempt::Locked);
+        }
+        let outcome = match change(&situation) {
+            Ok(outcome) => outcome,
+            Err(err) => return Ok(Attempt::Refused(err)),
+        };
         if outcome.programme.is_some() && !changes_programme {
             return Err(Error::internal(
                 "a change of an application changed its programme without locking it",
@@ -77,7 +126,7 @@ impl Db {
                 .as_ref()
                 .is_some_and(|p| p.version != read_programme + 1)
         {
-            return Ok(None);
+            return Ok(Attempt::Locked);
         }
         let mut values: Vec<sea_orm::Value> = Vec::new();
         let take = |statement: Statement, values: &mut Vec<sea_orm::Value>| {
@@ -89,15 +138,23 @@ impl Db {
             // The application alone: its update is guarded by the version
             // read.
             None => {
-                values.extend([(Lock::Application as i32).into(), name.id().into()]);
+                values.extend([
+                    (Lock::Application as i32).into(),
+                    name.id().into(),
+                    name.programme.id().into(),
+                    // No programme version is below zero: unchecked.
+                    (if remembered { read_programme } else { -1 }).into(),
+                ]);
                 let update = row::Entity::update_many()
                     .set(active(to_model(&outcome.application)))
                     .filter(row::Column::Id.eq(name.id()))
                     .filter(row::Column::Version.eq(read_version))
-                    .filter(Expr::cust("EXISTS (SELECT 1 FROM l)"))
+                    .filter(Expr::cust("EXISTS (SELECT 1 FROM pv)"))
                     .build(DbBackend::Postgres);
                 format!(
                     "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1, hashtext($2))), \
+                     pv AS MATERIALIZED (SELECT 1 FROM l WHERE $4 < 0 \
+                     OR EXISTS (SELECT 1 FROM programme WHERE id = $3 AND version = $4)), \
                      w0 AS ({} RETURNING 1)",
                     take(update, &mut values)
                 )
@@ -160,13 +217,14 @@ impl Db {
             .map_err(db_err)?
         else {
             // Changed since it was read: nothing was written.
-            return Ok(None);
+            return Ok(Attempt::Stale);
         };
         if outcome.event.is_some() {
             let seq = written.try_get::<i64>("", "seq").map_err(db_err)?;
             self.announce_append(Some(seq));
             metrics::counter!("gba_grants_events_appended_total").increment(1);
         }
-        Ok(Some(Changed::Applied(Box::new(outcome))))
+        self.recent.wrote(&outcome.application, outcome.programme.as_ref());
+        Ok(Attempt::Written(Box::new(outcome)))
     }
 }

@@ -157,6 +157,7 @@ impl Db {
         let seq = row.map(|r| r.try_get::<i64>("", "seq")).transpose().map_err(db_err)?;
         self.announce_append(seq);
         metrics::counter!("gba_grants_events_appended_total").increment(1);
+        self.recent.wrote(&application, None);
         Ok(application)
     }
 

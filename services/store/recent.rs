@@ -1,0 +1,94 @@
+//! What this process last read or wrote of applications, programmes and
+//! institutions, for a change on PostgreSQL to decide on without a read.
+//! Never trusted: the statement that writes a change is guarded by the
+//! versions it decided on (`optimistic`), so a stale entry (another
+//! replica wrote since) costs a fresh read, never a wrong write. A change
+//! refused on what is remembered is decided again on a fresh read.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::domain::application::Application;
+use crate::domain::ids::ApplicationName;
+use crate::domain::institution::Institution;
+use crate::domain::lifecycle::Situation;
+use crate::domain::programme::Programme;
+
+/// Entries kept of each kind; beyond, that kind starts over (a bound on
+/// memory, not an eviction policy: a miss costs one read).
+const MAX_ENTRIES: usize = 4_096;
+
+#[derive(Debug, Default)]
+pub(crate) struct Recent(Mutex<Rows>);
+
+#[derive(Debug, Default)]
+struct Rows {
+    applications: HashMap<String, Application>,
+    programmes: HashMap<String, Programme>,
+    institutions: HashMap<String, Institution>,
+}
+
+fn keep<T>(map: &mut HashMap<String, T>, id: &str, value: T) {
+    if map.len() >= MAX_ENTRIES && !map.contains_key(id) {
+        map.clear();
+    }
+    map.insert(id.to_owned(), value);
+}
+
+impl Recent {
+    fn rows(&self) -> std::sync::MutexGuard<'_, Rows> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The situation of `name` as last seen, if all of it is known (its
+    /// reviews are not kept: peer review always reads).
+    pub(crate) fn situation(&self, name: &ApplicationName) -> Option<Situation> {
+        let rows = self.rows();
+        let application = rows.applications.get(name.id())?;
+        if application.name.programme != name.programme {
+            return None;
+        }
+        let programme = rows.programmes.get(name.programme.id())?;
+        let applicant = rows.institutions.get(application.applicant.id())?;
+        let partners = application
+            .partners
+            .iter()
+            .map(|p| rows.institutions.get(p.id()).map(|i| (p.clone(), Some(i.clone()))))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Situation {
+            application: application.clone(),
+            programme: programme.clone(),
+            applicant: Some(applicant.clone()),
+            partners,
+            reviews: Vec::new(),
+        })
+    }
+
+    /// Remembers what a change read (institutions that exist only).
+    pub(crate) fn read(&self, s: &Situation) {
+        let mut rows = self.rows();
+        keep(&mut rows.applications, s.application.name.id(), s.application.clone());
+        keep(&mut rows.programmes, s.programme.name.id(), s.programme.clone());
+        let named = s
+            .applicant
+            .iter()
+            .chain(s.partners.iter().filter_map(|(_, i)| i.as_ref()));
+        for i in named {
+            keep(&mut rows.institutions, i.name.id(), i.clone());
+        }
+    }
+
+    /// Remembers what a change wrote.
+    pub(crate) fn wrote(&self, application: &Application, programme: Option<&Programme>) {
+        let mut rows = self.rows();
+        keep(&mut rows.applications, application.name.id(), application.clone());
+        if let Some(p) = programme {
+            keep(&mut rows.programmes, p.name.id(), p.clone());
+        }
+    }
+
+    /// Forgets an application (seen stale).
+    pub(crate) fn forget(&self, name: &ApplicationName) {
+        self.rows().applications.remove(name.id());
+    }
+}
