@@ -235,12 +235,7 @@ impl ApplicationStore for Db {
                 .map(to_domain)
                 .transpose();
         }
-        by_name(name)
-            .only(self.conn())
-            .await
-            .map_err(db_err)?
-            .map(to_domain)
-            .transpose()
+        self.find_kept(by_name(name)).await?.map(to_domain).transpose()
     }
 
     async fn list_applications(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>> {

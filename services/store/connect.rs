@@ -47,7 +47,7 @@ pub(crate) fn outage_seen() {
 
 /// Whether a connection idle for `idle_for` was put back after the last
 /// outage seen (so it did not die in it).
-fn idle_since_last_outage(idle_for: Duration) -> bool {
+pub(crate) fn idle_since_last_outage(idle_for: Duration) -> bool {
     let outage = LAST_OUTAGE_MS.load(Ordering::Relaxed);
     let idle_ms = u64::try_from(idle_for.as_millis()).unwrap_or(u64::MAX);
     outage == 0 || now_ms().saturating_sub(idle_ms) > outage

@@ -11,6 +11,7 @@ mod facts;
 mod group_commit;
 mod idempotency;
 mod institutions;
+mod kept;
 mod keys;
 mod listen;
 pub mod migration;
@@ -114,6 +115,8 @@ pub struct Db {
     facts: Arc<facts::Facts>,
     /// PostgreSQL: what changes last saw, to decide on without a read.
     recent: Arc<recent::Recent>,
+    /// PostgreSQL: connections kept out of the pool for hot statements.
+    kept: Option<Arc<kept::Kept>>,
     /// SQLite: creates waiting to be written together.
     creates: Option<tokio::sync::mpsc::Sender<group_commit::Job>>,
     /// SQLite on a file: changes waiting to be written together.
@@ -161,6 +164,7 @@ impl Db {
             .map(|path| Arc::new(sqlite_reads::SqliteReads::new(path, options.timeout)));
         let is_postgres = conn.get_database_backend() == DbBackend::Postgres;
         let creates = (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone()));
+        let kept = is_postgres.then(|| Arc::new(kept::Kept::new(conn.get_postgres_connection_pool().clone())));
         let changes = fast.as_ref().map(|reads| {
             change_group::start(
                 writer.get_sqlite_connection_pool().clone(),
@@ -190,6 +194,7 @@ impl Db {
             committed,
             facts: Arc::default(),
             recent: Arc::default(),
+            kept,
             creates,
             changes,
         })

@@ -31,7 +31,7 @@
 //! the locked path.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
 
 use super::applications::{active, to_model};
 use super::entity::{application as row, programme as prow};
@@ -75,7 +75,7 @@ impl Db {
                 Attempt::Refused(_) | Attempt::Stale => self.recent.forget(name),
             }
         }
-        let Some(read) = self.read_for_change(self.conn(), name).await? else {
+        let Some(read) = self.read_current(name).await? else {
             return Ok(Some(Changed::Missing));
         };
         let situation = super::write_paths::situation(read)?;
@@ -92,10 +92,10 @@ impl Db {
     }
 
     /// Decides on `situation` and writes if the rows decided on are still
-    /// the versions read. `remembered`: the situation may be stale in
-    /// every part, so the programme's version is checked too (a fresh
-    /// read is as current as the locked path's, which does not lock the
-    /// programme of a change that leaves it alone).
+    /// the versions read. `remembered`: the situation may be old in every
+    /// part, so the programme's rules are checked too (a fresh read is as
+    /// current as the locked path's, which does not lock the programme of
+    /// a change that leaves it alone).
     async fn attempt(
         &self,
         name: &ApplicationName,
@@ -138,13 +138,26 @@ impl Db {
             // The application alone: its update is guarded by the version
             // read.
             None => {
-                values.extend([
-                    (Lock::Application as i32).into(),
-                    name.id().into(),
-                    name.programme.id().into(),
-                    // No programme version is below zero: unchecked.
-                    (if remembered { read_programme } else { -1 }).into(),
-                ]);
+                values.extend([(Lock::Application as i32).into(), name.id().into()]);
+                // Remembered rows may be old in every part: the programme's
+                // rules that a change decides on (approvals change only its
+                // totals) must still be those decided on.
+                let rules = if remembered {
+                    let p = &situation.programme;
+                    values.extend([
+                        name.programme.id().into(),
+                        p.open_time.micros().into(),
+                        p.close_time.micros().into(),
+                        p.max_award.minor().into(),
+                        super::programmes::regions_to_text(&p.eligible_regions).into(),
+                        p.requires_guangdong_partner.into(),
+                    ]);
+                    " WHERE EXISTS (SELECT 1 FROM programme WHERE id = $3 AND open_time = $4 \
+                     AND close_time = $5 AND max_award_minor = $6 AND eligible_regions = $7 \
+                     AND requires_guangdong_partner = $8 AND review_settings IS NULL)"
+                } else {
+                    ""
+                };
                 let update = row::Entity::update_many()
                     .set(active(to_model(&outcome.application)))
                     .filter(row::Column::Id.eq(name.id()))
@@ -153,8 +166,7 @@ impl Db {
                     .build(DbBackend::Postgres);
                 format!(
                     "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1, hashtext($2))), \
-                     pv AS MATERIALIZED (SELECT 1 FROM l WHERE $4 < 0 \
-                     OR EXISTS (SELECT 1 FROM programme WHERE id = $3 AND version = $4)), \
+                     pv AS MATERIALIZED (SELECT 1 FROM l{rules}), \
                      w0 AS ({} RETURNING 1)",
                     take(update, &mut values)
                 )
@@ -211,10 +223,8 @@ impl Db {
             None => format!("{sql} SELECT 1 AS updated FROM w0"),
         };
         let Some(written) = self
-            .conn()
-            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-            .await
-            .map_err(db_err)?
+            .query_one_kept(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await?
         else {
             // Changed since it was read: nothing was written.
             return Ok(Attempt::Stale);

@@ -155,10 +155,8 @@ impl ProgrammeStore for Db {
         if let Some(fast) = &self.fast {
             return fast.programme(name.id())?.map(to_domain).transpose();
         }
-        row::Entity::find_by_id(name.id().to_owned())
-            .only(self.conn())
-            .await
-            .map_err(db_err)?
+        self.find_kept(row::Entity::find_by_id(name.id().to_owned()))
+            .await?
             .map(to_domain)
             .transpose()
     }

@@ -28,7 +28,14 @@ struct Rows {
     institutions: HashMap<String, Institution>,
 }
 
-fn keep<T>(map: &mut HashMap<String, T>, id: &str, value: T) {
+/// Keeps `value` unless a newer version of it is kept (concurrent
+/// changes may report out of order).
+fn keep<T>(map: &mut HashMap<String, T>, id: &str, value: T, version: impl Fn(&T) -> i64) {
+    if let Some(kept) = map.get(id)
+        && version(kept) > version(&value)
+    {
+        return;
+    }
     if map.len() >= MAX_ENTRIES && !map.contains_key(id) {
         map.clear();
     }
@@ -67,23 +74,36 @@ impl Recent {
     /// Remembers what a change read (institutions that exist only).
     pub(crate) fn read(&self, s: &Situation) {
         let mut rows = self.rows();
-        keep(&mut rows.applications, s.application.name.id(), s.application.clone());
-        keep(&mut rows.programmes, s.programme.name.id(), s.programme.clone());
+        keep(
+            &mut rows.applications,
+            s.application.name.id(),
+            s.application.clone(),
+            |a| a.version,
+        );
+        keep(&mut rows.programmes, s.programme.name.id(), s.programme.clone(), |p| {
+            p.version
+        });
         let named = s
             .applicant
             .iter()
             .chain(s.partners.iter().filter_map(|(_, i)| i.as_ref()));
         for i in named {
-            keep(&mut rows.institutions, i.name.id(), i.clone());
+            // Institutions never change.
+            keep(&mut rows.institutions, i.name.id(), i.clone(), |_| 0);
         }
     }
 
     /// Remembers what a change wrote.
     pub(crate) fn wrote(&self, application: &Application, programme: Option<&Programme>) {
         let mut rows = self.rows();
-        keep(&mut rows.applications, application.name.id(), application.clone());
+        keep(
+            &mut rows.applications,
+            application.name.id(),
+            application.clone(),
+            |a| a.version,
+        );
         if let Some(p) = programme {
-            keep(&mut rows.programmes, p.name.id(), p.clone());
+            keep(&mut rows.programmes, p.name.id(), p.clone(), |p| p.version);
         }
     }
 

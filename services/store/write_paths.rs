@@ -84,6 +84,21 @@ impl Db {
         txn: &C,
         name: &ApplicationName,
     ) -> Result<Option<ForChange>> {
+        self.read_for_change_on(txn, name, false).await
+    }
+
+    /// [`Db::read_for_change`] outside a transaction; on PostgreSQL on a
+    /// kept connection when one is free.
+    pub(super) async fn read_current(&self, name: &ApplicationName) -> Result<Option<ForChange>> {
+        self.read_for_change_on(self.conn(), name, true).await
+    }
+
+    async fn read_for_change_on<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        name: &ApplicationName,
+        kept: bool,
+    ) -> Result<Option<ForChange>> {
         use sea_orm::{FromQueryResult, IdenStatic, Iterable};
         if self.is_postgres() {
             let columns = |prefix: &str, names: Vec<&'static str>| {
@@ -108,7 +123,11 @@ impl Db {
                 sql,
                 [name.id().into(), name.programme.id().into()],
             );
-            let Some(found) = txn.query_one_raw(query).await.map_err(db_err)? else {
+            let found = match kept {
+                true => self.query_one_kept(query).await?,
+                false => txn.query_one_raw(query).await.map_err(db_err)?,
+            };
+            let Some(found) = found else {
                 return Ok(None);
             };
             let application = row::Model::from_query_result(&found, "a_").map_err(db_err)?;
