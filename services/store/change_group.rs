@@ -25,6 +25,7 @@
 //! that failed and was rolled back.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -34,6 +35,7 @@ use sea_orm::{DbBackend, Statement, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Db;
+use crate::domain::event::AppendSignal;
 use crate::domain::ids::ApplicationName;
 use crate::domain::lifecycle::Outcome;
 use crate::domain::ports::{ApplicationChange, Changed};
@@ -59,6 +61,8 @@ pub(crate) struct Turn {
 /// A change's statements, and who waits to hear whether they committed.
 struct Batch {
     statements: Vec<(String, Vec<Sql>)>,
+    /// Whether they append an event.
+    event: bool,
     done: oneshot::Sender<bool>,
 }
 
@@ -69,6 +73,7 @@ pub(crate) fn start(
     path: String,
     timeout: Duration,
     jitter: Option<Duration>,
+    appended: Arc<AppendSignal>,
 ) -> mpsc::Sender<Ticket> {
     let (tx, mut rx) = mpsc::channel::<Ticket>(4 * MAX_GROUP);
     let mut committer = Committer {
@@ -76,6 +81,7 @@ pub(crate) fn start(
         path,
         timeout,
         jitter,
+        appended,
         conn: None,
     };
     tokio::spawn(async move {
@@ -136,6 +142,9 @@ struct Committer {
     path: String,
     timeout: Duration,
     jitter: Option<Duration>,
+    /// Woken after a group that appended events commits (the callers may
+    /// be gone by then).
+    appended: Arc<AppendSignal>,
     /// Its own read-write connection, opened on first use; closed (and
     /// opened again) after a failure that may have left it in a
     /// transaction.
@@ -177,9 +186,13 @@ impl Committer {
                 answers.push((ticket.programme.is_some(), answer));
             }
         }
+        // Answers are awaited until the database timeout at most, so a
+        // caller that is never polled again cannot hold the write lock: a
+        // late answer finds its receiver gone and runs alone.
+        let deadline = tokio::time::Instant::now() + self.timeout;
         let mut batches = Vec::with_capacity(answers.len());
         for (locks_programme, answer) in answers {
-            if let Ok(batch) = answer.await {
+            if let Ok(Ok(batch)) = tokio::time::timeout_at(deadline, answer).await {
                 batches.push((locks_programme, batch));
             }
         }
@@ -189,6 +202,7 @@ impl Committer {
             let micros = rand::random_range(0..=u64::try_from(max.as_micros()).unwrap_or(u64::MAX));
             tokio::time::sleep(Duration::from_micros(micros)).await;
         }
+        let events = batches.iter().filter(|(_, b)| b.event).count();
         let (statements, waiting): (Vec<_>, Vec<_>) = batches.into_iter().map(|(_, b)| (b.statements, b.done)).unzip();
         let written = tokio::task::spawn_blocking(move || {
             let result = run(&mut conn, &statements);
@@ -212,6 +226,10 @@ impl Committer {
             Err(_) => false,
         };
         drop(token);
+        if committed && events > 0 {
+            self.appended.announce(None);
+            metrics::counter!("gba_grants_events_appended_total").increment(events as u64);
+        }
         for done in waiting {
             let _ = done.send(committed);
         }
@@ -324,17 +342,21 @@ impl Db {
             Decided::Write(statements, outcome) => (statements, outcome),
         };
         let (done, committed) = oneshot::channel();
-        if turn.reply.send(Batch { statements, done }).is_err() {
+        let event = outcome.event.is_some();
+        if turn
+            .reply
+            .send(Batch {
+                statements,
+                event,
+                done,
+            })
+            .is_err()
+        {
             return Ok(None);
         }
+        // The committer announces the events of what it committed.
         match committed.await {
-            Ok(true) => {
-                if outcome.event.is_some() {
-                    self.announce_append(None);
-                    metrics::counter!("gba_grants_events_appended_total").increment(1);
-                }
-                Ok(Some(Changed::Applied(outcome)))
-            }
+            Ok(true) => Ok(Some(Changed::Applied(outcome))),
             Ok(false) => Ok(None),
             Err(_) => Err(Error::internal(
                 "the group commit ended without saying whether a change was written",
@@ -351,7 +373,11 @@ impl Db {
         let Some(reads) = &self.fast else {
             return Ok(Decided::Alone);
         };
-        let Some(read) = reads.for_change(name.id(), name.programme.id())? else {
+        // A read that fails (busy, say) is left to the ordinary path.
+        let Ok(read) = reads.for_change(name.id(), name.programme.id()) else {
+            return Ok(Decided::Alone);
+        };
+        let Some(read) = read else {
             return Ok(Decided::Missing);
         };
         let situation = super::write_paths::situation(read)?;
@@ -395,6 +421,17 @@ mod tests {
     /// A caller: waits for its turn, answers with one insert (or drops
     /// the turn), and returns whether its insert committed.
     async fn change(queue: &tokio::sync::mpsc::Sender<Ticket>, id: i64, v: i64, answer: bool) -> Option<bool> {
+        change_after(queue, id, v, answer, Duration::ZERO).await
+    }
+
+    /// [`change`], answering its turn only after `delay`.
+    async fn change_after(
+        queue: &tokio::sync::mpsc::Sender<Ticket>,
+        id: i64,
+        v: i64,
+        answer: bool,
+        delay: Duration,
+    ) -> Option<bool> {
         let (turn, given) = oneshot::channel();
         let ticket = Ticket {
             application: id.to_string(),
@@ -403,6 +440,7 @@ mod tests {
         };
         queue.send(ticket).await.ok()?;
         let turn = given.await.ok()?;
+        tokio::time::sleep(delay).await;
         if !answer {
             return None;
         }
@@ -411,7 +449,13 @@ mod tests {
             "INSERT INTO t (id, v) VALUES (?, ?)".to_owned(),
             vec![Sql::Integer(id), Sql::Integer(v)],
         )];
-        turn.reply.send(Batch { statements, done }).ok()?;
+        turn.reply
+            .send(Batch {
+                statements,
+                event: false,
+                done,
+            })
+            .ok()?;
         committed.await.ok()
     }
 
@@ -445,7 +489,13 @@ mod tests {
             .connect_with(options)
             .await
             .expect("pool");
-        let queue = start(pool, path.to_string_lossy().into_owned(), Duration::from_secs(5), None);
+        let queue = start(
+            pool,
+            path.to_string_lossy().into_owned(),
+            Duration::from_secs(5),
+            None,
+            std::sync::Arc::default(),
+        );
 
         // Ten changes at once, one of them breaking the CHECK: whichever
         // group holds it commits nothing.
@@ -485,5 +535,50 @@ mod tests {
             .filter(|id| *id >= 20)
             .collect();
         assert_eq!(written, vec![20, 21, 23, 24]);
+    }
+
+    /// A change that holds its turn without answering holds up its group
+    /// only until the database timeout; its late answer is refused (it
+    /// would then run alone), and the others commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_silent_change_holds_the_lock_only_until_the_timeout() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("group.db");
+        {
+            let conn = rusqlite::Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)",
+            )
+            .expect("schema");
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(SqliteConnectOptions::new().filename(&path))
+            .await
+            .expect("pool");
+        let timeout = Duration::from_millis(300);
+        let queue = start(
+            pool,
+            path.to_string_lossy().into_owned(),
+            timeout,
+            None,
+            Default::default(),
+        );
+        let slow = {
+            let queue = queue.clone();
+            tokio::spawn(async move { change_after(&queue, 1, 1, true, Duration::from_secs(2)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        let quick = change(&queue, 2, 2, true).await;
+        assert_eq!(quick, Some(true));
+        assert!(
+            started.elapsed() < Duration::from_millis(1_500),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(slow.await.expect("task"), None, "the late answer is refused");
+        let written: Vec<i64> = rows(&path).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(written, vec![2]);
     }
 }

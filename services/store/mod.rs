@@ -164,6 +164,7 @@ impl Db {
             .map(|path| Arc::new(sqlite_reads::SqliteReads::new(path, options.timeout)));
         let is_postgres = conn.get_database_backend() == DbBackend::Postgres;
         let creates = (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone()));
+        let appended: Arc<AppendSignal> = Arc::default();
         let kept = is_postgres.then(|| Arc::new(kept::Kept::new(conn.get_postgres_connection_pool().clone())));
         let changes = fast.as_ref().map(|reads| {
             change_group::start(
@@ -171,6 +172,7 @@ impl Db {
                 reads.path().to_owned(),
                 options.timeout,
                 options.commit_jitter,
+                appended.clone(),
             )
         });
         let committed = if is_postgres {
@@ -184,7 +186,7 @@ impl Db {
             writer,
             monitor,
             timeout: options.timeout,
-            appended: Arc::default(),
+            appended,
             revocations: broadcast::channel(256).0,
             url: url.to_owned(),
             commit_jitter: options.commit_jitter,

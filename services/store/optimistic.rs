@@ -75,7 +75,12 @@ impl Db {
                 Attempt::Refused(_) | Attempt::Stale => self.recent.forget(name),
             }
         }
-        let Some(read) = self.read_current(name).await? else {
+        // A read that fails (a connection the server dropped, say) is
+        // left to the locked path, which reports what it finds.
+        let Ok(read) = self.read_current(name).await else {
+            return Ok(None);
+        };
+        let Some(read) = read else {
             return Ok(Some(Changed::Missing));
         };
         let situation = super::write_paths::situation(read)?;
