@@ -1,7 +1,8 @@
 //! Two replicas on one database, on every backend: what one commits,
 //! watchers on the other see, all of it, in order, within a second; and
 //! a change on one replica is decided on what the other committed, never
-//! on what the first last saw.
+//! on what the first last saw, and a read, however many run at once,
+//! returns what the other committed before it was asked.
 //! PostgreSQL wakes the other replica by LISTEN/NOTIFY (its polling is set
 //! to 30 s here, so only a notification can be that fast); SQLite replicas
 //! poll.
@@ -23,6 +24,7 @@ use tonic::Code;
 on_every_backend!(
     watchers_on_one_replica_see_commits_of_the_other,
     changes_on_one_replica_decide_on_what_the_other_committed,
+    reads_on_one_replica_see_what_the_other_committed_before_they_were_asked,
 );
 
 fn micros(t: &prost_types::Timestamp) -> i64 {
@@ -151,5 +153,99 @@ async fn changes_on_one_replica_decide_on_what_the_other_committed(backend: Back
     submit(&a, hku, &fourth.name).await.expect_err("refused on A");
     let current = get(&b, hku, &fourth.name).await.expect("get");
     assert_eq!(current.state, state(State::Draft));
+    b.stop().await;
+}
+
+async fn reads_on_one_replica_see_what_the_other_committed_before_they_were_asked(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let shared = db.share();
+    let a = TestServer::start_on(db).await;
+    let w = a.world().await;
+    let b = TestServer::start_on(shared).await;
+    let hku = &w.hku_key;
+    let mut drafts = Vec::new();
+    for _ in 0..6 {
+        drafts.push(w.draft(&a, 1_000).await);
+    }
+    let mut programme = w.programme.clone();
+    let elsewhere = |name: &str| name.replacen(&w.programme.name, "programmes/elsewhere", 1);
+    for round in 0..24 {
+        // B retitles one draft, and renames the programme every fourth
+        // round; then A answers many reads of every draft at once.
+        let i = round % drafts.len();
+        let mut edit = drafts[i].clone();
+        edit.title = format!("Retitled in round {round}");
+        drafts[i] = b
+            .apps(hku)
+            .update_application(v1::UpdateApplicationRequest {
+                application: Some(edit),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["title".into()],
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("retitle on B")
+            .into_inner()
+            .application
+            .expect("application");
+        let programme_name = format!("Programme, round {}", round / 4);
+        if round % 4 == 0 {
+            programme.display_name = programme_name.clone();
+            programme = b
+                .programmes(&a.admin_key)
+                .update_programme(v1::UpdateProgrammeRequest {
+                    programme: Some(programme),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["display_name".into()],
+                    }),
+                    request_id: String::new(),
+                })
+                .await
+                .expect("rename on B")
+                .into_inner()
+                .programme
+                .expect("programme");
+        }
+        let a = &a;
+        let reads = (0..24).map(|k| {
+            let name = drafts[k % drafts.len()].name.clone();
+            async move { (k, get(a, hku, &name).await) }
+        });
+        let programme_reads = (0..8).map(|_| async {
+            a.programmes(hku)
+                .get_programme(v1::GetProgrammeRequest {
+                    name: w.programme.name.clone(),
+                })
+                .await
+                .map(|r| r.into_inner().programme.unwrap_or_default())
+        });
+        let misplaced_name = elsewhere(&drafts[i].name);
+        let misplaced = get(a, &a.admin_key, &misplaced_name);
+        let (reads, programme_reads, misplaced) = tokio::join!(
+            futures_util::future::join_all(reads),
+            futures_util::future::join_all(programme_reads),
+            misplaced
+        );
+        for (k, read) in reads {
+            let expected = &drafts[k % drafts.len()];
+            let got = read.expect("read on A");
+            assert_eq!(
+                (&got.title, &got.etag),
+                (&expected.title, &expected.etag),
+                "round {round}"
+            );
+        }
+        for read in programme_reads {
+            assert_eq!(
+                read.expect("programme on A").display_name,
+                programme_name,
+                "round {round}"
+            );
+        }
+        // An application named under a programme it is not in is not
+        // found, however it was read.
+        assert_eq!(misplaced.expect_err("misplaced name").code(), Code::NotFound);
+    }
     b.stop().await;
 }

@@ -235,6 +235,12 @@ impl ApplicationStore for Db {
                 .map(to_domain)
                 .transpose();
         }
+        if let Some(found) = self.read_point(|points| &points.applications, name.id()).await {
+            return found
+                .filter(|row| row.programme_id == name.programme.id())
+                .map(to_domain)
+                .transpose();
+        }
         self.find_kept(by_name(name)).await?.map(to_domain).transpose()
     }
 

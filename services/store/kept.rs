@@ -15,6 +15,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::sqlx::{self, Connection, PgConnection, Postgres};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryResult, QueryTrait, Select, Statement};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -75,6 +76,25 @@ impl Kept {
         } else {
             tokio::spawn(conn.close());
         }
+    }
+}
+
+impl Kept {
+    /// Runs `sql`, which selects rows whose id is in the text array `$1`,
+    /// on a kept connection when one is free, else on the pool.
+    pub(crate) async fn fetch_by_ids(
+        &self,
+        sql: Arc<str>,
+        ids: Vec<String>,
+    ) -> std::result::Result<Vec<PgRow>, sqlx::Error> {
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids);
+        let Some((mut conn, permit)) = self.take().await? else {
+            return query.fetch_all(&self.pool).await;
+        };
+        let rows = query.fetch_all(&mut conn).await?;
+        self.give(conn);
+        drop(permit);
+        Ok(rows)
     }
 }
 

@@ -16,6 +16,7 @@ mod keys;
 mod listen;
 pub mod migration;
 mod optimistic;
+mod point_reads;
 mod programmes;
 mod recent;
 mod reviews;
@@ -36,6 +37,7 @@ use sea_orm::{
 pub use connect::MIGRATION_LOCK;
 pub(crate) use connect::db_err;
 use connect::{Create, connect, migrate};
+use point_reads::Points;
 
 use crate::domain::access::Revocation;
 use crate::domain::event::{AppendSignal, LogId};
@@ -117,6 +119,8 @@ pub struct Db {
     recent: Arc<recent::Recent>,
     /// PostgreSQL: connections kept out of the pool for hot statements.
     kept: Option<Arc<kept::Kept>>,
+    /// PostgreSQL: point reads of applications and programmes, read together.
+    points: Option<Arc<Points>>,
     /// SQLite: creates waiting to be written together.
     creates: Option<tokio::sync::mpsc::Sender<group_commit::Job>>,
     /// SQLite on a file: changes waiting to be written together.
@@ -166,6 +170,7 @@ impl Db {
         let creates = (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone()));
         let appended: Arc<AppendSignal> = Arc::default();
         let kept = is_postgres.then(|| Arc::new(kept::Kept::new(conn.get_postgres_connection_pool().clone())));
+        let points = kept.as_ref().map(|kept| Arc::new(Points::start(kept)));
         let changes = fast.as_ref().map(|reads| {
             change_group::start(
                 writer.get_sqlite_connection_pool().clone(),
@@ -197,6 +202,7 @@ impl Db {
             facts: Arc::default(),
             recent: Arc::default(),
             kept,
+            points,
             creates,
             changes,
         })

@@ -155,6 +155,9 @@ impl ProgrammeStore for Db {
         if let Some(fast) = &self.fast {
             return fast.programme(name.id())?.map(to_domain).transpose();
         }
+        if let Some(found) = self.read_point(|points| &points.programmes, name.id()).await {
+            return found.map(to_domain).transpose();
+        }
         self.find_kept(row::Entity::find_by_id(name.id().to_owned()))
             .await?
             .map(to_domain)

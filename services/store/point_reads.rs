@@ -1,0 +1,163 @@
+//! PostgreSQL point reads of applications and programmes, read together.
+//! Each read hands its id to a reader task; the reader sends every id
+//! that has arrived in one statement (`id = ANY($1)`), a few statements
+//! in flight at most, and answers each read from the rows. A statement
+//! is sent only after every read it answers arrived, so a read still sees
+//! everything committed (on any replica) before it was asked: reads stay
+//! as fresh as reading alone, at one round trip per batch instead of one
+//! per call.
+//!
+//! A read the reader cannot answer (a failed statement, a row that does
+//! not decode, a reader gone) is read alone by its caller, so errors are
+//! reported as for any other statement.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::sqlx::postgres::PgRow;
+use sea_orm::{DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryResult, QueryTrait};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::entity::{application, programme};
+use super::kept::Kept;
+
+/// Statements in flight at most per kind of row; reads arriving while
+/// they are out wait for the next one.
+const IN_FLIGHT: usize = 3;
+/// Ids sent in one statement at most.
+const MAX_BATCH: usize = 128;
+
+/// What a read gets: the row, none, or "read it alone".
+type Answer<M> = Result<Option<M>, ()>;
+
+struct Ask<M> {
+    id: String,
+    answer: oneshot::Sender<Answer<M>>,
+}
+
+/// The reader of one kind of row.
+pub(crate) struct PointReads<M> {
+    asks: mpsc::UnboundedSender<Ask<M>>,
+}
+
+impl<M> std::fmt::Debug for PointReads<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PointReads").finish_non_exhaustive()
+    }
+}
+
+impl<M: FromQueryResult + Clone + Send + 'static> PointReads<M> {
+    /// Starts the reader. `sql` selects the rows whose id is in the text
+    /// array `$1`; `id_of` tells a row's id.
+    pub(crate) fn start(kept: Arc<Kept>, sql: String, id_of: fn(&M) -> &str) -> Self {
+        let (asks, rx) = mpsc::unbounded_channel();
+        tokio::spawn(serve(kept, Arc::from(sql), id_of, rx));
+        Self { asks }
+    }
+
+    /// The row with `id`, or `None` when the reader could not answer and
+    /// the caller should read it alone.
+    pub(crate) async fn get(&self, id: &str) -> Option<Option<M>> {
+        let (answer, rx) = oneshot::channel();
+        self.asks
+            .send(Ask {
+                id: id.to_owned(),
+                answer,
+            })
+            .ok()?;
+        rx.await.ok()?.ok()
+    }
+}
+
+async fn serve<M: FromQueryResult + Clone + Send + 'static>(
+    kept: Arc<Kept>,
+    sql: Arc<str>,
+    id_of: fn(&M) -> &str,
+    mut asks: mpsc::UnboundedReceiver<Ask<M>>,
+) {
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = asks.recv().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match asks.try_recv() {
+                Ok(ask) => batch.push(ask),
+                Err(_) => break,
+            }
+        }
+        let (kept, sql) = (kept.clone(), sql.clone());
+        tokio::spawn(async move {
+            answer(&kept, sql, id_of, batch).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn answer<M: FromQueryResult + Clone>(kept: &Kept, sql: Arc<str>, id_of: fn(&M) -> &str, batch: Vec<Ask<M>>) {
+    let mut ids: Vec<String> = batch.iter().map(|ask| ask.id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let found = match kept.fetch_by_ids(sql, ids).await {
+        Ok(rows) => decode(rows, id_of),
+        Err(_) => None,
+    };
+    for ask in batch {
+        let answer = match &found {
+            Some(rows) => Ok(rows.get(&ask.id).cloned()),
+            None => Err(()),
+        };
+        // A caller that went away needs no answer.
+        let _ = ask.answer.send(answer);
+    }
+}
+
+/// The rows by id, or `None` when one does not decode (each caller then
+/// reads alone and hears the error).
+fn decode<M: FromQueryResult>(rows: Vec<PgRow>, id_of: fn(&M) -> &str) -> Option<HashMap<String, M>> {
+    rows.into_iter()
+        .map(|row| {
+            let model = M::from_query_result(&QueryResult::from(row), "").ok()?;
+            Some((id_of(&model).to_owned(), model))
+        })
+        .collect()
+}
+
+/// The readers of applications and programmes.
+#[derive(Debug)]
+pub(crate) struct Points {
+    pub(crate) applications: PointReads<application::Model>,
+    pub(crate) programmes: PointReads<programme::Model>,
+}
+
+impl Points {
+    pub(crate) fn start(kept: &Arc<Kept>) -> Self {
+        Self {
+            applications: PointReads::start(kept.clone(), select_by_ids(application::Entity), |m| &m.id),
+            programmes: PointReads::start(kept.clone(), select_by_ids(programme::Entity), |m| &m.id),
+        }
+    }
+}
+
+/// The entity's select of every column, for the rows whose id is in `$1`.
+fn select_by_ids<E: EntityTrait>(entity: E) -> String {
+    let by_ids = Expr::cust(format!("\"{}\".\"id\" = ANY($1)", entity.table_name()));
+    E::find().filter(by_ids).build(DbBackend::Postgres).sql
+}
+
+impl super::Db {
+    /// The row with `id` read together with other calls' (PostgreSQL), or
+    /// `None` when it is to be read alone.
+    pub(super) async fn read_point<M: FromQueryResult + Clone + Send + 'static>(
+        &self,
+        reader: fn(&Points) -> &PointReads<M>,
+        id: &str,
+    ) -> Option<Option<M>> {
+        reader(self.points.as_deref()?).get(id).await
+    }
+}
