@@ -119,6 +119,8 @@ pub struct Db {
     recent: Arc<recent::Recent>,
     /// PostgreSQL: connections kept out of the pool for hot statements.
     kept: Option<Arc<kept::Kept>>,
+    /// PostgreSQL: changes of one programme's totals wait for each other.
+    gates: Arc<optimistic::Gates>,
     /// PostgreSQL: point reads of applications and programmes, read together.
     points: Option<Arc<Points>>,
     /// SQLite: creates waiting to be written together.
@@ -202,6 +204,7 @@ impl Db {
             facts: Arc::default(),
             recent: Arc::default(),
             kept,
+            gates: Arc::default(),
             points,
             creates,
             changes,

@@ -27,6 +27,11 @@
 //! only while it is still the version read, and the application only if
 //! the programme was.
 //!
+//! Changes of one programme's totals on one replica wait for each other
+//! (`Gates`): each then decides on what the one before it wrote, instead
+//! of losing its race to it and taking the locked path. Across replicas
+//! the versions still decide.
+//!
 //! Peer review, disbursements and changes with a request id always take
 //! the locked path.
 
@@ -41,6 +46,29 @@ use crate::domain::ids::ApplicationName;
 use crate::domain::lifecycle::{Outcome, Situation};
 use crate::domain::ports::{ApplicationChange, Changed};
 use crate::domain::{Error, Result};
+
+/// Gates of this process for changes of a programme's totals, one per
+/// stripe of programme ids (a programme always meets the same gate).
+#[derive(Debug)]
+pub(crate) struct Gates(Box<[tokio::sync::Mutex<()>]>);
+
+impl Default for Gates {
+    fn default() -> Self {
+        Self((0..256).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+}
+
+impl Gates {
+    fn of(&self, programme: &str) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
+        let mut hasher = SEED.get_or_init(Default::default).build_hasher();
+        programme.hash(&mut hasher);
+        let stripes = self.0.len();
+        let stripe = usize::try_from(hasher.finish() % stripes as u64).unwrap_or(0);
+        &self.0[stripe]
+    }
+}
 
 /// How an optimistic attempt ended.
 enum Attempt {
@@ -68,6 +96,10 @@ impl Db {
         if !self.is_postgres() {
             return Ok(None);
         }
+        let _gate = match changes_programme {
+            true => Some(self.gates.of(name.programme.id()).lock().await),
+            false => None,
+        };
         if let Some(seen) = self.recent.situation(name) {
             match self.attempt(name, changes_programme, change, seen, true).await? {
                 Attempt::Written(outcome) => return Ok(Some(Changed::Applied(outcome))),

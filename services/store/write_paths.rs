@@ -169,10 +169,8 @@ impl Db {
         values.extend(appended.values.map(|v| v.0).unwrap_or_default());
         let sql = format!("WITH created AS ({}) {}", insert.sql, appended.sql);
         let row = self
-            .conn()
-            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-            .await
-            .map_err(db_err)?;
+            .query_one_kept(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+            .await?;
         let seq = row.map(|r| r.try_get::<i64>("", "seq")).transpose().map_err(db_err)?;
         self.announce_append(seq);
         metrics::counter!("gba_grants_events_appended_total").increment(1);

@@ -100,7 +100,12 @@ where
         let shared = shared.clone();
         async move {
             let (pool, sql, programme, institution) = &*shared;
-            insert(pool, sql, programme, institution).await.is_ok()
+            let result = insert(pool, sql, programme, institution).await;
+            if let Err(err) = &result {
+                static TOLD: std::sync::Once = std::sync::Once::new();
+                TOLD.call_once(|| eprintln!("raw sqlx: first failed insert: {err}"));
+            }
+            result.is_ok()
         }
     })
     .await;
