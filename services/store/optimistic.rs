@@ -50,23 +50,26 @@ use crate::domain::{Error, Result};
 /// Gates of this process for changes of a programme's totals, one per
 /// stripe of programme ids (a programme always meets the same gate).
 #[derive(Debug)]
-pub(crate) struct Gates(Box<[tokio::sync::Mutex<()>]>);
+pub(crate) struct Gates {
+    stripes: Box<[tokio::sync::Mutex<()>]>,
+    hasher: std::collections::hash_map::RandomState,
+}
 
 impl Default for Gates {
     fn default() -> Self {
-        Self((0..256).map(|_| tokio::sync::Mutex::new(())).collect())
+        Self {
+            stripes: (0..256).map(|_| tokio::sync::Mutex::new(())).collect(),
+            hasher: Default::default(),
+        }
     }
 }
 
 impl Gates {
     fn of(&self, programme: &str) -> &tokio::sync::Mutex<()> {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
-        let mut hasher = SEED.get_or_init(Default::default).build_hasher();
-        programme.hash(&mut hasher);
-        let stripes = self.0.len();
-        let stripe = usize::try_from(hasher.finish() % stripes as u64).unwrap_or(0);
-        &self.0[stripe]
+        use std::hash::BuildHasher;
+        let stripes = self.stripes.len();
+        let stripe = usize::try_from(self.hasher.hash_one(programme) % stripes as u64).unwrap_or(0);
+        &self.stripes[stripe]
     }
 }
 
