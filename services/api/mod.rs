@@ -18,6 +18,7 @@ pub mod page;
 mod programme;
 mod review;
 mod watch;
+mod watch_encoded;
 
 use tonic::service::Routes;
 
@@ -26,7 +27,6 @@ use crate::proto::v1::{
     access_service_server::AccessServiceServer, application_service_server::ApplicationServiceServer,
     award_service_server::AwardServiceServer, institution_service_server::InstitutionServiceServer,
     programme_service_server::ProgrammeServiceServer, review_service_server::ReviewServiceServer,
-    watch_service_server::WatchServiceServer,
 };
 
 /// Every gba.grants.v1 service, ready to serve; request messages larger
@@ -56,14 +56,14 @@ pub fn routes(grants: &Grants, hub: &crate::hub::Hub, max_message_bytes: usize) 
         .add_service(
             AwardServiceServer::new(award::AwardApi { grants: g() }).max_decoding_message_size(max_message_bytes),
         )
-        .add_service(
-            WatchServiceServer::new(watch::WatchApi {
+        .add_service(watch_encoded::WatchServer::new(
+            watch::WatchApi {
                 grants: g(),
                 hub: hub.clone(),
                 rendered: Default::default(),
                 all_programmes: Default::default(),
-            })
-            .max_decoding_message_size(max_message_bytes),
-        );
+            },
+            max_message_bytes,
+        ));
     builder.routes()
 }

@@ -5,7 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::auth::{caller, limits};
@@ -55,16 +57,18 @@ impl AllProgrammes {
     }
 }
 
-type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+pub(super) type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
-/// Events rendered to messages once per view and shared by every watcher:
-/// each stream then only copies a ready message (tonic encodes per stream).
+/// Events encoded once per view and shared by every watcher: each stream
+/// then only hands a ready buffer to the connection (see
+/// `watch_encoded`), with neither a copy of the message nor an encoding
+/// per watcher.
 #[derive(Default)]
 pub struct Rendered(Mutex<RenderCache>);
 
 #[derive(Default)]
 struct RenderCache {
-    by_event: HashMap<(i64, View), Arc<v1::WatchApplicationEventsResponse>>,
+    by_event: HashMap<(i64, View), Bytes>,
     order: VecDeque<(i64, View)>,
 }
 
@@ -72,41 +76,44 @@ struct RenderCache {
 const RENDERED: usize = 8_192;
 
 impl Rendered {
-    fn message(&self, event: &ApplicationEvent, view: View) -> v1::WatchApplicationEventsResponse {
+    fn event(&self, event: &ApplicationEvent, view: View) -> Bytes {
         let key = (event.cursor.seq, view);
         let lock = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let hit = lock().by_event.get(&key).cloned();
-        let ready = match hit {
-            Some(ready) => ready,
-            None => {
-                let event = event.clone().in_view(view);
-                let ready = Arc::new(v1::WatchApplicationEventsResponse {
-                    kind: Some(Kind::Event(event_out(event))),
-                });
-                let mut cache = lock();
-                if cache.by_event.insert(key, ready.clone()).is_none() {
-                    cache.order.push_back(key);
-                }
-                while cache.order.len() > RENDERED {
-                    if let Some(old) = cache.order.pop_front() {
-                        cache.by_event.remove(&old);
-                    }
-                }
-                ready
+        if let Some(ready) = lock().by_event.get(&key) {
+            return ready.clone();
+        }
+        let event = event.clone().in_view(view);
+        let ready = Bytes::from(
+            v1::WatchApplicationEventsResponse {
+                kind: Some(Kind::Event(event_out(event))),
             }
-        };
-        (*ready).clone()
+            .encode_to_vec(),
+        );
+        let mut cache = lock();
+        if cache.by_event.insert(key, ready.clone()).is_none() {
+            cache.order.push_back(key);
+        }
+        while cache.order.len() > RENDERED {
+            if let Some(old) = cache.order.pop_front() {
+                cache.by_event.remove(&old);
+            }
+        }
+        ready
     }
 
-    fn item(&self, item: WatchItem) -> v1::WatchApplicationEventsResponse {
+    /// The item as an encoded `WatchApplicationEventsResponse`.
+    fn item(&self, item: WatchItem) -> Bytes {
         match item {
-            WatchItem::Event(event, view) => self.message(&event, view),
-            WatchItem::Progress(cursor) => v1::WatchApplicationEventsResponse {
-                kind: Some(Kind::Progress(v1::Progress {
-                    cursor: cursor.encode(),
-                    send_time: Some(time_out(crate::domain::time::Timestamp::now())),
-                })),
-            },
+            WatchItem::Event(event, view) => self.event(&event, view),
+            WatchItem::Progress(cursor) => Bytes::from(
+                v1::WatchApplicationEventsResponse {
+                    kind: Some(Kind::Progress(v1::Progress {
+                        cursor: cursor.encode(),
+                        send_time: Some(time_out(crate::domain::time::Timestamp::now())),
+                    })),
+                }
+                .encode_to_vec(),
+            ),
         }
     }
 }
@@ -165,15 +172,13 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
     }
 }
 
-#[tonic::async_trait]
-impl WatchService for WatchApi {
-    type WatchApplicationEventsStream = BoxStream<v1::WatchApplicationEventsResponse>;
-    type WatchProgrammeSummaryStream = BoxStream<v1::WatchProgrammeSummaryResponse>;
-
-    async fn watch_application_events(
+impl WatchApi {
+    /// WatchApplicationEvents: the caller's stream of encoded
+    /// `WatchApplicationEventsResponse` messages.
+    pub(super) async fn open_events(
         &self,
         request: Request<v1::WatchApplicationEventsRequest>,
-    ) -> Result<Response<Self::WatchApplicationEventsStream>, Status> {
+    ) -> Result<Response<BoxStream<Bytes>>, Status> {
         let caller = caller(&request)?;
         let slots = limits(&request)?.stream(&caller.key, request.remote_addr()).status()?;
         let v1::WatchApplicationEventsRequest {
@@ -197,6 +202,28 @@ impl WatchService for WatchApi {
         let stream = stream.map(move |item| {
             let _held = (&slots, &open);
             item.map(|i| rendered.item(i)).map_err(to_status)
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+#[tonic::async_trait]
+impl WatchService for WatchApi {
+    type WatchApplicationEventsStream = BoxStream<v1::WatchApplicationEventsResponse>;
+    type WatchProgrammeSummaryStream = BoxStream<v1::WatchProgrammeSummaryResponse>;
+
+    /// Served by `watch_encoded::WatchServer`, which sends the encoded
+    /// messages as they are; this decodes them again for a plain
+    /// generated server.
+    async fn watch_application_events(
+        &self,
+        request: Request<v1::WatchApplicationEventsRequest>,
+    ) -> Result<Response<Self::WatchApplicationEventsStream>, Status> {
+        let stream = self.open_events(request).await?.into_inner().map(|item| {
+            item.and_then(|bytes| {
+                v1::WatchApplicationEventsResponse::decode(bytes)
+                    .map_err(|err| Status::internal(format!("an event did not decode: {err}")))
+            })
         });
         Ok(Response::new(Box::pin(stream)))
     }
