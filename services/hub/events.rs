@@ -110,6 +110,11 @@ fn stream(
         let mut catch_ups = 0;
         let mut replay = replay;
         let mut catching_up = replay;
+        // Waited on across deliveries: made once, not once per event (each
+        // new wait registers with the token shared by every stream).
+        let stopping = inner.stopping.clone().cancelled_owned();
+        let ended = revoked.clone().cancelled_owned();
+        tokio::pin!(stopping, ended);
         loop {
             if replay {
                 // Replay committed events after `position` from the log, a
@@ -142,11 +147,14 @@ fn stream(
                 tokio::time::Instant::now() + inner.options.progress_interval,
                 inner.options.progress_interval,
             );
+            // A tick marks progress only if no event went out since the
+            // tick before: cheaper than moving the timer at every event.
+            let mut sent_since_tick = false;
             loop {
                 tokio::select! {
                     biased;
-                    () = inner.stopping.cancelled() => { yield Err(shutting_down()); return; }
-                    () = revoked.cancelled() => { yield Err(key_revoked()); return; }
+                    () = &mut stopping => { yield Err(shutting_down()); return; }
+                    () = &mut ended => { yield Err(key_revoked()); return; }
                     received = rx.recv() => match received {
                         Ok(event) => {
                             catching_up = false;
@@ -156,7 +164,7 @@ fn stream(
                                 let ends = scope.ends_after(&event);
                                 yield Ok(WatchItem::Event(event, view));
                                 if ends { yield Err(assignment_ended()); return; }
-                                ticker.reset();
+                                sent_since_tick = true;
                             }
                         }
                         Err(RecvError::Lagged(_)) if catching_up && catch_ups < CATCH_UPS => {
@@ -171,7 +179,11 @@ fn stream(
                         }
                         Err(RecvError::Closed) => { yield Err(shutting_down()); return; }
                     },
-                    _ = ticker.tick() => yield Ok(WatchItem::Progress(position)),
+                    _ = ticker.tick() => {
+                        if !std::mem::take(&mut sent_since_tick) {
+                            yield Ok(WatchItem::Progress(position));
+                        }
+                    }
                 }
             }
             replay = true;
