@@ -169,6 +169,31 @@ async fn reads_on_one_replica_see_what_the_other_committed_before_they_were_aske
     }
     let mut programme = w.programme.clone();
     let elsewhere = |name: &str| name.replacen(&w.programme.name, "programmes/elsewhere", 1);
+    // Reads on A all along, so that B's writes land while reads of A are
+    // under way: a read asked after a write must not join them.
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let background: Vec<_> = (0..8)
+        .map(|k| {
+            let (mut apps, busy) = (a.apps(hku), busy.clone());
+            let name = drafts[k % drafts.len()].name.clone();
+            tokio::spawn(async move {
+                let mut reads = 0_u32;
+                while busy.load(std::sync::atomic::Ordering::Relaxed) {
+                    let read = apps.get_application(v1::GetApplicationRequest { name: name.clone() });
+                    assert_eq!(
+                        read.await
+                            .expect("background read")
+                            .into_inner()
+                            .application
+                            .map(|x| x.name),
+                        Some(name.clone())
+                    );
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
     for round in 0..24 {
         // B retitles one draft, and renames the programme every fourth
         // round; then A answers many reads of every draft at once.
@@ -231,8 +256,8 @@ async fn reads_on_one_replica_see_what_the_other_committed_before_they_were_aske
             let expected = &drafts[k % drafts.len()];
             let got = read.expect("read on A");
             assert_eq!(
-                (&got.title, &got.etag),
-                (&expected.title, &expected.etag),
+                (&got.name, &got.title, &got.etag),
+                (&expected.name, &expected.title, &expected.etag),
                 "round {round}"
             );
         }
@@ -246,6 +271,10 @@ async fn reads_on_one_replica_see_what_the_other_committed_before_they_were_aske
         // An application named under a programme it is not in is not
         // found, however it was read.
         assert_eq!(misplaced.expect_err("misplaced name").code(), Code::NotFound);
+    }
+    busy.store(false, std::sync::atomic::Ordering::Relaxed);
+    for reads in futures_util::future::join_all(background).await {
+        assert!(reads.expect("background reader") > 0);
     }
     b.stop().await;
 }

@@ -147,6 +147,8 @@ fn stream(
                 tokio::time::Instant::now() + inner.options.progress_interval,
                 inner.options.progress_interval,
             );
+            // Ticks missed while the client was slow to read are not made up.
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             // A tick marks progress only if no event went out since the
             // tick before: cheaper than moving the timer at every event.
             let mut sent_since_tick = false;

@@ -236,7 +236,7 @@ impl ApplicationStore for Db {
                 .transpose();
         }
         if let Some(found) = self.read_point(|points| &points.applications, name.id()).await {
-            return found
+            return found?
                 .filter(|row| row.programme_id == name.programme.id())
                 .map(to_domain)
                 .transpose();

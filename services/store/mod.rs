@@ -172,7 +172,7 @@ impl Db {
         let creates = (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone()));
         let appended: Arc<AppendSignal> = Arc::default();
         let kept = is_postgres.then(|| Arc::new(kept::Kept::new(conn.get_postgres_connection_pool().clone())));
-        let points = kept.as_ref().map(|kept| Arc::new(Points::start(kept)));
+        let points = kept.as_ref().map(|kept| Arc::new(Points::start(kept, options.timeout)));
         let changes = fast.as_ref().map(|reads| {
             change_group::start(
                 writer.get_sqlite_connection_pool().clone(),

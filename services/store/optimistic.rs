@@ -99,8 +99,12 @@ impl Db {
         if !self.is_postgres() {
             return Ok(None);
         }
+        // A gate not had within the database timeout (the one before is
+        // stuck in an outage, say) is gone without: the versions decide.
         let _gate = match changes_programme {
-            true => Some(self.gates.of(name.programme.id()).lock().await),
+            true => tokio::time::timeout(self.timeout, self.gates.of(name.programme.id()).lock())
+                .await
+                .ok(),
             false => None,
         };
         if let Some(seen) = self.recent.situation(name) {

@@ -7,20 +7,26 @@
 //! as fresh as reading alone, at one round trip per batch instead of one
 //! per call.
 //!
-//! A read the reader cannot answer (a failed statement, a row that does
-//! not decode, a reader gone) is read alone by its caller, so errors are
+//! A failed statement fails every read it answers, with its error; one
+//! that takes longer than the database timeout fails them as an outage
+//! would. A read the reader cannot answer otherwise (a row that does not
+//! decode, a reader gone) is read alone by its caller, so its error is
 //! reported as for any other statement.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::sqlx::postgres::PgRow;
+use sea_orm::sqlx::{self, postgres::PgRow};
 use sea_orm::{DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryResult, QueryTrait};
+use sea_orm::{DbErr, RuntimeErr};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::db_err;
 use super::entity::{application, programme};
 use super::kept::Kept;
+use crate::domain::Result;
 
 /// Statements in flight at most per kind of row; reads arriving while
 /// they are out wait for the next one.
@@ -28,8 +34,16 @@ const IN_FLIGHT: usize = 3;
 /// Ids sent in one statement at most.
 const MAX_BATCH: usize = 128;
 
-/// What a read gets: the row, none, or "read it alone".
-type Answer<M> = Result<Option<M>, ()>;
+/// What a read gets: the row, none, or why not.
+type Answer<M> = std::result::Result<Option<M>, Unanswered>;
+
+#[derive(Clone)]
+enum Unanswered {
+    /// Read it alone.
+    Alone,
+    /// The statement failed.
+    Failed(Arc<sqlx::Error>),
+}
 
 struct Ask<M> {
     id: String,
@@ -49,16 +63,23 @@ impl<M> std::fmt::Debug for PointReads<M> {
 
 impl<M: FromQueryResult + Clone + Send + 'static> PointReads<M> {
     /// Starts the reader. `sql` selects the rows whose id is in the text
-    /// array `$1`; `id_of` tells a row's id.
-    pub(crate) fn start(kept: Arc<Kept>, sql: String, id_of: fn(&M) -> &str) -> Self {
+    /// array `$1`; `id_of` tells a row's id; a statement may take
+    /// `timeout` at most.
+    pub(crate) fn start(kept: Arc<Kept>, sql: String, id_of: fn(&M) -> &str, timeout: Duration) -> Self {
         let (asks, rx) = mpsc::unbounded_channel();
-        tokio::spawn(serve(kept, Arc::from(sql), id_of, rx));
+        let reader = Reader {
+            kept,
+            sql: Arc::from(sql),
+            id_of,
+            timeout,
+        };
+        tokio::spawn(serve(Arc::new(reader), rx));
         Self { asks }
     }
 
-    /// The row with `id`, or `None` when the reader could not answer and
-    /// the caller should read it alone.
-    pub(crate) async fn get(&self, id: &str) -> Option<Option<M>> {
+    /// The row with `id` (or the statement's error), or `None` when the
+    /// reader could not answer and the caller should read it alone.
+    pub(crate) async fn get(&self, id: &str) -> Option<Result<Option<M>>> {
         let (answer, rx) = oneshot::channel();
         self.asks
             .send(Ask {
@@ -66,14 +87,24 @@ impl<M: FromQueryResult + Clone + Send + 'static> PointReads<M> {
                 answer,
             })
             .ok()?;
-        rx.await.ok()?.ok()
+        match rx.await.ok()? {
+            Ok(found) => Some(Ok(found)),
+            Err(Unanswered::Alone) => None,
+            Err(Unanswered::Failed(err)) => Some(Err(db_err(DbErr::Query(RuntimeErr::SqlxError(err))))),
+        }
     }
 }
 
-async fn serve<M: FromQueryResult + Clone + Send + 'static>(
+/// What the reader of one kind of row reads with.
+struct Reader<M> {
     kept: Arc<Kept>,
     sql: Arc<str>,
     id_of: fn(&M) -> &str,
+    timeout: Duration,
+}
+
+async fn serve<M: FromQueryResult + Clone + Send + 'static>(
+    reader: Arc<Reader<M>>,
     mut asks: mpsc::UnboundedReceiver<Ask<M>>,
 ) {
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -91,29 +122,44 @@ async fn serve<M: FromQueryResult + Clone + Send + 'static>(
                 Err(_) => break,
             }
         }
-        let (kept, sql) = (kept.clone(), sql.clone());
+        let reader = reader.clone();
         tokio::spawn(async move {
-            answer(&kept, sql, id_of, batch).await;
+            reader.answer(batch).await;
             drop(permit);
         });
     }
 }
 
-async fn answer<M: FromQueryResult + Clone>(kept: &Kept, sql: Arc<str>, id_of: fn(&M) -> &str, batch: Vec<Ask<M>>) {
-    let mut ids: Vec<String> = batch.iter().map(|ask| ask.id.clone()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let found = match kept.fetch_by_ids(sql, ids).await {
-        Ok(rows) => decode(rows, id_of),
-        Err(_) => None,
-    };
-    for ask in batch {
-        let answer = match &found {
-            Some(rows) => Ok(rows.get(&ask.id).cloned()),
-            None => Err(()),
+impl<M: FromQueryResult + Clone> Reader<M> {
+    async fn answer(&self, mut batch: Vec<Ask<M>>) {
+        // Callers that went away need no answer and no row.
+        batch.retain(|ask| !ask.answer.is_closed());
+        if batch.is_empty() {
+            return;
+        }
+        let mut ids: Vec<String> = batch.iter().map(|ask| ask.id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let fetched = tokio::time::timeout(self.timeout, self.kept.fetch_by_ids(self.sql.clone(), ids))
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "a point read took longer than the database timeout",
+                )))
+            });
+        let found = match fetched {
+            Ok(rows) => decode(rows, self.id_of).ok_or(Unanswered::Alone),
+            Err(err) => Err(Unanswered::Failed(Arc::new(err))),
         };
-        // A caller that went away needs no answer.
-        let _ = ask.answer.send(answer);
+        for ask in batch {
+            let answer = match &found {
+                Ok(rows) => Ok(rows.get(&ask.id).cloned()),
+                Err(why) => Err(why.clone()),
+            };
+            // A caller that went away needs no answer.
+            let _ = ask.answer.send(answer);
+        }
     }
 }
 
@@ -136,10 +182,10 @@ pub(crate) struct Points {
 }
 
 impl Points {
-    pub(crate) fn start(kept: &Arc<Kept>) -> Self {
+    pub(crate) fn start(kept: &Arc<Kept>, timeout: Duration) -> Self {
         Self {
-            applications: PointReads::start(kept.clone(), select_by_ids(application::Entity), |m| &m.id),
-            programmes: PointReads::start(kept.clone(), select_by_ids(programme::Entity), |m| &m.id),
+            applications: PointReads::start(kept.clone(), select_by_ids(application::Entity), |m| &m.id, timeout),
+            programmes: PointReads::start(kept.clone(), select_by_ids(programme::Entity), |m| &m.id, timeout),
         }
     }
 }
@@ -157,7 +203,7 @@ impl super::Db {
         &self,
         reader: fn(&Points) -> &PointReads<M>,
         id: &str,
-    ) -> Option<Option<M>> {
+    ) -> Option<Result<Option<M>>> {
         reader(self.points.as_deref()?).get(id).await
     }
 }

@@ -156,7 +156,7 @@ impl ProgrammeStore for Db {
             return fast.programme(name.id())?.map(to_domain).transpose();
         }
         if let Some(found) = self.read_point(|points| &points.programmes, name.id()).await {
-            return found.map(to_domain).transpose();
+            return found?.map(to_domain).transpose();
         }
         self.find_kept(row::Entity::find_by_id(name.id().to_owned()))
             .await?
