@@ -207,11 +207,6 @@ async fn measure_backend(
     if url.starts_with("postgres") {
         let conn = sea_orm::Database::connect(url).await?;
         conn.execute_unprepared("ANALYZE").await?;
-        // Write out what loading dirtied now, so that the rows below
-        // measure calls, not the load's aftermath.
-        if let Err(err) = conn.execute_unprepared("CHECKPOINT").await {
-            eprintln!("CHECKPOINT refused ({err}): the first rows may pay for the load");
-        }
         conn.close().await?;
     }
     let rss_loaded = rss_mib(pid);
