@@ -17,6 +17,17 @@ pub fn cpu_micros(pid: u32) -> u64 {
     ticks * 10_000
 }
 
+/// User + system CPU of every local process named `postgres` (the
+/// database server's backends and workers), in microseconds; 0 without any.
+pub fn database_cpu_micros() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .map(cpu_micros)
+        .sum()
+}
+
 pub fn rss_mib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -77,6 +88,9 @@ pub struct Stats {
     pub p99_ms: f64,
     /// Server CPU per call, µs (0 when not measured).
     pub cpu_us: f64,
+    /// CPU per call of the local PostgreSQL's processes, µs (whatever
+    /// else they served in the window included; 0 without a local one).
+    pub db_cpu_us: f64,
     pub failed: usize,
 }
 
@@ -117,9 +131,11 @@ where
         .collect();
     tokio::time::sleep_until(begin.into()).await;
     let cpu_before = pid.map(cpu_micros);
+    let db_before = database_cpu_micros();
     let profile = pid.and_then(Profile::start);
     tokio::time::sleep_until(end.into()).await;
     let cpu_after = pid.map(cpu_micros);
+    let db_after = database_cpu_micros();
     drop(profile);
     let (mut all, mut failed) = (Vec::new(), 0);
     for task in tasks {
@@ -142,6 +158,7 @@ where
             (Some(a), Some(b)) => b.saturating_sub(a) as f64 / calls,
             _ => 0.0,
         },
+        db_cpu_us: db_after.saturating_sub(db_before) as f64 / calls,
         failed,
     }
 }

@@ -85,7 +85,10 @@ where
     txn.commit().await
 }
 
-async fn run<DB>(pool: Pool<DB>, postgres: bool, programme: &str, institution: &str, how_long: Duration) -> Stats
+/// `sql` is the pair of inserts; on PostgreSQL the event's position is
+/// given as gba-grants gives it (its transaction's id plus the log's
+/// offset), so that it can never collide with the server's events.
+async fn run<DB>(pool: Pool<DB>, sql: (String, String), programme: &str, institution: &str, how_long: Duration) -> Stats
 where
     DB: sqlx::Database,
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
@@ -94,7 +97,6 @@ where
     for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    let sql = (placeholders(APPLICATION, postgres), placeholders(EVENT, postgres));
     let shared = Arc::new((pool.clone(), sql, programme.to_owned(), institution.to_owned()));
     let stats = drive(64, how_long, None, move |_| {
         let shared = shared.clone();
@@ -125,7 +127,8 @@ pub async fn sqlite(url: &str, programme: &str, institution: &str, how_long: Dur
         .test_before_acquire(false)
         .connect_with(options)
         .await?;
-    Ok(run(pool, false, programme, institution, how_long).await)
+    let sql = (placeholders(APPLICATION, false), placeholders(EVENT, false));
+    Ok(run(pool, sql, programme, institution, how_long).await)
 }
 
 pub async fn postgres(url: &str, programme: &str, institution: &str, how_long: Duration) -> Result<Stats, sqlx::Error> {
@@ -135,5 +138,16 @@ pub async fn postgres(url: &str, programme: &str, institution: &str, how_long: D
         .test_before_acquire(false)
         .connect(url)
         .await?;
-    Ok(run(pool, true, programme, institution, how_long).await)
+    let offset: i64 = sqlx::query_scalar("SELECT pos_offset FROM event_log_state WHERE id = 1")
+        .fetch_one(&pool)
+        .await?;
+    let event = placeholders(EVENT, true)
+        .replacen("(application_id,", "(seq, application_id,", 1)
+        .replacen(
+            "VALUES (",
+            &format!("VALUES (pg_current_xact_id()::text::bigint + {offset}, "),
+            1,
+        );
+    let sql = (placeholders(APPLICATION, true), event);
+    Ok(run(pool, sql, programme, institution, how_long).await)
 }

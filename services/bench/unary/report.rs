@@ -48,7 +48,7 @@ pub fn print(rows: &[Row], echo: &(Stats, Stats)) {
             println!("| {} | {} | | | | | | | {} |", r.call, r.server, r.note);
         } else {
             println!(
-                "| {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {ratio} | {vs} | {}{} |",
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {ratio} | {vs} | {}{}{} |",
                 r.call,
                 r.server,
                 s.per_s,
@@ -56,6 +56,11 @@ pub fn print(rows: &[Row], echo: &(Stats, Stats)) {
                 s.p99_ms,
                 s.cpu_us,
                 r.note,
+                if r.server.ends_with("PostgreSQL") && s.db_cpu_us > 0.0 {
+                    format!("; PostgreSQL CPU {:.1} µs/call", s.db_cpu_us)
+                } else {
+                    String::new()
+                },
                 if s.failed > 0 {
                     format!(" ({} failed)", s.failed)
                 } else {
