@@ -1,7 +1,8 @@
 //! PostgreSQL point reads of applications and programmes, read together.
 //! Each read hands its id to a reader task; the reader sends every id
-//! that has arrived in one statement (`id = ANY($1)`), a few statements
-//! in flight at most, and answers each read from the rows. A statement
+//! that has arrived in one statement (`id = ANY($1)`), one statement in
+//! flight while it is quick (a few beside a slow one), and answers each
+//! read from the rows. A statement
 //! is sent only after every read it answers arrived, so a read still sees
 //! everything committed (on any replica) before it was asked: reads stay
 //! as fresh as reading alone, at one round trip per batch instead of one
@@ -31,6 +32,14 @@ use crate::domain::Result;
 /// Statements in flight at most per kind of row; reads arriving while
 /// they are out wait for the next one.
 const IN_FLIGHT: usize = 3;
+/// A statement out for longer than this lets the next one go beside it
+/// (a stalled connection must not hold every read); until then the
+/// reads that arrive wait for it and go together in the next one. With
+/// several statements out at once, each would carry only the few reads
+/// of its moment and the database would spend its CPU on statements
+/// rather than rows (measured: a third of the reads per second, and four
+/// times the database's CPU per read, in BENCHMARKS.md).
+const OVERLAP_AFTER: Duration = Duration::from_millis(20);
 /// Ids sent in one statement at most.
 const MAX_BATCH: usize = 128;
 
@@ -123,10 +132,16 @@ async fn serve<M: FromQueryResult + Clone + Send + 'static>(
             }
         }
         let reader = reader.clone();
+        let (done, answered) = oneshot::channel::<()>();
         tokio::spawn(async move {
             reader.answer(batch).await;
             drop(permit);
+            drop(done);
         });
+        // The next statement waits for this one while it is quick, so that
+        // it carries every read that arrives meanwhile; only a slow one
+        // lets another go out beside it.
+        let _ = tokio::time::timeout(OVERLAP_AFTER, answered).await;
     }
 }
 
