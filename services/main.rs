@@ -4,6 +4,12 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: a call allocates and frees
+/// many small buffers (headers, frames, rows, messages), and glibc's
+/// malloc took a fifth of the server's CPU on a point read (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = gba_grants::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
