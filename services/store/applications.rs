@@ -273,7 +273,18 @@ impl ApplicationStore for Db {
                 ),
             );
         }
-        let rows = page_by_id(query, row::Column::Id, page, self.conn()).await?;
+        // SQLite: read in place, with the LIMIT written into the statement.
+        let rows = match &self.fast {
+            Some(fast) => {
+                let query = match &page.after {
+                    Some(after) => query.filter(row::Column::Id.gt(after.as_str())),
+                    None => query,
+                };
+                let read = super::sqlite_reads::application_row;
+                fast.page(query, row::Column::Id, page.fetch_limit(), read).await?
+            }
+            None => page_by_id(query, row::Column::Id, page, self.conn()).await?,
+        };
         rows.into_iter().map(to_domain).collect()
     }
 

@@ -6,17 +6,28 @@
 //! takes microseconds, so it does not hold the async thread noticeably.
 //! Under WAL, each statement sees the last committed state, as the sqlx
 //! pool's readers do.
+//!
+//! Pages of applications are read here too, with their LIMIT written into
+//! the statement: SQLite plans a statement with a bound LIMIT again on
+//! every run, and sqlx copied every value of every row before sea-orm
+//! decoded it by name. A page of more than [`IN_PLACE_ROWS`] rows is read
+//! on a blocking thread instead, so as not to hold the async thread.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rusqlite::types::Value as Param;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
+use sea_orm::{DbBackend, EntityTrait, QueryOrder, QueryTrait, Select, Value};
 
 use super::entity::{application, institution, programme};
 use crate::domain::{Error, Reason};
 
 /// Connections kept for reuse; more are opened under load, then closed.
 const KEEP: usize = 8;
+/// Pages of up to this many rows are read in place (a row takes about a
+/// microsecond); larger ones on a blocking thread.
+const IN_PLACE_ROWS: u64 = 101;
 
 pub(crate) struct SqliteReads {
     path: String,
@@ -62,7 +73,7 @@ fn institution_row(r: &Row<'_>) -> rusqlite::Result<institution::Model> {
     })
 }
 
-fn application_row(r: &Row<'_>) -> rusqlite::Result<application::Model> {
+pub(crate) fn application_row(r: &Row<'_>) -> rusqlite::Result<application::Model> {
     Ok(application::Model {
         id: r.get(0)?,
         programme_id: r.get(1)?,
@@ -216,6 +227,56 @@ impl SqliteReads {
                 .query_row([id, institution], |r| Ok((programme_row(r)?, r.get::<_, bool>(17)?)))
                 .optional()
         })
+    }
+}
+
+/// A bound value of a sea-query statement as SQLite takes it.
+fn param(value: Value) -> Result<Param, Error> {
+    Ok(match value {
+        Value::Bool(v) => v.map_or(Param::Null, |b| Param::Integer(i64::from(b))),
+        Value::Int(v) => v.map_or(Param::Null, |n| Param::Integer(i64::from(n))),
+        Value::BigInt(v) => v.map_or(Param::Null, Param::Integer),
+        Value::String(v) => v.map_or(Param::Null, Param::Text),
+        other => return Err(Error::internal(format!("no SQLite parameter for {other:?}"))),
+    })
+}
+
+impl SqliteReads {
+    /// The rows of `query` (which selects every column of `E`, in order)
+    /// ordered by `id`, `limit` at most, each made by `read`.
+    pub(crate) async fn page<E: EntityTrait>(
+        self: &Arc<Self>,
+        query: Select<E>,
+        id: E::Column,
+        limit: u64,
+        read: fn(&Row<'_>) -> rusqlite::Result<E::Model>,
+    ) -> Result<Vec<E::Model>, Error>
+    where
+        E::Model: Send + 'static,
+    {
+        let statement = query.order_by_asc(id).build(DbBackend::Sqlite);
+        let sql = format!("{} LIMIT {limit}", statement.sql);
+        let params = statement
+            .values
+            .map(|v| v.0)
+            .unwrap_or_default()
+            .into_iter()
+            .map(param)
+            .collect::<Result<Vec<_>, _>>()?;
+        let run = move |reads: &Self| {
+            reads.with(|conn| {
+                conn.prepare_cached(&sql)?
+                    .query_map(rusqlite::params_from_iter(params), read)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+        };
+        if limit <= IN_PLACE_ROWS {
+            return run(self);
+        }
+        let reads = self.clone();
+        tokio::task::spawn_blocking(move || run(&reads))
+            .await
+            .map_err(|e| Error::internal(format!("a page read did not finish: {e}")))?
     }
 }
 
