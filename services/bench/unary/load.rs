@@ -41,7 +41,8 @@ pub fn rss_mib(pid: u32) -> f64 {
 
 /// With `BENCH_PERF_DIR` set, each measured window of the server is
 /// recorded by `perf record -g` into `DIR/window-N.data` (N counts the
-/// windows of the run, in the order of the table).
+/// windows of the run, in the order of the table; the echo ceiling's two
+/// come first).
 struct Profile(std::process::Child);
 
 impl Profile {
@@ -51,18 +52,23 @@ impl Profile {
         let n = WINDOW.fetch_add(1, Ordering::Relaxed) + 1;
         let out = format!("{dir}/window-{n:02}.data");
         eprintln!("perf: recording window {n} into {out}");
+        // BENCH_PERF_ALL=1: the whole machine (the database's processes
+        // too), to be split by `perf report --sort comm,symbol`.
+        let pid = pid.to_string();
+        let whom = match std::env::var("BENCH_PERF_ALL").is_ok_and(|v| v == "1") {
+            true => vec!["-a"],
+            false => vec!["-p", pid.as_str()],
+        };
         std::process::Command::new("perf")
-            .args([
-                "record",
-                "-q",
-                "-e",
-                "cpu-clock",
-                "-g",
-                "-p",
-                &pid.to_string(),
-                "-o",
-                &out,
-            ])
+            .args(["record", "-q", "-e", "cpu-clock"])
+            // BENCH_PERF_DWARF=1: call graphs unwound from DWARF (the
+            // release build keeps no frame pointers).
+            .args(match std::env::var("BENCH_PERF_DWARF").is_ok_and(|v| v == "1") {
+                true => ["--call-graph", "dwarf,16384"].as_slice(),
+                false => ["-g"].as_slice(),
+            })
+            .args(whom)
+            .args(["-o", &out])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
