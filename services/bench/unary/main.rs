@@ -376,6 +376,7 @@ async fn measure_backend(
     let transitions = Stats {
         per_s: chain.per_s * 3.0,
         cpu_us: chain.cpu_us / 3.0,
+        db_cpu_us: chain.db_cpu_us / 3.0,
         ..chain
     };
     let mut r = row(

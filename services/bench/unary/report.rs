@@ -57,7 +57,8 @@ pub fn print(rows: &[Row], echo: &(Stats, Stats)) {
                 s.cpu_us,
                 r.note,
                 if r.server.ends_with("PostgreSQL") && s.db_cpu_us > 0.0 {
-                    format!("; PostgreSQL CPU {:.1} µs/call", s.db_cpu_us)
+                    let sep = if r.note.is_empty() { "" } else { "; " };
+                    format!("{sep}PostgreSQL CPU {:.1} µs/call", s.db_cpu_us)
                 } else {
                     String::new()
                 },
