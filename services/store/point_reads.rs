@@ -1,4 +1,5 @@
-//! PostgreSQL point reads of applications and programmes, read together.
+//! PostgreSQL point reads of applications and programmes, and what a
+//! change reads before it decides (outside a transaction), read together.
 //! Each read hands its id to a reader task; the reader sends every id
 //! that has arrived in one statement (`id = ANY($1)`), one statement in
 //! flight while it is quick (a few beside a slow one), and answers each
@@ -27,6 +28,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::db_err;
 use super::entity::{application, programme};
 use super::kept::Kept;
+use super::write_paths::{ChangeRead, change_read_sql};
 use crate::domain::Result;
 
 /// Statements in flight at most per kind of row; reads arriving while
@@ -189,11 +191,12 @@ fn decode<M: FromQueryResult>(rows: Vec<PgRow>, id_of: fn(&M) -> &str) -> Option
         .collect()
 }
 
-/// The readers of applications and programmes.
+/// The readers of applications, programmes, and what changes read.
 #[derive(Debug)]
 pub(crate) struct Points {
     pub(crate) applications: PointReads<application::Model>,
     pub(crate) programmes: PointReads<programme::Model>,
+    pub(crate) changes: PointReads<ChangeRead>,
 }
 
 impl Points {
@@ -201,6 +204,12 @@ impl Points {
         Self {
             applications: PointReads::start(kept.clone(), select_by_ids(application::Entity), |m| &m.id, timeout),
             programmes: PointReads::start(kept.clone(), select_by_ids(programme::Entity), |m| &m.id, timeout),
+            changes: PointReads::start(
+                kept.clone(),
+                change_read_sql("a.id = ANY($1)"),
+                |m| &m.application.id,
+                timeout,
+            ),
         }
     }
 }

@@ -19,6 +19,56 @@ use crate::domain::{Error, Result};
 /// institutions it names.
 pub(super) type ForChange = (row::Model, prow::Model, Vec<irow::Model>);
 
+/// What a change reads on PostgreSQL, as one row: the institutions as a
+/// JSON array.
+#[derive(Debug, Clone)]
+pub(super) struct ChangeRead {
+    pub(super) application: row::Model,
+    programme: prow::Model,
+    institutions: String,
+}
+
+impl sea_orm::FromQueryResult for ChangeRead {
+    fn from_query_result(found: &sea_orm::QueryResult, _: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            application: row::Model::from_query_result(found, "a_")?,
+            programme: prow::Model::from_query_result(found, "p_")?,
+            institutions: found.try_get("", "institutions")?,
+        })
+    }
+}
+
+impl ChangeRead {
+    fn into_parts(self) -> Result<ForChange> {
+        let institutions: Vec<irow::Model> = serde_json::from_str(&self.institutions)
+            .map_err(|e| Error::internal(format!("institutions read for a change are invalid: {e}")))?;
+        Ok((self.application, self.programme, institutions))
+    }
+}
+
+/// On PostgreSQL, the query of what a change reads, for the applications
+/// `condition` selects (`a` the application, `p` its programme).
+pub(super) fn change_read_sql(condition: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    let columns = |prefix: &str, names: Vec<&'static str>| {
+        names
+            .into_iter()
+            .map(|c| format!("{prefix}.\"{c}\" AS {prefix}_{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT {}, {}, inst.rows::text AS institutions FROM application a \
+         JOIN programme p ON p.id = a.programme_id \
+         LEFT JOIN LATERAL (SELECT COALESCE(json_agg(i), '[]') AS rows FROM institution i \
+         WHERE i.id = a.applicant_institution_id \
+         OR i.id = ANY(string_to_array(a.partner_institution_ids, ','))) inst ON TRUE \
+         WHERE {condition}",
+        columns("a", row::Column::iter().map(|c| c.as_str()).collect()),
+        columns("p", prow::Column::iter().map(|c| c.as_str()).collect()),
+    )
+}
+
 /// The situation a change decides on, from what it read (without the
 /// reviews, which only peer review reads).
 pub(super) fn situation((current, programme, found): ForChange) -> Result<Situation> {
@@ -99,43 +149,30 @@ impl Db {
         name: &ApplicationName,
         kept: bool,
     ) -> Result<Option<ForChange>> {
-        use sea_orm::{FromQueryResult, IdenStatic, Iterable};
+        use sea_orm::FromQueryResult;
         if self.is_postgres() {
-            let columns = |prefix: &str, names: Vec<&'static str>| {
-                names
-                    .into_iter()
-                    .map(|c| format!("{prefix}.\"{c}\" AS {prefix}_{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let sql = format!(
-                "SELECT {}, {}, inst.rows::text AS institutions FROM application a \
-                 JOIN programme p ON p.id = a.programme_id \
-                 LEFT JOIN LATERAL (SELECT COALESCE(json_agg(i), '[]') AS rows FROM institution i \
-                 WHERE i.id = a.applicant_institution_id \
-                 OR i.id = ANY(string_to_array(a.partner_institution_ids, ','))) inst ON TRUE \
-                 WHERE a.id = $1 AND a.programme_id = $2",
-                columns("a", row::Column::iter().map(|c| c.as_str()).collect()),
-                columns("p", prow::Column::iter().map(|c| c.as_str()).collect()),
-            );
+            // Outside a transaction, read together with other changes'
+            // reads (`point_reads`).
+            if kept && let Some(found) = self.read_point(|points| &points.changes, name.id()).await {
+                return found?
+                    .filter(|read| read.application.programme_id == name.programme.id())
+                    .map(ChangeRead::into_parts)
+                    .transpose();
+            }
             let query = Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                sql,
+                change_read_sql("a.id = $1 AND a.programme_id = $2"),
                 [name.id().into(), name.programme.id().into()],
             );
             let found = match kept {
                 true => self.query_one_kept(query).await?,
                 false => txn.query_one_raw(query).await.map_err(db_err)?,
             };
-            let Some(found) = found else {
-                return Ok(None);
-            };
-            let application = row::Model::from_query_result(&found, "a_").map_err(db_err)?;
-            let programme = prow::Model::from_query_result(&found, "p_").map_err(db_err)?;
-            let institutions: String = found.try_get("", "institutions").map_err(db_err)?;
-            let institutions: Vec<irow::Model> = serde_json::from_str(&institutions)
-                .map_err(|e| Error::internal(format!("institutions read for a change are invalid: {e}")))?;
-            return Ok(Some((application, programme, institutions)));
+            return found
+                .map(|found| ChangeRead::from_query_result(&found, "").map_err(db_err))
+                .transpose()?
+                .map(ChangeRead::into_parts)
+                .transpose();
         }
         let Some(current) = by_name(name).only(txn).await.map_err(db_err)? else {
             return Ok(None);
