@@ -7,7 +7,6 @@ mod common;
 
 use common::world::*;
 use common::*;
-use gba_grants::proto::v1;
 use tonic::Code;
 
 on_every_backend!(a_misplaced_name_finds_nothing_and_changes_nothing);
