@@ -276,12 +276,9 @@ impl ApplicationStore for Db {
         // SQLite: read in place, with the LIMIT written into the statement.
         let rows = match &self.fast {
             Some(fast) => {
-                let query = match &page.after {
-                    Some(after) => query.filter(row::Column::Id.gt(after.as_str())),
-                    None => query,
-                };
-                let read = super::sqlite_reads::application_row;
-                fast.page(query, row::Column::Id, page.fetch_limit(), read).await?
+                let query = super::keyset(query, row::Column::Id, page);
+                fast.page(query, page.fetch_limit(), super::sqlite_reads::application_row)
+                    .await?
             }
             None => page_by_id(query, row::Column::Id, page, self.conn()).await?,
         };

@@ -379,17 +379,26 @@ pub(crate) async fn page_by_id<E: sea_orm::EntityTrait>(
     page: &crate::domain::page::PageRequest,
     conn: &DatabaseConnection,
 ) -> Result<Vec<E::Model>, Error> {
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
-    let query = match &page.after {
-        Some(after) => query.filter(id.gt(after.as_str())),
-        None => query,
-    };
-    query
-        .order_by_asc(id)
+    use sea_orm::QuerySelect;
+    keyset(query, id, page)
         .limit(page.fetch_limit())
         .all(conn)
         .await
         .map_err(db_err)
+}
+
+/// `query` in `id` order, after the page's last key (without a limit).
+pub(crate) fn keyset<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    page: &crate::domain::page::PageRequest,
+) -> sea_orm::Select<E> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let query = match &page.after {
+        Some(after) => query.filter(id.gt(after.as_str())),
+        None => query,
+    };
+    query.order_by_asc(id)
 }
 
 /// `Select::one` adds a bound `LIMIT ?`, and SQLite re-prepares a cached

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rusqlite::types::Value as Param;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
-use sea_orm::{DbBackend, EntityTrait, QueryOrder, QueryTrait, Select, Value};
+use sea_orm::{DbBackend, EntityTrait, QueryTrait, Select, Value};
 
 use super::entity::{application, institution, programme};
 use crate::domain::{Error, Reason};
@@ -242,19 +242,18 @@ fn param(value: Value) -> Result<Param, Error> {
 }
 
 impl SqliteReads {
-    /// The rows of `query` (which selects every column of `E`, in order)
-    /// ordered by `id`, `limit` at most, each made by `read`.
+    /// The first `limit` rows of `query` (which selects every column of
+    /// `E`, in order), each made by `read`.
     pub(crate) async fn page<E: EntityTrait>(
         self: &Arc<Self>,
         query: Select<E>,
-        id: E::Column,
         limit: u64,
         read: fn(&Row<'_>) -> rusqlite::Result<E::Model>,
     ) -> Result<Vec<E::Model>, Error>
     where
         E::Model: Send + 'static,
     {
-        let statement = query.order_by_asc(id).build(DbBackend::Sqlite);
+        let statement = query.build(DbBackend::Sqlite);
         let sql = format!("{} LIMIT {limit}", statement.sql);
         let params = statement
             .values
