@@ -147,6 +147,9 @@ async fn backend(name: &str, url: &str, s: &Settings, echo: &(Stats, Stats), row
     child.kill().ok();
     child.wait().ok();
     let (programme, institution) = result?;
+    if reads_only() {
+        return Ok(());
+    }
     // The write ceiling, on the same database with the server stopped.
     let raw = if url.starts_with("sqlite:") {
         raw::sqlite(url, &programme, &institution, s.how_long).await?
@@ -261,6 +264,9 @@ async fn measure_backend(
     })
     .await;
     rows.push(versus(row("GetApplication", &server, get_application), "echo", &echo.1));
+    if reads_only() {
+        return Ok((w.programme, w.institutions[0].clone()));
+    }
     if url.starts_with("sqlite:") {
         let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
         let sample = Arc::new(names.iter().take(1_000).cloned().collect::<Vec<_>>());
@@ -431,6 +437,11 @@ async fn postgres_database() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
+/// `BENCH_READS_ONLY=1`: health, an unknown key and the point reads only.
+fn reads_only() -> bool {
+    std::env::var("BENCH_READS_ONLY").is_ok_and(|v| v == "1")
+}
+
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -445,7 +456,12 @@ fn main() -> Res<()> {
     }
     let quick = args.iter().any(|a| a == "quick");
     let s = Settings {
-        how_long: Duration::from_secs_f64(if quick { 1.0 } else { 5.0 }),
+        how_long: Duration::from_secs_f64(
+            std::env::var("BENCH_SECONDS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(if quick { 1.0 } else { 5.0 }),
+        ),
         applications: std::env::var("BENCH_APPLICATIONS")
             .ok()
             .and_then(|v| v.parse().ok())
