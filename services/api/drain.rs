@@ -18,6 +18,7 @@ use tower::{Layer, Service};
 
 use super::error::to_status;
 use crate::domain::watch::shutting_down;
+use crate::hub::woken::Woken;
 
 #[derive(Clone)]
 pub struct DrainLayer {
@@ -78,7 +79,7 @@ where
             Ok(response.map(|inner| {
                 Body::new(DrainBody {
                     inner,
-                    stopping: Box::pin(stopping.cancelled_owned()),
+                    stopping: Box::pin(Woken::new(stopping.cancelled_owned())),
                     ended: false,
                 })
             }))
@@ -88,7 +89,9 @@ where
 
 struct DrainBody {
     inner: Body,
-    stopping: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// Polled again only once it woke the body: a stream polls its body at
+    /// every message.
+    stopping: Pin<Box<Woken<WaitForCancellationFutureOwned>>>,
     ended: bool,
 }
 
