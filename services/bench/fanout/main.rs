@@ -3,7 +3,8 @@
 //! real writes) against a bare tonic server broadcasting the same message
 //! shape from a tokio broadcast channel (the ceiling).
 //!
-//! `cargo bench --bench fanout` runs every scenario; `-- quick` a short one.
+//! `cargo bench --bench fanout` runs every scenario, 3 interleaved rounds
+//! each (`BENCH_ROUNDS`); `-- quick` a short one, once.
 //! Reports delivered/s, p50/p99 commit→receipt latency, server CPU per
 //! delivery and server memory per watcher, each with its ratio to the bare
 //! ceiling.
@@ -41,6 +42,17 @@ fn micros(t: &prost_types::Timestamp) -> i64 {
     t.seconds * 1_000_000 + i64::from(t.nanos / 1_000)
 }
 
+/// The median (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 fn spawn(cmd: &mut Command) -> Res<(Child, String)> {
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
     let mut line = String::new();
@@ -51,7 +63,9 @@ fn spawn(cmd: &mut Command) -> Res<(Child, String)> {
     Ok((child, line.trim().to_owned()))
 }
 
-async fn gba(s: &Scenario, dir: &std::path::Path) -> Res<Figures> {
+/// One round of gba-grants on a new database (its first start prints the
+/// bootstrap admin key).
+async fn gba(s: &Scenario, dir: &std::path::Path, round: usize) -> Res<Figures> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let addr = format!("127.0.0.1:{port}");
     let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
@@ -59,9 +73,10 @@ async fn gba(s: &Scenario, dir: &std::path::Path) -> Res<Figures> {
         Command::new(exe)
             .args(["serve", "--listen", &addr, "--database-url"])
             .arg(format!(
-                "sqlite://{}/bench-{}.db",
+                "sqlite://{}/bench-{}-{}-{round}.db",
                 dir.display(),
-                s.watchers * 1_000 + s.rate as usize
+                s.watchers,
+                s.rate
             ))
             .args(["--watch-buffer", "65536"])
             .args([
@@ -219,28 +234,68 @@ fn main() -> Res<()> {
             },
         ]
     };
+    // BENCH_ROUNDS: rounds per scenario, each the ceiling then ours; the
+    // table gives the medians, and the median of the rounds' ratios.
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 1 } else { 3 })
+        .max(1);
     let dir = tempfile::tempdir()?;
     println!(
         "| watchers × events/s | server | delivered/s | p50 ms | p99 ms | server CPU µs/delivery | KiB/watcher | all delivered |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for s in &scenarios {
-        let ceiling = rt.block_on(bare(s))?;
-        let ours = rt.block_on(gba(s, dir.path()))?;
+        let (mut ceilings, mut ours) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            ceilings.push(rt.block_on(bare(s))?);
+            ours.push(rt.block_on(gba(s, dir.path(), round))?);
+        }
         let label = format!("{} × {}", s.watchers, s.rate);
-        for (name, f) in [("bare tonic broadcast", &ceiling), ("gba-grants", &ours)] {
+        for (name, f) in [("bare tonic broadcast", &ceilings), ("gba-grants", &ours)] {
+            let m = |pick: fn(&Figures) -> f64| median(f.iter().map(pick).collect());
             println!(
                 "| {label} | {name} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
-                f.delivered_per_s, f.p50_ms, f.p99_ms, f.cpu_us_per_delivery, f.kib_per_watcher, f.complete
+                m(|f| f.delivered_per_s),
+                m(|f| f.p50_ms),
+                m(|f| f.p99_ms),
+                m(|f| f.cpu_us_per_delivery),
+                m(|f| f.kib_per_watcher),
+                f.iter().all(|f| f.complete)
             );
         }
+        let ratio = |pick: fn(&Figures) -> f64| {
+            let each: Vec<f64> = ceilings
+                .iter()
+                .zip(&ours)
+                .map(|(c, o)| pick(o) / pick(c).max(0.001))
+                .collect();
+            let shown: Vec<String> = each.iter().map(|r| format!("{r:.2}")).collect();
+            (median(each), shown.join(" "))
+        };
+        let ratios = [
+            ratio(|f| f.delivered_per_s),
+            ratio(|f| f.p50_ms),
+            ratio(|f| f.p99_ms),
+            ratio(|f| f.cpu_us_per_delivery),
+            ratio(|f| f.kib_per_watcher),
+        ];
+        let cell = |(median, each): &(f64, String)| {
+            if rounds > 1 {
+                format!("{median:.2} ({each})")
+            } else {
+                format!("{median:.2}")
+            }
+        };
         println!(
-            "| {label} | **ratio** | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | |",
-            ours.delivered_per_s / ceiling.delivered_per_s.max(1.0),
-            ours.p50_ms / ceiling.p50_ms.max(0.001),
-            ours.p99_ms / ceiling.p99_ms.max(0.001),
-            ours.cpu_us_per_delivery / ceiling.cpu_us_per_delivery.max(0.001),
-            ours.kib_per_watcher / ceiling.kib_per_watcher.max(0.001),
+            "| {label} | **ratio**{} | {} | {} | {} | {} | {} | |",
+            if rounds > 1 { " (median of rounds)" } else { "" },
+            cell(&ratios[0]),
+            cell(&ratios[1]),
+            cell(&ratios[2]),
+            cell(&ratios[3]),
+            cell(&ratios[4]),
         );
     }
     Ok(())
