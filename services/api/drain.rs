@@ -18,7 +18,6 @@ use tower::{Layer, Service};
 
 use super::error::to_status;
 use crate::domain::watch::shutting_down;
-use crate::hub::woken::Woken;
 
 #[derive(Clone)]
 pub struct DrainLayer {
@@ -79,7 +78,7 @@ where
             Ok(response.map(|inner| {
                 Body::new(DrainBody {
                     inner,
-                    stopping: Box::pin(Woken::new(stopping.cancelled_owned())),
+                    stopping: Box::pin(stopping.cancelled_owned()),
                     ended: false,
                 })
             }))
@@ -89,9 +88,7 @@ where
 
 struct DrainBody {
     inner: Body,
-    /// Polled again only once it woke the body: a stream polls its body at
-    /// every message.
-    stopping: Pin<Box<Woken<WaitForCancellationFutureOwned>>>,
+    stopping: Pin<Box<WaitForCancellationFutureOwned>>,
     ended: bool,
 }
 

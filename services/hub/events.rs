@@ -7,7 +7,6 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::woken::Woken;
 use super::{Hub, Inner};
 use crate::domain::Result;
 use crate::domain::access::Caller;
@@ -112,10 +111,9 @@ fn stream(
         let mut replay = replay;
         let mut catching_up = replay;
         // Waited on across deliveries: made once, not once per event (each
-        // new wait registers with the token shared by every stream), and
-        // polled again only once they have woken the stream.
-        let stopping = Woken::new(inner.stopping.clone().cancelled_owned());
-        let ended = Woken::new(revoked.clone().cancelled_owned());
+        // new wait registers with the token shared by every stream).
+        let stopping = inner.stopping.clone().cancelled_owned();
+        let ended = revoked.clone().cancelled_owned();
         tokio::pin!(stopping, ended);
         loop {
             if replay {

@@ -9,7 +9,6 @@
 mod events;
 mod revocations;
 pub mod summary;
-pub mod woken;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
