@@ -4,7 +4,8 @@
 //! shape from a tokio broadcast channel (the ceiling).
 //!
 //! `cargo bench --bench fanout` runs every scenario, 3 interleaved rounds
-//! each (`BENCH_ROUNDS`); `-- quick` a short one, once.
+//! each (`BENCH_ROUNDS`; `BENCH_ONLY=1000x100` runs one scenario);
+//! `-- quick` a short one, once.
 //! Reports delivered/s, p50/p99 commit→receipt latency, server CPU per
 //! delivery and server memory per watcher, each with its ratio to the bare
 //! ceiling.
@@ -65,10 +66,9 @@ fn spawn(cmd: &mut Command) -> Res<(Child, String)> {
 
 /// One round of gba-grants on a new database (its first start prints the
 /// bootstrap admin key).
-async fn gba(s: &Scenario, dir: &std::path::Path, round: usize) -> Res<Figures> {
+async fn gba(s: &Scenario, dir: &std::path::Path, exe: &str, round: usize) -> Res<Figures> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let addr = format!("127.0.0.1:{port}");
-    let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
     let (mut child, admin) = spawn(
         Command::new(exe)
             .args(["serve", "--listen", &addr, "--database-url"])
@@ -201,6 +201,32 @@ async fn bare(s: &Scenario) -> Res<Figures> {
     figures
 }
 
+/// One row of ratios `of / base`: the median of the rounds' ratios, with
+/// each round's in brackets.
+fn print_ratios(label: &str, name: &str, base: &[Figures], of: &[Figures], rounds: usize) {
+    let ratio = |pick: fn(&Figures) -> f64| {
+        let each: Vec<f64> = base.iter().zip(of).map(|(c, o)| pick(o) / pick(c).max(0.001)).collect();
+        let shown: Vec<String> = each.iter().map(|r| format!("{r:.2}")).collect();
+        (median(each), shown.join(" "))
+    };
+    let cell = |(median, each): (f64, String)| {
+        if rounds > 1 {
+            format!("{median:.2} ({each})")
+        } else {
+            format!("{median:.2}")
+        }
+    };
+    println!(
+        "| {label} | {name}{} | {} | {} | {} | {} | {} | |",
+        if rounds > 1 { " (median of rounds)" } else { "" },
+        cell(ratio(|f| f.delivered_per_s)),
+        cell(ratio(|f| f.p50_ms)),
+        cell(ratio(|f| f.p99_ms)),
+        cell(ratio(|f| f.cpu_us_per_delivery)),
+        cell(ratio(|f| f.kib_per_watcher)),
+    );
+}
+
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -234,6 +260,12 @@ fn main() -> Res<()> {
             },
         ]
     };
+    // BENCH_ONLY=WATCHERSxRATE (e.g. 1000x100): that scenario alone.
+    let only = std::env::var("BENCH_ONLY").ok();
+    let scenarios: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| only.as_ref().is_none_or(|o| *o == format!("{}x{}", s.watchers, s.rate)))
+        .collect();
     // BENCH_ROUNDS: rounds per scenario, each the ceiling then ours; the
     // table gives the medians, and the median of the rounds' ratios.
     let rounds = std::env::var("BENCH_ROUNDS")
@@ -246,14 +278,25 @@ fn main() -> Res<()> {
         "| watchers × events/s | server | delivered/s | p50 ms | p99 ms | server CPU µs/delivery | KiB/watcher | all delivered |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    // GBA_GRANTS_BIN_B: a second build of the server, run in the same
+    // rounds (after the first), for a side-by-side comparison of two
+    // builds; its rows and ratios are marked (B), and "B / A" is the
+    // median of the rounds' ratios between the two builds.
+    let mut exes = vec![std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into())];
+    exes.extend(std::env::var("GBA_GRANTS_BIN_B").ok());
     for s in &scenarios {
-        let (mut ceilings, mut ours) = (Vec::new(), Vec::new());
+        let mut ceilings = Vec::new();
+        let mut ours: Vec<Vec<Figures>> = exes.iter().map(|_| Vec::new()).collect();
         for round in 0..rounds {
             ceilings.push(rt.block_on(bare(s))?);
-            ours.push(rt.block_on(gba(s, dir.path(), round))?);
+            for (i, exe) in exes.iter().enumerate() {
+                ours[i].push(rt.block_on(gba(s, dir.path(), exe, round * exes.len() + i))?);
+            }
         }
         let label = format!("{} × {}", s.watchers, s.rate);
-        for (name, f) in [("bare tonic broadcast", &ceilings), ("gba-grants", &ours)] {
+        let names = ["gba-grants", "gba-grants (B)"];
+        let rows = std::iter::once(("bare tonic broadcast", &ceilings)).chain(names.iter().copied().zip(&ours));
+        for (name, f) in rows {
             let m = |pick: fn(&Figures) -> f64| median(f.iter().map(pick).collect());
             println!(
                 "| {label} | {name} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
@@ -265,38 +308,14 @@ fn main() -> Res<()> {
                 f.iter().all(|f| f.complete)
             );
         }
-        let ratio = |pick: fn(&Figures) -> f64| {
-            let each: Vec<f64> = ceilings
-                .iter()
-                .zip(&ours)
-                .map(|(c, o)| pick(o) / pick(c).max(0.001))
-                .collect();
-            let shown: Vec<String> = each.iter().map(|r| format!("{r:.2}")).collect();
-            (median(each), shown.join(" "))
-        };
-        let ratios = [
-            ratio(|f| f.delivered_per_s),
-            ratio(|f| f.p50_ms),
-            ratio(|f| f.p99_ms),
-            ratio(|f| f.cpu_us_per_delivery),
-            ratio(|f| f.kib_per_watcher),
-        ];
-        let cell = |(median, each): &(f64, String)| {
-            if rounds > 1 {
-                format!("{median:.2} ({each})")
-            } else {
-                format!("{median:.2}")
-            }
-        };
-        println!(
-            "| {label} | **ratio**{} | {} | {} | {} | {} | {} | |",
-            if rounds > 1 { " (median of rounds)" } else { "" },
-            cell(&ratios[0]),
-            cell(&ratios[1]),
-            cell(&ratios[2]),
-            cell(&ratios[3]),
-            cell(&ratios[4]),
-        );
+        let mut pairs = vec![("**ratio**", &ceilings, &ours[0])];
+        if let Some(b) = ours.get(1) {
+            pairs.push(("**ratio (B)**", &ceilings, b));
+            pairs.push(("**B / A**", &ours[0], b));
+        }
+        for (name, base, of) in pairs {
+            print_ratios(&label, name, base, of, rounds);
+        }
     }
     Ok(())
 }
