@@ -16,10 +16,8 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
-use tower::Layer;
 
 use crate::api;
-use crate::api::gate::Gate;
 use crate::api::idle::IdleTimeout;
 use crate::api::limits::{LimitSettings, Limits};
 use crate::domain::Grants;
@@ -176,14 +174,14 @@ impl Application {
             Some(_) => Some(crate::exporter::install().map_err(Error::Settings)?),
             None => None,
         };
-        let gate = Gate::default();
+        let services = api::Services::default();
         let stopping = CancellationToken::new();
         let cut = CancellationToken::new();
-        let router = Routes::new(health)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .into_axum_router()
-            .fallback_service(gate.clone());
+        let routes = services.add_to(
+            Routes::new(health)
+                .add_service(reflection_v1)
+                .add_service(reflection_v1alpha),
+        );
         let idle = settings.idle_timeout;
         let incoming = TcpIncoming::from(listener)
             .with_nodelay(Some(true))
@@ -206,7 +204,7 @@ impl Application {
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(api::metrics::CallMetricsLayer)
             .layer(api::drain::DrainLayer::new(stopping.clone(), cut.clone()))
-            .add_routes(Routes::from(router))
+            .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, stopping.clone().cancelled_owned());
         let server = tokio::spawn(server);
         let ready = async {
@@ -261,8 +259,8 @@ impl Application {
             stopping.clone(),
         ));
         let limits = Limits::new(settings.limits.clone());
-        let services = api::routes(&grants, &hub, settings.limits.message_bytes);
-        gate.open(api::auth::AuthLayer::new(grants.clone(), limits).layer(services));
+        let auth = api::auth::AuthLayer::new(grants.clone(), limits);
+        services.open(&grants, &hub, &auth, settings.limits.message_bytes);
         set_all(&reporter, ServingStatus::Serving).await;
         tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");
         Ok(Self {

@@ -1,9 +1,9 @@
-//! Bounds shutdown. Our own streams end themselves (the hub); this layer
-//! also ends those of the health Watch and reflection services, which
-//! would otherwise hold a draining server for its whole grace period: a
-//! response body that is waiting for its next message when shutdown
-//! begins ends with UNAVAILABLE `SHUTTING_DOWN` (a body with data ready,
-//! a unary answer, is never cut). Calls still unanswered when the grace
+//! Bounds shutdown. Our own streams end themselves (the hub), so their
+//! bodies pass untouched; this layer ends those of the health Watch and
+//! reflection services, which would otherwise hold a draining server for
+//! its whole grace period: a response body that is waiting for its next
+//! message when shutdown begins ends with UNAVAILABLE `SHUTTING_DOWN` (a
+//! body with data ready, a unary answer, is never cut). Calls still unanswered when the grace
 //! period is over (stuck on a database lock, say) are answered the same
 //! way and their work dropped, so the server can exit.
 
@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::Frame;
+use http_body_util::BodyExt;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::body::Body;
 use tower::{Layer, Service};
@@ -51,6 +52,10 @@ pub struct Drain<S> {
     cut: CancellationToken,
 }
 
+/// The paths of our own services: their streams end at shutdown by
+/// themselves, with the same error.
+const OURS: &str = "/gba.grants.v1.";
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, R> Service<http::Request<R>> for Drain<S>
@@ -67,6 +72,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<R>) -> Self::Future {
+        let ends_itself = request.uri().path().starts_with(OURS);
         let response = self.inner.call(request);
         let stopping = self.stopping.clone();
         let cut = self.cut.clone();
@@ -75,12 +81,20 @@ where
                 response = response => response?,
                 () = cut.cancelled() => return Ok(to_status(shutting_down()).into_http()),
             };
+            if ends_itself {
+                return Ok(response);
+            }
             Ok(response.map(|inner| {
-                Body::new(DrainBody {
-                    inner,
-                    stopping: Box::pin(stopping.cancelled_owned()),
-                    ended: false,
-                })
+                // Boxed with tonic's error type: `Body::new` takes the box
+                // as it is.
+                Body::new(
+                    DrainBody {
+                        inner,
+                        stopping: Box::pin(stopping.cancelled_owned()),
+                        ended: false,
+                    }
+                    .boxed_unsync(),
+                )
             }))
         })
     }

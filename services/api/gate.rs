@@ -1,23 +1,54 @@
 //! The readiness gate: health and reflection answer from the first moment
-//! the port is bound; every gba.grants call waits behind this gate, which
-//! answers UNAVAILABLE until migrations are done and the services are in.
+//! the port is bound; every gba.grants service is routed from the start
+//! too, but each waits behind its gate, which answers UNAVAILABLE until
+//! migrations are done and the service is in. One router serves them all,
+//! so a call passes one routing step, not a router behind a router (each
+//! wraps every response body once more, and a stream's every message
+//! passes each wrapper).
 
 use std::convert::Infallible;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use tonic::body::Body;
+use tonic::server::NamedService;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
 type Inner = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Infallible>;
 
-/// Closed until [`Gate::open`]; cheap to clone.
-#[derive(Clone, Default)]
-pub struct Gate(Arc<OnceLock<Inner>>);
+/// The service named `N`, closed until [`Gated::open`]; cheap to clone
+/// (clones share the gate).
+pub struct Gated<N> {
+    inner: Arc<OnceLock<Inner>>,
+    name: PhantomData<fn() -> N>,
+}
 
-impl Gate {
+impl<N> Clone for Gated<N> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            name: PhantomData,
+        }
+    }
+}
+
+impl<N> Default for Gated<N> {
+    fn default() -> Self {
+        Self {
+            inner: Arc::default(),
+            name: PhantomData,
+        }
+    }
+}
+
+impl<N: NamedService> NamedService for Gated<N> {
+    const NAME: &'static str = N::NAME;
+}
+
+impl<N> Gated<N> {
     /// Lets calls through to `service` from now on (the first call wins).
     pub fn open<S>(&self, service: S)
     where
@@ -28,13 +59,13 @@ impl Gate {
             + 'static,
         S::Future: Send + 'static,
     {
-        let _ = self.0.set(BoxCloneSyncService::new(service));
+        let _ = self.inner.set(BoxCloneSyncService::new(service));
     }
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-impl Service<http::Request<axum::body::Body>> for Gate {
+impl<N> Service<http::Request<Body>> for Gated<N> {
     type Response = http::Response<Body>;
     type Error = Infallible;
     type Future = BoxFuture<Result<Self::Response, Infallible>>;
@@ -43,9 +74,8 @@ impl Service<http::Request<axum::body::Body>> for Gate {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<axum::body::Body>) -> Self::Future {
-        let request = request.map(Body::new);
-        match self.0.get().cloned() {
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        match self.inner.get().cloned() {
             Some(service) => Box::pin(service.oneshot(request)),
             None => {
                 let status = super::error::to_status(crate::domain::Error::Unavailable {

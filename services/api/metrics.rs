@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body::Frame;
+use http_body_util::BodyExt;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
@@ -247,7 +248,10 @@ where
                 call.finish(code_of(status.as_bytes()));
                 return Ok(response);
             }
-            Ok(response.map(|inner| Body::new(Measured { inner, call })))
+            // Boxed with its own error type, tonic's: `Body::new` then
+            // takes the box as it is, with no error-mapping wrapper that
+            // every message of a stream would pass through.
+            Ok(response.map(|inner| Body::new(Measured { inner, call }.boxed_unsync())))
         })
     }
 }

@@ -21,6 +21,10 @@ mod watch;
 mod watch_encoded;
 
 use tonic::service::Routes;
+use tower::Layer;
+
+use auth::AuthLayer;
+use gate::Gated;
 
 use crate::domain::Grants;
 use crate::proto::v1::{
@@ -29,41 +33,65 @@ use crate::proto::v1::{
     programme_service_server::ProgrammeServiceServer, review_service_server::ReviewServiceServer,
 };
 
-/// Every gba.grants.v1 service, ready to serve; request messages larger
-/// than `max_message_bytes` are refused before they are decoded.
-pub fn routes(grants: &Grants, hub: &crate::hub::Hub, max_message_bytes: usize) -> Routes {
-    let g = || grants.clone();
-    let mut builder = Routes::builder();
-    builder
-        .add_service(
-            InstitutionServiceServer::new(institution::InstitutionApi { grants: g() })
-                .max_decoding_message_size(max_message_bytes),
-        )
-        .add_service(
-            ProgrammeServiceServer::new(programme::ProgrammeApi { grants: g() })
-                .max_decoding_message_size(max_message_bytes),
-        )
-        .add_service(
-            AccessServiceServer::new(access::AccessApi { grants: g() }).max_decoding_message_size(max_message_bytes),
-        )
-        .add_service(
-            ApplicationServiceServer::new(application::ApplicationApi { grants: g() })
-                .max_decoding_message_size(max_message_bytes),
-        )
-        .add_service(
-            ReviewServiceServer::new(review::ReviewApi { grants: g() }).max_decoding_message_size(max_message_bytes),
-        )
-        .add_service(
-            AwardServiceServer::new(award::AwardApi { grants: g() }).max_decoding_message_size(max_message_bytes),
-        )
-        .add_service(watch_encoded::WatchServer::new(
+/// Every gba.grants.v1 service, each behind its readiness gate.
+type Institutions = InstitutionServiceServer<institution::InstitutionApi>;
+type Programmes = ProgrammeServiceServer<programme::ProgrammeApi>;
+type Access = AccessServiceServer<access::AccessApi>;
+type Applications = ApplicationServiceServer<application::ApplicationApi>;
+type Reviews = ReviewServiceServer<review::ReviewApi>;
+type Awards = AwardServiceServer<award::AwardApi>;
+
+#[derive(Clone, Default)]
+pub struct Services {
+    institutions: Gated<Institutions>,
+    programmes: Gated<Programmes>,
+    access: Gated<Access>,
+    applications: Gated<Applications>,
+    reviews: Gated<Reviews>,
+    awards: Gated<Awards>,
+    watch: Gated<watch_encoded::WatchServer>,
+}
+
+impl Services {
+    /// Routes every service (closed until [`Services::open`]) beside `routes`.
+    pub fn add_to(&self, routes: Routes) -> Routes {
+        routes
+            .add_service(self.institutions.clone())
+            .add_service(self.programmes.clone())
+            .add_service(self.access.clone())
+            .add_service(self.applications.clone())
+            .add_service(self.reviews.clone())
+            .add_service(self.awards.clone())
+            .add_service(self.watch.clone())
+    }
+
+    /// Opens every service, each behind `auth`; request messages larger
+    /// than `max_message_bytes` are refused before they are decoded.
+    pub fn open(&self, grants: &Grants, hub: &crate::hub::Hub, auth: &AuthLayer, max_message_bytes: usize) {
+        let g = || grants.clone();
+        let max = max_message_bytes;
+        self.institutions.open(
+            auth.layer(Institutions::new(institution::InstitutionApi { grants: g() }).max_decoding_message_size(max)),
+        );
+        self.programmes
+            .open(auth.layer(Programmes::new(programme::ProgrammeApi { grants: g() }).max_decoding_message_size(max)));
+        self.access
+            .open(auth.layer(Access::new(access::AccessApi { grants: g() }).max_decoding_message_size(max)));
+        self.applications.open(
+            auth.layer(Applications::new(application::ApplicationApi { grants: g() }).max_decoding_message_size(max)),
+        );
+        self.reviews
+            .open(auth.layer(Reviews::new(review::ReviewApi { grants: g() }).max_decoding_message_size(max)));
+        self.awards
+            .open(auth.layer(Awards::new(award::AwardApi { grants: g() }).max_decoding_message_size(max)));
+        self.watch.open(auth.layer(watch_encoded::WatchServer::new(
             watch::WatchApi {
                 grants: g(),
                 hub: hub.clone(),
                 rendered: Default::default(),
                 all_programmes: Default::default(),
             },
-            max_message_bytes,
-        ));
-    builder.routes()
+            max,
+        )));
+    }
 }
