@@ -7,11 +7,12 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::{Hub, Inner};
+use super::{Hub, Inner, Published};
 use crate::domain::Result;
 use crate::domain::access::Caller;
 use crate::domain::application::View;
 use crate::domain::event::{ApplicationEvent, Cursor};
+use crate::domain::ids::ApiKeyName;
 use crate::domain::watch::{
     EventScope, WatchItem, assignment_ended, cursor_ahead, cursor_expired, cursor_unknown_log, key_revoked,
     shutting_down, too_slow,
@@ -57,7 +58,8 @@ impl Hub {
         let revoked = inner.keys.token(&caller.key);
         // Subscribe before reading anything: whatever is published from
         // here on reaches this receiver, and the replay covers what came
-        // before.
+        // before. The stream checks the stop and revocation flags after
+        // this, so it misses neither signal (see `Published`).
         let rx = inner.tx.subscribe();
         let start = match cursor {
             Some(c) => {
@@ -66,7 +68,15 @@ impl Hub {
             }
             None => inner.head(),
         };
-        Ok(stream(inner, rx, revoked, scope, view, start, cursor.is_some()))
+        Ok(stream(
+            inner,
+            rx,
+            (caller.key, revoked),
+            scope,
+            view,
+            start,
+            cursor.is_some(),
+        ))
     }
 }
 
@@ -89,8 +99,8 @@ impl Inner {
 
 fn stream(
     inner: Arc<Inner>,
-    mut rx: tokio::sync::broadcast::Receiver<Arc<ApplicationEvent>>,
-    revoked: CancellationToken,
+    mut rx: tokio::sync::broadcast::Receiver<Published>,
+    (key, revoked): (ApiKeyName, CancellationToken),
     scope: EventScope,
     view: View,
     start: Cursor,
@@ -110,21 +120,30 @@ fn stream(
         let mut catch_ups = 0;
         let mut replay = replay;
         let mut catching_up = replay;
-        // Waited on across deliveries: made once, not once per event (each
-        // new wait registers with the token shared by every stream).
+        // Waited on while a replay reads the log (live, the ring carries
+        // the stop).
         let stopping = inner.stopping.clone().cancelled_owned();
-        let ended = revoked.clone().cancelled_owned();
-        tokio::pin!(stopping, ended);
+        tokio::pin!(stopping);
         loop {
             if replay {
                 // Replay committed events after `position` from the log, a
                 // bounded batch per query.
                 loop {
+                    // After (re)subscribing: signals published before it are
+                    // seen here, by their flags.
+                    if inner.stopping.is_cancelled() { yield Err(shutting_down()); return; }
                     if revoked.is_cancelled() { yield Err(key_revoked()); return; }
                     // Every event up to the published head is final, so the
                     // read below returns all of them that are in scope.
                     let published = inner.head();
-                    let batch = match read_batch(&inner, position, &scope).await {
+                    // A replay slowed by the database still ends at once
+                    // when shutdown begins.
+                    let read = tokio::select! {
+                        biased;
+                        () = &mut stopping => { yield Err(shutting_down()); return; }
+                        read = read_batch(&inner, position, &scope) => read,
+                    };
+                    let batch = match read {
                         Ok(b) => b,
                         Err(err) => { yield Err(err); return; }
                     };
@@ -142,49 +161,48 @@ fn stream(
                         break;
                     }
                 }
+            } else {
+                if inner.stopping.is_cancelled() { yield Err(shutting_down()); return; }
+                if revoked.is_cancelled() { yield Err(key_revoked()); return; }
             }
-            let mut ticker = tokio::time::interval_at(
-                tokio::time::Instant::now() + inner.options.progress_interval,
-                inner.options.progress_interval,
-            );
-            // Ticks missed while the client was slow to read are not made up.
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            // A tick marks progress only if no event went out since the
-            // tick before: cheaper than moving the timer at every event.
-            let mut sent_since_tick = false;
+            // A tick marks progress only if nothing went out since the tick
+            // before; the first tick after opening only starts the count,
+            // so an idle stream gets a marker every one or two intervals.
+            let mut sent_since_tick = true;
             loop {
-                tokio::select! {
-                    biased;
-                    () = &mut stopping => { yield Err(shutting_down()); return; }
-                    () = &mut ended => { yield Err(key_revoked()); return; }
-                    received = rx.recv() => match received {
-                        Ok(event) => {
-                            catching_up = false;
-                            if event.cursor <= position { continue; }
-                            position = event.cursor;
-                            if scope.matches(&event) {
-                                let ends = scope.ends_after(&event);
-                                yield Ok(WatchItem::Event(event, view));
-                                if ends { yield Err(assignment_ended()); return; }
-                                sent_since_tick = true;
-                            }
+                match rx.recv().await {
+                    Ok(Published::Event(event)) => {
+                        catching_up = false;
+                        if event.cursor <= position { continue; }
+                        position = event.cursor;
+                        if scope.matches(&event) {
+                            let ends = scope.ends_after(&event);
+                            yield Ok(WatchItem::Event(event, view));
+                            if ends { yield Err(assignment_ended()); return; }
+                            sent_since_tick = true;
                         }
-                        Err(RecvError::Lagged(_)) if catching_up && catch_ups < CATCH_UPS => {
-                            catch_ups += 1;
-                            rx = rx.resubscribe();
-                            break;
-                        }
-                        Err(RecvError::Lagged(_)) => {
-                            metrics::counter!("gba_grants_watchers_too_slow_total").increment(1);
-                            yield Err(too_slow());
-                            return;
-                        }
-                        Err(RecvError::Closed) => { yield Err(shutting_down()); return; }
-                    },
-                    _ = ticker.tick() => {
+                    }
+                    Ok(Published::Tick) => {
                         if !std::mem::take(&mut sent_since_tick) {
                             yield Ok(WatchItem::Progress(position));
                         }
+                    }
+                    Ok(Published::Revoked(revoked)) => {
+                        if revoked == key { yield Err(key_revoked()); return; }
+                    }
+                    Ok(Published::Stopping) | Err(RecvError::Closed) => { yield Err(shutting_down()); return; }
+                    Err(RecvError::Lagged(_)) if catching_up && catch_ups < CATCH_UPS => {
+                        catch_ups += 1;
+                        rx = rx.resubscribe();
+                        break;
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        // Signals may have been among what was missed.
+                        if inner.stopping.is_cancelled() { yield Err(shutting_down()); return; }
+                        if revoked.is_cancelled() { yield Err(key_revoked()); return; }
+                        metrics::counter!("gba_grants_watchers_too_slow_total").increment(1);
+                        yield Err(too_slow());
+                        return;
                     }
                 }
             }

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::Result;
 use crate::domain::access::Revocation;
 use crate::domain::event::{AppendSignal, ApplicationEvent, Cursor, LogId};
-use crate::domain::ids::ProgrammeName;
+use crate::domain::ids::{ApiKeyName, ProgrammeName};
 use crate::domain::ports::Store;
 use crate::domain::time::Timestamp;
 use crate::domain::watch::{EventScope, ProgrammeSummary};
@@ -82,9 +82,28 @@ const BATCH: u64 = 500;
 
 type SummarySender = watch::Sender<Option<Arc<ProgrammeSummary>>>;
 
+/// What the ring carries: the events, and the signals every event stream
+/// of the process must see. In the ring, they reach a stream through the
+/// one receiver it waits on anyway, so a delivery polls neither a timer
+/// nor a cancellation wait per stream.
+///
+/// A signal is published after its flag is set (the hub's stopping
+/// token, the key's revocation token), and a stream checks the flags
+/// after it subscribes: a stream sees every signal either way.
+#[derive(Debug, Clone)]
+enum Published {
+    Event(Arc<ApplicationEvent>),
+    /// Time for a progress marker on streams idle since the last one.
+    Tick,
+    /// This key was revoked: its streams end.
+    Revoked(ApiKeyName),
+    /// The process is stopping: every stream ends.
+    Stopping,
+}
+
 struct Inner {
     store: Arc<dyn Store>,
-    tx: broadcast::Sender<Arc<ApplicationEvent>>,
+    tx: broadcast::Sender<Published>,
     /// This database's event log.
     log: LogId,
     /// The newest event published to watchers (stored after publishing).
@@ -128,6 +147,7 @@ impl Hub {
             dirty: Mutex::new(HashSet::new()),
         });
         tokio::spawn(tail(inner.clone(), signal));
+        tokio::spawn(signals(inner.clone()));
         tokio::spawn(summary::refresh(inner.clone()));
         tokio::spawn(revocations::follow(inner.clone(), revocations));
         if let Some(retention) = inner.options.retention {
@@ -201,7 +221,7 @@ async fn tail(inner: Arc<Inner>, signal: Arc<AppendSignal>) {
                 // Publish first, then advance the head: a watcher that
                 // starts from the head, or reads it, never finds it past an
                 // event that is not in the ring yet. No receivers is fine.
-                let _ = inner.tx.send(Arc::new(event));
+                let _ = inner.tx.send(Published::Event(Arc::new(event)));
                 inner.head.store(head.seq, Ordering::Release);
                 metrics::counter!("gba_grants_events_published_total").increment(1);
             }
@@ -234,6 +254,21 @@ async fn tail(inner: Arc<Inner>, signal: Arc<AppendSignal>) {
             (pending_backoff, pending_since, warned) = (None, None, false);
         }
     }
+}
+
+/// Publishes a progress tick every progress interval, and the end of
+/// every stream when the hub stops.
+async fn signals(inner: Arc<Inner>) {
+    let every = inner.options.progress_interval;
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = inner.stopping.cancelled() => break,
+            _ = ticks.tick() => { let _ = inner.tx.send(Published::Tick); }
+        }
+    }
+    let _ = inner.tx.send(Published::Stopping);
 }
 
 /// Deletes events older than the retention, now and then.

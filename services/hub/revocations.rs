@@ -1,6 +1,8 @@
 //! Revoked keys end their open streams: each stream holds a cancellation
 //! token of its key, cancelled when this process learns of the revocation
-//! (a local revoke, or a PostgreSQL NOTIFY from another replica). When
+//! (a local revoke, or a PostgreSQL NOTIFY from another replica); the
+//! revocation is then also published in the event ring, where live event
+//! streams see it. When
 //! notifications may have been missed, and every 30 s in any case, every
 //! key with open streams is checked against the database.
 
@@ -11,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
-use super::{Inner, lock};
+use super::{Inner, Published, lock};
 use crate::domain::access::Revocation;
 use crate::domain::ids::ApiKeyName;
 
@@ -31,7 +33,18 @@ impl Revocations {
         // before the revocation gets a cancelled token and ends at once.
         lock(&self.0).entry(key.clone()).or_default().cancel();
     }
+}
 
+impl Inner {
+    /// Ends the streams of `key`: its token first, then the ring (see
+    /// `Published`).
+    fn revoke(&self, key: &ApiKeyName) {
+        self.keys.revoke(key);
+        let _ = self.tx.send(Published::Revoked(key.clone()));
+    }
+}
+
+impl Revocations {
     /// Keys not known to be revoked. (Entries stay for the life of the
     /// process: at most one per key that ever streamed here.)
     fn live(&self) -> Vec<ApiKeyName> {
@@ -60,7 +73,7 @@ pub(super) async fn follow(inner: Arc<Inner>, mut revocations: broadcast::Receiv
             received = revocations.recv() => received,
         };
         match received {
-            Ok(Revocation::Key(key)) => inner.keys.revoke(&key),
+            Ok(Revocation::Key(key)) => inner.revoke(&key),
             Ok(Revocation::Unknown) | Err(RecvError::Lagged(_)) => recheck(&inner).await,
             Err(RecvError::Closed) => return,
         }
@@ -72,7 +85,7 @@ async fn recheck(inner: &Inner) {
     for key in inner.keys.live() {
         match inner.store.get_api_key(&key).await {
             Ok(Some(found)) if found.revoke_time.is_none() => {}
-            Ok(_) => inner.keys.revoke(&key),
+            Ok(_) => inner.revoke(&key),
             Err(err) => tracing::warn!(%err, %key, "cannot check whether a key was revoked"),
         }
     }
