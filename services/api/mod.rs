@@ -33,7 +33,6 @@ use crate::proto::v1::{
     programme_service_server::ProgrammeServiceServer, review_service_server::ReviewServiceServer,
 };
 
-/// Every gba.grants.v1 service, each behind its readiness gate.
 type Institutions = InstitutionServiceServer<institution::InstitutionApi>;
 type Programmes = ProgrammeServiceServer<programme::ProgrammeApi>;
 type Access = AccessServiceServer<access::AccessApi>;
@@ -41,6 +40,8 @@ type Applications = ApplicationServiceServer<application::ApplicationApi>;
 type Reviews = ReviewServiceServer<review::ReviewApi>;
 type Awards = AwardServiceServer<award::AwardApi>;
 
+/// Every gba.grants.v1 service, each routed from the start behind its
+/// own readiness gate (`gate.rs`), and opened once the store is ready.
 #[derive(Clone, Default)]
 pub struct Services {
     institutions: Gated<Institutions>,
