@@ -97,6 +97,18 @@ impl Inner {
     }
 }
 
+/// How the stream must end if the hub is stopping or its key was revoked,
+/// read from the flags (which are set before the ring carries the signal).
+fn signalled(inner: &Inner, revoked: &CancellationToken) -> Option<crate::domain::Error> {
+    if inner.stopping.is_cancelled() {
+        Some(shutting_down())
+    } else if revoked.is_cancelled() {
+        Some(key_revoked())
+    } else {
+        None
+    }
+}
+
 fn stream(
     inner: Arc<Inner>,
     mut rx: tokio::sync::broadcast::Receiver<Published>,
@@ -131,8 +143,7 @@ fn stream(
                 loop {
                     // After (re)subscribing: signals published before it are
                     // seen here, by their flags.
-                    if inner.stopping.is_cancelled() { yield Err(shutting_down()); return; }
-                    if revoked.is_cancelled() { yield Err(key_revoked()); return; }
+                    if let Some(end) = signalled(&inner, &revoked) { yield Err(end); return; }
                     // Every event up to the published head is final, so the
                     // read below returns all of them that are in scope.
                     let published = inner.head();
@@ -162,8 +173,7 @@ fn stream(
                     }
                 }
             } else {
-                if inner.stopping.is_cancelled() { yield Err(shutting_down()); return; }
-                if revoked.is_cancelled() { yield Err(key_revoked()); return; }
+                if let Some(end) = signalled(&inner, &revoked) { yield Err(end); return; }
             }
             // A tick marks progress only if nothing went out since the tick
             // before; the first tick after opening only starts the count,
@@ -187,8 +197,8 @@ fn stream(
                             yield Ok(WatchItem::Progress(position));
                         }
                     }
-                    Ok(Published::Revoked(revoked)) => {
-                        if revoked == key { yield Err(key_revoked()); return; }
+                    Ok(Published::Revoked(of)) => {
+                        if of == key { yield Err(key_revoked()); return; }
                     }
                     Ok(Published::Stopping) | Err(RecvError::Closed) => { yield Err(shutting_down()); return; }
                     Err(RecvError::Lagged(_)) if catching_up && catch_ups < CATCH_UPS => {
@@ -198,8 +208,7 @@ fn stream(
                     }
                     Err(RecvError::Lagged(_)) => {
                         // Signals may have been among what was missed.
-                        if inner.stopping.is_cancelled() { yield Err(shutting_down()); return; }
-                        if revoked.is_cancelled() { yield Err(key_revoked()); return; }
+                        if let Some(end) = signalled(&inner, &revoked) { yield Err(end); return; }
                         metrics::counter!("gba_grants_watchers_too_slow_total").increment(1);
                         yield Err(too_slow());
                         return;
