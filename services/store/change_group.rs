@@ -245,6 +245,7 @@ fn open(path: &str, timeout: Duration) -> rusqlite::Result<Connection> {
     conn.busy_timeout(timeout)?;
     // As the driver's connections are set up (WAL is the file's own).
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")?;
+    conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES)?;
     Ok(conn)
 }
 

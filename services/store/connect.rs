@@ -74,6 +74,9 @@ pub(crate) fn connect_options(url: &str, max_connections: u32, timeout: Duration
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(timeout)
                 .foreign_keys(true)
+                // Checkpoints run in a task of their own (`checkpoint`);
+                // a commit checkpoints only past this backstop.
+                .pragma("wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES.to_string())
         });
     opts
 }

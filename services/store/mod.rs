@@ -4,6 +4,7 @@
 
 mod applications;
 mod change_group;
+mod checkpoint;
 mod connect;
 mod entity;
 mod events;
@@ -127,6 +128,9 @@ pub struct Db {
     creates: Option<tokio::sync::mpsc::Sender<group_commit::Job>>,
     /// SQLite on a file: changes waiting to be written together.
     changes: Option<tokio::sync::mpsc::Sender<change_group::Ticket>>,
+    /// SQLite on a file: keeps the WAL checkpointer running (see
+    /// `checkpoint`) while any handle to the database lives.
+    _checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 impl Db {
@@ -182,6 +186,9 @@ impl Db {
                 appended.clone(),
             )
         });
+        let checkpoints = fast
+            .as_ref()
+            .map(|reads| checkpoint::start(reads.path().to_owned(), options.timeout));
         let committed = if is_postgres {
             let announcer = connect(url, 1, options.timeout, Create::Never).await?;
             Some(listen::announce_commits(announcer))
@@ -208,6 +215,7 @@ impl Db {
             points,
             creates,
             changes,
+            _checkpoints: checkpoints,
         })
     }
 

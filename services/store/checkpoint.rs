@@ -1,0 +1,88 @@
+//! SQLite's WAL checkpoints, off the commit path. By default SQLite
+//! copies the write-ahead log back into the database file, syncing both,
+//! inside the commit that takes the log past `wal_autocheckpoint` pages:
+//! one commit in a few hundred waited for that copy and two fsyncs, and
+//! so did the events it carried on their way to every watcher.
+//!
+//! Here a task checkpoints on a connection of its own, on a blocking
+//! thread: PASSIVE (it never waits for readers or writers, nor makes
+//! them wait), every [`BUSY_INTERVAL`] while commits arrive, backing off
+//! to [`IDLE_INTERVAL`] when none do. The commits' own checkpoint stays,
+//! at [`BACKSTOP_PAGES`], for when this task falls behind and for other
+//! processes writing the same file.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::mpsc;
+
+/// The log size, in pages, at which a commit still checkpoints itself.
+pub(crate) const BACKSTOP_PAGES: u32 = 10_000;
+/// Between checkpoints while the log grows.
+const BUSY_INTERVAL: Duration = Duration::from_millis(100);
+/// Between checkpoints at most while it does not.
+const IDLE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Starts the checkpointer of the SQLite file at `path`. It runs until
+/// the returned sender and its clones are dropped.
+pub(crate) fn start(path: String, timeout: Duration) -> mpsc::Sender<()> {
+    let (tx, mut rx) = mpsc::channel::<()>(1);
+    tokio::spawn(async move {
+        let mut conn: Option<Connection> = None;
+        let mut interval = BUSY_INTERVAL;
+        let mut last_log = 0;
+        loop {
+            if let Ok(None) = tokio::time::timeout(interval, rx.recv()).await {
+                return;
+            }
+            let (path, taken) = (path.clone(), conn.take());
+            let done = tokio::task::spawn_blocking(move || {
+                let conn = match taken {
+                    Some(conn) => conn,
+                    None => open(&path, timeout)?,
+                };
+                checkpoint(&conn).map(|log| (conn, log))
+            })
+            .await;
+            match done {
+                Ok(Ok((kept, log))) => {
+                    conn = Some(kept);
+                    // The log restarts from its first page once a writer
+                    // finds it all copied, so any change of size is news.
+                    interval = match log == last_log {
+                        true => (interval * 2).min(IDLE_INTERVAL),
+                        false => BUSY_INTERVAL,
+                    };
+                    last_log = log;
+                }
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %err, "WAL checkpoint failed; commits checkpoint for themselves meanwhile");
+                    interval = IDLE_INTERVAL;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "the WAL checkpoint task failed");
+                    interval = IDLE_INTERVAL;
+                }
+            }
+        }
+    });
+    tx
+}
+
+fn open(path: &str, timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(timeout)?;
+    // As the writers' connections are set up: the copy is synced.
+    conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    Ok(conn)
+}
+
+/// One PASSIVE checkpoint; the pages in the log.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<i64> {
+    // (busy, pages in the log, pages copied); busy when another
+    // checkpoint runs, which is as good.
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+}
