@@ -77,8 +77,9 @@ impl Default for HubOptions {
     }
 }
 
-/// Rows the tailer reads per query.
-const BATCH: u64 = 500;
+/// Rows the tailer reads per query: a page that SQLite reads in place
+/// (`store::sqlite_reads`), without a hand-off to another thread.
+const BATCH: u64 = 100;
 
 type SummarySender = watch::Sender<Option<Arc<ProgrammeSummary>>>;
 

@@ -281,12 +281,15 @@ mod source {
             if let Some(below) = horizon(self) {
                 query = query.filter(below);
             }
-            let rows = query
-                .order_by_asc(Column::Seq)
-                .limit(limit)
-                .all(self.conn())
-                .await
-                .map_err(db_err)?;
+            let query = query.order_by_asc(Column::Seq);
+            let rows = match &self.fast {
+                // SQLite: read in place (for up to a page of rows), with
+                // the LIMIT written into the statement, rather than on
+                // the driver's worker thread: the tailer's read is on
+                // the way of every event to its watchers.
+                Some(fast) => fast.page(query, limit, super::super::sqlite_reads::event_row).await?,
+                None => query.limit(limit).all(self.conn()).await.map_err(db_err)?,
+            };
             rows.into_iter().map(|m| event_to_domain(m, self.log)).collect()
         }
 

@@ -8,12 +8,17 @@
 //! once per create. Should a group fail, it is rolled back and each create
 //! is written alone, so one bad create never fails the others. Events keep
 //! their commit order: their positions are assigned in statement order.
+//! The task itself wakes the tailer after each commit, so the events go
+//! to their watchers without waiting for their callers to run again.
+
+use std::sync::Arc;
 
 use sea_orm::sqlx::{self, Sqlite, pool::PoolConnection};
 use sea_orm::{DbErr, RuntimeErr, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Db, db_err};
+use crate::domain::event::AppendSignal;
 use crate::domain::{Error, Result};
 
 /// Creates written in one transaction at most. Groups are written in
@@ -38,9 +43,9 @@ impl Job {
     }
 }
 
-/// Starts the task that writes groups on `pool`; it ends when every
-/// sender is gone.
-pub(crate) fn start(pool: sqlx::Pool<Sqlite>) -> mpsc::Sender<Job> {
+/// Starts the task that writes groups on `pool`, announcing each commit
+/// to `appended`; it ends when every sender is gone.
+pub(crate) fn start(pool: sqlx::Pool<Sqlite>, appended: Arc<AppendSignal>) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
@@ -54,7 +59,9 @@ pub(crate) fn start(pool: sqlx::Pool<Sqlite>) -> mpsc::Sender<Job> {
             while !group.is_empty() {
                 let size = 1 << group.len().ilog2();
                 let rest = group.split_off(size);
-                write(&pool, group).await;
+                if write(&pool, group).await {
+                    appended.announce(None);
+                }
                 group = rest;
             }
         }
@@ -62,10 +69,14 @@ pub(crate) fn start(pool: sqlx::Pool<Sqlite>) -> mpsc::Sender<Job> {
     tx
 }
 
-async fn write(pool: &sqlx::Pool<Sqlite>, group: Vec<Job>) {
+/// Writes `group`; whether any of it committed.
+async fn write(pool: &sqlx::Pool<Sqlite>, group: Vec<Job>) -> bool {
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
-        Err(err) => return fail(group, &err),
+        Err(err) => {
+            fail(group, &err);
+            return false;
+        }
     };
     if group.len() > 1 {
         let sql = group.iter().map(|j| j.sql.as_str()).collect::<Vec<_>>().join(";\n");
@@ -77,22 +88,25 @@ async fn write(pool: &sqlx::Pool<Sqlite>, group: Vec<Job>) {
                         let _ = done.send(Ok(()));
                     }
                 }
-                return;
+                return true;
             }
             Err(Failed::Stuck(err)) => {
                 // The connection may still be inside the transaction: it
                 // must not go back to the pool.
                 let _ = conn.close().await;
-                return fail(group, &err);
+                fail(group, &err);
+                return false;
             }
             // Each alone, so only a create that fails by itself fails.
             Err(Failed::RolledBack(_)) => {}
         }
     }
     let mut jobs = group.into_iter();
+    let mut committed = false;
     while let Some(job) = jobs.next() {
         let result = run(&mut conn, &job.sql, job.values).await;
         let stuck = matches!(result, Err(Failed::Stuck(_)));
+        committed |= result.is_ok();
         if let Some(done) = job.done {
             let _ = done.send(result.map_err(Failed::into_error));
         }
@@ -100,9 +114,11 @@ async fn write(pool: &sqlx::Pool<Sqlite>, group: Vec<Job>) {
             let _ = conn.close().await;
             let rest: Vec<Job> = jobs.collect();
             let err = sqlx::Error::Protocol("the writer connection was closed after a failed rollback".into());
-            return fail(rest, &err);
+            fail(rest, &err);
+            return committed;
         }
     }
+    committed
 }
 
 /// How a batch failed: rolled back (the connection is clean), or with its

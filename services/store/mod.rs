@@ -173,8 +173,9 @@ impl Db {
             .filter(|path| !path.is_empty() && !path.contains(":memory:"))
             .map(|path| Arc::new(sqlite_reads::SqliteReads::new(path, options.timeout)));
         let is_postgres = conn.get_database_backend() == DbBackend::Postgres;
-        let creates = (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone()));
         let appended: Arc<AppendSignal> = Arc::default();
+        let creates =
+            (!is_postgres).then(|| group_commit::start(writer.get_sqlite_connection_pool().clone(), appended.clone()));
         let kept = is_postgres.then(|| Arc::new(kept::Kept::new(conn.get_postgres_connection_pool().clone())));
         let points = kept.as_ref().map(|kept| Arc::new(Points::start(kept, options.timeout)));
         let changes = fast.as_ref().map(|reads| {

@@ -20,7 +20,7 @@ use rusqlite::types::Value as Param;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sea_orm::{DbBackend, EntityTrait, QueryTrait, Select, Value};
 
-use super::entity::{application, institution, programme};
+use super::entity::{application, application_event, institution, programme};
 use crate::domain::{Error, Reason};
 
 /// Connections kept for reuse; more are opened under load, then closed.
@@ -70,6 +70,26 @@ fn institution_row(r: &Row<'_>) -> rusqlite::Result<institution::Model> {
         region: r.get(3)?,
         ror_id: r.get(4)?,
         create_time: r.get(5)?,
+    })
+}
+
+/// A row of the event log, its columns in the entity's order (as
+/// `Entity::find()` selects them).
+pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<application_event::Model> {
+    Ok(application_event::Model {
+        seq: r.get(0)?,
+        application_id: r.get(1)?,
+        programme_id: r.get(2)?,
+        institution_id: r.get(3)?,
+        previous_state: r.get(4)?,
+        new_state: r.get(5)?,
+        actor_key: r.get(6)?,
+        actor_role: r.get(7)?,
+        reason: r.get(8)?,
+        event_time: r.get(9)?,
+        disbursement_id: r.get(10)?,
+        snapshot: r.get(11)?,
+        review_activity: r.get(12)?,
     })
 }
 

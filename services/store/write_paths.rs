@@ -225,8 +225,8 @@ impl Db {
         let mut values = insert.values.map(|v| v.0).unwrap_or_default();
         values.extend(appended.values.map(|v| v.0).unwrap_or_default());
         let job = super::group_commit::Job::new(format!("{};\n{}", insert.sql, appended.sql), values);
+        // The group-commit task has woken the tailer.
         self.group_commit(job).await?;
-        self.announce_append(None);
         metrics::counter!("gba_grants_events_appended_total").increment(1);
         Ok(application)
     }
