@@ -351,7 +351,7 @@ impl ApplicationStore for Db {
         // The row, the programme, the review and the event in one batch,
         // after the disbursement (whose unique reference may refuse the
         // change).
-        let writes = self.outcome_writes(name, &outcome, txn.get_database_backend())?;
+        let writes = self.outcome_writes(name, &situation.application, &outcome, txn.get_database_backend())?;
         if let Some(d) = &outcome.disbursement {
             self.check_reference(&txn, d).await?;
             if let Err(err) = drow::Entity::insert(disbursement_row(d))

@@ -400,7 +400,7 @@ impl Db {
             return Ok(Decided::Nothing(Box::new(outcome)));
         }
         let statements = self
-            .outcome_writes(name, &outcome, DbBackend::Sqlite)?
+            .outcome_writes(name, &situation.application, &outcome, DbBackend::Sqlite)?
             .into_statements()
             .into_iter()
             .map(to_sql)

@@ -36,15 +36,12 @@
 //! the locked path.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, Iterable, ModelTrait, QueryFilter, QueryTrait, Statement,
-};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
 
-use super::applications::to_model;
 use super::entity::{application as row, programme as prow};
+use super::write_paths::changed;
 use super::writes::renumber;
 use super::{Db, Lock, db_err};
-use crate::domain::application::Application;
 use crate::domain::ids::ApplicationName;
 use crate::domain::lifecycle::{Outcome, Situation};
 use crate::domain::ports::{ApplicationChange, Changed};
@@ -74,21 +71,6 @@ impl Gates {
         let stripe = usize::try_from(self.hasher.hash_one(programme) % stripes as u64).unwrap_or(0);
         &self.stripes[stripe]
     }
-}
-
-/// The columns `new` changes against `old`, set for an update of only
-/// those: the update is guarded by the version `old` was read at, so the
-/// other columns already hold what `new` has.
-fn changed(old: &Application, new: &Application) -> row::ActiveModel {
-    let (old, new) = (to_model(old), to_model(new));
-    let mut update = row::ActiveModel::from(new.clone());
-    for column in row::Column::iter() {
-        let value = new.get(column);
-        if old.get(column) != value {
-            update.set(column, value);
-        }
-    }
-    update
 }
 
 /// How an optimistic attempt ended.

@@ -3,7 +3,10 @@
 //! (SQLite); the application, programme and institutions a change decides
 //! on; and the statements its outcome writes.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable, ModelTrait, QueryFilter,
+    QueryTrait, Statement,
+};
 
 use super::applications::{active, by_name, ids, to_domain, to_model};
 use super::entity::{application as row, institution as irow, programme as prow};
@@ -88,23 +91,47 @@ pub(super) fn situation((current, programme, found): ForChange) -> Result<Situat
     })
 }
 
+/// The columns `new` changes against `old`, set for an update of only
+/// those: the update is guarded by the version `old` was read at, so the
+/// other columns already hold what `new` has.
+pub(super) fn changed(old: &Application, new: &Application) -> row::ActiveModel {
+    let (old, new) = (to_model(old), to_model(new));
+    let mut update = row::ActiveModel::from(new.clone());
+    for column in row::Column::iter() {
+        let value = new.get(column);
+        if old.get(column) != value {
+            update.set(column, value);
+        }
+    }
+    update
+}
+
 impl Db {
-    /// The writes of an outcome, in order: the application row, the
-    /// programme, the review and the event. (A disbursement is inserted
-    /// before them, on its own: its unique reference may refuse it.)
+    /// The writes of an outcome decided on `before`, in order: the
+    /// application row (only the columns the change alters: `before` was
+    /// read under the change's locks, so the others hold their values
+    /// already, and the indexes of the columns it leaves alone are not
+    /// rewritten), the programme, the review and the event. (A
+    /// disbursement is inserted before them, on its own: its unique
+    /// reference may refuse it.)
     pub(super) fn outcome_writes(
         &self,
         name: &ApplicationName,
+        before: &Application,
         outcome: &Outcome,
         backend: DbBackend,
     ) -> Result<Writes> {
         let mut writes = Writes::default();
-        writes.push(
-            row::Entity::update_many()
-                .set(active(to_model(&outcome.application)))
-                .filter(row::Column::Id.eq(name.id()))
-                .build(backend),
-        );
+        // A review action may leave the row as it was.
+        let update = changed(before, &outcome.application);
+        if update.is_changed() {
+            writes.push(
+                row::Entity::update_many()
+                    .set(update)
+                    .filter(row::Column::Id.eq(name.id()))
+                    .build(backend),
+            );
+        }
         if let Some(p) = &outcome.programme {
             writes.push(
                 prow::Entity::update_many()
