@@ -237,14 +237,8 @@ impl Committer {
 }
 
 fn open(path: &str, timeout: Duration) -> rusqlite::Result<Connection> {
-    use rusqlite::OpenFlags;
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(timeout)?;
-    // As the driver's connections are set up (WAL is the file's own).
-    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")?;
+    let conn = super::checkpoint::read_write(path, timeout)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
     conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES)?;
     Ok(conn)
 }

@@ -39,7 +39,7 @@ pub(crate) fn start(path: String, timeout: Duration) -> mpsc::Sender<()> {
             let done = tokio::task::spawn_blocking(move || {
                 let conn = match taken {
                     Some(conn) => conn,
-                    None => open(&path, timeout)?,
+                    None => read_write(&path, timeout)?,
                 };
                 checkpoint(&conn).map(|log| (conn, log))
             })
@@ -69,13 +69,15 @@ pub(crate) fn start(path: String, timeout: Duration) -> mpsc::Sender<()> {
     tx
 }
 
-fn open(path: &str, timeout: Duration) -> rusqlite::Result<Connection> {
+/// A read-write connection to the file, set up as the driver's
+/// connections are (WAL is the file's own): the busy timeout, and
+/// `synchronous=NORMAL`.
+pub(crate) fn read_write(path: &str, timeout: Duration) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(timeout)?;
-    // As the writers' connections are set up: the copy is synced.
     conn.execute_batch("PRAGMA synchronous = NORMAL")?;
     Ok(conn)
 }
