@@ -29,7 +29,9 @@ pub struct Idempotency {
 }
 
 /// A change decided by the domain on the current state of a programme.
-pub type ProgrammeChange<'a> = &'a (dyn Fn(&Programme) -> Result<Programme> + Send + Sync);
+/// Owned, so the store can run the transaction it decides in to its end
+/// in a task of its own, whether or not the caller is still there.
+pub type ProgrammeChange = std::sync::Arc<dyn Fn(&Programme) -> Result<Programme> + Send + Sync>;
 
 #[async_trait]
 pub trait InstitutionStore: Send + Sync {
@@ -66,7 +68,7 @@ pub trait ProgrammeStore: Send + Sync {
         &self,
         name: &ProgrammeName,
         idem: Option<Idempotency>,
-        change: ProgrammeChange<'_>,
+        change: ProgrammeChange,
     ) -> Result<Option<Programme>>;
 }
 
@@ -91,7 +93,11 @@ pub trait KeyStore: Send + Sync {
 }
 
 /// A change of one application decided by the domain on what it sees.
-pub type ApplicationChange<'a> = &'a (dyn Fn(&Situation) -> Result<Outcome> + Send + Sync);
+/// Owned, for the same reason as [`ProgrammeChange`].
+pub type ApplicationChange = std::sync::Arc<dyn Fn(&Situation) -> Result<Outcome> + Send + Sync>;
+
+/// A borrowed [`ApplicationChange`], as the store's write paths pass it on.
+pub type Decide<'a> = &'a (dyn Fn(&Situation) -> Result<Outcome> + Send + Sync);
 
 /// The result of [`ApplicationStore::change_application`].
 #[derive(Debug)]
@@ -129,7 +135,7 @@ pub trait ApplicationStore: Send + Sync {
         idem: Option<Idempotency>,
         claim: &str,
         changes_programme: bool,
-        change: ApplicationChange<'_>,
+        change: ApplicationChange,
     ) -> Result<Changed>;
     /// Events of one application after `after`, oldest first.
     async fn list_application_events(

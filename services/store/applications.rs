@@ -19,7 +19,7 @@ use crate::domain::event::{ApplicationEvent, Cursor, Disbursement, NewEvent};
 use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, OrcidId, ProgrammeName};
 use crate::domain::money::{Currency, Money};
 use crate::domain::page::PageRequest;
-use crate::domain::ports::{ApplicationChange, ApplicationStore, Changed, Idempotency};
+use crate::domain::ports::{ApplicationChange, ApplicationStore, Changed, Decide, Idempotency};
 use crate::domain::review::Review;
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
@@ -193,6 +193,103 @@ impl ApplicationStore for Db {
         event: NewEvent,
         idem: Option<Idempotency>,
     ) -> Result<Application> {
+        let db = self.clone();
+        super::detached(async move { db.create_application_now(application, event, idem).await }).await
+    }
+
+    async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>> {
+        self.get_application_row(name).await
+    }
+
+    async fn list_applications(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>> {
+        self.list_application_rows(filter, page).await
+    }
+
+    async fn change_application(
+        &self,
+        name: &ApplicationName,
+        idem: Option<Idempotency>,
+        claim: &str,
+        changes_programme: bool,
+        change: ApplicationChange,
+    ) -> Result<Changed> {
+        let (db, name, claim) = (self.clone(), name.clone(), claim.to_owned());
+        super::detached(async move {
+            db.change_application_now(&name, idem, &claim, changes_programme, &*change)
+                .await
+        })
+        .await
+    }
+
+    async fn list_application_events(
+        &self,
+        application: &ApplicationName,
+        after: Option<Cursor>,
+        limit: u64,
+    ) -> Result<Vec<ApplicationEvent>> {
+        use super::entity::application_event::{Column, Entity};
+        let mut query = Entity::find()
+            .filter(Column::ApplicationId.eq(application.id()))
+            .filter(Column::ProgrammeId.eq(application.programme.id()));
+        if let Some(after) = after {
+            query = query.filter(Column::Seq.gt(after.seq));
+        }
+        let rows = query
+            .order_by_asc(Column::Seq)
+            .limit(limit)
+            .all(self.conn())
+            .await
+            .map_err(db_err)?;
+        // Read your writes, and hand out only final positions: the newest
+        // event listed is returned once no older transaction is in flight.
+        if let Some(last) = rows.last() {
+            self.wait_until_final(last.seq).await?;
+        }
+        rows.into_iter().map(|m| event_to_domain(m, self.log)).collect()
+    }
+
+    async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>> {
+        let Some(application) = self.get_application(&name.application).await? else {
+            return Ok(None);
+        };
+        drow::Entity::find_by_id(name.id().to_owned())
+            .filter(drow::Column::ApplicationId.eq(name.application.id()))
+            .only(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(|m| disbursement_to_domain(m, &application))
+            .transpose()
+    }
+
+    async fn list_reviews(&self, application: &ApplicationName) -> Result<Vec<Review>> {
+        self.reviews_of(self.conn(), application).await
+    }
+
+    async fn find_review(&self, application: &ApplicationName, reviewer: &ApiKeyName) -> Result<Option<Review>> {
+        self.find_review_row(application, reviewer).await
+    }
+
+    async fn ranking_candidates(&self, programme: &ProgrammeName) -> Result<Vec<(Application, Vec<Review>)>> {
+        self.ranking_rows(programme).await
+    }
+
+    async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>> {
+        let Some(found) = self.get_application(application).await? else {
+            return Ok(Vec::new());
+        };
+        let query = drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
+        let rows = page_by_id(query, drow::Column::Id, page, self.conn()).await?;
+        rows.into_iter().map(|m| disbursement_to_domain(m, &found)).collect()
+    }
+}
+
+impl Db {
+    async fn create_application_now(
+        &self,
+        application: Application,
+        event: NewEvent,
+        idem: Option<Idempotency>,
+    ) -> Result<Application> {
         if idem.is_none() && self.commit_jitter.is_none() {
             return if self.is_postgres() {
                 self.create_in_one_statement(application, &event).await
@@ -228,7 +325,7 @@ impl ApplicationStore for Db {
         Ok(created)
     }
 
-    async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>> {
+    async fn get_application_row(&self, name: &ApplicationName) -> Result<Option<Application>> {
         if let Some(fast) = &self.fast {
             return fast
                 .application(name.id(), name.programme.id())?
@@ -244,7 +341,7 @@ impl ApplicationStore for Db {
         self.find_kept(by_name(name)).await?.map(to_domain).transpose()
     }
 
-    async fn list_applications(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>> {
+    async fn list_application_rows(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>> {
         let mut query = row::Entity::find();
         if let Some(programme) = &filter.programme {
             query = query.filter(row::Column::ProgrammeId.eq(programme.id()));
@@ -285,13 +382,13 @@ impl ApplicationStore for Db {
         rows.into_iter().map(to_domain).collect()
     }
 
-    async fn change_application(
+    async fn change_application_now(
         &self,
         name: &ApplicationName,
         idem: Option<Idempotency>,
         claim: &str,
         changes_programme: bool,
-        change: ApplicationChange<'_>,
+        change: Decide<'_>,
     ) -> Result<Changed> {
         // On SQLite, a change without a request id joins a group commit
         // (see `change_group`); what it cannot do there runs alone, below.
@@ -386,67 +483,6 @@ impl ApplicationStore for Db {
             metrics::counter!("gba_grants_events_appended_total").increment(1);
         }
         Ok(Changed::Applied(Box::new(outcome)))
-    }
-
-    async fn list_application_events(
-        &self,
-        application: &ApplicationName,
-        after: Option<Cursor>,
-        limit: u64,
-    ) -> Result<Vec<ApplicationEvent>> {
-        use super::entity::application_event::{Column, Entity};
-        let mut query = Entity::find()
-            .filter(Column::ApplicationId.eq(application.id()))
-            .filter(Column::ProgrammeId.eq(application.programme.id()));
-        if let Some(after) = after {
-            query = query.filter(Column::Seq.gt(after.seq));
-        }
-        let rows = query
-            .order_by_asc(Column::Seq)
-            .limit(limit)
-            .all(self.conn())
-            .await
-            .map_err(db_err)?;
-        // Read your writes, and hand out only final positions: the newest
-        // event listed is returned once no older transaction is in flight.
-        if let Some(last) = rows.last() {
-            self.wait_until_final(last.seq).await?;
-        }
-        rows.into_iter().map(|m| event_to_domain(m, self.log)).collect()
-    }
-
-    async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>> {
-        let Some(application) = self.get_application(&name.application).await? else {
-            return Ok(None);
-        };
-        drow::Entity::find_by_id(name.id().to_owned())
-            .filter(drow::Column::ApplicationId.eq(name.application.id()))
-            .only(self.conn())
-            .await
-            .map_err(db_err)?
-            .map(|m| disbursement_to_domain(m, &application))
-            .transpose()
-    }
-
-    async fn list_reviews(&self, application: &ApplicationName) -> Result<Vec<Review>> {
-        self.reviews_of(self.conn(), application).await
-    }
-
-    async fn find_review(&self, application: &ApplicationName, reviewer: &ApiKeyName) -> Result<Option<Review>> {
-        self.find_review_row(application, reviewer).await
-    }
-
-    async fn ranking_candidates(&self, programme: &ProgrammeName) -> Result<Vec<(Application, Vec<Review>)>> {
-        self.ranking_rows(programme).await
-    }
-
-    async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>> {
-        let Some(found) = self.get_application(application).await? else {
-            return Ok(Vec::new());
-        };
-        let query = drow::Entity::find().filter(drow::Column::ApplicationId.eq(application.id()));
-        let rows = page_by_id(query, drow::Column::Id, page, self.conn()).await?;
-        rows.into_iter().map(|m| disbursement_to_domain(m, &found)).collect()
     }
 }
 

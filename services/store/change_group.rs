@@ -38,7 +38,7 @@ use super::Db;
 use crate::domain::event::AppendSignal;
 use crate::domain::ids::ApplicationName;
 use crate::domain::lifecycle::Outcome;
-use crate::domain::ports::{ApplicationChange, Changed};
+use crate::domain::ports::{Changed, Decide};
 use crate::domain::{Error, Result};
 
 /// Changes written in one transaction at most.
@@ -311,7 +311,7 @@ impl Db {
         &self,
         name: &ApplicationName,
         changes_programme: bool,
-        change: ApplicationChange<'_>,
+        change: Decide<'_>,
     ) -> Result<Option<Changed>> {
         let (Some(queue), Some(_)) = (&self.changes, &self.fast) else {
             return Ok(None);
@@ -359,12 +359,7 @@ impl Db {
         }
     }
 
-    fn decide_in_turn(
-        &self,
-        name: &ApplicationName,
-        changes_programme: bool,
-        change: ApplicationChange<'_>,
-    ) -> Result<Decided> {
+    fn decide_in_turn(&self, name: &ApplicationName, changes_programme: bool, change: Decide<'_>) -> Result<Decided> {
         let Some(reads) = &self.fast else {
             return Ok(Decided::Alone);
         };

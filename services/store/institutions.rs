@@ -38,6 +38,31 @@ pub(crate) fn to_domain(m: row::Model) -> Result<Institution> {
 #[async_trait]
 impl InstitutionStore for Db {
     async fn create_institution(&self, new: NewInstitution, idem: Option<Idempotency>) -> Result<Institution> {
+        let db = self.clone();
+        super::detached(async move { db.create_institution_now(new, idem).await }).await
+    }
+
+    async fn get_institution(&self, name: &InstitutionName) -> Result<Option<Institution>> {
+        row::Entity::find_by_id(name.id().to_owned())
+            .only(self.conn())
+            .await
+            .map_err(db_err)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn list_institutions(&self, filter: &InstitutionFilter, page: &PageRequest) -> Result<Vec<Institution>> {
+        let mut query = row::Entity::find();
+        if let Some(region) = filter.region {
+            query = query.filter(Column::Region.eq(region.as_str()));
+        }
+        let rows = page_by_id(query, Column::Id, page, self.conn()).await?;
+        rows.into_iter().map(to_domain).collect()
+    }
+}
+
+impl Db {
+    async fn create_institution_now(&self, new: NewInstitution, idem: Option<Idempotency>) -> Result<Institution> {
         let name = InstitutionName::generate();
         let txn = self.begin_write().await?;
         if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
@@ -77,23 +102,5 @@ impl InstitutionStore for Db {
         self.remember(&txn, idem.as_ref(), &inserted).await?;
         txn.commit().await.map_err(db_err)?;
         to_domain(inserted)
-    }
-
-    async fn get_institution(&self, name: &InstitutionName) -> Result<Option<Institution>> {
-        row::Entity::find_by_id(name.id().to_owned())
-            .only(self.conn())
-            .await
-            .map_err(db_err)?
-            .map(to_domain)
-            .transpose()
-    }
-
-    async fn list_institutions(&self, filter: &InstitutionFilter, page: &PageRequest) -> Result<Vec<Institution>> {
-        let mut query = row::Entity::find();
-        if let Some(region) = filter.region {
-            query = query.filter(Column::Region.eq(region.as_str()));
-        }
-        let rows = page_by_id(query, Column::Id, page, self.conn()).await?;
-        rows.into_iter().map(to_domain).collect()
     }
 }

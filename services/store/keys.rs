@@ -87,24 +87,8 @@ impl KeyStore for Db {
         secret_hash: String,
         idem: Option<Idempotency>,
     ) -> Result<(ApiKey, bool)> {
-        let name = ApiKeyName::generate();
-        let txn = self.begin_write().await?;
-        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
-            drop(txn);
-            let found = match response {
-                Some(response) => stored(&response)?,
-                None => row::Entity::find_by_id(resource)
-                    .only(self.conn())
-                    .await
-                    .map_err(db_err)?
-                    .ok_or_else(|| Error::internal("replayed api key is missing"))?,
-            };
-            return Ok((to_domain(found)?, false));
-        }
-        let inserted = new_row(&name, new, secret_hash).insert(&txn).await.map_err(db_err)?;
-        self.remember(&txn, idem.as_ref(), &without_hash(&inserted)).await?;
-        txn.commit().await.map_err(db_err)?;
-        Ok((to_domain(inserted)?, true))
+        let db = self.clone();
+        super::detached(async move { db.create_api_key_now(new, secret_hash, idem).await }).await
     }
 
     async fn find_api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>> {
@@ -141,6 +125,47 @@ impl KeyStore for Db {
     }
 
     async fn revoke_api_key(&self, name: &ApiKeyName, idem: Option<Idempotency>) -> Result<Option<ApiKey>> {
+        let name = name.clone();
+        let db = self.clone();
+        super::detached(async move { db.revoke_api_key_now(&name, idem).await }).await
+    }
+
+    async fn bootstrap_admin(&self, secret_hash: String) -> Result<Option<ApiKey>> {
+        let db = self.clone();
+        super::detached(async move { db.bootstrap_admin_now(secret_hash).await }).await
+    }
+}
+
+impl Db {
+    async fn create_api_key_now(
+        &self,
+        new: NewApiKey,
+        secret_hash: String,
+        idem: Option<Idempotency>,
+    ) -> Result<(ApiKey, bool)> {
+        let name = ApiKeyName::generate();
+        let txn = self.begin_write().await?;
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
+            drop(txn);
+            let found = match response {
+                Some(response) => stored(&response)?,
+                None => row::Entity::find_by_id(resource)
+                    .only(self.conn())
+                    .await
+                    .map_err(db_err)?
+                    .ok_or_else(|| Error::internal("replayed api key is missing"))?,
+            };
+            return Ok((to_domain(found)?, false));
+        }
+        let inserted = new_row(&name, new, secret_hash).insert(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &without_hash(&inserted)).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok((to_domain(inserted)?, true))
+    }
+}
+
+impl Db {
+    async fn revoke_api_key_now(&self, name: &ApiKeyName, idem: Option<Idempotency>) -> Result<Option<ApiKey>> {
         let txn = self.begin_write().await?;
         if let Claim::Replay {
             response: Some(response),
@@ -182,8 +207,10 @@ impl KeyStore for Db {
         let _ = self.revocations.send(Revocation::Key(name.clone()));
         to_domain(saved).map(Some)
     }
+}
 
-    async fn bootstrap_admin(&self, secret_hash: String) -> Result<Option<ApiKey>> {
+impl Db {
+    async fn bootstrap_admin_now(&self, secret_hash: String) -> Result<Option<ApiKey>> {
         let txn = self.begin_write().await?;
         if self.is_postgres() {
             let lock = format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})");

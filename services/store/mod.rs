@@ -424,6 +424,23 @@ impl<E: sea_orm::EntityTrait> OnlyRow<E> for sea_orm::Select<E> {
     }
 }
 
+/// Runs a write in a task of its own and waits for its result. A caller
+/// can go away at any `.await` (tonic drops a handler's future when its
+/// client cancels or its deadline passes); the write then still runs to
+/// its end, committed or rolled back, and never leaves a connection
+/// inside a transaction for the next call. (sqlx's BEGIN cancelled
+/// before its answer arrived returned the connection to the pool inside
+/// the transaction: other calls' statements then ran in it and were lost
+/// with it.)
+pub(crate) async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    match tokio::spawn(work).await {
+        Ok(result) => result,
+        Err(err) => Err(Error::internal(format!("a write did not run to its end: {err}"))),
+    }
+}
+
 /// Whether a driver error is a unique-key violation.
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))

@@ -44,7 +44,7 @@ use super::writes::renumber;
 use super::{Db, Lock, db_err};
 use crate::domain::ids::ApplicationName;
 use crate::domain::lifecycle::{Outcome, Situation};
-use crate::domain::ports::{ApplicationChange, Changed};
+use crate::domain::ports::{Changed, Decide};
 use crate::domain::{Error, Result};
 
 /// Gates of this process for changes of a programme's totals, one per
@@ -94,7 +94,7 @@ impl Db {
         &self,
         name: &ApplicationName,
         changes_programme: bool,
-        change: ApplicationChange<'_>,
+        change: Decide<'_>,
     ) -> Result<Option<Changed>> {
         if !self.is_postgres() {
             return Ok(None);
@@ -144,7 +144,7 @@ impl Db {
         &self,
         name: &ApplicationName,
         changes_programme: bool,
-        change: ApplicationChange<'_>,
+        change: Decide<'_>,
         situation: Situation,
         remembered: bool,
     ) -> Result<Attempt> {

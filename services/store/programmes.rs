@@ -100,55 +100,8 @@ pub(crate) fn to_row(p: &Programme) -> row::ActiveModel {
 #[async_trait]
 impl ProgrammeStore for Db {
     async fn create_programme(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme> {
-        let name = ProgrammeName::generate();
-        let txn = self.begin_write().await?;
-        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
-            drop(txn);
-            return match response {
-                Some(response) => to_domain(stored(&response)?),
-                None => self
-                    .get_programme(&ProgrammeName::from_id(resource))
-                    .await?
-                    .ok_or_else(|| Error::internal("replayed programme is missing")),
-            };
-        }
-        let now = Timestamp::now();
-        let NewProgramme {
-            display_name,
-            local_name,
-            funder,
-            currency,
-            budget,
-            eligible_regions,
-            requires_guangdong_partner,
-            max_award,
-            open_time,
-            close_time,
-            review,
-        } = new;
-        let programme = Programme {
-            name,
-            display_name,
-            local_name,
-            funder,
-            committed: Money::zero(currency.clone()),
-            currency,
-            budget,
-            eligible_regions,
-            requires_guangdong_partner,
-            max_award,
-            open_time,
-            close_time,
-            awards_issued: 0,
-            version: 1,
-            create_time: now,
-            update_time: now,
-            review,
-        };
-        let inserted = to_row(&programme).insert(&txn).await.map_err(db_err)?;
-        self.remember(&txn, idem.as_ref(), &inserted).await?;
-        txn.commit().await.map_err(db_err)?;
-        to_domain(inserted)
+        let db = self.clone();
+        super::detached(async move { db.create_programme_now(new, idem).await }).await
     }
 
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>> {
@@ -206,32 +159,11 @@ impl ProgrammeStore for Db {
         &self,
         name: &ProgrammeName,
         idem: Option<Idempotency>,
-        change: ProgrammeChange<'_>,
+        change: ProgrammeChange,
     ) -> Result<Option<Programme>> {
-        let txn = self.begin_write().await?;
-        // The lock approvals take too: budget changes and approvals of one
-        // programme serialise.
-        self.lock(&txn, Lock::Programme, name.id()).await?;
-        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
-            drop(txn);
-            return match response {
-                Some(response) => to_domain(stored(&response)?).map(Some),
-                None => self.get_programme(&ProgrammeName::from_id(resource)).await,
-            };
-        }
-        let Some(current) = row::Entity::find_by_id(name.id().to_owned())
-            .lock_exclusive()
-            .only(&txn)
-            .await
-            .map_err(db_err)?
-        else {
-            return Ok(None);
-        };
-        let updated = change(&to_domain(current)?)?;
-        let saved = to_row(&updated).update(&txn).await.map_err(db_err)?;
-        self.remember(&txn, idem.as_ref(), &saved).await?;
-        txn.commit().await.map_err(db_err)?;
-        to_domain(saved).map(Some)
+        let name = name.clone();
+        let db = self.clone();
+        super::detached(async move { db.update_programme_now(&name, idem, &*change).await }).await
     }
 }
 
@@ -266,5 +198,93 @@ impl Db {
         let exists: bool = found.try_get("", "institution_exists").map_err(db_err)?;
         let programme = row::Model::from_query_result(&found, "").map_err(db_err)?;
         Ok(Some((to_domain(programme)?, exists)))
+    }
+}
+
+impl Db {
+    async fn create_programme_now(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme> {
+        let name = ProgrammeName::generate();
+        let txn = self.begin_write().await?;
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
+            drop(txn);
+            return match response {
+                Some(response) => to_domain(stored(&response)?),
+                None => self
+                    .get_programme(&ProgrammeName::from_id(resource))
+                    .await?
+                    .ok_or_else(|| Error::internal("replayed programme is missing")),
+            };
+        }
+        let now = Timestamp::now();
+        let NewProgramme {
+            display_name,
+            local_name,
+            funder,
+            currency,
+            budget,
+            eligible_regions,
+            requires_guangdong_partner,
+            max_award,
+            open_time,
+            close_time,
+            review,
+        } = new;
+        let programme = Programme {
+            name,
+            display_name,
+            local_name,
+            funder,
+            committed: Money::zero(currency.clone()),
+            currency,
+            budget,
+            eligible_regions,
+            requires_guangdong_partner,
+            max_award,
+            open_time,
+            close_time,
+            awards_issued: 0,
+            version: 1,
+            create_time: now,
+            update_time: now,
+            review,
+        };
+        let inserted = to_row(&programme).insert(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &inserted).await?;
+        txn.commit().await.map_err(db_err)?;
+        to_domain(inserted)
+    }
+}
+
+impl Db {
+    async fn update_programme_now(
+        &self,
+        name: &ProgrammeName,
+        idem: Option<Idempotency>,
+        change: &(dyn Fn(&Programme) -> Result<Programme> + Send + Sync),
+    ) -> Result<Option<Programme>> {
+        let txn = self.begin_write().await?;
+        // The lock approvals take too: budget changes and approvals of one
+        // programme serialise.
+        self.lock(&txn, Lock::Programme, name.id()).await?;
+        if let Claim::Replay { resource, response } = self.claim(&txn, idem.as_ref(), name.id()).await? {
+            drop(txn);
+            return match response {
+                Some(response) => to_domain(stored(&response)?).map(Some),
+                None => self.get_programme(&ProgrammeName::from_id(resource)).await,
+            };
+        }
+        let Some(current) = row::Entity::find_by_id(name.id().to_owned())
+            .lock_exclusive()
+            .only(&txn)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let updated = change(&to_domain(current)?)?;
+        let saved = to_row(&updated).update(&txn).await.map_err(db_err)?;
+        self.remember(&txn, idem.as_ref(), &saved).await?;
+        txn.commit().await.map_err(db_err)?;
+        to_domain(saved).map(Some)
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::ids::{ApplicationName, InstitutionName, ProgrammeName};
 use crate::domain::lifecycle::{Outcome, Situation, may_see, not_visible};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::ports::Changed;
+use crate::domain::ports::{ApplicationChange, Changed};
 use crate::domain::review::Review;
 use crate::domain::time::Timestamp;
 use crate::domain::watch::WatchFilter;
@@ -194,9 +194,10 @@ impl Grants {
             ));
         }
         let now = Timestamp::now();
-        let decide = |s: &Situation| {
+        let (who, etag) = (caller.clone(), etag.to_owned());
+        let decide: ApplicationChange = std::sync::Arc::new(move |s: &Situation| {
             let current = &s.application;
-            if !may_see(caller, current) {
+            if !may_see(&who, current) {
                 return Err(not_visible(&current.name));
             }
             if !current.state.is_editable() {
@@ -234,9 +235,9 @@ impl Grants {
                 review: None,
                 noop: false,
             })
-        };
+        });
         Ok(self
-            .apply(caller, name, request, None, false, &decide)
+            .apply(caller, name, request, None, false, decide)
             .await?
             .application)
     }
@@ -249,7 +250,7 @@ impl Grants {
         request: Option<RequestKey>,
         claim: Option<&(dyn std::fmt::Display + Sync)>,
         changes_programme: bool,
-        decide: &(dyn Fn(&Situation) -> Result<Outcome> + Send + Sync),
+        decide: ApplicationChange,
     ) -> Result<StateChange> {
         let idem = idempotency(caller, request)?;
         let claim_name = claim.map_or_else(|| name.to_string(), ToString::to_string);

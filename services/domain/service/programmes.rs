@@ -5,6 +5,7 @@ use crate::domain::access::{Caller, Role};
 use crate::domain::error::{Error, Reason, Result};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::ports::ProgrammeChange;
 use crate::domain::programme::{NewProgramme, Programme, ProgrammeFilter, ProgrammeInput, apply_update};
 use crate::domain::time::Timestamp;
 
@@ -63,7 +64,9 @@ impl Grants {
                 "is required: send the etag you last read",
             ));
         }
-        let change = |current: &Programme| {
+        let (name_, etag) = (name.clone(), etag.to_owned());
+        let change: ProgrammeChange = std::sync::Arc::new(move |current: &Programme| {
+            let name = &name_;
             if current.etag() != etag {
                 return Err(Error::Aborted {
                     reason: Reason::EtagMismatch,
@@ -74,9 +77,9 @@ impl Grants {
                 });
             }
             apply_update(current, input.clone(), &mask)
-        };
+        });
         self.store
-            .update_programme(name, idem, &change)
+            .update_programme(name, idem, change)
             .await?
             .ok_or_else(|| Error::NotFound {
                 resource: name.to_string(),

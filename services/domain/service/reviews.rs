@@ -3,6 +3,8 @@
 //! them. Every change runs through the store's application transaction,
 //! so a review, its event and the application's state commit together.
 
+use std::sync::Arc;
+
 use super::{Grants, RequestKey, StateChange};
 use crate::domain::access::{Caller, Role};
 use crate::domain::application::{Application, View};
@@ -10,6 +12,7 @@ use crate::domain::error::{Error, Result};
 use crate::domain::ids::{ApiKeyName, ApplicationName, ProgrammeName, ReviewName};
 use crate::domain::lifecycle::{Situation, not_visible};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::ports::ApplicationChange;
 use crate::domain::programme::Programme;
 use crate::domain::review::{self, Ranking, ReviewInput, ReviewState, ReviewView};
 use crate::domain::text;
@@ -42,9 +45,11 @@ impl Grants {
             .ok_or_else(|| Error::invalid("reviewer", format!("{reviewer_name} is not an issued key")))?;
         let name = ReviewName::generate(application.clone());
         let now = Timestamp::now();
-        let decide = |s: &Situation| review::assign(caller, s, &key, name.clone(), now);
+        let (who, review_name) = (caller.clone(), name.clone());
+        let decide: ApplicationChange =
+            Arc::new(move |s: &Situation| review::assign(&who, s, &key, review_name.clone(), now));
         let changed = self
-            .apply(caller, application, request, Some(&name), false, &decide)
+            .apply(caller, application, request, Some(&name), false, decide)
             .await?;
         self.review_out(caller, changed).await
     }
@@ -59,9 +64,11 @@ impl Grants {
         caller.require(&[Role::Admin, Role::Reviewer], "declare conflicts of interest")?;
         let reason = text::required(reason, "reason", review::MAX_CONFLICT_CHARS)?;
         let now = Timestamp::now();
-        let decide = |s: &Situation| review::declare_conflict(caller, s, name, reason.clone(), now);
+        let (who, review_name) = (caller.clone(), name.clone());
+        let decide: ApplicationChange =
+            Arc::new(move |s: &Situation| review::declare_conflict(&who, s, &review_name, reason.clone(), now));
         let changed = self
-            .apply(caller, &name.application, request, Some(name), false, &decide)
+            .apply(caller, &name.application, request, Some(name), false, decide)
             .await
             .map_err(|e| hide_missing(e, caller, name))?;
         self.review_out(caller, changed).await
@@ -77,9 +84,11 @@ impl Grants {
         caller.require(&[Role::Reviewer], "submit reviews")?;
         let now = Timestamp::now();
         // The first review locks the programme's review settings.
-        let decide = |s: &Situation| review::submit_review(caller, s, name, &input, now);
+        let (who, review_name) = (caller.clone(), name.clone());
+        let decide: ApplicationChange =
+            Arc::new(move |s: &Situation| review::submit_review(&who, s, &review_name, &input, now));
         let changed = self
-            .apply(caller, &name.application, request, Some(name), true, &decide)
+            .apply(caller, &name.application, request, Some(name), true, decide)
             .await
             .map_err(|e| hide_missing(e, caller, name))?;
         self.review_out(caller, changed).await

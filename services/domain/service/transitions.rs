@@ -2,6 +2,8 @@
 //! (officers), disbursements and closing (officers). Each decides inside
 //! the store's transaction through [`crate::domain::lifecycle`].
 
+use std::sync::Arc;
+
 use super::applications::StateChange;
 use super::{Grants, RequestKey};
 use crate::domain::access::{Caller, Role};
@@ -11,6 +13,7 @@ use crate::domain::event::{Disbursement, DisbursementInput, convert, parse_rate}
 use crate::domain::ids::{ApplicationName, DisbursementName};
 use crate::domain::lifecycle;
 use crate::domain::money::Money;
+use crate::domain::ports::ApplicationChange;
 use crate::domain::text;
 use crate::domain::time::Timestamp;
 
@@ -23,12 +26,13 @@ impl Grants {
         request: Option<RequestKey>,
     ) -> Result<StateChange> {
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| {
-            lifecycle::authorise(caller, lifecycle::Action::Submit, &s.application)?;
-            check_etag(s, etag)?;
-            lifecycle::submit(caller, s, now)
-        };
-        self.apply(caller, name, request, None, false, &decide).await
+        let (who, etag) = (caller.clone(), etag.to_owned());
+        let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| {
+            lifecycle::authorise(&who, lifecycle::Action::Submit, &s.application)?;
+            check_etag(s, &etag)?;
+            lifecycle::submit(&who, s, now)
+        });
+        self.apply(caller, name, request, None, false, decide).await
     }
 
     pub async fn withdraw_application(
@@ -41,12 +45,13 @@ impl Grants {
     ) -> Result<StateChange> {
         let reason = optional_reason(reason)?;
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| {
-            lifecycle::authorise(caller, lifecycle::Action::Withdraw, &s.application)?;
-            check_etag(s, etag)?;
-            lifecycle::withdraw(caller, s, reason.clone(), now)
-        };
-        self.apply(caller, name, request, None, false, &decide).await
+        let (who, etag) = (caller.clone(), etag.to_owned());
+        let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| {
+            lifecycle::authorise(&who, lifecycle::Action::Withdraw, &s.application)?;
+            check_etag(s, &etag)?;
+            lifecycle::withdraw(&who, s, reason.clone(), now)
+        });
+        self.apply(caller, name, request, None, false, decide).await
     }
 
     pub async fn start_review(
@@ -56,8 +61,9 @@ impl Grants {
         request: Option<RequestKey>,
     ) -> Result<StateChange> {
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| lifecycle::start_review(caller, s, now);
-        self.apply(caller, name, request, None, false, &decide).await
+        let who = caller.clone();
+        let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| lifecycle::start_review(&who, s, now));
+        self.apply(caller, name, request, None, false, decide).await
     }
 
     pub async fn request_changes(
@@ -69,8 +75,10 @@ impl Grants {
     ) -> Result<StateChange> {
         let reason = required_reason(reason)?;
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| lifecycle::request_changes(caller, s, reason.clone(), now);
-        self.apply(caller, name, request, None, false, &decide).await
+        let who = caller.clone();
+        let decide: ApplicationChange =
+            Arc::new(move |s: &lifecycle::Situation| lifecycle::request_changes(&who, s, reason.clone(), now));
+        self.apply(caller, name, request, None, false, decide).await
     }
 
     pub async fn reject_application(
@@ -82,8 +90,10 @@ impl Grants {
     ) -> Result<StateChange> {
         let reason = required_reason(reason)?;
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| lifecycle::reject(caller, s, reason.clone(), now);
-        self.apply(caller, name, request, None, false, &decide).await
+        let who = caller.clone();
+        let decide: ApplicationChange =
+            Arc::new(move |s: &lifecycle::Situation| lifecycle::reject(&who, s, reason.clone(), now));
+        self.apply(caller, name, request, None, false, decide).await
     }
 
     pub async fn approve_application(
@@ -98,10 +108,11 @@ impl Grants {
         let awarded = awarded.ok_or_else(|| Error::invalid("awarded_amount", "is required"))?;
         let reason = optional_reason(reason)?;
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| {
-            lifecycle::approve(caller, s, awarded.clone(), reason.clone(), override_reviews, now)
-        };
-        self.apply(caller, name, request, None, true, &decide).await
+        let who = caller.clone();
+        let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| {
+            lifecycle::approve(&who, s, awarded.clone(), reason.clone(), override_reviews, now)
+        });
+        self.apply(caller, name, request, None, true, decide).await
     }
 
     pub async fn record_disbursement(
@@ -171,8 +182,10 @@ impl Grants {
             create_time: now,
         };
         let claim = disbursement.name.clone();
-        let decide = |s: &lifecycle::Situation| lifecycle::disburse(caller, s, disbursement.clone(), now);
-        self.apply(caller, name, request, Some(&claim), false, &decide).await
+        let who = caller.clone();
+        let decide: ApplicationChange =
+            Arc::new(move |s: &lifecycle::Situation| lifecycle::disburse(&who, s, disbursement.clone(), now));
+        self.apply(caller, name, request, Some(&claim), false, decide).await
     }
 
     pub async fn close_grant(
@@ -184,8 +197,10 @@ impl Grants {
     ) -> Result<StateChange> {
         let reason = optional_reason(reason)?;
         let now = Timestamp::now();
-        let decide = |s: &lifecycle::Situation| lifecycle::close(caller, s, reason.clone(), now);
-        self.apply(caller, name, request, None, true, &decide).await
+        let who = caller.clone();
+        let decide: ApplicationChange =
+            Arc::new(move |s: &lifecycle::Situation| lifecycle::close(&who, s, reason.clone(), now));
+        self.apply(caller, name, request, None, true, decide).await
     }
 
     pub async fn list_disbursements(
