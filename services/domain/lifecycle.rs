@@ -160,6 +160,10 @@ pub struct Outcome {
     pub disbursement: Option<Disbursement>,
     /// A review made or changed.
     pub review: Option<Review>,
+    /// How the review is labelled among the application's ("Reviewer 2"),
+    /// as it stood when the change was decided; kept with the response,
+    /// so a retry answers as the first call did.
+    pub review_label: Option<String>,
     /// Nothing to write: a repeated assignment or declaration.
     pub noop: bool,
 }
@@ -186,6 +190,7 @@ fn moved(caller: &Caller, situation: &Situation, action: Action, reason: String,
         }),
         disbursement: None,
         review: None,
+        review_label: None,
         noop: false,
     })
 }

@@ -109,6 +109,7 @@ pub enum Changed {
         application: Box<Application>,
         disbursement: Option<Box<Disbursement>>,
         review: Option<Box<Review>>,
+        review_label: Option<String>,
     },
     /// No such application.
     Missing,

@@ -179,6 +179,8 @@ struct ChangeResponse {
     disbursement: Option<drow::Model>,
     #[serde(default)]
     review: Option<super::entity::review::Model>,
+    #[serde(default)]
+    review_label: Option<String>,
 }
 
 pub(super) fn by_name(name: &ApplicationName) -> sea_orm::Select<row::Entity> {
@@ -440,6 +442,7 @@ impl Db {
                 application: to_model(&outcome.application),
                 disbursement: None,
                 review: outcome.review.as_ref().map(super::reviews::to_model),
+                review_label: outcome.review_label.clone(),
             };
             self.remember(&txn, idem.as_ref(), &response).await?;
             txn.commit().await.map_err(db_err)?;
@@ -468,6 +471,7 @@ impl Db {
             application: to_model(&outcome.application),
             disbursement: outcome.disbursement.as_ref().map(disbursement_model),
             review: outcome.review.as_ref().map(super::reviews::to_model),
+            review_label: outcome.review_label.clone(),
         };
         self.remember(&txn, idem.as_ref(), &response).await?;
         let seq = writes.run(&txn).await?;
@@ -495,6 +499,7 @@ impl Db {
                 application,
                 disbursement,
                 review,
+                review_label,
             } = stored(&response)?;
             let application = to_domain(application)?;
             let disbursement = disbursement
@@ -505,6 +510,7 @@ impl Db {
                 application: Box::new(application),
                 disbursement,
                 review,
+                review_label,
             });
         }
         let Some(application) = self.get_application(name).await? else {
@@ -518,6 +524,7 @@ impl Db {
             application: Box::new(application),
             disbursement: disbursement.map(Box::new),
             review: None,
+            review_label: None,
         })
     }
 

@@ -42,6 +42,7 @@ fn unchanged(s: &Situation, review: Review) -> Outcome {
         programme: None,
         event: None,
         disbursement: None,
+        review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
         noop: true,
     }
@@ -118,6 +119,7 @@ pub fn assign(caller: &Caller, s: &Situation, reviewer: &ApiKey, name: ReviewNam
         programme: None,
         event: Some(event(caller, previous, new, activity)),
         disbursement: None,
+        review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
         noop: false,
     })
@@ -178,6 +180,7 @@ pub fn declare_conflict(
         programme: None,
         event: Some(event(caller, state, state, activity)),
         disbursement: None,
+        review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
         noop: false,
     })
@@ -332,6 +335,7 @@ pub fn submit_review(
         programme,
         event: Some(event(caller, state, state, activity)),
         disbursement: None,
+        review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
         noop: false,
     })

@@ -277,6 +277,51 @@ pub struct ReviewView {
     pub weighted_score: Option<f64>,
 }
 
+impl ReviewView {
+    /// `review` labelled `label`, with its weighted score under the
+    /// programme's settings (as officers, administrators and the reviewer
+    /// see it).
+    pub fn new(review: Review, label: String, programme: &Programme) -> Self {
+        let weighted_score = programme
+            .review
+            .as_ref()
+            .and_then(|s| review.score(s))
+            .map(Score::as_f64);
+        Self {
+            review,
+            label,
+            weighted_score,
+        }
+    }
+}
+
+/// The labels of an application's reviews, in assignment order: "Reviewer
+/// N", numbering the reviews without a declared conflict, or "Reviewer
+/// (conflict declared)".
+fn labels(reviews: &[Review]) -> Vec<String> {
+    let mut n = 0;
+    reviews
+        .iter()
+        .map(|r| {
+            if r.state == ReviewState::ConflictDeclared {
+                "Reviewer (conflict declared)".to_owned()
+            } else {
+                n += 1;
+                format!("Reviewer {n}")
+            }
+        })
+        .collect()
+}
+
+/// The label of `changed` among `reviews` (which it joins or replaces).
+pub(crate) fn label_among(reviews: &[Review], changed: &Review) -> String {
+    let mut all: Vec<Review> = reviews.iter().filter(|r| r.name != changed.name).cloned().collect();
+    all.push(changed.clone());
+    all.sort_by_key(|r| r.ordinal);
+    let at = all.iter().position(|r| r.name == changed.name).unwrap_or(0);
+    labels(&all).swap_remove(at)
+}
+
 /// What a reviewer sends.
 #[derive(Debug, Clone, Default)]
 pub struct ReviewInput {
@@ -317,26 +362,13 @@ pub fn reviews_for(
     programme: &Programme,
     reviews: Vec<Review>,
 ) -> Result<Vec<ReviewView>> {
-    let settings = programme.review.as_ref();
-    let score = |r: &Review| settings.and_then(|s| r.score(s)).map(Score::as_f64);
     match caller.role {
         Role::Admin | Role::Officer | Role::Reviewer => {
-            let mut n = 0;
+            let labels = labels(&reviews);
             Ok(reviews
                 .into_iter()
-                .map(|r| {
-                    let label = if r.state == ReviewState::ConflictDeclared {
-                        "Reviewer (conflict declared)".to_owned()
-                    } else {
-                        n += 1;
-                        format!("Reviewer {n}")
-                    };
-                    ReviewView {
-                        label,
-                        weighted_score: score(&r),
-                        review: r,
-                    }
-                })
+                .zip(labels)
+                .map(|(r, label)| ReviewView::new(r, label, programme))
                 .filter(|v| caller.role != Role::Reviewer || v.review.reviewer == caller.key)
                 .collect())
         }

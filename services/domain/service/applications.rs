@@ -24,6 +24,9 @@ pub struct StateChange {
     pub disbursement: Option<Disbursement>,
     /// The review made or changed, for review actions.
     pub review: Option<Review>,
+    /// Its label among the application's reviews, as the first call
+    /// answered (`None` for changes recorded before labels were kept).
+    pub review_label: Option<String>,
 }
 
 impl Grants {
@@ -233,6 +236,7 @@ impl Grants {
                 event: None,
                 disbursement: None,
                 review: None,
+                review_label: None,
                 noop: false,
             })
         });
@@ -264,22 +268,26 @@ impl Grants {
                     application,
                     disbursement,
                     review,
+                    review_label,
                     ..
                 } = *outcome;
                 Ok(StateChange {
                     application: application.visible_to(caller),
                     disbursement,
                     review,
+                    review_label,
                 })
             }
             Changed::Replayed {
                 application,
                 disbursement,
                 review,
+                review_label,
             } => Ok(StateChange {
                 application: application.visible_to(caller),
                 disbursement: disbursement.map(|d| *d),
                 review: review.map(|r| *r),
+                review_label,
             }),
             Changed::Missing if caller.role == Role::Admin => Err(Error::NotFound {
                 resource: name.to_string(),

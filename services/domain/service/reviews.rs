@@ -102,6 +102,11 @@ impl Grants {
             .review
             .ok_or_else(|| Error::internal("a review change returned no review"))?;
         let programme = self.programme_of(&changed.application).await?;
+        // The review as the change (or, on a retry, the first call) left
+        // it, labelled as it was then.
+        if let Some(label) = changed.review_label {
+            return Ok(ReviewView::new(review, label, &programme));
+        }
         let reviews = self.store.list_reviews(&changed.application.name).await?;
         review::reviews_for(caller, &changed.application, &programme, reviews)?
             .into_iter()
