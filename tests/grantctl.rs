@@ -49,7 +49,7 @@ mod watching;
 
 use common::Backend;
 use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
-use golden::tables_align_bilingual_names_and_format_money;
+use golden::{tables_align_bilingual_names_and_format_money, text_that_would_redraw_a_terminal_is_escaped};
 use reviewing::peer_review_through_grantctl;
 use story::the_gba_story_through_grantctl_alone;
 use watching::watch_events_resumes_across_a_restart_without_gaps_or_duplicates;
@@ -57,6 +57,7 @@ use watching::watch_events_resumes_across_a_restart_without_gaps_or_duplicates;
 on_every_backend!(
     the_gba_story_through_grantctl_alone,
     tables_align_bilingual_names_and_format_money,
+    text_that_would_redraw_a_terminal_is_escaped,
     watch_events_resumes_across_a_restart_without_gaps_or_duplicates,
     every_error_class_has_its_exit_code_and_the_token_never_shows,
     peer_review_through_grantctl,

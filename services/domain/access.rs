@@ -114,7 +114,7 @@ impl NewApiKey {
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
-        let display_name = v.check(text::optional(&display_name, &f("display_name"), 200));
+        let display_name = v.check(text::optional_line(&display_name, &f("display_name"), 200));
         let institution = if institution.is_empty() {
             None
         } else {

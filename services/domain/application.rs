@@ -209,16 +209,19 @@ impl DraftFields {
     pub fn parse(input: &ApplicationInput, currency: &super::money::Currency, prefix: &str) -> Result<Self> {
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
-        let title = v.check(text::optional(&input.title, &f("title"), MAX_TITLE_CHARS));
+        let title = v.check(text::optional_line(&input.title, &f("title"), MAX_TITLE_CHARS));
         let abstract_text = v.check(text::optional(&input.abstract_text, &f("abstract"), MAX_ABSTRACT_CHARS));
-        let pi_name = v.check(text::optional(
+        let pi_name = v.check(text::optional_line(
             &input.investigator_name,
             &f("principal_investigator.name"),
             MAX_PERSON_CHARS,
         ));
         let email = input.investigator_email.trim().to_owned();
         let email_field = f("principal_investigator.email");
-        if v.check(text::optional(&email, &email_field, 254)).is_some() && !email.is_empty() && !valid_email(&email) {
+        if v.check(text::optional_line(&email, &email_field, 254)).is_some()
+            && !email.is_empty()
+            && !valid_email(&email)
+        {
             v.add(
                 email_field,
                 format!("{} is not an e-mail address", text::excerpt(&email)),

@@ -82,16 +82,12 @@ impl NewInstitution {
             ror_id,
         } = input;
         let mut v = Violations::new();
-        let display_name = v.check(text::required(
+        let display_name = v.check(text::line(
             &display_name,
             &format!("{prefix}.display_name"),
             MAX_NAME_CHARS,
         ));
-        let local_name = v.check(text::required(
-            &local_name,
-            &format!("{prefix}.local_name"),
-            MAX_NAME_CHARS,
-        ));
+        let local_name = v.check(text::line(&local_name, &format!("{prefix}.local_name"), MAX_NAME_CHARS));
         if region.is_none() {
             v.add(
                 format!("{prefix}.region"),

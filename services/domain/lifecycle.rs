@@ -212,13 +212,13 @@ pub fn submit(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome>
     let a = &s.application;
     let mut v = Violations::new();
     let f = |name: &str| format!("application.{name}");
-    if a.title.trim().is_empty() {
+    if super::text::is_blank(&a.title) {
         v.add(f("title"), "is required to submit");
     }
-    if a.abstract_text.trim().is_empty() {
+    if super::text::is_blank(&a.abstract_text) {
         v.add(f("abstract"), "is required to submit");
     }
-    if a.investigator.name.trim().is_empty() {
+    if super::text::is_blank(&a.investigator.name) {
         v.add(f("principal_investigator.name"), "is required to submit");
     }
     if a.investigator.email.is_empty() {
@@ -406,7 +406,7 @@ pub fn disburse(caller: &Caller, s: &Situation, d: Disbursement, now: Timestamp)
 pub fn close(caller: &Caller, s: &Situation, reason: String, now: Timestamp) -> Result<Outcome> {
     let rescind = s.application.state == State::Approved;
     let mut out = moved(caller, s, Action::Close, reason, now)?;
-    if rescind && out.event.as_ref().is_some_and(|e| e.reason.trim().is_empty()) {
+    if rescind && out.event.as_ref().is_some_and(|e| super::text::is_blank(&e.reason)) {
         return Err(Error::invalid(
             "reason",
             "is required to rescind an approved grant that was never paid",

@@ -123,9 +123,9 @@ impl NewProgramme {
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
-        let display_name = v.check(text::required(&display_name, &f("display_name"), MAX_NAME_CHARS));
-        let local_name = v.check(text::required(&local_name, &f("local_name"), MAX_NAME_CHARS));
-        let funder = v.check(text::required(&funder, &f("funder"), MAX_NAME_CHARS));
+        let display_name = v.check(text::line(&display_name, &f("display_name"), MAX_NAME_CHARS));
+        let local_name = v.check(text::line(&local_name, &f("local_name"), MAX_NAME_CHARS));
+        let funder = v.check(text::line(&funder, &f("funder"), MAX_NAME_CHARS));
         let currency = v.check(Currency::parse(&currency_code, &f("currency_code")));
         let budget = money_in(&mut v, budget, currency.as_ref(), &f("budget"));
         let max_award = money_in(&mut v, max_award, currency.as_ref(), &f("max_award"));

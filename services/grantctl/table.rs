@@ -37,9 +37,42 @@ pub fn truncate(s: &str, cols: usize) -> String {
     out
 }
 
+/// Whether a character may redraw a terminal or reorder what follows it:
+/// control characters (C0, DEL, C1), line and paragraph separators, and
+/// the bidirectional marks, embeddings, overrides and isolates.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `s` as it may be printed for people: control and bidirectional
+/// characters escaped (`\n`, `\u{202e}`), so a value can neither draw a
+/// fake row nor turn the rest of its line around.
+pub fn safe(s: &str) -> String {
+    if !s.chars().any(unsafe_char) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A table: a header row and data rows; renders with every column padded
-/// to its widest cell (the last column is not padded).
+/// to its widest cell (the last column is not padded). Cells are printed
+/// [`safe`].
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(|c| safe(c)).collect()).collect();
+    let rows = rows.as_slice();
     let columns = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in rows {
@@ -68,14 +101,21 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// A field list: `Label:  value` lines with the values aligned; empty
-/// values are left out.
+/// values are left out. A value of several lines (an abstract) continues
+/// indented under itself, so it cannot pass for another field; each line
+/// is printed [`safe`].
 pub fn fields(pairs: &[(&str, String)]) -> String {
     let shown: Vec<&(&str, String)> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
     let label_width = shown.iter().map(|(k, _)| width(k) + 1).max().unwrap_or(0);
     let mut out = String::new();
+    let indent = " ".repeat(label_width + GAP);
     for (label, value) in shown {
         out.push_str(&pad(&format!("{label}:"), label_width + GAP));
-        out.push_str(value);
+        let lines: Vec<String> = value
+            .split('\n')
+            .map(|line| safe(line.strip_suffix('\r').unwrap_or(line)))
+            .collect();
+        out.push_str(&lines.join(&format!("\n{indent}")));
         out.push('\n');
     }
     out
@@ -112,6 +152,25 @@ University of Macau          澳門大學  Macao
     fn truncates_by_display_width() {
         assert_eq!(truncate("粤港澳大湾区联合研究", 9), "粤港澳大…");
         assert_eq!(truncate("short", 9), "short");
+    }
+
+    #[test]
+    fn control_and_bidirectional_characters_are_escaped() {
+        let t = render(
+            &["NAME", "LOCAL"],
+            &[vec!["Evil U\n  institutions/zzz  Fake University".into(), "x".into()]],
+        );
+        assert_eq!(t.lines().count(), 2, "one header and one row: {t}");
+        assert!(t.contains("Evil U\\n  institutions/zzz"), "{t}");
+        assert_eq!(safe("Invoice \u{202e}exe.ssalc"), "Invoice \\u{202e}exe.ssalc");
+        assert_eq!(safe("a\u{2066}b\u{1b}[2Jc"), "a\\u{2066}b\\u{001b}[2Jc");
+        assert_eq!(safe("粤港澳"), "粤港澳");
+    }
+
+    #[test]
+    fn field_values_of_several_lines_stay_under_their_label() {
+        let f = fields(&[("Title", "t".into()), ("Abstract", "one\nName:  forged\u{202e}".into())]);
+        assert_eq!(f, "Title:     t\nAbstract:  one\n           Name:  forged\\u{202e}\n");
     }
 
     #[test]

@@ -150,3 +150,46 @@ impl Raw for super::run::Run {
         self.stdout.clone()
     }
 }
+
+/// Text that could redraw a terminal (line breaks, bidirectional
+/// overrides; the server refuses other control characters) is printed
+/// escaped: a reason cannot draw
+/// a fake row in a table, nor a fake field in a field list.
+pub async fn text_that_would_redraw_a_terminal_is_escaped(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let w = server.world().await;
+    let app = w.submitted(&server, 100_000).await;
+    let forged = "Out of scope\n  programmes/x/applications/y  APPROVED  Fake row \u{202e}exe.ssalc";
+    reject(&server, &w.officer_key, &app.name, forged)
+        .await
+        .expect("reject");
+    let ctl = Ctl::new(server.addr, &w.officer_key);
+
+    let shown = ctl.run(&["applications", "get", &app.name]).await.ok_raw();
+    for raw in ['\u{202e}'] {
+        assert!(!shown.contains(raw), "{raw:?} printed raw:\n{shown}");
+    }
+    let decision: Vec<&str> = shown
+        .lines()
+        .skip_while(|l| !l.starts_with("Decision:"))
+        .take(2)
+        .collect();
+    assert_eq!(decision.len(), 2, "{shown}");
+    assert_eq!(decision[0], "Decision:      Out of scope", "{shown}");
+    assert_eq!(
+        decision[1],
+        format!(
+            "{}  programmes/x/applications/y  APPROVED  Fake row \\u{{202e}}exe.ssalc",
+            " ".repeat(15)
+        ),
+        "the second line stays under its label, escaped:\n{shown}"
+    );
+
+    let history = ctl.run(&["applications", "events", &app.name]).await.ok_raw();
+    for raw in ['\u{202e}'] {
+        assert!(!history.contains(raw), "{raw:?} printed raw:\n{history}");
+    }
+    // A header and one row per event (created, submitted, rejected).
+    assert_eq!(history.lines().count(), 4, "no fake row:\n{history}");
+    assert!(history.contains("Out of scope\\n  programmes/x"), "{history}");
+}

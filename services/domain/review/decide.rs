@@ -365,7 +365,7 @@ pub fn check_reviews_for_approval(
             ),
         ));
     }
-    if reason.trim().is_empty() {
+    if crate::domain::text::is_blank(reason) {
         return Err(Error::invalid("reason", "is required to override incomplete reviews"));
     }
     Ok(Some(ReviewActivity {

@@ -73,7 +73,7 @@ impl ReviewSettings {
         let mut criteria: Vec<Criterion> = Vec::new();
         for (i, (name, weight)) in input.criteria.iter().enumerate() {
             let at = format!("{}[{i}]", f("criteria"));
-            let name = v.check(text::required(name, &format!("{at}.name"), MAX_CRITERION_CHARS));
+            let name = v.check(text::line(name, &format!("{at}.name"), MAX_CRITERION_CHARS));
             let scaled = weight * WEIGHT_SCALE;
             let weight_milli = if !weight.is_finite() || *weight <= 0.0 {
                 v.add(format!("{at}.weight"), "must be greater than zero");

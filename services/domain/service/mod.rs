@@ -62,7 +62,7 @@ fn idempotency(caller: &Caller, key: Option<RequestKey>) -> Result<Option<Idempo
     if request_id.is_empty() {
         return Ok(None);
     }
-    let request_id = text::required(&request_id, "request_id", 128)?;
+    let request_id = text::line(&request_id, "request_id", 128)?;
     Ok(Some(Idempotency {
         caller: caller.key.clone(),
         request_id,

@@ -143,7 +143,7 @@ impl Grants {
             Some(_) => {}
         }
         let rate = v.check(parse_rate(&exchange_rate, &f("exchange_rate")));
-        let reference = v.check(text::required(&reference, &f("reference"), 200));
+        let reference = v.check(text::line(&reference, &f("reference"), 200));
         let bank_charges = match (bank_charges, &payee_amount) {
             (Some(c), Some(p)) if c.currency() != p.currency() => {
                 v.add(
