@@ -78,23 +78,15 @@ where
         let limits = self.limits.clone();
         Box::pin(async move {
             let peer = peer(&request);
-            if let Err(err) = limits.check_failures(peer) {
-                return Ok(to_status(err).into_http());
-            }
             let secret = bearer(request.headers());
             // Shed before the key is looked up: a flood costs a hash each.
             let slot = match secret.map(|s| limits.call(&hash_secret(s))).transpose() {
                 Ok(slot) => slot,
                 Err(err) => return Ok(to_status(err).into_http()),
             };
-            let caller = match grants.authenticate(secret).await {
+            let caller = match authenticate(&grants, &limits, peer, secret).await {
                 Ok(caller) => caller,
-                Err(err) => {
-                    if matches!(err, crate::domain::Error::Unauthenticated { .. }) {
-                        limits.failed(peer);
-                    }
-                    return Ok(to_status(err).into_http());
-                }
+                Err(err) => return Ok(to_status(err).into_http()),
             };
             let key = caller.key.clone();
             request.extensions_mut().insert(caller);
@@ -107,6 +99,49 @@ where
             }
             Ok(response)
         })
+    }
+}
+
+/// The caller of a bearer secret. A cached key never meets the limit of
+/// failed authentications. Any other secret is looked up, counted as a
+/// failure of its address until it proves good; once the address is at
+/// the limit, a secret is looked up only if it is of a key issued and not
+/// revoked (by the set of their hashes, without looking the secret up),
+/// so made-up keys are refused unchecked and a good key behind the same
+/// address is not.
+async fn authenticate(
+    grants: &Grants,
+    limits: &Limits,
+    peer: Option<std::net::SocketAddr>,
+    secret: Option<&str>,
+) -> Result<Caller, crate::domain::Error> {
+    use crate::domain::service::Known;
+    let secret = match grants.known_key(secret) {
+        Known::Caller(caller) => return Ok(caller),
+        Known::Refused(err) => {
+            // Counted, and refused either way.
+            if let Ok(Some(lookup)) = limits.lookup(peer) {
+                drop(lookup);
+            }
+            return Err(err);
+        }
+        Known::Unknown => secret.unwrap_or_default(),
+    };
+    match limits.lookup(peer) {
+        Ok(lookup) => {
+            let found = grants.look_up_key(secret).await;
+            // Only an unknown or revoked key is a failure.
+            if !matches!(found, Err(crate::domain::Error::Unauthenticated { .. }))
+                && let Some(lookup) = lookup
+            {
+                lookup.succeeded();
+            }
+            found
+        }
+        Err(too_many) => match grants.is_issued_key(secret).await? {
+            true => grants.look_up_key(secret).await,
+            false => Err(too_many),
+        },
     }
 }
 

@@ -107,6 +107,8 @@ pub struct Limits {
 #[derive(Default)]
 struct Failures {
     window: Option<Instant>,
+    /// Which window this is (a lookup's ticket tells its own).
+    number: u64,
     counts: HashMap<IpAddr, u32>,
 }
 
@@ -119,9 +121,32 @@ impl Failures {
             .is_none_or(|w| now.duration_since(w) >= Duration::from_secs(1))
         {
             self.window = Some(now);
+            self.number += 1;
             self.counts.clear();
         }
         &mut self.counts
+    }
+}
+
+/// A lookup of an unknown secret, counted as a failure of its address
+/// before it runs (so concurrent lookups cannot pass the limit together),
+/// until [`Lookup::succeeded`] says the key was good.
+pub struct Lookup {
+    failures: Arc<Mutex<Failures>>,
+    ip: IpAddr,
+    window: u64,
+}
+
+impl Lookup {
+    /// The key was valid (or the lookup could not tell): not a failure.
+    pub fn succeeded(self) {
+        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failures.number != self.window {
+            return;
+        }
+        if let Some(count) = failures.counts.get_mut(&self.ip) {
+            *count = count.saturating_sub(1);
+        }
     }
 }
 
@@ -140,14 +165,17 @@ impl Limits {
         }
     }
 
-    /// Refuses a call from `peer` while its address is over the limit of
-    /// failed authentications for this second.
-    pub fn check_failures(&self, peer: Option<SocketAddr>) -> Result<()> {
-        let Some(peer) = peer else { return Ok(()) };
+    /// A lookup of an unknown secret from `peer`, counted as a failure
+    /// until it [succeeds](Lookup::succeeded); refused while the address
+    /// is at the limit of failed authentications for this second. So a
+    /// burst of made-up keys, however concurrent, reaches the database at
+    /// most the limit's number of times a second per address. (A call
+    /// without an address, which tonic always records, is not limited.)
+    pub fn lookup(&self, peer: Option<SocketAddr>) -> Result<Option<Lookup>> {
+        let Some(peer) = peer else { return Ok(None) };
         let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // A read: addresses that never fail leave no entry.
-        let failed = failures.current().get(&peer.ip()).copied().unwrap_or(0);
-        if failed >= self.settings.failed_authentications_per_second {
+        let failed = failures.current().entry(peer.ip()).or_insert(0);
+        if *failed >= self.settings.failed_authentications_per_second {
             return Err(exhausted(
                 Reason::TooManyFailedAuthentications,
                 format!(
@@ -157,15 +185,12 @@ impl Limits {
                 ),
             ));
         }
-        Ok(())
-    }
-
-    /// Counts a failed authentication of `peer`.
-    pub fn failed(&self, peer: Option<SocketAddr>) {
-        if let Some(peer) = peer {
-            let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            *failures.current().entry(peer.ip()).or_insert(0) += 1;
-        }
+        *failed += 1;
+        Ok(Some(Lookup {
+            failures: self.failures.clone(),
+            ip: peer.ip(),
+            window: failures.number,
+        }))
     }
 
     pub fn settings(&self) -> &LimitSettings {
@@ -266,5 +291,22 @@ mod tests {
         assert!(limits.call("other").is_ok());
         drop(a);
         assert!(limits.call("k").is_ok());
+    }
+
+    #[test]
+    fn lookups_count_before_they_run_and_good_keys_give_theirs_back() {
+        let limits = Limits::new(LimitSettings {
+            failed_authentications_per_second: 3,
+            ..LimitSettings::default()
+        });
+        let peer = Some(SocketAddr::from(([127, 0, 0, 1], 1)));
+        let other = Some(SocketAddr::from(([127, 0, 0, 2], 1)));
+        let held: Vec<_> = (0..3).map(|_| limits.lookup(peer).unwrap()).collect();
+        assert!(limits.lookup(peer).is_err(), "three lookups in flight are the limit");
+        assert!(limits.lookup(other).is_ok(), "another address is not affected");
+        for lookup in held.into_iter().flatten() {
+            lookup.succeeded();
+        }
+        assert!(limits.lookup(peer).is_ok(), "good keys are not failures");
     }
 }

@@ -83,6 +83,13 @@ pub trait KeyStore: Send + Sync {
         idem: Option<Idempotency>,
     ) -> Result<(ApiKey, bool)>;
     async fn find_api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>>;
+    /// The secret hashes and names of the keys not revoked that were
+    /// created at or after `since` (all when `None`), with the newest
+    /// creation time among them.
+    async fn issued_key_hashes(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<(Vec<(String, ApiKeyName)>, Option<Timestamp>)>;
     async fn get_api_key(&self, name: &ApiKeyName) -> Result<Option<ApiKey>>;
     async fn list_api_keys(&self, filter: &ApiKeyFilter, page: &PageRequest) -> Result<Vec<ApiKey>>;
     /// Revokes (idempotently: revoking twice keeps the first time).

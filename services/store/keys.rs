@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, Statement,
+    QueryFilter, QuerySelect, Statement,
 };
 
 use super::entity::api_key::{self as row, Column};
@@ -99,6 +99,27 @@ impl KeyStore for Db {
             .map_err(db_err)?
             .map(to_domain)
             .transpose()
+    }
+
+    async fn issued_key_hashes(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<(Vec<(String, ApiKeyName)>, Option<Timestamp>)> {
+        let mut query = row::Entity::find()
+            .select_only()
+            .columns([Column::SecretHash, Column::Id, Column::CreateTime])
+            .filter(Column::RevokeTime.is_null());
+        if let Some(since) = since {
+            query = query.filter(Column::CreateTime.gte(since.micros()));
+        }
+        let rows: Vec<(String, String, i64)> = query.into_tuple().all(self.conn()).await.map_err(db_err)?;
+        let newest = rows.iter().map(|(_, _, t)| *t).max().map(Timestamp::from_micros);
+        Ok((
+            rows.into_iter()
+                .map(|(hash, id, _)| (hash, ApiKeyName::from_id(id)))
+                .collect(),
+            newest,
+        ))
     }
 
     async fn get_api_key(&self, name: &ApiKeyName) -> Result<Option<ApiKey>> {

@@ -54,7 +54,10 @@ impl Grants {
             }
         }
         let (secret, hash) = generate_secret();
-        let (key, created) = self.store.create_api_key(new, hash, idem).await?;
+        let (key, created) = self.store.create_api_key(new, hash.clone(), idem).await?;
+        if created {
+            self.issued_here(hash, key.name.clone()).await;
+        }
         Ok(IssuedKey {
             key,
             secret: created.then_some(secret),

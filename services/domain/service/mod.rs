@@ -6,6 +6,7 @@ mod authn;
 mod institutions;
 mod keys;
 pub use applications::StateChange;
+pub use authn::Known;
 pub use keys::IssuedKey;
 mod programmes;
 mod reviews;
