@@ -48,6 +48,7 @@ pub enum Reason {
     ReviewSettingsLocked,
     ReviewNotConfigured,
     AssignmentEnded,
+    AwardAboveMaxAward,
     CursorExpired,
     CursorAhead,
     CursorUnknownLog,
@@ -65,7 +66,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 36] = [
+    pub const ALL: [Reason; 37] = [
         Reason::InvalidField,
         Reason::RequestIdReused,
         Reason::PayeeAmountMismatch,
@@ -88,6 +89,7 @@ impl Reason {
         Reason::ReviewSettingsLocked,
         Reason::ReviewNotConfigured,
         Reason::AssignmentEnded,
+        Reason::AwardAboveMaxAward,
         Reason::CursorExpired,
         Reason::CursorAhead,
         Reason::CursorUnknownLog,
@@ -128,6 +130,7 @@ impl Reason {
             Reason::ReviewSettingsLocked => "REVIEW_SETTINGS_LOCKED",
             Reason::ReviewNotConfigured => "REVIEW_NOT_CONFIGURED",
             Reason::AssignmentEnded => "ASSIGNMENT_ENDED",
+            Reason::AwardAboveMaxAward => "AWARD_ABOVE_MAX_AWARD",
             Reason::CursorExpired => "CURSOR_EXPIRED",
             Reason::CursorAhead => "CURSOR_AHEAD",
             Reason::CursorUnknownLog => "CURSOR_UNKNOWN_LOG",

@@ -338,6 +338,16 @@ pub fn approve(
     if awarded.minor() > requested {
         return Err(Error::invalid("awarded_amount", "must not exceed the amount requested"));
     }
+    // The programme's limit as it stands now, not as it was at submission.
+    if awarded.minor() > p.max_award.minor() {
+        return Err(Error::precondition(
+            Reason::AwardAboveMaxAward,
+            format!(
+                "awarding {awarded} is above the maximum award of {}: {}",
+                p.name, p.max_award
+            ),
+        ));
+    }
     let committed = p
         .committed
         .checked_add(&awarded)
