@@ -1,6 +1,9 @@
-//! Two `gba-grants serve` processes — the built binary, not in-process
-//! servers — started at the same moment on one empty PostgreSQL database:
-//! both serve, one bootstrap key; a watcher on B receives every event
+//! Three `gba-grants serve` processes started at the same moment on a
+//! PostgreSQL database that does not exist yet: all three create it (or
+//! find it made), migrate once and serve, with one bootstrap key.
+//! Two processes — the built binary, not in-process servers — started at
+//! the same moment on one empty PostgreSQL database: both serve, one
+//! bootstrap key; a watcher on B receives every event
 //! committed through A, in order (the commit-to-receipt delay across
 //! processes is reported); SIGTERM on A ends its streams with UNAVAILABLE
 //! and the watcher resumes on B from its cursor with no gap.
@@ -193,5 +196,35 @@ async fn two_processes_on_one_database_deliver_every_event_and_hand_watchers_ove
     for name in &more[5..] {
         let e = next_event(&mut resumed).await.expect("resumed on B");
         assert_eq!(&e.application, name, "no gap and no duplicate after the hand-over");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: cargo test -- --include-ignored"]
+async fn three_processes_started_together_on_a_missing_database_all_serve() {
+    for round in 0..3 {
+        let db = TestDb::missing_postgres();
+        let replicas: Vec<Replica> = (0..3).map(|_| Replica::start(&db.url)).collect();
+        for (i, replica) in replicas.iter().enumerate() {
+            // `serving` waits up to a minute; a replica that exited fails it.
+            let channel = replica.serving().await;
+            drop(channel);
+            assert!(
+                Command::new("kill")
+                    .args(["-0", &replica.child.id().to_string()])
+                    .status()
+                    .is_ok_and(|s| s.success()),
+                "round {round}: replica {i} is running"
+            );
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for replica in &replicas {
+            keys.extend(replica.stdout.recv_timeout(Duration::from_secs(1)).ok());
+        }
+        assert_eq!(
+            keys.len(),
+            1,
+            "round {round}: one replica bootstraps the admin key: {keys:?}"
+        );
     }
 }

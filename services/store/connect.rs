@@ -221,8 +221,11 @@ async fn create_database(url: &str, timeout: Duration) -> Result<(), Error> {
     let _ = admin.close().await;
     match result {
         Ok(_) => Ok(()),
-        // 42P04: duplicate_database (created meanwhile by another replica).
-        Err(err) if code(&err).as_deref() == Some("42P04") => Ok(()),
+        // Created meanwhile by another replica: 42P04 duplicate_database
+        // when its creation had committed before ours began, 23505
+        // unique_violation (on pg_database's name index) when both ran at
+        // once.
+        Err(err) if matches!(code(&err).as_deref(), Some("42P04" | "23505")) => Ok(()),
         Err(err) => Err(cannot_open(url, &err)),
     }
 }

@@ -112,6 +112,19 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// A PostgreSQL database that does not exist yet (the server creates
+    /// it), dropped afterwards if it was made.
+    pub fn missing_postgres() -> Self {
+        let admin = postgres_url();
+        let name = format!("gba_test_{}", uuid::Uuid::now_v7().simple());
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+        Self {
+            url: format!("{base}/{name}"),
+            _dir: None,
+            postgres: Some((admin, name)),
+        }
+    }
+
     /// The same database again, for a second server; the first owns it.
     pub fn share(&self) -> Self {
         Self::at(&self.url)
