@@ -14,6 +14,7 @@ use common::watching::*;
 use common::world::*;
 use common::*;
 use gba_grants::proto::v1;
+use gba_grants::proto::v1::application::State;
 use gba_grants::proto::v1::watch_application_events_response::Kind;
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
@@ -149,12 +150,13 @@ async fn an_outage_answers_unavailable_quickly_and_heals_without_a_restart(backe
 async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: Backend) {
     let db = TestDb::new(backend).await;
     let url = db.url.clone();
-    let server = TestServer::start_with(db, |s| {
+    let server = TestServer::start_with(db.share(), |s| {
         s.shutdown_grace = Duration::from_secs(2);
         s.database_timeout = Duration::from_secs(60);
     })
     .await;
     let w = server.world().await;
+    let server_admin = server.admin_key.clone();
     let reviewed = w.under_review(&server, 100_000).await;
     // Hold the lock an approval needs: SQLite's write lock, or the
     // programme row on PostgreSQL.
@@ -177,12 +179,38 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
                 name,
                 awarded_amount: Some(money("CNY", 10_000, 0)),
                 reason: String::new(),
-                request_id: String::new(),
+                request_id: "stuck-approval".into(),
                 override_incomplete_reviews: false,
             })
             .await
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    if backend == Backend::Postgres {
+        // The approval's session waits on the lock (a condition, within a
+        // bound).
+        let waiting = timeout(Duration::from_secs(10), async {
+            loop {
+                let row = holder
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                         AND wait_event_type = 'Lock'",
+                    ))
+                    .await
+                    .expect("pg_stat_activity");
+                let n: i64 = row.map(|r| r.try_get("", "n").expect("count")).unwrap_or(0);
+                if n > 0 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(waiting.is_ok(), "the approval never waited on the lock");
+    } else {
+        // SQLite shows no waiters: the call has not answered while the
+        // write lock is held.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     assert!(!stuck.is_finished(), "the approval waits for the lock");
     let started = Instant::now();
     server.signal_stop();
@@ -198,4 +226,50 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     drop(txn);
     drop(holder);
+    assert_eq!(reason(&status), "SHUTTING_DOWN", "{status:?}");
+    // Cut unanswered, the approval may or may not have been made (a
+    // statement PostgreSQL had received completes once the lock is free).
+    // Whichever it was, it was made whole or not at all, and a retry with
+    // its request id on a server started again answers the approval and
+    // leaves exactly one.
+    let again = TestServer::start_on(TestDb::at(&url)).await;
+    let admin = TestServer::remote(again.channel.clone(), &server_admin);
+    let settled = timeout(Duration::from_secs(10), async {
+        loop {
+            let now = get(&admin, &w.officer_key, &reviewed.name).await.expect("read back");
+            let paid = committed(&admin, &w.programme.name).await;
+            let history = events(&admin, &w.officer_key, &reviewed.name).await;
+            let approvals = history.iter().filter(|e| e.new_state == State::Approved as i32).count();
+            match (
+                now.state == State::Approved as i32,
+                paid == money("CNY", 10_000, 0),
+                approvals,
+            ) {
+                (true, true, 1) | (false, false, 0) => return now.state,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await
+    .expect("the approval is made whole or not at all");
+    eprintln!(
+        "the cut approval was {}",
+        if settled == State::Approved as i32 {
+            "made"
+        } else {
+            "not made"
+        }
+    );
+    let retried = approve(&admin, &w.officer_key, &reviewed.name, 10_000, "stuck-approval")
+        .await
+        .expect("the retry answers the approval");
+    assert_eq!(retried.state, State::Approved as i32);
+    assert_eq!(committed(&admin, &w.programme.name).await, money("CNY", 10_000, 0));
+    let approvals = events(&admin, &w.officer_key, &reviewed.name)
+        .await
+        .iter()
+        .filter(|e| e.new_state == State::Approved as i32)
+        .count();
+    assert_eq!(approvals, 1, "approved exactly once");
+    again.stop().await;
 }

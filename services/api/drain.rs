@@ -18,7 +18,7 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 
 use super::error::to_status;
-use crate::domain::watch::shutting_down;
+use crate::domain::watch::{cut_at_shutdown, shutting_down};
 
 #[derive(Clone)]
 pub struct DrainLayer {
@@ -79,7 +79,7 @@ where
         Box::pin(async move {
             let response = tokio::select! {
                 response = response => response?,
-                () = cut.cancelled() => return Ok(to_status(shutting_down()).into_http()),
+                () = cut.cancelled() => return Ok(to_status(cut_at_shutdown()).into_http()),
             };
             if ends_itself {
                 return Ok(response);

@@ -294,6 +294,19 @@ pub fn shutting_down() -> Error {
     }
 }
 
+/// The answer of a call cut unanswered at the end of the shutdown grace:
+/// its work may have been done (a statement the database had already
+/// received completes without its client), so the client finds out by
+/// retrying with the same request id.
+pub fn cut_at_shutdown() -> Error {
+    Error::Unavailable {
+        reason: Reason::ShuttingDown,
+        message: "the server shut down before this call answered; it may or may not have taken effect: \
+                  retry it with the same request_id (on another replica) to find out"
+            .into(),
+    }
+}
+
 pub fn assignment_ended() -> Error {
     Error::denied(
         Reason::OutOfScope,

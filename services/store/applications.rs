@@ -196,7 +196,8 @@ impl ApplicationStore for Db {
         idem: Option<Idempotency>,
     ) -> Result<Application> {
         let db = self.clone();
-        super::detached(async move { db.create_application_now(application, event, idem).await }).await
+        self.detached(async move { db.create_application_now(application, event, idem).await })
+            .await
     }
 
     async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>> {
@@ -216,7 +217,7 @@ impl ApplicationStore for Db {
         change: ApplicationChange,
     ) -> Result<Changed> {
         let (db, name, claim) = (self.clone(), name.clone(), claim.to_owned());
-        super::detached(async move {
+        self.detached(async move {
             db.change_application_now(&name, idem, &claim, changes_programme, &*change)
                 .await
         })

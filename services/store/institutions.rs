@@ -39,7 +39,8 @@ pub(crate) fn to_domain(m: row::Model) -> Result<Institution> {
 impl InstitutionStore for Db {
     async fn create_institution(&self, new: NewInstitution, idem: Option<Idempotency>) -> Result<Institution> {
         let db = self.clone();
-        super::detached(async move { db.create_institution_now(new, idem).await }).await
+        self.detached(async move { db.create_institution_now(new, idem).await })
+            .await
     }
 
     async fn get_institution(&self, name: &InstitutionName) -> Result<Option<Institution>> {

@@ -88,7 +88,8 @@ impl KeyStore for Db {
         idem: Option<Idempotency>,
     ) -> Result<(ApiKey, bool)> {
         let db = self.clone();
-        super::detached(async move { db.create_api_key_now(new, secret_hash, idem).await }).await
+        self.detached(async move { db.create_api_key_now(new, secret_hash, idem).await })
+            .await
     }
 
     async fn find_api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>> {
@@ -148,12 +149,14 @@ impl KeyStore for Db {
     async fn revoke_api_key(&self, name: &ApiKeyName, idem: Option<Idempotency>) -> Result<Option<ApiKey>> {
         let name = name.clone();
         let db = self.clone();
-        super::detached(async move { db.revoke_api_key_now(&name, idem).await }).await
+        self.detached(async move { db.revoke_api_key_now(&name, idem).await })
+            .await
     }
 
     async fn bootstrap_admin(&self, secret_hash: String) -> Result<Option<ApiKey>> {
         let db = self.clone();
-        super::detached(async move { db.bootstrap_admin_now(secret_hash).await }).await
+        self.detached(async move { db.bootstrap_admin_now(secret_hash).await })
+            .await
     }
 }
 

@@ -131,6 +131,8 @@ pub struct Db {
     /// SQLite on a file: keeps the WAL checkpointer running (see
     /// `checkpoint`) while any handle to the database lives.
     _checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
+    /// Cancelled by [`Db::close`]: writes still running end there.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 impl Db {
@@ -217,6 +219,7 @@ impl Db {
             creates,
             changes,
             _checkpoints: checkpoints,
+            closing: tokio_util::sync::CancellationToken::new(),
         })
     }
 
@@ -348,17 +351,39 @@ impl Db {
         }
     }
 
+    /// Closes the pools. They are marked closed first, then the writes
+    /// still running are ended: a connection they give back is closed
+    /// with whatever transaction it held, not handed to anyone.
     pub async fn close(self) {
         let sqlite = self.conn.get_database_backend() == DbBackend::Sqlite;
-        for pool in if sqlite {
+        let pools = if sqlite {
             vec![self.conn, self.writer, self.monitor]
         } else {
             vec![self.conn, self.monitor]
-        } {
-            if let Err(err) = pool.close().await {
-                tracing::warn!(%err, "closing a database pool failed");
-            }
+        };
+        let closed: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>> = pools
+            .iter()
+            .map(
+                |pool| -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+                    // `close` marks the pool closed when called; the future
+                    // only waits for its connections.
+                    if sqlite {
+                        let pool = pool.get_sqlite_connection_pool().clone();
+                        drop(pool.close());
+                        Box::pin(async move { pool.close().await })
+                    } else {
+                        let pool = pool.get_postgres_connection_pool().clone();
+                        drop(pool.close());
+                        Box::pin(async move { pool.close().await })
+                    }
+                },
+            )
+            .collect();
+        self.closing.cancel();
+        for pool in closed {
+            pool.await;
         }
+        drop(pools);
     }
 }
 
@@ -424,20 +449,36 @@ impl<E: sea_orm::EntityTrait> OnlyRow<E> for sea_orm::Select<E> {
     }
 }
 
-/// Runs a write in a task of its own and waits for its result. A caller
-/// can go away at any `.await` (tonic drops a handler's future when its
-/// client cancels or its deadline passes); the write then still runs to
-/// its end, committed or rolled back, and never leaves a connection
-/// inside a transaction for the next call. (sqlx's BEGIN cancelled
-/// before its answer arrived returned the connection to the pool inside
-/// the transaction: other calls' statements then ran in it and were lost
-/// with it.)
-pub(crate) async fn detached<T: Send + 'static>(
-    work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
-) -> Result<T, Error> {
-    match tokio::spawn(work).await {
-        Ok(result) => result,
-        Err(err) => Err(Error::internal(format!("a write did not run to its end: {err}"))),
+impl Db {
+    /// Runs a write in a task of its own and waits for its result. A
+    /// caller can go away at any `.await` (tonic drops a handler's future
+    /// when its client cancels or its deadline passes); the write then
+    /// still runs to its end, committed or rolled back, and never leaves a
+    /// connection inside a transaction for the next call. (sqlx's BEGIN
+    /// cancelled before its answer arrived returned the connection to the
+    /// pool inside the transaction: other calls' statements then ran in it
+    /// and were lost with it.) Only [`Db::close`] ends a write part-way,
+    /// after it has closed the pools: a connection given back then is
+    /// closed, and what it held rolled back, never handed on.
+    pub(crate) async fn detached<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+    ) -> Result<T, Error> {
+        let closing = self.closing.clone();
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                biased;
+                result = work => result,
+                () = closing.cancelled() => Err(Error::Unavailable {
+                    reason: Reason::ShuttingDown,
+                    message: "the server is shutting down; the write was not made; retry elsewhere".into(),
+                }),
+            }
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(err) => Err(Error::internal(format!("a write did not run to its end: {err}"))),
+        }
     }
 }
 

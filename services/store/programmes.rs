@@ -101,7 +101,8 @@ pub(crate) fn to_row(p: &Programme) -> row::ActiveModel {
 impl ProgrammeStore for Db {
     async fn create_programme(&self, new: NewProgramme, idem: Option<Idempotency>) -> Result<Programme> {
         let db = self.clone();
-        super::detached(async move { db.create_programme_now(new, idem).await }).await
+        self.detached(async move { db.create_programme_now(new, idem).await })
+            .await
     }
 
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>> {
@@ -163,7 +164,8 @@ impl ProgrammeStore for Db {
     ) -> Result<Option<Programme>> {
         let name = name.clone();
         let db = self.clone();
-        super::detached(async move { db.update_programme_now(&name, idem, &*change).await }).await
+        self.detached(async move { db.update_programme_now(&name, idem, &*change).await })
+            .await
     }
 }
 
