@@ -278,14 +278,42 @@ async fn every_application_method_times_every_role(backend: Backend) {
                     request_id: String::new(),
                 })
                 .await
-                .map(drop)
+                .map(|r| r.into_inner().application.expect("application"))
         }
     };
-    assert!(create(server.admin_key.clone(), w.um.clone()).await.is_ok());
+    let by_admin = create(server.admin_key.clone(), w.um.clone())
+        .await
+        .expect("an admin creates for any institution");
+    assert_eq!(by_admin.applicant_institution, w.um);
     assert!(
-        create(w.hku_key.clone(), String::new()).await.is_ok(),
+        by_admin
+            .name
+            .starts_with(&format!("{}/applications/", w.programme.name)),
+        "{}",
+        by_admin.name
+    );
+    let defaulted = create(w.hku_key.clone(), String::new())
+        .await
+        .expect("an applicant creates without naming its institution");
+    assert_eq!(
+        defaulted.applicant_institution, w.hku,
         "applicants default to their institution"
     );
+    assert!(
+        defaulted
+            .name
+            .starts_with(&format!("{}/applications/", w.programme.name)),
+        "{}",
+        defaulted.name
+    );
+    assert_ne!(defaulted.name, by_admin.name);
+    for made in [&by_admin, &defaulted] {
+        let read = get(&server, &server.admin_key, &made.name).await.expect("read back");
+        assert_eq!(
+            (read.name.as_str(), read.applicant_institution.as_str()),
+            (made.name.as_str(), made.applicant_institution.as_str())
+        );
+    }
     assert_eq!(
         create(w.hku_key.clone(), w.um.clone()).await.unwrap_err().code(),
         Code::PermissionDenied

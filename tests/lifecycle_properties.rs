@@ -1,7 +1,8 @@
 //! Property test, on every backend: random sequences of lifecycle calls on
 //! a few applications sharing one budget. After every step the service
 //! must agree with a simple model: committed ≤ budget, disbursed ≤
-//! awarded, states move only along the graph, one event per change.
+//! awarded, states move only along the graph, one event per change, and
+//! every refusal carries the code and reason the model predicts.
 
 mod common;
 
@@ -12,6 +13,7 @@ use gba_grants::proto::v1::api_key::Role;
 use gba_grants::proto::v1::application::State;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use tonic::Code;
 
 const BUDGET: i64 = 100_000;
 const REQUESTED: i64 = 40_000;
@@ -51,8 +53,39 @@ struct Model {
     events: usize,
 }
 
-/// The model's answer: `Some(new model)` if the call must succeed.
-fn step(m: &Model, op: Op, committed: i64) -> Option<(Model, i64)> {
+/// How the service must refuse a call: the gRPC code, the
+/// `google.rpc.ErrorInfo` reason, and for INVALID_ARGUMENT the fields
+/// named by `google.rpc.BadRequest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refusal {
+    code: Code,
+    reason: String,
+    fields: Vec<String>,
+}
+
+impl Refusal {
+    fn new(code: Code, reason: &str, fields: &[&str]) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    fn of(status: &tonic::Status) -> Self {
+        Self {
+            code: status.code(),
+            reason: reason(status),
+            fields: bad_fields(status),
+        }
+    }
+}
+
+/// The model's answer: `Ok(new model)` if the call must succeed, else how
+/// it must be refused. The state is checked first; then, for an approval,
+/// the amount against the request (a bad argument) before the budget; for
+/// a disbursement, the total against the award.
+fn step(m: &Model, op: Op, committed: i64) -> Result<(Model, i64), Refusal> {
     use State::*;
     let mut next = m.clone();
     next.events += 1;
@@ -63,12 +96,29 @@ fn step(m: &Model, op: Op, committed: i64) -> Option<(Model, i64)> {
         (Submitted, Op::StartReview) => UnderReview,
         (Submitted | UnderReview, Op::RequestChanges) => ChangesRequested,
         (Submitted | UnderReview, Op::Reject) => Rejected,
-        (UnderReview, Op::Approve(a)) if a <= REQUESTED && committed + a <= BUDGET => {
+        (UnderReview, Op::Approve(a)) if a > REQUESTED => {
+            return Err(Refusal::new(
+                Code::InvalidArgument,
+                "INVALID_FIELD",
+                &["awarded_amount"],
+            ));
+        }
+        (UnderReview, Op::Approve(a)) if committed + a > BUDGET => {
+            return Err(Refusal::new(Code::FailedPrecondition, "BUDGET_EXCEEDED", &[]));
+        }
+        (UnderReview, Op::Approve(a)) => {
             next.awarded = a;
             committed += a;
             Approved
         }
-        (Approved | Active, Op::Disburse(d)) if m.disbursed + d <= m.awarded => {
+        (Approved | Active, Op::Disburse(d)) if m.disbursed + d > m.awarded => {
+            return Err(Refusal::new(
+                Code::FailedPrecondition,
+                "DISBURSEMENT_EXCEEDS_AWARD",
+                &[],
+            ));
+        }
+        (Approved | Active, Op::Disburse(d)) => {
             next.disbursed += d;
             Active
         }
@@ -78,9 +128,9 @@ fn step(m: &Model, op: Op, committed: i64) -> Option<(Model, i64)> {
             committed -= m.awarded - m.disbursed;
             Closed
         }
-        _ => return None,
+        _ => return Err(Refusal::new(Code::FailedPrecondition, "INVALID_STATE", &[])),
     };
-    Some((next, committed))
+    Ok((next, committed))
 }
 
 async fn run_case(
@@ -131,17 +181,31 @@ async fn run_case(
                 .map(drop),
             Op::Close => close(server, &officer, name).await.map(drop),
         };
-        match step(&models[i], op, committed_model) {
-            Some((next, committed)) => {
-                prop_assert!(
-                    result.is_ok(),
-                    "{op:?} on {:?} must succeed: {result:?}",
-                    models[i].state
-                );
+        match (step(&models[i], op, committed_model), result) {
+            (Ok((next, committed)), Ok(())) => {
                 models[i] = next;
                 committed_model = committed;
             }
-            None => prop_assert!(result.is_err(), "{op:?} on {:?} must be refused", models[i].state),
+            (Ok(_), Err(status)) => {
+                return Err(TestCaseError::fail(format!(
+                    "{op:?} on {:?} must succeed: {status:?}",
+                    models[i].state
+                )));
+            }
+            (Err(expected), Ok(())) => {
+                return Err(TestCaseError::fail(format!(
+                    "{op:?} on {:?} must be refused with {expected:?}",
+                    models[i].state
+                )));
+            }
+            (Err(expected), Err(status)) => prop_assert_eq!(
+                Refusal::of(&status),
+                expected,
+                "{:?} on {:?}: {:?}",
+                op,
+                models[i].state,
+                status
+            ),
         }
         // Invariants, read back from the service after every step.
         let committed = committed(server, &programme.name).await.units;

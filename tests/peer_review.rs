@@ -204,10 +204,21 @@ async fn review_from_assignment_to_decision(backend: Backend) {
         .filter_map(|e| e.review_activity.as_ref().map(|a| a.completed_reviews))
         .collect();
     assert_eq!(progress, [0, 0, 1, 1, 2]);
-    for e in &history {
-        if e.actor_role == v1::api_key::Role::Reviewer as i32 {
-            assert!(e.actor.is_empty(), "applicants do not learn who reviewed");
-        }
+    let by_reviewers: Vec<_> = history
+        .iter()
+        .filter(|e| e.actor_role == v1::api_key::Role::Reviewer as i32)
+        .collect();
+    assert_eq!(
+        by_reviewers.iter().map(|e| kind(e)).collect::<Vec<_>>(),
+        [
+            Some(Kind::ReviewSubmitted),
+            Some(Kind::ReviewRevised),
+            Some(Kind::ReviewSubmitted)
+        ],
+        "the two submissions and the revision are the reviewers' own"
+    );
+    for e in by_reviewers {
+        assert!(e.actor.is_empty(), "applicants do not learn who reviewed");
     }
     let for_officer = events(&server, &w.officer_key, &app.name).await;
     assert!(for_officer.iter().any(|e| e.actor == r1_name));
@@ -641,6 +652,7 @@ async fn reviewers_read_only_their_assignments(backend: Backend) {
     // (The stream starts from what this replica had published when it
     // opened, which may be just before the assignment.)
     let mut last = None;
+    let mut by_reviewers = 0;
     let ended = loop {
         match tokio::time::timeout(std::time::Duration::from_secs(10), next(&mut stream))
             .await
@@ -649,6 +661,7 @@ async fn reviewers_read_only_their_assignments(backend: Backend) {
             Ok(Some(Item::Event(e))) => {
                 if e.actor_role == v1::api_key::Role::Reviewer as i32 {
                     assert!(e.actor.is_empty(), "a reviewer's stream names no reviewer");
+                    by_reviewers += 1;
                 }
                 last = kind(&e);
             }
@@ -662,6 +675,10 @@ async fn reviewers_read_only_their_assignments(backend: Backend) {
         last,
         Some(Kind::ConflictDeclared),
         "the stream ends right after the conflict"
+    );
+    assert_eq!(
+        by_reviewers, 1,
+        "the declaration, the reviewer's own action, was among the events checked"
     );
 
     // A programme that shows e-mails to reviewers.
@@ -683,7 +700,12 @@ async fn reviewers_read_only_their_assignments(backend: Backend) {
         .application
         .expect("application");
     submit(&server, &w.hku_key, &app.name).await.expect("submit");
-    assign(&server, &w.officer_key, &app.name, &r2_name).await.unwrap_err();
+    let foreign = assign(&server, &w.officer_key, &app.name, &r2_name).await.unwrap_err();
+    assert_eq!(
+        (foreign.code(), reason(&foreign).as_str()),
+        (Code::PermissionDenied, "OUT_OF_SCOPE"),
+        "an officer of another programme may not assign: {foreign:?}"
+    );
     assign(&server, &server.admin_key, &app.name, &r2_name)
         .await
         .expect("assign");
@@ -938,6 +960,7 @@ async fn summary_and_watchers_see_review_progress(backend: Backend) {
     // The applicant's stream sees the assignment and the review, with no
     // reviewer named.
     let mut seen = Vec::new();
+    let mut by_reviewers = Vec::new();
     while seen.len() < 2 {
         match tokio::time::timeout(std::time::Duration::from_secs(10), next(&mut applicant_stream))
             .await
@@ -946,7 +969,8 @@ async fn summary_and_watchers_see_review_progress(backend: Backend) {
         {
             Some(Item::Event(e)) => {
                 if e.actor_role == v1::api_key::Role::Reviewer as i32 {
-                    assert!(e.actor.is_empty());
+                    assert!(e.actor.is_empty(), "applicants do not learn who reviewed");
+                    by_reviewers.push(kind(&e));
                 }
                 if let Some(k) = kind(&e) {
                     seen.push(k);
@@ -957,5 +981,10 @@ async fn summary_and_watchers_see_review_progress(backend: Backend) {
         }
     }
     assert_eq!(seen, [Kind::ReviewerAssigned, Kind::ReviewSubmitted]);
+    assert_eq!(
+        by_reviewers,
+        [Some(Kind::ReviewSubmitted)],
+        "the review, the reviewer's own action, was among the events checked"
+    );
     server.stop().await;
 }

@@ -108,16 +108,24 @@ async fn health_is_not_serving_until_migrations_are_done(backend: Backend) {
     let settings = Settings::new(format!("127.0.0.1:{port}"), db.url.clone());
     let starting = tokio::spawn(Application::build(settings));
 
-    let channel = loop {
-        match tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            Ok(channel) => break channel,
-            Err(_) => tokio::task::yield_now().await,
+    // The server listens before it migrates; give up after 30 s.
+    let channel = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                .unwrap()
+                .connect()
+                .await
+            {
+                Ok(channel) => return channel,
+                Err(_) => {
+                    assert!(!starting.is_finished(), "start-up ended before it listened");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
         }
-    };
+    })
+    .await
+    .expect("the starting server listens within 30 s while migrations wait");
     let mut health = HealthClient::new(channel.clone());
     let status = health
         .check(HealthCheckRequest { service: String::new() })

@@ -150,7 +150,14 @@ async fn changes_on_one_replica_decide_on_what_the_other_committed(backend: Back
         })
         .await
         .expect("update on B");
-    submit(&a, hku, &fourth.name).await.expect_err("refused on A");
+    let refused = submit(&a, hku, &fourth.name).await.expect_err("refused on A");
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (Code::InvalidArgument, "INVALID_FIELD"),
+        "{refused:?}"
+    );
+    assert_eq!(bad_fields(&refused), ["application.requested_amount"]);
+    assert!(refused.message().contains("max_award"), "{}", refused.message());
     let current = get(&b, hku, &fourth.name).await.expect("get");
     assert_eq!(current.state, state(State::Draft));
     b.stop().await;
