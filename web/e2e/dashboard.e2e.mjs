@@ -320,18 +320,22 @@ async function main() {
     check(!leaked, "the API key appears in the page URL or HTML");
     ok(`signed in with a viewer key at ${pageUrl}; the programme's budget CNY 10,000,000.00 is shown; state live`);
 
-    // History first: the events from before the page opened.
-    const historyNotice = await page.$eval("#feed-notice", (e) => (e.hidden ? "" : e.textContent));
-    if (historyNotice) {
-      log(`note: the server lists no history for "programmes/-" (${historyNotice}); history checks skipped`);
-    } else {
-      const early = await page.$$eval(`#feed li[data-application="${first.name}"]`, (els) => els.map((e) => e.dataset.state));
-      check(
-        early.length === 2 && early.includes("DRAFT") && early.includes("SUBMITTED"),
-        `the feed should show the application's 2 earlier events from history, shows [${early.join(", ")}]`,
-      );
-      ok("history: the feed shows the 2 events from before the page opened (created, submitted)");
-    }
+    // History first: the events from before the page opened. The server
+    // lists history for every parent the page uses (`programmes/-`,
+    // `programmes/{p}`, `institutions/{i}`), so a "history not available"
+    // notice is a failure, never a reason to skip.
+    const feedNotice = () => page.$eval("#feed-notice", (e) => (e.hidden ? "" : e.textContent ?? ""));
+    const checkHistoryListed = async (parent) => {
+      const notice = await feedNotice();
+      check(!notice, `the page could not load the history (ListApplicationEvents, parent ${parent}): "${notice}"`);
+    };
+    await checkHistoryListed("programmes/-");
+    const early = await page.$$eval(`#feed li[data-application="${first.name}"]`, (els) => els.map((e) => e.dataset.state));
+    check(
+      early.length === 2 && early.includes("DRAFT") && early.includes("SUBMITTED"),
+      `the feed should show the application's 2 earlier events from history, shows [${early.join(", ")}]`,
+    );
+    ok("history: the feed shows the 2 events from before the page opened (created, submitted)");
 
     // 4. Approve over gRPC; the page shows it within 2 s.
     const review = as(officer).review;
@@ -432,23 +436,30 @@ async function main() {
     // by applicant_institution), then the programme, then everything.
     const feedRows = () => page.$$eval("#feed li[data-cursor]", (els) => els.map((e) => e.dataset.institution));
     const umEvents = expected.filter((x) => fresh.find((a) => a.name === x.application)?.applicantInstitution === um.name).length;
-    const waitRows = async (what, pred) => {
+    const waitRows = async (what, parent, pred) => {
       const until = Date.now() + 10_000;
       let r = [];
       while (Date.now() < until) {
         r = await feedRows();
-        if (pred(r)) return r;
+        if (pred(r)) {
+          await checkHistoryListed(parent);
+          return r;
+        }
         await sleep(100);
       }
-      throw new E2EError(`${what}: the feed shows ${r.length} rows (${[...new Set(r)].join(", ")})`);
+      const notice = await feedNotice();
+      throw new E2EError(
+        `${what}: the feed shows ${r.length} rows (${[...new Set(r)].join(", ")})` +
+          (notice ? `; the page could not load the history (ListApplicationEvents, parent ${parent}): "${notice}"` : ""),
+      );
     };
     await page.selectOption("#filter-institution", um.name);
-    await waitRows(`filter by ${um.name}`, (r) => r.length === umEvents && r.every((i) => i === um.name));
+    await waitRows(`filter by ${um.name}`, um.name, (r) => r.length === umEvents && r.every((i) => i === um.name));
     await page.selectOption("#filter-programme", programme.name);
     check((await page.$eval("#filter-institution", (e) => e.value)) === "", "choosing a programme did not clear the institution filter");
-    if (!historyNotice) await waitRows(`filter by ${programme.name}`, (r) => r.length === rows.length);
+    await waitRows(`filter by ${programme.name}`, programme.name, (r) => r.length === rows.length);
     await page.selectOption("#filter-programme", "");
-    if (!historyNotice) await waitRows("no filter", (r) => r.length === rows.length);
+    await waitRows("no filter", "programmes/-", (r) => r.length === rows.length);
     await page.waitForSelector('#conn[data-state="live"]', { timeout: 5_000 });
     ok(`filter by institution shows its ${umEvents} events only; by programme and unfiltered all ${rows.length} again`);
 
