@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::limits::LimitSettings;
 use crate::domain::access::{ApiKeyInput, Role};
 use crate::domain::{Error, Grants};
+use crate::jobs::Jobs;
 use crate::startup::{self, Application, Settings};
 use crate::store::{Db, DbOptions};
 use crate::telemetry::{self, LogFormat};
@@ -281,9 +282,11 @@ async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error
         all_programmes,
         display_name,
     };
-    let db = Db::connect_existing(&db.options()).await?;
-    let grants = Grants::new(std::sync::Arc::new(db.clone()));
+    let jobs = Jobs::new();
+    let db = Db::connect_existing(&db.options(), &jobs).await?;
+    let grants = Grants::new(db.store());
     let issued = grants.create_api_key_offline(input).await;
+    jobs.stop(Duration::from_secs(2)).await;
     db.close().await;
     let secret = issued?
         .secret
@@ -294,8 +297,9 @@ async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error
 
 async fn demo(args: DemoArgs) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init(LogFormat::Pretty);
-    let db = Db::connect(&args.db.options()).await?;
-    let grants = Grants::new(std::sync::Arc::new(db.clone()));
+    let jobs = Jobs::new();
+    let db = Db::connect(&args.db.options(), &jobs).await?;
+    let grants = Grants::new(db.store());
     let result = async {
         let demo = crate::demo::Demo::new(grants).await?;
         let filled = demo.fill().await?;
@@ -319,6 +323,7 @@ async fn demo(args: DemoArgs) -> Result<(), Box<dyn std::error::Error>> {
         Ok::<_, Error>(())
     }
     .await;
+    jobs.stop(Duration::from_secs(2)).await;
     db.close().await;
     Ok(result?)
 }

@@ -99,7 +99,7 @@ pub async fn serve(
         "gba_grants_build_info",
         "version" => env!("CARGO_PKG_VERSION"),
         "git_commit" => env!("GBA_GRANTS_GIT_COMMIT"),
-        "database" => if db.is_postgres() { "postgresql" } else { "sqlite" }
+        "database" => db.kind()
     )
     .set(1.0);
     let router = Router::new().route(

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod domain;
 pub mod exporter;
 pub mod hub;
+pub mod jobs;
 pub mod proto;
 pub mod startup;
 pub mod store;

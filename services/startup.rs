@@ -25,6 +25,7 @@ use crate::domain::access::Revocation;
 use crate::domain::ports::Store;
 use crate::domain::time::Timestamp;
 use crate::hub::{Hub, HubOptions};
+use crate::jobs::Jobs;
 use crate::proto;
 use crate::store::{Db, DbOptions};
 
@@ -128,12 +129,14 @@ async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
 pub struct Application {
     addr: SocketAddr,
     db: Db,
-    reporter: HealthReporter,
+    health: Health,
+    /// The background jobs, stopped after the drain, before the database
+    /// closes.
+    jobs: Jobs,
     stopping: CancellationToken,
     /// Cancelled when the grace period is over: unanswered calls are cut.
     cut: CancellationToken,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
-    health_monitor: JoinHandle<()>,
     bootstrap_secret: Option<String>,
     metrics_addr: Option<SocketAddr>,
     settings: Settings,
@@ -207,12 +210,13 @@ impl Application {
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, stopping.clone().cancelled_owned());
         let server = tokio::spawn(server);
+        let jobs = Jobs::new();
         let ready = async {
             let mut options = DbOptions::new(&settings.database_url);
             options.commit_jitter = settings.commit_jitter;
             options.timeout = settings.database_timeout;
-            let db = Db::connect(&options).await?;
-            let store: Arc<dyn Store> = Arc::new(db.clone());
+            let db = Db::connect(&options, &jobs).await?;
+            let store: Arc<dyn Store> = db.store();
             let grants = Grants::new(store.clone());
             let bootstrap_secret = grants.bootstrap_admin().await?;
             let hub = Hub::start(
@@ -221,6 +225,7 @@ impl Application {
                 db.revocations(),
                 settings.hub.clone(),
                 stopping.clone(),
+                &jobs,
             )
             .await?;
             Ok::<_, Error>((db, grants, hub, bootstrap_secret))
@@ -229,6 +234,7 @@ impl Application {
             Ok(ready) => ready,
             Err(err) => {
                 stopping.cancel();
+                jobs.stop(Duration::from_secs(2)).await;
                 return Err(err);
             }
         };
@@ -244,33 +250,36 @@ impl Application {
             }
             _ => None,
         };
-        let listen_db = db.clone();
-        let listen_stop = stopping.clone();
-        tokio::spawn(async move { listen_db.listen_for_appends(listen_stop).await });
-        tokio::spawn(forget_revoked_keys(grants.clone(), db.revocations(), stopping.clone()));
-        let health_monitor = tokio::spawn(report_database_health(
-            db.clone(),
-            reporter.clone(),
-            settings.database_check_interval,
-        ));
-        tokio::spawn(forget_request_ids(
-            db.clone(),
-            settings.request_id_retention,
-            stopping.clone(),
-        ));
+        let (revoked, forgetting) = (db.revocations(), grants.clone());
+        jobs.spawn("revoked keys", move |stop| {
+            forget_revoked_keys(forgetting, revoked, stop)
+        });
+        let health = Health {
+            reporter: reporter.clone(),
+            stopping: stopping.clone(),
+            shut: Arc::default(),
+        };
+        let (checked, every, watching) = (db.clone(), settings.database_check_interval, health.clone());
+        jobs.spawn("database health", move |_| {
+            report_database_health(checked, watching, every)
+        });
+        let (pruned, keep) = (db.clone(), settings.request_id_retention);
+        jobs.spawn("request id retention", move |stop| {
+            forget_request_ids(pruned, keep, stop)
+        });
         let limits = Limits::new(settings.limits.clone());
         let auth = api::auth::AuthLayer::new(grants.clone(), limits);
         services.open(&grants, &hub, &auth, settings.limits.message_bytes);
-        set_all(&reporter, ServingStatus::Serving).await;
+        health.set(ServingStatus::Serving).await;
         tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");
         Ok(Self {
             addr,
             db,
-            reporter,
+            health,
+            jobs,
             stopping,
             cut,
             server,
-            health_monitor,
             bootstrap_secret,
             metrics_addr,
             settings,
@@ -302,11 +311,11 @@ impl Application {
         let Self {
             addr: _,
             db,
-            reporter,
+            health,
+            jobs,
             stopping,
             cut,
             mut server,
-            health_monitor,
             bootstrap_secret: _,
             metrics_addr: _,
             settings,
@@ -315,14 +324,11 @@ impl Application {
             () = shutdown => None,
             result = &mut server => Some(result),
         };
-        // From here on only shutdown sets the health status.
-        health_monitor.abort();
-        let _ = health_monitor.await;
         let result = match early {
             Some(result) => flatten(result),
             None => {
-                set_all(&reporter, ServingStatus::NotServing).await;
-                stopping.cancel();
+                // From here on only shutdown sets the health status.
+                health.shut_down().await;
                 tracing::info!("shutdown requested: health NOT_SERVING, draining");
                 match tokio::time::timeout(settings.shutdown_grace, &mut server).await {
                     Ok(result) => flatten(result),
@@ -341,6 +347,7 @@ impl Application {
             }
         };
         stopping.cancel();
+        jobs.stop(Duration::from_secs(2)).await;
         // Connections still held by calls cut at the end of the grace are
         // not waited for.
         if tokio::time::timeout(Duration::from_secs(2), db.close()).await.is_err() {
@@ -351,14 +358,45 @@ impl Application {
     }
 }
 
+/// Who sets the health status: the database checks while serving, and
+/// shutdown for good; one at a time, and never a check after shutdown.
+#[derive(Clone)]
+struct Health {
+    reporter: HealthReporter,
+    stopping: CancellationToken,
+    /// Whether shutdown has set the status for good.
+    shut: Arc<tokio::sync::Mutex<bool>>,
+}
+
+impl Health {
+    /// Sets every status, unless shutdown has set it for good.
+    async fn set(&self, status: ServingStatus) {
+        let shut = self.shut.lock().await;
+        if !*shut {
+            set_all(&self.reporter, status).await;
+        }
+    }
+
+    /// NOT_SERVING for good (health watchers are told), then shutdown
+    /// begins: streams end, the server stops accepting.
+    async fn shut_down(&self) {
+        let mut shut = self.shut.lock().await;
+        *shut = true;
+        set_all(&self.reporter, ServingStatus::NotServing).await;
+        self.stopping.cancel();
+    }
+}
+
 /// Checks the database every `every`: health turns NOT_SERVING while it
 /// does not answer (calls then get UNAVAILABLE quickly) and SERVING again
-/// when it does. Aborted (and awaited) at shutdown, which then owns the
-/// status.
-async fn report_database_health(db: Db, reporter: HealthReporter, every: Duration) {
+/// when it does. Ends when shutdown begins, which then owns the status.
+async fn report_database_health(db: Db, health: Health, every: Duration) {
     let mut serving = true;
     loop {
-        tokio::time::sleep(every).await;
+        tokio::select! {
+            () = health.stopping.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
         let ok = match db.check().await {
             Ok(()) => true,
             Err(err) => {
@@ -372,15 +410,13 @@ async fn report_database_health(db: Db, reporter: HealthReporter, every: Duratio
             if ok {
                 tracing::info!("the database answers again: health SERVING");
             }
-            set_all(
-                &reporter,
-                if ok {
+            health
+                .set(if ok {
                     ServingStatus::Serving
                 } else {
                     ServingStatus::NotServing
-                },
-            )
-            .await;
+                })
+                .await;
             serving = ok;
         }
     }

@@ -260,9 +260,22 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
             "not made"
         }
     );
-    let retried = approve(&admin, &w.officer_key, &reviewed.name, 10_000, "stuck-approval")
+    // The same request again (a retry is the same request with the same
+    // id).
+    let retried = admin
+        .reviews(&w.officer_key)
+        .approve_application(v1::ApproveApplicationRequest {
+            name: reviewed.name.clone(),
+            awarded_amount: Some(money("CNY", 10_000, 0)),
+            reason: String::new(),
+            request_id: "stuck-approval".into(),
+            override_incomplete_reviews: false,
+        })
         .await
-        .expect("the retry answers the approval");
+        .expect("the retry answers the approval")
+        .into_inner()
+        .application
+        .expect("application");
     assert_eq!(retried.state, State::Approved as i32);
     assert_eq!(committed(&admin, &w.programme.name).await, money("CNY", 10_000, 0));
     let approvals = events(&admin, &w.officer_key, &reviewed.name)

@@ -12,17 +12,18 @@ use std::time::Duration;
 use common::*;
 use gba_grants::demo::Demo;
 use gba_grants::domain::Grants;
+use gba_grants::jobs::Jobs;
 use gba_grants::proto::v1;
 use gba_grants::store::{Db, DbOptions};
 
 on_every_backend!(the_demo_paints_the_bay_area_once,);
 
 async fn fill(url: &str) -> String {
-    let db = Db::connect(&DbOptions::new(url)).await.expect("connect");
-    let demo = Demo::new(Grants::new(std::sync::Arc::new(db.clone())))
-        .await
-        .expect("demo key");
+    let jobs = Jobs::new();
+    let db = Db::connect(&DbOptions::new(url), &jobs).await.expect("connect");
+    let demo = Demo::new(Grants::new(db.store())).await.expect("demo key");
     let filled = demo.fill().await.expect("fill");
+    jobs.stop(Duration::from_secs(2)).await;
     db.close().await;
     filled.viewer_secret
 }

@@ -152,7 +152,20 @@ pub trait ApplicationStore: Send + Sync {
         after: Option<Cursor>,
         limit: u64,
     ) -> Result<Vec<ApplicationEvent>>;
+}
+
+/// Payments of applications.
+#[async_trait]
+pub trait PaymentStore: Send + Sync {
     async fn get_disbursement(&self, name: &DisbursementName) -> Result<Option<Disbursement>>;
+    /// A page of one application's payments, by id (none when the
+    /// application does not exist).
+    async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>>;
+}
+
+/// Peer review's reads (its writes are changes of the application).
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
     /// Every review of one application, in assignment order.
     async fn list_reviews(&self, application: &ApplicationName) -> Result<Vec<Review>>;
     /// The review of `reviewer` on one application, if assigned (even if
@@ -160,7 +173,6 @@ pub trait ApplicationStore: Send + Sync {
     async fn find_review(&self, application: &ApplicationName, reviewer: &ApiKeyName) -> Result<Option<Review>>;
     /// The programme's applications UNDER_REVIEW, each with its reviews.
     async fn ranking_candidates(&self, programme: &ProgrammeName) -> Result<Vec<(Application, Vec<Review>)>>;
-    async fn list_disbursements(&self, application: &ApplicationName, page: &PageRequest) -> Result<Vec<Disbursement>>;
 }
 
 /// The event log as a stream source, and what summaries are made of.
@@ -175,6 +187,11 @@ pub trait EventStore: Send + Sync {
     async fn settle(&self) -> Result<()>;
     /// The position of the newest committed event (0 when there is none).
     async fn event_head(&self) -> Result<Cursor>;
+}
+
+/// The event log's retention, and the summaries made of what is stored.
+#[async_trait]
+pub trait HistoryStore: Send + Sync {
     /// Events up to this position were pruned (0 when none were).
     async fn pruned_through(&self) -> Result<Cursor>;
     /// Deletes events older than `before`; returns how many.
@@ -184,6 +201,19 @@ pub trait EventStore: Send + Sync {
 }
 
 /// Everything the domain stores.
-pub trait Store: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore + EventStore {}
+pub trait Store:
+    InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore + PaymentStore + ReviewStore + EventStore + HistoryStore
+{
+}
 
-impl<T: InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore + EventStore> Store for T {}
+impl<T> Store for T where
+    T: InstitutionStore
+        + ProgrammeStore
+        + KeyStore
+        + ApplicationStore
+        + PaymentStore
+        + ReviewStore
+        + EventStore
+        + HistoryStore
+{
+}

@@ -3,7 +3,7 @@
 //! process, so database load grows with replicas, not with watchers.
 //!
 //! Wake-ups come from local commits (an in-process signal), other
-//! replicas' commits (PostgreSQL LISTEN/NOTIFY, see `store::listen`), and
+//! replicas' commits (PostgreSQL LISTEN/NOTIFY, see `store::postgres`), and
 //! a bounded polling interval as the fallback.
 
 mod events;
@@ -78,7 +78,7 @@ impl Default for HubOptions {
 }
 
 /// Rows the tailer reads per query: a page that SQLite reads in place
-/// (`store::sqlite_reads`), without a hand-off to another thread.
+/// (`store::sqlite`), without a hand-off to another thread.
 const BATCH: u64 = 100;
 
 type SummarySender = watch::Sender<Option<Arc<ProgrammeSummary>>>;
@@ -124,15 +124,17 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Starts the tailer (from the current end of the log), the summary
-    /// task, the revocation watcher and, with a retention, the pruner. All
-    /// stop with `stopping`, which also ends every stream with UNAVAILABLE.
+    /// Starts, as jobs, the tailer (from the current end of the log), the
+    /// signals, the summary task, the revocation watcher and, with a
+    /// retention, the pruner. All stop with `stopping` (before the jobs
+    /// are stopped), which also ends every stream with UNAVAILABLE.
     pub async fn start(
         store: Arc<dyn Store>,
         signal: Arc<AppendSignal>,
         revocations: broadcast::Receiver<Revocation>,
         options: HubOptions,
         stopping: CancellationToken,
+        jobs: &crate::jobs::Jobs,
     ) -> Result<Self> {
         let head = store.event_head().await?;
         let (tx, _) = broadcast::channel(options.watcher_buffer.max(1));
@@ -147,12 +149,18 @@ impl Hub {
             summaries: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),
         });
-        tokio::spawn(tail(inner.clone(), signal));
-        tokio::spawn(signals(inner.clone()));
-        tokio::spawn(summary::refresh(inner.clone()));
-        tokio::spawn(revocations::follow(inner.clone(), revocations));
+        let each = || inner.clone();
+        let shared = each();
+        jobs.spawn("event tailer", move |_| tail(shared, signal));
+        let shared = each();
+        jobs.spawn("stream signals", move |_| signals(shared));
+        let shared = each();
+        jobs.spawn("programme summaries", move |_| summary::refresh(shared));
+        let shared = each();
+        jobs.spawn("stream revocations", move |_| revocations::follow(shared, revocations));
         if let Some(retention) = inner.options.retention {
-            tokio::spawn(prune(inner.clone(), retention));
+            let shared = each();
+            jobs.spawn("event pruning", move |_| prune(shared, retention));
         }
         Ok(Self { inner })
     }

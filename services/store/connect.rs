@@ -1,22 +1,26 @@
-//! Connecting: pool settings, which driver failures can heal (retried, and
-//! answered UNAVAILABLE to clients) and which cannot (reported at once with
-//! the server's own message), creating a PostgreSQL database that does not
-//! exist yet, migrating, and the outage watermark that makes the pool drop
-//! connections that died with the server.
+//! Connecting: pool settings, retrying what can heal at start (and
+//! reporting at once, with the server's own message, what cannot),
+//! creating a PostgreSQL database that does not exist yet, migrating, and
+//! reading the event log's identity.
 
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
+use super::faults::{code, db_err, idle_since_last_outage, is_transient, sqlx_error};
 use super::migration;
+use crate::domain::event::LogId;
 use crate::domain::{Error, Reason};
+
+/// The SQLite log size, in pages, at which a commit still checkpoints
+/// itself: checkpoints run in a job of their own (`sqlite::checkpoint`),
+/// this is the backstop.
+pub(crate) const WAL_BACKSTOP_PAGES: u32 = 10_000;
 
 /// Arbitrary constant naming the advisory lock that serialises migrations.
 pub const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
@@ -27,30 +31,6 @@ pub const MIGRATION_LOCK: i64 = 0x6762_615f_6d69_6772; // "gba_migr"
 pub enum Create {
     IfMissing,
     Never,
-}
-
-/// When the process started, for the outage watermark.
-static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
-/// Milliseconds after `EPOCH` at which a connection failure was last seen
-/// (0: never). A pooled connection idle since before then may have died
-/// with the server, so it is dropped instead of handed out.
-static LAST_OUTAGE_MS: AtomicU64 = AtomicU64::new(0);
-
-fn now_ms() -> u64 {
-    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
-/// Records that the database was unreachable just now.
-pub(crate) fn outage_seen() {
-    LAST_OUTAGE_MS.fetch_max(now_ms(), Ordering::Relaxed);
-}
-
-/// Whether a connection idle for `idle_for` was put back after the last
-/// outage seen (so it did not die in it).
-pub(crate) fn idle_since_last_outage(idle_for: Duration) -> bool {
-    let outage = LAST_OUTAGE_MS.load(Ordering::Relaxed);
-    let idle_ms = u64::try_from(idle_for.as_millis()).unwrap_or(u64::MAX);
-    outage == 0 || now_ms().saturating_sub(idle_ms) > outage
 }
 
 pub(crate) fn connect_options(url: &str, max_connections: u32, timeout: Duration, create: Create) -> ConnectOptions {
@@ -76,66 +56,9 @@ pub(crate) fn connect_options(url: &str, max_connections: u32, timeout: Duration
                 .foreign_keys(true)
                 // Checkpoints run in a task of their own (`checkpoint`);
                 // a commit checkpoints only past this backstop.
-                .pragma("wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES.to_string())
+                .pragma("wal_autocheckpoint", WAL_BACKSTOP_PAGES.to_string())
         });
     opts
-}
-
-/// The driver error inside a sea-orm error, if any.
-fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
-    match err {
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
-        _ => None,
-    }
-}
-
-/// The SQLSTATE (PostgreSQL) or result code (SQLite) of a database error.
-fn code(err: &DbErr) -> Option<String> {
-    match sqlx_error(err)? {
-        sea_orm::sqlx::Error::Database(e) => e.code().map(|c| c.into_owned()),
-        _ => None,
-    }
-}
-
-/// Whether a failure may heal by itself: the server is unreachable,
-/// restarting, overloaded or (SQLite) busy. Such failures are retried where
-/// that is safe and answered UNAVAILABLE; all others are not.
-pub(crate) fn is_transient(err: &DbErr) -> bool {
-    use sea_orm::sqlx::Error as E;
-    if matches!(err, DbErr::ConnectionAcquire(_)) {
-        return true;
-    }
-    match sqlx_error(err) {
-        Some(E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Protocol(_)) => true,
-        Some(E::Database(_)) => code(err).is_some_and(|c| {
-            // PostgreSQL (five-character SQLSTATEs): connection exceptions,
-            // shutting down or starting up, too many connections. SQLite
-            // (numeric result codes): BUSY and LOCKED, with their extended
-            // codes.
-            c.starts_with("08")
-                || matches!(c.as_str(), "57P01" | "57P02" | "57P03" | "53300")
-                || (c.len() <= 4 && c.parse::<u32>().is_ok_and(|n| n & 0xff == 5 || n & 0xff == 6))
-        }),
-        _ => false,
-    }
-}
-
-/// Maps a driver error that no caller handled specially: UNAVAILABLE for
-/// what may heal, INTERNAL (logged, not sent) for the rest.
-pub(crate) fn db_err(err: DbErr) -> Error {
-    if is_transient(&err) {
-        outage_seen();
-        tracing::warn!(%err, "database unavailable");
-        Error::Unavailable {
-            reason: Reason::StorageUnavailable,
-            message: "the database is unavailable (unreachable or busy); retry with backoff".into(),
-        }
-    } else {
-        tracing::error!(%err, "database error");
-        Error::internal(format!("database error: {err}"))
-    }
 }
 
 /// The URL without its password, for messages.
@@ -310,4 +233,22 @@ pub(crate) async fn monitor_pool(url: &str, timeout: Duration) -> Result<Databas
     let mut opts = connect_options(url, 1, timeout, Create::Never);
     opts.min_connections(0);
     Database::connect(opts).await.map_err(|e| cannot_open(url, &e))
+}
+
+/// The identity of the database's event log, made by the migrations, and
+/// the offset of its positions (PostgreSQL; 0 on SQLite).
+pub(crate) async fn read_log_state(conn: &DatabaseConnection) -> Result<(LogId, i64), Error> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT log_id, pos_offset FROM event_log_state WHERE id = 1",
+        ))
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| Error::internal("event_log_state has no row"))?;
+    let text: String = row.try_get("", "log_id").map_err(db_err)?;
+    let offset: i64 = row.try_get("", "pos_offset").map_err(db_err)?;
+    let log =
+        LogId::parse_hex(&text).ok_or_else(|| Error::internal(format!("stored event log id {text:?} is invalid")))?;
+    Ok((log, offset))
 }

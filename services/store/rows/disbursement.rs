@@ -1,0 +1,75 @@
+//! Row of `disbursement`, and its conversions.
+
+use sea_orm::entity::prelude::*;
+
+use super::{corrupt, entity};
+use crate::domain::Result;
+use crate::domain::application::Application;
+use crate::domain::event::Disbursement;
+use crate::domain::ids::DisbursementName;
+use crate::domain::money::{Currency, Money};
+use crate::domain::time::Timestamp;
+
+entity! {
+    #[sea_orm(table_name = "disbursement")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub application_id: String,
+        pub programme_id: String,
+        pub amount_minor: i64,
+        pub payee_currency: String,
+        pub payee_minor: i64,
+        /// Bank charges deducted from the payee amount, in the payee
+        /// currency.
+        pub bank_charges_minor: i64,
+        pub exchange_rate: String,
+        pub pay_time: i64,
+        pub reference: String,
+        pub create_time: i64,
+    }
+}
+
+/// A payment of `application` (whose currency its amount is in).
+pub fn to_domain(m: Model, application: &Application) -> Result<Disbursement> {
+    let Model {
+        id,
+        application_id: _,
+        programme_id: _,
+        amount_minor,
+        payee_currency,
+        payee_minor,
+        bank_charges_minor,
+        exchange_rate,
+        pay_time,
+        reference,
+        create_time,
+    } = m;
+    let payee = Currency::parse(&payee_currency, "payee_currency").map_err(|e| corrupt("disbursement", e))?;
+    Ok(Disbursement {
+        name: DisbursementName::new(application.name.clone(), id),
+        amount: Money::from_minor(application.disbursed.currency().clone(), amount_minor),
+        payee_amount: Money::from_minor(payee.clone(), payee_minor),
+        bank_charges: Money::from_minor(payee, bank_charges_minor),
+        exchange_rate,
+        pay_time: Timestamp::from_micros(pay_time),
+        reference,
+        create_time: Timestamp::from_micros(create_time),
+    })
+}
+
+pub fn to_model(d: &Disbursement) -> Model {
+    Model {
+        id: d.name.id().to_owned(),
+        application_id: d.name.application.id().to_owned(),
+        programme_id: d.name.application.programme.id().to_owned(),
+        amount_minor: d.amount.minor(),
+        payee_currency: d.payee_amount.currency().code().to_owned(),
+        payee_minor: d.payee_amount.minor(),
+        bank_charges_minor: d.bank_charges.minor(),
+        exchange_rate: d.exchange_rate.clone(),
+        pay_time: d.pay_time.micros(),
+        reference: d.reference.clone(),
+        create_time: d.create_time.micros(),
+    }
+}

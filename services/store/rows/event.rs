@@ -1,0 +1,100 @@
+//! Row of `application_event`: the log, numbered in commit order; and
+//! the row a change appends.
+
+use sea_orm::entity::prelude::*;
+
+use super::{application, corrupt, entity, from_json, to_json};
+use crate::domain::Result;
+use crate::domain::access::Role;
+use crate::domain::application::{Application, State};
+use crate::domain::event::{ApplicationEvent, Cursor, LogId, NewEvent};
+use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
+use crate::domain::time::Timestamp;
+
+entity! {
+    #[sea_orm(table_name = "application_event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        pub application_id: String,
+        pub programme_id: String,
+        pub institution_id: String,
+        pub previous_state: Option<String>,
+        pub new_state: String,
+        pub actor_key: String,
+        pub actor_role: String,
+        pub reason: String,
+        pub event_time: i64,
+        pub disbursement_id: Option<String>,
+        /// The application row after the change, as JSON.
+        pub snapshot: String,
+        /// Added by m0006: what a peer-review event did, as JSON.
+        pub review_activity: Option<String>,
+    }
+}
+
+/// The row that records `event` of `application` (as it stands after the
+/// change). Its `seq` is the database's to give: 0 here.
+pub fn new_row(application: &Application, event: &NewEvent, time: Timestamp) -> Result<Model> {
+    Ok(Model {
+        seq: 0,
+        application_id: application.name.id().to_owned(),
+        programme_id: application.name.programme.id().to_owned(),
+        institution_id: application.applicant.id().to_owned(),
+        previous_state: event.previous.map(|s| s.as_str().to_owned()),
+        new_state: event.new.as_str().to_owned(),
+        actor_key: event.actor.id().to_owned(),
+        actor_role: event.actor_role.as_str().to_owned(),
+        reason: event.reason.clone(),
+        event_time: time.micros(),
+        disbursement_id: event.disbursement.as_ref().map(|d| d.id().to_owned()),
+        snapshot: to_json("snapshot", &application::to_model(application))?,
+        review_activity: event.review.as_ref().map(super::review::activity_to_json),
+    })
+}
+
+/// Parses a stored role.
+pub fn role(text: &str) -> Result<Role> {
+    Role::parse(text, "role").map_err(|e| corrupt("event", e))
+}
+
+pub fn to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
+    let Model {
+        seq,
+        application_id,
+        programme_id,
+        institution_id,
+        previous_state,
+        new_state,
+        actor_key,
+        actor_role,
+        reason,
+        event_time,
+        disbursement_id,
+        snapshot,
+        review_activity,
+    } = m;
+    let bad = |e| corrupt("event", e);
+    let row: application::Model = from_json("snapshot", &snapshot)?;
+    let application = ApplicationName::new(ProgrammeName::from_id(programme_id.clone()), application_id);
+    Ok(ApplicationEvent {
+        cursor: Cursor::new(log, seq),
+        programme: ProgrammeName::from_id(programme_id),
+        applicant: InstitutionName::from_id(institution_id),
+        previous: previous_state
+            .map(|s| State::parse(&s, "previous_state"))
+            .transpose()
+            .map_err(bad)?,
+        new: State::parse(&new_state, "new_state").map_err(bad)?,
+        actor: ApiKeyName::from_id(actor_key),
+        actor_role: role(&actor_role)?,
+        reason,
+        time: Timestamp::from_micros(event_time),
+        snapshot: application::to_domain(row)?,
+        disbursement: disbursement_id.map(|d| DisbursementName::new(application.clone(), d)),
+        review: review_activity
+            .map(|r| super::review::activity_from_json(&r, &application))
+            .transpose()?,
+        application,
+    })
+}
