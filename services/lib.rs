@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod currencies;
 pub mod demo;
 pub mod domain;
 pub mod exporter;

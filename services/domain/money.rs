@@ -5,46 +5,6 @@ use std::fmt;
 
 use super::error::{Error, Result};
 
-/// Active ISO 4217 codes whose minor unit is not 2 decimal places.
-const EXPONENTS: &[(&str, u8)] = &[
-    ("BIF", 0),
-    ("CLP", 0),
-    ("DJF", 0),
-    ("GNF", 0),
-    ("ISK", 0),
-    ("JPY", 0),
-    ("KMF", 0),
-    ("KRW", 0),
-    ("PYG", 0),
-    ("RWF", 0),
-    ("UGX", 0),
-    ("UYI", 0),
-    ("VND", 0),
-    ("VUV", 0),
-    ("XAF", 0),
-    ("XOF", 0),
-    ("XPF", 0),
-    ("BHD", 3),
-    ("IQD", 3),
-    ("JOD", 3),
-    ("KWD", 3),
-    ("LYD", 3),
-    ("OMR", 3),
-    ("TND", 3),
-    ("CLF", 4),
-    ("UYW", 4),
-];
-
-/// Active ISO 4217 currency codes (funds and precious metals excluded).
-const CODES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \
-BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK \
-DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD \
-IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD \
-MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN \
-PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT \
-TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF XPF \
-YER ZAR ZMW ZWG";
-
 /// A valid ISO 4217 currency with its minor-unit exponent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Currency {
@@ -53,10 +13,10 @@ pub struct Currency {
 }
 
 impl Currency {
-    /// Parses an upper-case ISO 4217 code; `field` names it in the error.
+    /// Parses an upper-case ISO 4217 code (one `proto/iso4217.txt` lists);
+    /// `field` names it in the error.
     pub fn parse(code: &str, field: &str) -> Result<Self> {
-        let known = code.len() == 3 && CODES.split_ascii_whitespace().any(|c| c == code);
-        if !known {
+        let Some(exponent) = crate::currencies::minor_digits(code) else {
             return Err(Error::invalid(
                 field,
                 format!(
@@ -64,8 +24,7 @@ impl Currency {
                     super::text::excerpt(code)
                 ),
             ));
-        }
-        let exponent = EXPONENTS.iter().find(|(c, _)| *c == code).map_or(2, |(_, e)| *e);
+        };
         Ok(Self {
             code: code.to_owned(),
             exponent,

@@ -2,6 +2,8 @@
 // ({currency_code, units (int64), nanos (int32)}). Amounts are handled as
 // BigInt nano units and never pass through a float.
 
+import { MINOR_DIGITS } from "../gen/currencies";
+
 export interface MoneyValue {
   currencyCode: string;
   units: bigint;
@@ -57,21 +59,13 @@ export function percentOf(part: MoneyValue | undefined | null, whole: MoneyValue
   return Number((p * 10_000n) / w) / 100;
 }
 
-const digitsCache = new Map<string, number>();
-
-/** Minor-unit digits of an ISO 4217 currency (CNY, HKD, MOP: 2; JPY: 0). */
+/**
+ * Minor-unit digits of an ISO 4217 currency (CNY, HKD, MOP: 2; JPY: 0),
+ * from the table the server reads too (proto/iso4217.txt); 2 for a code
+ * it does not list.
+ */
 export function currencyDigits(code: string): number {
-  let d = digitsCache.get(code);
-  if (d === undefined) {
-    try {
-      d = new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()
-        .maximumFractionDigits ?? 2;
-    } catch {
-      d = 2;
-    }
-    digitsCache.set(code, d);
-  }
-  return d;
+  return MINOR_DIGITS[code] ?? 2;
 }
 
 export interface FormatOptions {
