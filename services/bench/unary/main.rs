@@ -146,7 +146,20 @@ async fn backend(name: &str, url: &str, s: &Settings, echo: &(Stats, Stats), row
     let result = measure_backend(name, &addr, &admin, pid, url, s, echo, rows).await;
     child.kill().ok();
     child.wait().ok();
-    let (programme, institution) = result?;
+    let (programme, institution, ids) = result?;
+    // What each database library buys: the same point read through each.
+    let ids = Arc::new(ids);
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let sqlx = raw::drivers::sqlite_sqlx(url, ids.clone(), s.how_long).await?;
+        let rusqlite = raw::drivers::sqlite_rusqlite(path, ids.clone(), s.how_long).await;
+        rows.push(row("driver: point read, sqlx (worker thread)", "SQLite", sqlx.clone()));
+        rows.push(versus(row("driver: point read, rusqlite in place", "SQLite", rusqlite), "sqlx", &sqlx));
+    } else {
+        let pool = raw::drivers::postgres_pool(url, ids.clone(), s.how_long).await?;
+        let kept = raw::drivers::postgres_kept(url, ids.clone(), s.how_long).await?;
+        rows.push(row("driver: point read, sqlx pool (pinged on return)", "PostgreSQL", pool.clone()));
+        rows.push(versus(row("driver: point read, kept connections", "PostgreSQL", kept), "sqlx pool", &pool));
+    }
     if reads_only() {
         return Ok(());
     }
@@ -182,7 +195,7 @@ async fn measure_backend(
     s: &Settings,
     echo: &(Stats, Stats),
     rows: &mut Vec<Row>,
-) -> Res<(String, String)> {
+) -> Res<(String, String, Vec<String>)> {
     let chans = channels(addr).await?;
     let c = authed(&chans, admin)?;
     let w = world(&c).await?;
@@ -264,8 +277,13 @@ async fn measure_backend(
     })
     .await;
     rows.push(versus(row("GetApplication", &server, get_application), "echo", &echo.1));
+    let ids: Vec<String> = names
+        .iter()
+        .take(1_000)
+        .filter_map(|n| n.rsplit('/').next().map(str::to_owned))
+        .collect();
     if reads_only() {
-        return Ok((w.programme, w.institutions[0].clone()));
+        return Ok((w.programme, w.institutions[0].clone(), ids));
     }
     if url.starts_with("sqlite:") {
         let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
@@ -421,7 +439,7 @@ async fn measure_backend(
         watchers.len()
     );
     rows.push(r);
-    Ok((w.programme, w.institutions[0].clone()))
+    Ok((w.programme, w.institutions[0].clone(), ids))
 }
 
 async fn postgres_database() -> Option<String> {

@@ -151,3 +151,128 @@ pub async fn postgres(url: &str, programme: &str, institution: &str, how_long: D
     let sql = (placeholders(APPLICATION, true), event);
     Ok(run(pool, sql, programme, institution, how_long).await)
 }
+
+/// What each database library buys, measured on the same loaded database
+/// with the server stopped, 64 tasks reading applications by id:
+///
+/// - SQLite: sqlx (every statement a hand-off to the connection's worker
+///   thread) against rusqlite read in place on a pool of read-only
+///   connections, as the server reads;
+/// - PostgreSQL: sqlx's pool (it pings a connection that comes back
+///   before it hands it out again) against connections detached from it
+///   and kept in a list, as the server's kept connections (bound through
+///   sea-query-sqlx) are.
+pub mod drivers {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use sea_orm::sqlx::{self, Connection, PgConnection};
+
+    use super::super::load::{Stats, drive};
+
+    const BY_ID: &str = "SELECT id, title, state, version FROM application WHERE id = ";
+
+    pub async fn sqlite_sqlx(url: &str, ids: Arc<Vec<String>>, how_long: Duration) -> Result<Stats, sqlx::Error> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(url.parse::<SqliteConnectOptions>()?.read_only(true))
+            .await?;
+        let sql: Arc<str> = Arc::from(format!("{BY_ID}?"));
+        let shared = pool.clone();
+        let stats = drive(64, how_long, None, move |i| {
+            let (pool, sql, id) = (shared.clone(), sql.clone(), ids[i % ids.len().max(1)].clone());
+            async move {
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_ref()))
+                    .bind(id)
+                    .fetch_optional(&pool)
+                    .await
+                    .is_ok_and(|r| r.is_some())
+            }
+        })
+        .await;
+        pool.close().await;
+        Ok(stats)
+    }
+
+    pub async fn sqlite_rusqlite(path: &str, ids: Arc<Vec<String>>, how_long: Duration) -> Stats {
+        let idle: Arc<Mutex<Vec<rusqlite::Connection>>> = Arc::default();
+        let (path, sql): (Arc<str>, Arc<str>) = (Arc::from(path), Arc::from(format!("{BY_ID}?1")));
+        drive(64, how_long, None, move |i| {
+            let (idle, path, sql, id) = (idle.clone(), path.clone(), sql.clone(), ids[i % ids.len().max(1)].clone());
+            async move {
+                let pooled = idle.lock().ok().and_then(|mut v| v.pop());
+                let conn = match pooled {
+                    Some(conn) => conn,
+                    None => {
+                        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                        match rusqlite::Connection::open_with_flags(path.as_ref(), flags) {
+                            Ok(conn) => conn,
+                            Err(_) => return false,
+                        }
+                    }
+                };
+                let found = conn
+                    .prepare_cached(&sql)
+                    .and_then(|mut s| s.query_row([id.as_str()], |r| r.get::<_, String>(0)))
+                    .is_ok();
+                if let Ok(mut v) = idle.lock()
+                    && v.len() < 8
+                {
+                    v.push(conn);
+                }
+                found
+            }
+        })
+        .await
+    }
+
+    pub async fn postgres_pool(url: &str, ids: Arc<Vec<String>>, how_long: Duration) -> Result<Stats, sqlx::Error> {
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(8).connect(url).await?;
+        let sql: Arc<str> = Arc::from(format!("{BY_ID}$1"));
+        let shared = pool.clone();
+        let stats = drive(64, how_long, None, move |i| {
+            let (pool, sql, id) = (shared.clone(), sql.clone(), ids[i % ids.len().max(1)].clone());
+            async move {
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_ref()))
+                    .bind(id)
+                    .fetch_optional(&pool)
+                    .await
+                    .is_ok_and(|r| r.is_some())
+            }
+        })
+        .await;
+        pool.close().await;
+        Ok(stats)
+    }
+
+    pub async fn postgres_kept(url: &str, ids: Arc<Vec<String>>, how_long: Duration) -> Result<Stats, sqlx::Error> {
+        let mut kept = Vec::new();
+        for _ in 0..8 {
+            kept.push(PgConnection::connect(url).await?);
+        }
+        let idle = Arc::new(Mutex::new(kept));
+        let wake = Arc::new(tokio::sync::Semaphore::new(8));
+        let sql: Arc<str> = Arc::from(format!("{BY_ID}$1"));
+        Ok(drive(64, how_long, None, move |i| {
+            let (idle, wake, sql, id) = (idle.clone(), wake.clone(), sql.clone(), ids[i % ids.len().max(1)].clone());
+            async move {
+                let Ok(_permit) = wake.acquire().await else { return false };
+                let Some(mut conn) = idle.lock().ok().and_then(|mut v| v.pop()) else {
+                    return false;
+                };
+                let found = sqlx::query(sqlx::AssertSqlSafe(sql.as_ref()))
+                    .bind(id)
+                    .fetch_optional(&mut conn)
+                    .await
+                    .is_ok_and(|r| r.is_some());
+                if let Ok(mut v) = idle.lock() {
+                    v.push(conn);
+                }
+                found
+            }
+        })
+        .await)
+    }
+}
