@@ -152,13 +152,25 @@ async fn backend(name: &str, url: &str, s: &Settings, echo: &(Stats, Stats), row
     if let Some(path) = url.strip_prefix("sqlite://") {
         let sqlx = raw::drivers::sqlite_sqlx(url, ids.clone(), s.how_long).await?;
         let rusqlite = raw::drivers::sqlite_rusqlite(path, ids.clone(), s.how_long).await;
-        rows.push(row("driver: point read, sqlx (worker thread)", "SQLite", sqlx.clone()));
-        rows.push(versus(row("driver: point read, rusqlite in place", "SQLite", rusqlite), "sqlx", &sqlx));
+        rows.push(row("driver: point read, sqlx (worker thread)", "SQLite", sqlx));
+        rows.push(versus(
+            row("driver: point read, rusqlite in place", "SQLite", rusqlite),
+            "sqlx",
+            &sqlx,
+        ));
     } else {
         let pool = raw::drivers::postgres_pool(url, ids.clone(), s.how_long).await?;
         let kept = raw::drivers::postgres_kept(url, ids.clone(), s.how_long).await?;
-        rows.push(row("driver: point read, sqlx pool (pinged on return)", "PostgreSQL", pool.clone()));
-        rows.push(versus(row("driver: point read, kept connections", "PostgreSQL", kept), "sqlx pool", &pool));
+        rows.push(row(
+            "driver: point read, sqlx pool (pinged on return)",
+            "PostgreSQL",
+            pool,
+        ));
+        rows.push(versus(
+            row("driver: point read, kept connections", "PostgreSQL", kept),
+            "sqlx pool",
+            &pool,
+        ));
     }
     if reads_only() {
         return Ok(());

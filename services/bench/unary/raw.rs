@@ -200,13 +200,19 @@ pub mod drivers {
         let idle: Arc<Mutex<Vec<rusqlite::Connection>>> = Arc::default();
         let (path, sql): (Arc<str>, Arc<str>) = (Arc::from(path), Arc::from(format!("{BY_ID}?1")));
         drive(64, how_long, None, move |i| {
-            let (idle, path, sql, id) = (idle.clone(), path.clone(), sql.clone(), ids[i % ids.len().max(1)].clone());
+            let (idle, path, sql, id) = (
+                idle.clone(),
+                path.clone(),
+                sql.clone(),
+                ids[i % ids.len().max(1)].clone(),
+            );
             async move {
                 let pooled = idle.lock().ok().and_then(|mut v| v.pop());
                 let conn = match pooled {
                     Some(conn) => conn,
                     None => {
-                        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                        let flags =
+                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
                         match rusqlite::Connection::open_with_flags(path.as_ref(), flags) {
                             Ok(conn) => conn,
                             Err(_) => return false,
@@ -229,7 +235,10 @@ pub mod drivers {
     }
 
     pub async fn postgres_pool(url: &str, ids: Arc<Vec<String>>, how_long: Duration) -> Result<Stats, sqlx::Error> {
-        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(8).connect(url).await?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await?;
         let sql: Arc<str> = Arc::from(format!("{BY_ID}$1"));
         let shared = pool.clone();
         let stats = drive(64, how_long, None, move |i| {
@@ -256,9 +265,16 @@ pub mod drivers {
         let wake = Arc::new(tokio::sync::Semaphore::new(8));
         let sql: Arc<str> = Arc::from(format!("{BY_ID}$1"));
         Ok(drive(64, how_long, None, move |i| {
-            let (idle, wake, sql, id) = (idle.clone(), wake.clone(), sql.clone(), ids[i % ids.len().max(1)].clone());
+            let (idle, wake, sql, id) = (
+                idle.clone(),
+                wake.clone(),
+                sql.clone(),
+                ids[i % ids.len().max(1)].clone(),
+            );
             async move {
-                let Ok(_permit) = wake.acquire().await else { return false };
+                let Ok(_permit) = wake.acquire().await else {
+                    return false;
+                };
                 let Some(mut conn) = idle.lock().ok().and_then(|mut v| v.pop()) else {
                     return false;
                 };
