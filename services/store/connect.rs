@@ -98,6 +98,7 @@ pub(crate) async fn connect(
     timeout: Duration,
     create: Create,
 ) -> Result<DatabaseConnection, Error> {
+    readable_root_certificate(url)?;
     let mut delay = Duration::from_millis(50);
     let mut created = false;
     for attempt in 0.. {
@@ -121,21 +122,45 @@ pub(crate) async fn connect(
     Err(Error::internal("connect loop ended"))
 }
 
+/// A PostgreSQL URL's `sslrootcert` file can be read: a missing or
+/// unreadable one stops the start at once (the driver would report it as
+/// an I/O error, which waiting might heal).
+fn readable_root_certificate(url: &str) -> Result<(), Error> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    for (key, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+        if key == "sslrootcert"
+            && let Err(err) = std::fs::read(value)
+        {
+            return Err(Error::Unavailable {
+                reason: Reason::StorageUnavailable,
+                message: format!(
+                    "cannot open the database {}: sslrootcert {value} cannot be read: {err}",
+                    redacted(url)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Creates the database named by a PostgreSQL `url`, through the server's
 /// `postgres` database. Another replica creating it at the same moment is
 /// fine.
 async fn create_database(url: &str, timeout: Duration) -> Result<(), Error> {
-    let (base, rest) = url
+    // The query (sslmode, sslrootcert=/a/path) may hold slashes: the
+    // database's name is the path's last segment before it.
+    let (path, query) = url.split_at(url.find('?').unwrap_or(url.len()));
+    let (base, name) = path
         .rsplit_once('/')
         .ok_or_else(|| Error::invalid("database_url", "names no database"))?;
-    let name = rest.split('?').next().unwrap_or_default();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Err(Error::invalid(
             "database_url",
             "the database name must be letters, digits, _ or - to be created automatically",
         ));
     }
-    let admin_url = format!("{base}/postgres");
+    // The same server, the same options (sslmode and its certificates).
+    let admin_url = format!("{base}/postgres{query}");
     let admin = Database::connect(connect_options(&admin_url, 1, timeout, Create::Never))
         .await
         .map_err(|e| cannot_open(url, &e))?;

@@ -63,7 +63,10 @@ pub(crate) fn is_transient(err: &DbErr) -> bool {
         return true;
     }
     match sqlx_error(err) {
-        Some(E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Protocol(_)) => true,
+        // A TLS handshake refused (a certificate not trusted, or not for
+        // this host) surfaces as InvalidData: waiting will not heal it.
+        Some(E::Io(e)) => e.kind() != std::io::ErrorKind::InvalidData,
+        Some(E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Protocol(_)) => true,
         Some(E::Database(_)) => code(err).is_some_and(|c| {
             // PostgreSQL (five-character SQLSTATEs): connection exceptions,
             // shutting down or starting up, too many connections. SQLite

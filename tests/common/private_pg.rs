@@ -10,6 +10,8 @@ pub struct PrivatePostgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
+    /// Extra server settings (`-c name=value`), e.g. TLS.
+    settings: Vec<String>,
 }
 
 /// The directory of `initdb` and `pg_ctl`: on the PATH, or Debian's
@@ -57,6 +59,49 @@ fn run(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
 impl PrivatePostgres {
     /// A new cluster, started, with trust authentication for `postgres`.
     pub fn start() -> Self {
+        let cluster = Self::init();
+        cluster.start_again();
+        cluster
+    }
+
+    /// A new cluster that speaks TLS (`ssl=on`) with the server
+    /// certificate and key given as PEM, and only TLS over TCP, started.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Self {
+        let mut cluster = Self::init();
+        let dir = cluster.dir.path();
+        let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+        std::fs::write(&cert, cert_pem).expect("write the server certificate");
+        std::fs::write(&key, key_pem).expect("write the server key");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("key mode");
+        }
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&cert)
+                .arg(&key)
+                .status()
+                .expect("chown");
+            assert!(status.success());
+        }
+        // TLS or nothing over TCP: a connection that does not encrypt is
+        // refused, so a test that connects has used TLS.
+        std::fs::write(
+            dir.join("data").join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+        )
+        .expect("write pg_hba.conf");
+        cluster.settings = vec![
+            "ssl=on".into(),
+            format!("ssl_cert_file={}", cert.display()),
+            format!("ssl_key_file={}", key.display()),
+        ];
+        cluster.start_again();
+        cluster
+    }
+
+    fn init() -> Self {
         let bin = bin_dir();
         let dir = tempfile::Builder::new().prefix("gba-pg-").tempdir().expect("temp dir");
         if is_root() {
@@ -88,9 +133,12 @@ impl PrivatePostgres {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let cluster = Self { dir, bin, port };
-        cluster.start_again();
-        cluster
+        Self {
+            dir,
+            bin,
+            port,
+            settings: Vec::new(),
+        }
     }
 
     fn data(&self) -> String {
@@ -99,11 +147,14 @@ impl PrivatePostgres {
 
     /// Starts the (stopped) cluster and waits until it accepts connections.
     pub fn start_again(&self) {
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             self.port,
             self.dir.path().display()
         );
+        for setting in &self.settings {
+            options.push_str(&format!(" -c {setting}"));
+        }
         let log = self.dir.path().join("log").to_string_lossy().into_owned();
         let out = run(
             &self.bin,
@@ -135,6 +186,16 @@ impl PrivatePostgres {
     /// A URL for database `name` on this cluster.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// A URL for database `name` on this cluster, by host name.
+    pub fn url_at(&self, host: &str, name: &str) -> String {
+        format!("postgres://postgres@{host}:{}/{name}", self.port)
+    }
+
+    /// Where a test may write files next to the cluster (certificates).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 }
 
