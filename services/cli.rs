@@ -106,6 +106,11 @@ struct ServeArgs {
     /// 127.0.0.1:9464), apart from the API; off by default.
     #[arg(long, env = "GBA_GRANTS_METRICS_LISTEN")]
     metrics_listen: Option<String>,
+    /// Export traces over OTLP/gRPC to this collector (e.g.
+    /// http://127.0.0.1:4317): a span per call, its parent from the
+    /// caller's `traceparent`. Off by default.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// PEM certificate (chain) of this server: serve TLS only. Needs --tls-key.
     #[arg(long, env = "GBA_GRANTS_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<std::path::PathBuf>,
@@ -208,7 +213,13 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    telemetry::init(args.log_format);
+    let telemetry = telemetry::init(args.log_format, args.otlp_endpoint.as_deref())?;
+    let result = serve_with(args).await;
+    telemetry.shutdown();
+    result
+}
+
+async fn serve_with(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::new(args.listen, args.db.database_url.clone());
     settings.database_timeout = Duration::from_secs(args.db.database_timeout_seconds.max(1));
     settings.cors_origins = args.cors_origins.clone();
@@ -266,7 +277,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error>> {
-    telemetry::init(LogFormat::Pretty);
+    telemetry::init(LogFormat::Pretty, None)?;
     let CreateKeyArgs {
         role,
         institution,
@@ -296,7 +307,7 @@ async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error
 }
 
 async fn demo(args: DemoArgs) -> Result<(), Box<dyn std::error::Error>> {
-    telemetry::init(LogFormat::Pretty);
+    telemetry::init(LogFormat::Pretty, None)?;
     let jobs = Jobs::new();
     let db = Db::connect(&args.db.options(), &jobs).await?;
     let grants = Grants::new(db.store());

@@ -20,6 +20,9 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Messages per call: a unary call's one, a stream's many.
+const MESSAGES: [f64; 9] = [0.0, 1.0, 2.0, 5.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0];
+
 /// Installs the recorder (once per process). Call it before the first
 /// call is served: metric handles made before it record nothing.
 pub fn install() -> Result<PrometheusHandle, String> {
@@ -28,6 +31,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
         .get_or_init(|| {
             PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full("rpc_server_responses_per_rpc".into()), &MESSAGES))
                 .and_then(PrometheusBuilder::install_recorder)
                 .map_err(|e| format!("cannot install the metrics recorder: {e}"))
         })
@@ -41,8 +45,14 @@ fn describe() {
         "gRPC calls answered, by service, method and code"
     );
     describe_histogram!(
-        "gba_grants_call_duration_seconds",
-        "time to a call's response headers (a unary call's whole time), by service and method"
+        "rpc_server_call_duration_seconds",
+        metrics::Unit::Seconds,
+        "rpc.server.call.duration: a call's whole time (a stream's, to its end), by rpc_service, rpc_method \
+         and rpc_grpc_status_code"
+    );
+    describe_histogram!(
+        "rpc_server_responses_per_rpc",
+        "rpc.server.responses_per_rpc: messages a call sent (a stream's events), by rpc_service and rpc_method"
     );
     describe_gauge!(
         "gba_grants_calls_in_flight",
@@ -95,6 +105,9 @@ pub async fn serve(
         .map_err(|e| format!("cannot listen for metrics on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     describe();
+    register();
+    let process = metrics_process::Collector::default();
+    process.describe();
     metrics::gauge!(
         "gba_grants_build_info",
         "version" => env!("CARGO_PKG_VERSION"),
@@ -105,9 +118,10 @@ pub async fn serve(
     let router = Router::new().route(
         "/metrics",
         get(move || {
-            let (handle, db) = (handle.clone(), db.clone());
+            let (handle, db, process) = (handle.clone(), db.clone(), process.clone());
             async move {
                 pool_gauges(&db);
+                process.collect();
                 (
                     [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
                     handle.render(),
@@ -125,6 +139,25 @@ pub async fn serve(
     });
     tracing::info!(%addr, "serving Prometheus metrics at /metrics");
     Ok(addr)
+}
+
+/// Every documented series, at zero: they exist from the first scrape,
+/// not from their first increment.
+fn register() {
+    crate::api::metrics::register_every_method();
+    for counter in [
+        "gba_grants_events_appended_total",
+        "gba_grants_events_published_total",
+        "gba_grants_watchers_too_slow_total",
+        "gba_grants_idempotent_replays_total",
+    ] {
+        metrics::counter!(counter).increment(0);
+    }
+    for kind in ["events", "summaries"] {
+        metrics::gauge!("gba_grants_streams_open", "kind" => kind).increment(0.0);
+    }
+    metrics::gauge!("gba_grants_tailer_lag_events").increment(0.0);
+    let _ = metrics::histogram!("gba_grants_tailer_read_seconds");
 }
 
 fn pool_gauges(db: &Db) {

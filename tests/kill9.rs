@@ -8,94 +8,20 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::process::Process;
 use common::world::*;
 use common::*;
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::application::State;
 use tokio::time::timeout;
-use tonic::transport::{Channel, Endpoint};
 
 on_every_backend!(kill_nine_under_load_loses_no_acknowledged_write);
 
 const WRITERS: usize = 64;
-
-/// A `gba-grants serve` process.
-struct Process {
-    child: Child,
-    addr: String,
-    stdout: std::sync::mpsc::Receiver<String>,
-}
-
-impl Process {
-    fn start(url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("address")
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gba-grants"))
-            .args(["serve", "--listen", &addr, "--database-url", url])
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start gba-grants");
-        let (tx, stdout) = std::sync::mpsc::channel();
-        let out = BufReader::new(child.stdout.take().expect("stdout"));
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Self { child, addr, stdout }
-    }
-
-    /// A channel once the process serves (health SERVING), within a bound.
-    async fn serving(&mut self) -> Channel {
-        use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
-        let started = tokio::time::Instant::now();
-        loop {
-            assert!(self.child.try_wait().expect("status").is_none(), "gba-grants exited");
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "gba-grants did not serve within 60 s"
-            );
-            if let Ok(channel) = Endpoint::from_shared(format!("http://{}", self.addr))
-                .expect("endpoint")
-                .connect()
-                .await
-            {
-                let status = HealthClient::new(channel.clone())
-                    .check(HealthCheckRequest::default())
-                    .await
-                    .map(|r| r.into_inner().status);
-                if status.is_ok_and(|s| s == ServingStatus::Serving as i32) {
-                    return channel;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn kill_nine(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// What one writer was told.
 #[derive(Default)]

@@ -1,6 +1,8 @@
-//! Prometheus metrics on their own listener, on every backend: calls by
-//! service, method and code, latency histograms, streams, events, pools
-//! and build information, in the text format.
+//! Prometheus metrics on their own listener, on every backend: every
+//! documented series from the start (at zero), calls by service, method
+//! and code, the RPC semantic conventions' duration histogram and messages
+//! per stream, streams, events, pools, the process and build information,
+//! in the text format.
 
 mod common;
 
@@ -11,7 +13,10 @@ use common::world::*;
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-on_every_backend!(metrics_count_calls_streams_and_events,);
+on_every_backend!(
+    metrics_count_calls_streams_and_events,
+    every_documented_series_exists_from_the_start,
+);
 
 async fn scrape(addr: std::net::SocketAddr) -> String {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -46,6 +51,12 @@ async fn metrics_count_calls_streams_and_events(backend: Backend) {
     let db = TestDb::new(backend).await;
     let server = TestServer::start_with(db, |s| s.metrics_listen = Some("127.0.0.1:0".into())).await;
     let metrics = server.metrics_addr.expect("metrics are served");
+
+    let watch_events = [
+        "rpc_system=\"grpc\"",
+        "rpc_service=\"gba.grants.v1.WatchService\"",
+        "rpc_method=\"WatchApplicationEvents\"",
+    ];
     let w = server.world().await;
     let draft = w.draft(&server, 100_000).await;
     get(&server, &w.hku_key, &draft.name).await.expect("read");
@@ -55,7 +66,7 @@ async fn metrics_count_calls_streams_and_events(backend: Backend) {
     get(&server, &server.admin_key, &missing).await.unwrap_err();
     get(&server, "gbk_unknown", &draft.name).await.unwrap_err();
     let mut watch = server.watch(&w.officer_key);
-    let (_stream, _cursor) = open(&mut watch, filter_all("")).await.expect("watch");
+    let (stream, _cursor) = open(&mut watch, filter_all("")).await.expect("watch");
 
     let text = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
@@ -75,10 +86,28 @@ async fn metrics_count_calls_streams_and_events(backend: Backend) {
         let n = sample(&text, "gba_grants_calls_total", &[app, get_app, &label]);
         assert!(n.is_some_and(|n| n >= 1.0), "GetApplication {code}: {n:?}\n{text}");
     }
-    assert!(sample(&text, "gba_grants_call_duration_seconds_count", &[app, get_app]).is_some_and(|n| n >= 4.0));
+    // The semantic conventions' duration, by status code number.
+    let rpc_app = "rpc_service=\"gba.grants.v1.ApplicationService\"";
+    let rpc_get = "rpc_method=\"GetApplication\"";
+    for code in ["0", "7", "5", "16"] {
+        let label = format!("rpc_grpc_status_code=\"{code}\"");
+        let n = sample(
+            &text,
+            "rpc_server_call_duration_seconds_count",
+            &[rpc_app, rpc_get, &label],
+        );
+        assert!(
+            n.is_some_and(|n| n >= 1.0),
+            "GetApplication status {code}: {n:?}\n{text}"
+        );
+    }
     assert!(
-        text.contains("gba_grants_call_duration_seconds_bucket{"),
+        text.contains("rpc_server_call_duration_seconds_bucket{"),
         "a histogram, not a summary"
+    );
+    assert!(
+        text.contains("# TYPE rpc_server_call_duration_seconds histogram"),
+        "{text}"
     );
     assert!(sample(&text, "gba_grants_events_appended_total", &[]).is_some_and(|n| n >= 1.0));
     assert!(sample(&text, "gba_grants_calls_in_flight", &[]).is_some());
@@ -103,4 +132,89 @@ async fn metrics_count_calls_streams_and_events(backend: Backend) {
         !text.contains(&server.admin_key) && !text.contains("@"),
         "no secrets or e-mails"
     );
+
+    // A stream that ends is counted with the messages it sent (at least
+    // its first progress marker).
+    drop(stream);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let text = scrape(metrics).await;
+            if sample(&text, "rpc_server_responses_per_rpc_count", &watch_events).is_some_and(|n| n >= 1.0) {
+                let sent = sample(&text, "rpc_server_responses_per_rpc_sum", &watch_events);
+                assert!(sent.is_some_and(|n| n >= 1.0), "{sent:?}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the ended stream is counted");
+}
+
+/// A server process of its own (the test process's recorder is shared by
+/// every test in it), scraped before any call.
+async fn every_documented_series_exists_from_the_start(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = common::process::Process::start_with(&db.url, &["--metrics-listen", &listen], &[]);
+    server.serving().await;
+    let metrics: std::net::SocketAddr = listen.parse().expect("address");
+    // Before any call, every documented series is there, at zero.
+    let fresh = scrape(metrics).await;
+    let close = [
+        "rpc_system=\"grpc\"",
+        "rpc_service=\"gba.grants.v1.AwardService\"",
+        "rpc_method=\"CloseGrant\"",
+        "rpc_grpc_status_code=\"0\"",
+    ];
+    assert_eq!(
+        sample(&fresh, "rpc_server_call_duration_seconds_count", &close),
+        Some(0.0),
+        "{fresh}"
+    );
+    let watch_events = [
+        "rpc_system=\"grpc\"",
+        "rpc_service=\"gba.grants.v1.WatchService\"",
+        "rpc_method=\"WatchApplicationEvents\"",
+    ];
+    assert_eq!(
+        sample(&fresh, "rpc_server_responses_per_rpc_count", &watch_events),
+        Some(0.0),
+        "{fresh}"
+    );
+    for zero in [
+        "gba_grants_events_appended_total",
+        "gba_grants_events_published_total",
+        "gba_grants_watchers_too_slow_total",
+        "gba_grants_idempotent_replays_total",
+        "gba_grants_tailer_lag_events",
+        "gba_grants_calls_in_flight",
+    ] {
+        assert_eq!(sample(&fresh, zero, &[]), Some(0.0), "{zero} at zero from the start");
+    }
+    assert_eq!(
+        sample(&fresh, "gba_grants_streams_open", &["kind=\"summaries\""]),
+        Some(0.0)
+    );
+    assert!(
+        sample(&fresh, "process_resident_memory_bytes", &[]).is_some_and(|b| b > 1e6),
+        "{fresh}"
+    );
+    assert!(sample(&fresh, "process_cpu_seconds_total", &[]).is_some(), "{fresh}");
+    assert!(
+        sample(&fresh, "process_open_fds", &[]).is_some_and(|n| n > 0.0),
+        "{fresh}"
+    );
+
+    // Health checks are calls too; they are the only ones made so far.
+    let text = scrape(metrics).await;
+    assert_eq!(
+        sample(&text, "gba_grants_calls_total", &["method=\"GetApplication\""]),
+        Some(0.0)
+    );
+    server.kill_nine();
 }

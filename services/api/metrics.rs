@@ -1,11 +1,23 @@
-//! Per-call metrics and the call log, as a tower layer around every gRPC
-//! route: calls by service, method and gRPC code, latency by method, calls
-//! in flight. The code is read from the response headers (errors answered
-//! at once) or, for answers with a body, from its trailers when it ends. A
-//! call's log line (target `gba_grants::calls`, at debug) carries method,
-//! code, latency and the caller's key id — never a secret or an e-mail.
+//! Per-call metrics, the call's trace span and the call log, as a tower
+//! layer around every gRPC route.
+//!
+//! - Metrics, named by the OpenTelemetry semantic conventions for RPC as
+//!   Prometheus spells them: `rpc_server_call_duration_seconds` (a call's
+//!   whole time, to its last message) and `rpc_server_responses_per_rpc`
+//!   (messages a call sent, so a stream's count), labelled `rpc_system`,
+//!   `rpc_service`, `rpc_method` (and `rpc_grpc_status_code`); plus
+//!   `gba_grants_calls_total` by code name and the calls in flight. The
+//!   code is read from the response headers (errors answered at once) or,
+//!   for answers with a body, from its trailers when it ends.
+//! - The span (`rpc`, target `gba_grants::trace`, exported with
+//!   `--otlp-endpoint`): named `service/method`, kind server, its parent the
+//!   caller's `traceparent`, ended when the call ends, with its status.
+//! - A call's log line (target `gba_grants::calls`, at debug) carries
+//!   method, code, latency and the caller's key id — never a secret or an
+//!   e-mail.
+//!
 //! Without an installed recorder (`--metrics-listen` unset) the metric
-//! calls do nothing.
+//! calls do nothing; without an endpoint the span is a disabled callsite.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -68,35 +80,64 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 struct MethodMetrics {
     service: &'static str,
     method: &'static str,
-    duration: metrics::Histogram,
-    /// One counter per gRPC code (0–16), registered on first use.
-    codes: [OnceLock<metrics::Counter>; 17],
+    /// `service/method`: the span's name.
+    name: &'static str,
+    responses: metrics::Histogram,
+    /// One counter and one duration per gRPC code (0–16), registered on
+    /// first use (OK's at start, see [`register_every_method`]).
+    codes: [OnceLock<(metrics::Counter, metrics::Histogram)>; 17],
 }
 
 impl MethodMetrics {
-    fn new(service: &'static str, method: &'static str) -> Self {
+    fn new(service: &'static str, method: &'static str, name: &'static str) -> Self {
         Self {
             service,
             method,
-            duration: metrics::histogram!(
-                "gba_grants_call_duration_seconds",
-                "service" => service,
-                "method" => method
+            name,
+            responses: metrics::histogram!(
+                "rpc_server_responses_per_rpc",
+                "rpc_system" => "grpc",
+                "rpc_service" => service,
+                "rpc_method" => method
             ),
             codes: std::array::from_fn(|_| OnceLock::new()),
         }
     }
 
-    fn calls(&self, code: tonic::Code) -> &metrics::Counter {
+    fn of(&self, code: tonic::Code) -> &(metrics::Counter, metrics::Histogram) {
         let slot = &self.codes[(code as usize).min(16)];
         slot.get_or_init(|| {
-            metrics::counter!(
+            let calls = metrics::counter!(
                 "gba_grants_calls_total",
                 "service" => self.service,
                 "method" => self.method,
                 "code" => code_name(code)
-            )
+            );
+            let duration = metrics::histogram!(
+                "rpc_server_call_duration_seconds",
+                "rpc_system" => "grpc",
+                "rpc_service" => self.service,
+                "rpc_method" => self.method,
+                "rpc_grpc_status_code" => STATUS_CODES[(code as usize).min(16)]
+            );
+            (calls, duration)
         })
+    }
+}
+
+/// `rpc.grpc.status_code` values: the code's number.
+const STATUS_CODES: [&str; 17] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+];
+
+/// Registers every method's series of OK calls (at zero) and the calls in
+/// flight: they exist from the start, before any call. (A series per
+/// error code appears with the first call that ends with it.)
+pub fn register_every_method() {
+    in_flight().set(0.0);
+    for metrics in known().values() {
+        metrics.of(tonic::Code::Ok);
+        let _ = &metrics.responses;
     }
 }
 
@@ -127,9 +168,10 @@ fn known() -> &'static HashMap<String, MethodMetrics> {
         paths
             .into_iter()
             .map(|(service, method)| {
-                let path = format!("/{service}/{method}");
+                let name = format!("{service}/{method}");
+                let path = format!("/{name}");
                 let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-                (path, MethodMetrics::new(leak(service), leak(method)))
+                (path, MethodMetrics::new(leak(service), leak(method), leak(name)))
             })
             .collect()
     })
@@ -137,7 +179,7 @@ fn known() -> &'static HashMap<String, MethodMetrics> {
 
 fn unknown() -> &'static MethodMetrics {
     static UNKNOWN: OnceLock<MethodMetrics> = OnceLock::new();
-    UNKNOWN.get_or_init(|| MethodMetrics::new("unknown", "unknown"))
+    UNKNOWN.get_or_init(|| MethodMetrics::new("unknown", "unknown", "unknown"))
 }
 
 fn in_flight() -> &'static metrics::Gauge {
@@ -150,18 +192,41 @@ struct Call {
     metrics: &'static MethodMetrics,
     started: Instant,
     key: Option<ApiKeyName>,
+    /// Messages sent (data frames: tonic sends a message in one).
+    messages: u64,
+    span: tracing::Span,
     done: bool,
 }
 
 impl Call {
-    fn start(path: &str) -> Option<Self> {
+    fn start(request: &http::Request<impl Sized>) -> Option<Self> {
+        let path = request.uri().path();
         // Not gRPC (the page): not a call.
         path.strip_prefix('/')?.split_once('/')?;
         in_flight().increment(1);
+        let metrics = known().get(path).unwrap_or_else(|| unknown());
+        let span = tracing::info_span!(
+            target: "gba_grants::trace",
+            "rpc",
+            otel.name = metrics.name,
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = metrics.service,
+            rpc.method = metrics.method,
+            rpc.grpc.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        );
+        if !span.is_disabled() {
+            use tracing_opentelemetry::OpenTelemetrySpanExt;
+            // A malformed or absent `traceparent` starts a new trace.
+            let _ = span.set_parent(crate::telemetry::parent_of(request.headers()));
+        }
         Some(Self {
-            metrics: known().get(path).unwrap_or_else(|| unknown()),
+            metrics,
             started: Instant::now(),
             key: None,
+            messages: 0,
+            span,
             done: false,
         })
     }
@@ -171,7 +236,14 @@ impl Call {
             return;
         }
         in_flight().decrement(1);
-        self.metrics.calls(code).increment(1);
+        let (calls, duration) = self.metrics.of(code);
+        calls.increment(1);
+        duration.record(self.started.elapsed().as_secs_f64());
+        self.metrics.responses.record(self.messages as f64);
+        self.span.record("rpc.grpc.status_code", code as i64);
+        if code != tonic::Code::Ok {
+            self.span.record("otel.status_code", "ERROR");
+        }
         tracing::debug!(
             target: "gba_grants::calls",
             method = %format_args!("{}/{}", self.metrics.service, self.metrics.method),
@@ -237,12 +309,13 @@ where
     }
 
     fn call(&mut self, request: http::Request<R>) -> Self::Future {
-        let call = Call::start(request.uri().path());
-        let response = self.inner.call(request);
+        use tracing::Instrument;
+        let call = Call::start(&request);
+        let span = call.as_ref().map_or_else(tracing::Span::none, |c| c.span.clone());
+        let response = self.inner.call(request).instrument(span);
         Box::pin(async move {
             let response = response.await?;
             let Some(mut call) = call else { return Ok(response) };
-            call.metrics.duration.record(call.started.elapsed().as_secs_f64());
             call.key = response.extensions().get::<CallerKey>().map(|k| k.0.clone());
             if let Some(status) = response.headers().get("grpc-status") {
                 call.finish(code_of(status.as_bytes()));
@@ -273,6 +346,9 @@ impl http_body::Body for Measured {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
+                if frame.is_data() {
+                    self.call.messages += 1;
+                }
                 if let Some(status) = frame.trailers_ref().and_then(|t| t.get("grpc-status")) {
                     let code = code_of(status.as_bytes());
                     self.call.finish(code);

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod private_pg;
+pub mod process;
 pub mod reviewing;
 pub mod watching;
 pub mod world;

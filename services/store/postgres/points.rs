@@ -108,6 +108,17 @@ impl<M: FromQueryResult + Clone + Send + 'static> PointReads<M> {
     /// The row with `id` (or the statement's error), or `None` when the
     /// reader could not answer and the caller should read it alone.
     pub(crate) async fn get(&self, id: &str) -> Option<Result<Option<M>>> {
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            target: crate::telemetry::TRACE,
+            "postgresql.point_read",
+            db.system = "postgresql",
+            db.operation = "select"
+        );
+        self.get_now(id).instrument(span).await
+    }
+
+    async fn get_now(&self, id: &str) -> Option<Result<Option<M>>> {
         let (answer, rx) = oneshot::channel();
         self.asks
             .send(Ask {

@@ -317,10 +317,12 @@ enum Wrote {
 
 impl Inner {
     async fn run(&self, statement: Statement, event: bool) -> Result<Wrote> {
+        use tracing::Instrument;
+        let span = tracing::info_span!(target: crate::telemetry::TRACE, "postgresql.statement", db.system = "postgresql", db.operation = "write");
         let found = match self.sea.jitter {
             // Tests widen the window between the append and the commit.
             Some(_) if event => self.run_with_jitter(statement).await,
-            _ => self.kept.query_one_raw(statement).await,
+            _ => self.kept.query_one_raw(statement).instrument(span).await,
         };
         written(found, event)
     }
@@ -507,7 +509,8 @@ impl Inner {
         idem: Option<&Idempotency>,
         claim: &str,
     ) -> Result<Attempt> {
-        let outcome = match change(situation) {
+        let decided = tracing::info_span!(target: crate::telemetry::TRACE, "decide").in_scope(|| change(situation));
+        let outcome = match decided {
             Ok(outcome) => outcome,
             Err(err) => return Ok(Attempt::Refused(err)),
         };
@@ -586,7 +589,7 @@ impl Inner {
                 .map(review::to_domain)
                 .collect::<Result<_>>()?;
         }
-        let outcome = change(&situation)?;
+        let outcome = tracing::info_span!(target: crate::telemetry::TRACE, "decide").in_scope(|| change(&situation))?;
         if outcome.programme.is_some() && !changes_programme {
             return Err(Error::internal(
                 "a change of an application changed its programme without locking it",

@@ -137,17 +137,23 @@ impl Sea {
         &self,
         work: impl Future<Output = Result<T>> + Send + 'static,
     ) -> Result<T> {
+        use tracing::Instrument;
         let closing = self.closing.clone();
-        let task = tokio::spawn(async move {
-            tokio::select! {
-                biased;
-                result = work => result,
-                () = closing.cancelled() => Err(Error::Unavailable {
-                    reason: Reason::ShuttingDown,
-                    message: "the server is shutting down; the write was not made; retry elsewhere".into(),
-                }),
+        // The write's spans stay under the call's.
+        let span = tracing::Span::current();
+        let task = tokio::spawn(
+            async move {
+                tokio::select! {
+                    biased;
+                    result = work => result,
+                    () = closing.cancelled() => Err(Error::Unavailable {
+                        reason: Reason::ShuttingDown,
+                        message: "the server is shutting down; the write was not made; retry elsewhere".into(),
+                    }),
+                }
             }
-        });
+            .instrument(span),
+        );
         match task.await {
             Ok(result) => result,
             Err(err) => Err(Error::internal(format!("a write did not run to its end: {err}"))),

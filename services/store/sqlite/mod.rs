@@ -18,7 +18,7 @@ mod writer;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
+use sea_orm::{EntityTrait, QuerySelect, Statement};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -110,9 +110,8 @@ impl ProgrammeStore for SqliteStore {
     }
 
     async fn get_programme(&self, name: &ProgrammeName) -> Result<Option<Programme>> {
-        let query = programme::Entity::find_by_id(name.id().to_owned());
         self.reads
-            .one(&sql::select(query, None))?
+            .point(&sql::PROGRAMME, [name.id()])?
             .map(programme::to_domain)
             .transpose()
     }
@@ -175,10 +174,8 @@ impl ApplicationStore for SqliteStore {
     }
 
     async fn get_application(&self, name: &ApplicationName) -> Result<Option<Application>> {
-        let query = application::Entity::find_by_id(name.id().to_owned())
-            .filter(application::Column::ProgrammeId.eq(name.programme.id()));
         self.reads
-            .one(&sql::select(query, None))?
+            .point(&sql::APPLICATION, [name.id(), name.programme.id()])?
             .map(application::to_domain)
             .transpose()
     }

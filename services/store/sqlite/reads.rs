@@ -68,9 +68,9 @@ impl Reads {
         result
     }
 
-    /// The one row of a point read.
-    pub(crate) fn one<M: FromSqliteRow>(&self, statement: &Statement) -> Result<Option<M>> {
-        self.with(|conn| sql::row(conn, statement))
+    /// The one row of a prebuilt point select ([`sql::APPLICATION`], …).
+    pub(crate) fn point<M: FromSqliteRow>(&self, sql: &str, params: impl rusqlite::Params) -> Result<Option<M>> {
+        self.with(|conn| sql::point(conn, sql, params))
     }
 
     /// The rows of a statement whose LIMIT (written into it) is `limit`:

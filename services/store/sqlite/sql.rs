@@ -2,13 +2,35 @@
 //! connection: their values bound as SQLite takes them, their rows read
 //! into models by the entity's own column order ([`FromSqliteRow`]).
 
+use std::sync::LazyLock;
+
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
-use sea_orm::{DbBackend, EntityTrait, QueryTrait, Select, Statement, Value};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Select, Statement, Value};
 
 use crate::domain::{Error, Reason};
 use crate::store::faults::outage_seen;
-use crate::store::rows::FromSqliteRow;
+use crate::store::rows::idempotency as record;
+use crate::store::rows::{FromSqliteRow, application, programme};
+
+// The hot paths' point selects, built by SeaORM from the entities once and
+// run with their values bound by position: building a statement costs
+// about as much as running it (measured: 8 µs of a 25 µs GetApplication).
+
+/// An application by id (`?1`) and programme id (`?2`).
+pub(crate) static APPLICATION: LazyLock<String> = LazyLock::new(|| {
+    let query =
+        application::Entity::find_by_id(String::new()).filter(application::Column::ProgrammeId.eq(String::new()));
+    select(query, None).sql
+});
+
+/// A programme by id (`?1`).
+pub(crate) static PROGRAMME: LazyLock<String> =
+    LazyLock::new(|| select(programme::Entity::find_by_id(String::new()), None).sql);
+
+/// A request id's record by caller (`?1`) and request id (`?2`).
+pub(crate) static RECORD: LazyLock<String> =
+    LazyLock::new(|| select(record::Entity::find_by_id((String::new(), String::new())), None).sql);
 
 /// A rusqlite failure in the domain's terms: BUSY and LOCKED may heal
 /// (UNAVAILABLE), the rest is INTERNAL.
@@ -85,6 +107,17 @@ pub(crate) fn rows<M: FromSqliteRow>(conn: &Connection, statement: &Statement) -
 pub(crate) fn row<M: FromSqliteRow>(conn: &Connection, statement: &Statement) -> rusqlite::Result<Option<M>> {
     conn.prepare_cached(&statement.sql)?
         .query_row(rusqlite::params_from_iter(params(statement)?), M::from_sqlite_row)
+        .optional()
+}
+
+/// The first row of one of the prebuilt selects above, with `params`.
+pub(crate) fn point<M: FromSqliteRow>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Option<M>> {
+    conn.prepare_cached(sql)?
+        .query_row(params, M::from_sqlite_row)
         .optional()
 }
 

@@ -52,6 +52,8 @@ enum Work {
         event: NewEvent,
         idem: Option<Idempotency>,
         done: oneshot::Sender<Result<Application>>,
+        /// The call's span: the piece's spans go under it.
+        span: tracing::Span,
     },
     Change {
         name: ApplicationName,
@@ -60,6 +62,7 @@ enum Work {
         changes_programme: bool,
         change: ApplicationChange,
         done: oneshot::Sender<Result<Changed>>,
+        span: tracing::Span,
     },
 }
 
@@ -151,6 +154,7 @@ impl Writer {
             event,
             idem,
             done,
+            span: tracing::Span::current(),
         };
         self.submit(work, answer).await
     }
@@ -171,6 +175,7 @@ impl Writer {
             changes_programme,
             change,
             done,
+            span: tracing::Span::current(),
         };
         self.submit(work, answer).await
     }
@@ -236,6 +241,8 @@ fn refuse(work: Work, err: &Error) {
         Work::Change { done, .. } => drop(done.send(Err(err.clone()))),
     }
 }
+
+const TRACE: &str = crate::telemetry::TRACE;
 
 /// The writer's read-write connection, set up as the pools' are.
 fn open(path: &str, timeout: Duration) -> rusqlite::Result<Connection> {
@@ -332,7 +339,10 @@ fn piece(conn: &Connection, work: Work) -> (Answer, bool) {
             event,
             idem,
             done,
+            span,
         } => {
+            let _in = tracing::info_span!(target: TRACE, parent: &span, "sqlite.write", db.system = "sqlite", db.operation = "create")
+                .entered();
             let result = create(conn, *application, &event, idem.as_ref());
             let appended = matches!(result, Ok((_, true)));
             (Answer::Created(done, result.map(|(a, _)| Box::new(a))), appended)
@@ -344,7 +354,10 @@ fn piece(conn: &Connection, work: Work) -> (Answer, bool) {
             changes_programme,
             change,
             done,
+            span,
         } => {
+            let _in = tracing::info_span!(target: TRACE, parent: &span, "sqlite.write", db.system = "sqlite", db.operation = "change")
+                .entered();
             let result = change_one(conn, &name, idem.as_ref(), &claim, changes_programme, &*change);
             let appended = matches!(&result, Ok((_, true)));
             (Answer::Changed(done, result.map(|(c, _)| c)), appended)
@@ -355,8 +368,8 @@ fn piece(conn: &Connection, work: Work) -> (Answer, bool) {
 /// The record of `idem`, if the request id was used.
 fn claimed(conn: &Connection, idem: Option<&Idempotency>) -> Result<Option<Replay>> {
     let Some(idem) = idem else { return Ok(None) };
-    let query = record::Entity::find_by_id((idem.caller.id().to_owned(), idem.request_id.clone()));
-    let found: Option<record::Model> = sql::row(conn, &sql::select(query, None)).map_err(sqlite_err)?;
+    let found: Option<record::Model> =
+        sql::point(conn, &sql::RECORD, [idem.caller.id(), idem.request_id.as_str()]).map_err(sqlite_err)?;
     found.map(|found| record::replay(found, idem)).transpose()
 }
 
@@ -408,13 +421,11 @@ fn create(
 /// application, its programme, the institutions it names, and under peer
 /// review its reviews.
 fn situation(conn: &Connection, name: &ApplicationName) -> Result<Option<Situation>> {
-    let app = application::Entity::find_by_id(name.id().to_owned())
-        .filter(application::Column::ProgrammeId.eq(name.programme.id()));
-    let Some(app): Option<application::Model> = sql::row(conn, &sql::select(app, None)).map_err(sqlite_err)? else {
+    let app = sql::point(conn, &sql::APPLICATION, [name.id(), name.programme.id()]).map_err(sqlite_err)?;
+    let Some(app): Option<application::Model> = app else {
         return Ok(None);
     };
-    let owner = programme::Entity::find_by_id(name.programme.id().to_owned());
-    let owner: programme::Model = sql::row(conn, &sql::select(owner, None))
+    let owner: programme::Model = sql::point(conn, &sql::PROGRAMME, [name.programme.id()])
         .map_err(sqlite_err)?
         .ok_or_else(|| Error::internal("an application without its programme"))?;
     let named = institution::Entity::find()
@@ -448,7 +459,7 @@ fn change_one(
     let Some(situation) = situation(conn, name)? else {
         return Ok((Changed::Missing, false));
     };
-    let outcome = change(&situation)?;
+    let outcome = tracing::info_span!(target: TRACE, "decide").in_scope(|| change(&situation))?;
     if outcome.programme.is_some() && !changes_programme {
         return Err(Error::internal(
             "a change of an application changed its programme without locking it",
