@@ -18,6 +18,7 @@ on_every_backend!(
     missing_unknown_and_revoked_keys_are_unauthenticated,
     keys_are_issued_per_role_listed_without_secrets_and_revoked,
     grpc_web_clients_are_served_on_the_same_port,
+    every_key_reads_itself_and_only_itself,
 );
 
 /// One gRPC-Web call over plain HTTP/1.1, as a browser would make it;
@@ -285,5 +286,70 @@ async fn keys_are_issued_per_role_listed_without_secrets_and_revoked(backend: Ba
             .await,
         Code::NotFound,
     );
+    server.stop().await;
+}
+
+async fn every_key_reads_itself_and_only_itself(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let w = server.world().await;
+    let whoami = |key: String| {
+        let mut access = server.access(&key);
+        async move {
+            access
+                .get_current_api_key(v1::GetCurrentApiKeyRequest {})
+                .await
+                .map(|r| r.into_inner().api_key.expect("api_key"))
+        }
+    };
+    let listed = server
+        .access(&server.admin_key)
+        .list_api_keys(v1::ListApiKeysRequest {
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .api_keys;
+    for (key, role, institution, programmes) in [
+        (server.admin_key.clone(), Role::Admin, "", vec![]),
+        (w.hku_key.clone(), Role::Applicant, w.hku.as_str(), vec![]),
+        (
+            w.hku_officer_key.clone(),
+            Role::Officer,
+            w.hku.as_str(),
+            vec![w.programme.name.clone()],
+        ),
+        (w.viewer_key.clone(), Role::Viewer, "", vec![w.programme.name.clone()]),
+    ] {
+        let me = whoami(key.clone()).await.expect("every role reads its own key");
+        assert_eq!(me.role, role as i32);
+        assert_eq!(me.institution, institution);
+        assert_eq!(me.programmes, programmes);
+        assert!(!format!("{me:?}").contains(&key), "never the secret");
+        let issued = listed
+            .iter()
+            .find(|k| k.name == me.name)
+            .expect("the key is one that was issued");
+        assert_eq!(issued, &me, "the same key as the admin lists it");
+    }
+    // Without a key, or with a revoked one: UNAUTHENTICATED.
+    let status = server
+        .access("")
+        .get_current_api_key(v1::GetCurrentApiKeyRequest {})
+        .await
+        .expect_err("anonymous");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let me = whoami(w.um_key.clone()).await.unwrap();
+    server
+        .access(&server.admin_key)
+        .revoke_api_key(v1::RevokeApiKeyRequest {
+            name: me.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let status = whoami(w.um_key.clone()).await.expect_err("revoked");
+    assert_eq!(status.code(), Code::Unauthenticated);
     server.stop().await;
 }

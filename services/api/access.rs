@@ -15,6 +15,18 @@ pub struct AccessApi {
 
 #[tonic::async_trait]
 impl AccessService for AccessApi {
+    async fn get_current_api_key(
+        &self,
+        request: Request<v1::GetCurrentApiKeyRequest>,
+    ) -> Result<Response<v1::GetCurrentApiKeyResponse>, Status> {
+        let caller = caller(&request)?;
+        let v1::GetCurrentApiKeyRequest {} = request.into_inner();
+        let key = self.grants.current_api_key(&caller).await.status()?;
+        Ok(Response::new(v1::GetCurrentApiKeyResponse {
+            api_key: Some(conv::output(key)),
+        }))
+    }
+
     async fn create_api_key(
         &self,
         request: Request<v1::CreateApiKeyRequest>,

@@ -33,6 +33,35 @@ impl InstitutionService for InstitutionApi {
         }))
     }
 
+    async fn update_institution(
+        &self,
+        request: Request<v1::UpdateInstitutionRequest>,
+    ) -> Result<Response<v1::UpdateInstitutionResponse>, Status> {
+        let caller = caller(&request)?;
+        let message = request.into_inner();
+        let key = request_key("UpdateInstitution", &message.request_id, &message);
+        let v1::UpdateInstitutionRequest {
+            institution,
+            update_mask,
+            request_id: _,
+        } = message;
+        let (name, etag) = institution
+            .as_ref()
+            .map(|i| (i.name.clone(), i.etag.clone()))
+            .unwrap_or_default();
+        let name = InstitutionName::parse(&name, "institution.name").status()?;
+        let input = conv::input(institution).status()?;
+        let mask = update_mask.map(|m| m.paths).unwrap_or_default();
+        let updated = self
+            .grants
+            .update_institution(&caller, &name, &etag, input, mask, key)
+            .await
+            .status()?;
+        Ok(Response::new(v1::UpdateInstitutionResponse {
+            institution: Some(conv::output(updated)),
+        }))
+    }
+
     async fn get_institution(
         &self,
         request: Request<v1::GetInstitutionRequest>,

@@ -44,7 +44,7 @@ impl Role {
 
     /// Parses `ADMIN`, `ROLE_ADMIN` or `admin`, naming `field` on error.
     pub fn parse(value: &str, field: &str) -> Result<Self> {
-        let upper = value.to_ascii_uppercase();
+        let upper = text::enum_word(value);
         let bare = upper.strip_prefix("ROLE_").unwrap_or(&upper);
         Role::ALL.into_iter().find(|r| r.as_str() == bare).ok_or_else(|| {
             Error::invalid(

@@ -57,9 +57,11 @@ impl State {
         }
     }
 
-    /// Parses `SUBMITTED` or `STATE_SUBMITTED`, naming `field` on error.
+    /// Parses `SUBMITTED`, `STATE_SUBMITTED` or `submitted` (any case;
+    /// `under-review` as `UNDER_REVIEW`), naming `field` on error.
     pub fn parse(value: &str, field: &str) -> Result<Self> {
-        let bare = value.strip_prefix("STATE_").unwrap_or(value);
+        let upper = text::enum_word(value);
+        let bare = upper.strip_prefix("STATE_").unwrap_or(&upper);
         State::ALL
             .into_iter()
             .find(|s| s.as_str() == bare)

@@ -53,7 +53,7 @@ pub fn parse(filter: &str, allowed: &[&str]) -> Result<Vec<Term>> {
 
 /// Parses a boolean filter value.
 pub fn boolean(term: &Term) -> Result<bool> {
-    match term.value.as_str() {
+    match term.value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
         other => Err(Error::invalid(

@@ -27,9 +27,11 @@ impl Region {
         }
     }
 
-    /// Parses `HONG_KONG` or `REGION_HONG_KONG`, naming `field` on error.
+    /// Parses `HONG_KONG`, `REGION_HONG_KONG` or `hong-kong` (any case),
+    /// naming `field` on error.
     pub fn parse(value: &str, field: &str) -> Result<Self> {
-        let bare = value.strip_prefix("REGION_").unwrap_or(value);
+        let upper = super::text::enum_word(value);
+        let bare = upper.strip_prefix("REGION_").unwrap_or(&upper);
         Region::ALL.into_iter().find(|r| r.as_str() == bare).ok_or_else(|| {
             Error::invalid(
                 field,
@@ -48,9 +50,83 @@ pub struct Institution {
     pub name: InstitutionName,
     pub display_name: String,
     pub local_name: String,
+    /// Never changes: eligibility is decided on it.
     pub region: Region,
     pub ror_id: Option<RorId>,
     pub create_time: Timestamp,
+    /// Raised by every update; the etag.
+    pub version: i64,
+    pub update_time: Timestamp,
+}
+
+/// The fields UpdateInstitution may change.
+pub const UPDATABLE_FIELDS: [&str; 3] = ["display_name", "local_name", "ror_id"];
+
+impl Institution {
+    pub fn etag(&self) -> String {
+        self.version.to_string()
+    }
+
+    /// The institution with the masked fields of `input` (validated as a
+    /// registration's), if `etag` is current; the region never changes.
+    pub fn updated(&self, etag: &str, input: InstitutionInput, mask: &[String], now: Timestamp) -> Result<Self> {
+        if etag != self.etag() {
+            return Err(Error::Aborted {
+                reason: super::Reason::EtagMismatch,
+                message: format!(
+                    "{} changed since it was read (etag {}); read it again",
+                    self.name,
+                    self.etag()
+                ),
+            });
+        }
+        if mask.is_empty() {
+            return Err(Error::invalid("update_mask", "must name at least one field, or *"));
+        }
+        let all = mask.iter().any(|m| m == "*");
+        let mut v = Violations::new();
+        for path in mask.iter().filter(|m| *m != "*") {
+            if !UPDATABLE_FIELDS.contains(&path.as_str()) {
+                v.add(
+                    "update_mask",
+                    format!(
+                        "{} cannot be updated; updatable: {} (the region never changes)",
+                        text::excerpt(path),
+                        UPDATABLE_FIELDS.join(", ")
+                    ),
+                );
+            }
+        }
+        v.finish()?;
+        let has = |field: &str| all || mask.iter().any(|m| m == field);
+        let merged = InstitutionInput {
+            display_name: if has("display_name") {
+                input.display_name
+            } else {
+                self.display_name.clone()
+            },
+            local_name: if has("local_name") {
+                input.local_name
+            } else {
+                self.local_name.clone()
+            },
+            region: Some(self.region),
+            ror_id: if has("ror_id") {
+                input.ror_id
+            } else {
+                self.ror_id.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default()
+            },
+        };
+        let valid = NewInstitution::parse(merged, "institution")?;
+        Ok(Self {
+            display_name: valid.display_name,
+            local_name: valid.local_name,
+            ror_id: valid.ror_id,
+            version: self.version + 1,
+            update_time: now,
+            ..self.clone()
+        })
+    }
 }
 
 /// What a client sends to register an institution, before validation.

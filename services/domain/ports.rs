@@ -28,6 +28,9 @@ pub struct Idempotency {
     pub fingerprint: String,
 }
 
+/// A change decided by the domain on the current state of an institution.
+pub type InstitutionChange = std::sync::Arc<dyn Fn(&Institution) -> Result<Institution> + Send + Sync>;
+
 /// A change decided by the domain on the current state of a programme.
 /// Owned, so the store can run the transaction it decides in to its end
 /// in a task of its own, whether or not the caller is still there.
@@ -38,6 +41,15 @@ pub trait InstitutionStore: Send + Sync {
     /// Inserts, or on an idempotent replay returns the first result.
     async fn create_institution(&self, new: NewInstitution, idem: Option<Idempotency>) -> Result<Institution>;
     async fn get_institution(&self, name: &InstitutionName) -> Result<Option<Institution>>;
+    /// Lets `change` decide on the institution's current row (locked) and
+    /// saves the result; `Ok(None)` when there is no such institution. A
+    /// ROR id another institution has is ALREADY_EXISTS.
+    async fn update_institution(
+        &self,
+        name: &InstitutionName,
+        idem: Option<Idempotency>,
+        change: InstitutionChange,
+    ) -> Result<Option<Institution>>;
     /// Up to `page.fetch_limit()` institutions after `page.after`, by name.
     async fn list_institutions(&self, filter: &InstitutionFilter, page: &PageRequest) -> Result<Vec<Institution>>;
 }

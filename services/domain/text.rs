@@ -86,6 +86,12 @@ pub fn optional(value: &str, field: &str, max: usize) -> Result<String> {
     Ok(value.to_owned())
 }
 
+/// An enum value as people type it, in the spelling the enums use:
+/// `under-review` and `Under_Review` are `UNDER_REVIEW`.
+pub fn enum_word(value: &str) -> String {
+    value.trim().to_ascii_uppercase().replace('-', "_")
+}
+
 /// How many characters of client input an error message may quote.
 const EXCERPT_CHARS: usize = 32;
 

@@ -103,6 +103,7 @@ impl Resource for v1::Institution {
             ("Region", region_word(self.region)),
             ("ROR", self.ror_id.clone()),
             ("Registered", time(self.create_time.as_ref())),
+            ("Updated", time(self.update_time.as_ref())),
         ]
     }
 }

@@ -138,6 +138,8 @@ fn every_entity_reads_back_in_its_own_column_order() {
         region: String::new(),
         ror_id: None,
         create_time: 0,
+        version: 1,
+        update_time: 0,
     });
     round_trip::<api_key::Entity>(api_key::Model {
         id: String::new(),
@@ -274,6 +276,8 @@ mod lifecycle {
             region: region.into(),
             ror_id: None,
             create_time: 0,
+            version: 1,
+            update_time: 0,
         };
         crate::store::shared::situation(
             app,

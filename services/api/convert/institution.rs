@@ -13,6 +13,8 @@ pub fn input(value: Option<v1::Institution>) -> Result<InstitutionInput> {
         region,
         ror_id,
         create_time: _,
+        etag: _,
+        update_time: _,
     } = value.unwrap_or_default();
     Ok(InstitutionInput {
         display_name,
@@ -30,6 +32,8 @@ pub fn output(value: Institution) -> v1::Institution {
         region,
         ror_id,
         create_time,
+        version,
+        update_time,
     } = value;
     v1::Institution {
         name: name.to_string(),
@@ -38,5 +42,7 @@ pub fn output(value: Institution) -> v1::Institution {
         region: region_out(region).into(),
         ror_id: ror_id.map(|r| r.as_str().to_owned()).unwrap_or_default(),
         create_time: Some(time_out(create_time)),
+        etag: version.to_string(),
+        update_time: Some(time_out(update_time)),
     }
 }

@@ -135,7 +135,7 @@ impl Grants {
         let page = PageRequest::parse(page_size, page_token, parent, filter)?;
         if parent != "programmes/-" {
             let programme = ProgrammeName::parse(parent, "parent")?;
-            caller.require_programme(&programme)?;
+            self.require_programme_parent(caller, &programme).await?;
             parsed.programme = Some(programme);
         }
         match caller.role {
@@ -326,6 +326,7 @@ impl Grants {
                 ..WatchFilter::default()
             }
         };
+        self.require_parents(caller, &filter).await?;
         let scope = filter.scope_for(caller)?;
         let page = PageRequest::parse(page_size, page_token, parent, "")?;
         let after = self.page_position(page.after.as_deref())?;

@@ -6,6 +6,8 @@ use crate::domain::error::{Error, Result};
 use crate::domain::ids::InstitutionName;
 use crate::domain::institution::{Institution, InstitutionFilter, InstitutionInput, NewInstitution};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::ports::InstitutionChange;
+use crate::domain::time::Timestamp;
 
 impl Grants {
     pub async fn create_institution(
@@ -18,6 +20,35 @@ impl Grants {
         let idem = idempotency(caller, request)?;
         let new = NewInstitution::parse(input, "institution")?;
         self.store.create_institution(new, idem).await
+    }
+
+    /// Changes the masked names or ROR id, if `etag` is current.
+    pub async fn update_institution(
+        &self,
+        caller: &Caller,
+        name: &InstitutionName,
+        etag: &str,
+        input: InstitutionInput,
+        mask: Vec<String>,
+        request: Option<RequestKey>,
+    ) -> Result<Institution> {
+        caller.require(&[Role::Admin], "update institutions")?;
+        let idem = idempotency(caller, request)?;
+        if etag.is_empty() {
+            return Err(Error::invalid(
+                "institution.etag",
+                "is required: send the etag you last read",
+            ));
+        }
+        let (etag, now) = (etag.to_owned(), Timestamp::now());
+        let change: InstitutionChange =
+            std::sync::Arc::new(move |current: &Institution| current.updated(&etag, input.clone(), &mask, now));
+        self.store
+            .update_institution(name, idem, change)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: name.to_string(),
+            })
     }
 
     /// Institutions are public to every role.

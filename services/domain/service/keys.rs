@@ -64,6 +64,14 @@ impl Grants {
         })
     }
 
+    /// The caller's own key (every role may read it).
+    pub async fn current_api_key(&self, caller: &Caller) -> Result<ApiKey> {
+        self.store
+            .get_api_key(&caller.key)
+            .await?
+            .ok_or_else(|| Error::internal("an authenticated key is missing"))
+    }
+
     pub async fn list_api_keys(
         &self,
         caller: &Caller,

@@ -15,8 +15,10 @@ mod watching;
 
 use std::sync::Arc;
 
-use super::access::Caller;
-use super::error::Result;
+use super::access::{Caller, Role};
+use super::error::{Error, Result};
+use super::ids::{InstitutionName, ProgrammeName};
+use super::lifecycle::not_visible;
 use super::ports::{Idempotency, Store};
 use super::text;
 
@@ -48,6 +50,40 @@ impl Grants {
     pub async fn bootstrap_admin(&self) -> Result<Option<String>> {
         let (secret, hash) = super::access::generate_secret();
         Ok(self.store.bootstrap_admin(hash).await?.map(|_| secret))
+    }
+}
+
+/// The parent of a list or a stream. One the caller may not see and one
+/// that does not exist get the same PERMISSION_DENIED, so neither leaks;
+/// admins, who see everything, get NOT_FOUND for a missing one. Never an
+/// empty page that hides a typo.
+impl Grants {
+    async fn require_programme_parent(&self, caller: &Caller, name: &ProgrammeName) -> Result<()> {
+        caller.require_programme(name).map_err(|_| not_visible(name))?;
+        match self.store.get_programme(name).await? {
+            Some(_) => Ok(()),
+            None => Err(missing(caller, name)),
+        }
+    }
+
+    async fn require_institution_parent(&self, caller: &Caller, name: &InstitutionName) -> Result<()> {
+        if caller.role == Role::Applicant && caller.institution.as_ref() != Some(name) {
+            return Err(not_visible(name));
+        }
+        match self.store.get_institution(name).await? {
+            Some(_) => Ok(()),
+            None => Err(missing(caller, name)),
+        }
+    }
+}
+
+fn missing(caller: &Caller, name: &impl std::fmt::Display) -> Error {
+    if caller.role == Role::Admin {
+        Error::NotFound {
+            resource: name.to_string(),
+        }
+    } else {
+        not_visible(name)
     }
 }
 

@@ -4,21 +4,22 @@
 use super::Grants;
 use crate::domain::access::{Caller, Role};
 use crate::domain::application::View;
-use crate::domain::error::{Error, Result};
+use crate::domain::error::Result;
 use crate::domain::ids::ProgrammeName;
 use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
 use crate::domain::programme::ProgrammeFilter;
 use crate::domain::watch::{EventScope, WatchFilter};
 
 impl Grants {
-    /// The events `caller` receives for `filter`. Naming a programme or an
-    /// application outside the caller's scope (or one that does not exist)
-    /// is PERMISSION_DENIED, as for reads.
-    /// The scope, and how much of each event the caller sees.
+    /// The events `caller` receives for `filter`, and how much of each it
+    /// sees. Naming a programme, institution or application outside the
+    /// caller's scope, or one that does not exist, is PERMISSION_DENIED, as
+    /// for reads (NOT_FOUND for admins when it does not exist).
     pub async fn watch_scope(&self, caller: &Caller, filter: WatchFilter) -> Result<(EventScope, View)> {
         if let Some(application) = &filter.application {
             self.get_application(caller, application).await?;
         }
+        self.require_parents(caller, &filter).await?;
         let mut scope = filter.scope_for(caller)?;
         if caller.role != Role::Reviewer {
             return Ok((scope, View::of(caller)));
@@ -30,6 +31,18 @@ impl Grants {
         Ok((scope, self.reviewer_view(&application.programme).await?))
     }
 
+    /// The programme and institution a stream or history names exist and
+    /// are the caller's to see.
+    pub(super) async fn require_parents(&self, caller: &Caller, filter: &WatchFilter) -> Result<()> {
+        if let Some(programme) = &filter.programme {
+            self.require_programme_parent(caller, programme).await?;
+        }
+        if let Some(institution) = &filter.institution {
+            self.require_institution_parent(caller, institution).await?;
+        }
+        Ok(())
+    }
+
     /// The programmes whose summaries `caller` receives: those requested,
     /// or every programme in scope. Summaries are programme-wide, so
     /// applicants (scoped to one institution) may not watch them.
@@ -39,12 +52,7 @@ impl Grants {
             let mut out = Vec::new();
             for (i, name) in requested.iter().enumerate() {
                 let name = ProgrammeName::parse(name, &format!("programmes[{i}]"))?;
-                caller.require_programme(&name)?;
-                if self.store.get_programme(&name).await?.is_none() {
-                    return Err(Error::NotFound {
-                        resource: name.to_string(),
-                    });
-                }
+                self.require_programme_parent(caller, &name).await?;
                 out.push(name);
             }
             out.sort();

@@ -37,7 +37,16 @@ fn state(s: &str) -> Option<i32> {
     v1::application::State::from_str_name(s).map(|r| r as i32)
 }
 
-const INSTITUTION: &[&str] = &["name", "display_name", "local_name", "region", "ror_id", "create_time"];
+const INSTITUTION: &[&str] = &[
+    "name",
+    "display_name",
+    "local_name",
+    "region",
+    "ror_id",
+    "create_time",
+    "etag",
+    "update_time",
+];
 
 pub fn institution(v: &Value) -> Result<v1::Institution> {
     let f = Fields::new(v, "institution", INSTITUTION)?;
@@ -48,6 +57,8 @@ pub fn institution(v: &Value) -> Result<v1::Institution> {
         region: f.enum_one("region", region)?.unwrap_or_default(),
         ror_id: f.string("ror_id")?.unwrap_or_default(),
         create_time: f.time("create_time")?,
+        etag: f.string("etag")?.unwrap_or_default(),
+        update_time: f.time("update_time")?,
     })
 }
 

@@ -41,6 +41,8 @@ pub fn institution(i: &v1::Institution) -> Value {
         .enumeration("region", i.region, region(i.region))
         .str("ror_id", &i.ror_id)
         .time("create_time", i.create_time.as_ref())
+        .str("etag", &i.etag)
+        .time("update_time", i.update_time.as_ref())
         .build()
 }
 

@@ -7,6 +7,8 @@ mod m0003_event_retention;
 mod m0004_integrity;
 mod m0005_event_positions;
 mod m0006_peer_review;
+mod m0007_institution_versions;
+mod m0008_institution_update_times;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_integrity::Migration),
             Box::new(m0005_event_positions::Migration),
             Box::new(m0006_peer_review::Migration),
+            Box::new(m0007_institution_versions::Migration),
+            Box::new(m0008_institution_update_times::Migration),
         ]
     }
 }

@@ -18,6 +18,10 @@ entity! {
         pub region: String,
         pub ror_id: Option<String>,
         pub create_time: i64,
+        /// Added by m0007.
+        pub version: i64,
+        /// Added by m0007.
+        pub update_time: i64,
     }
 }
 
@@ -29,6 +33,8 @@ pub fn to_domain(m: Model) -> Result<Institution> {
         region,
         ror_id,
         create_time,
+        version,
+        update_time,
     } = m;
     Ok(Institution {
         name: InstitutionName::from_id(id),
@@ -40,6 +46,8 @@ pub fn to_domain(m: Model) -> Result<Institution> {
             .transpose()
             .map_err(|e| corrupt("institution", e))?,
         create_time: Timestamp::from_micros(create_time),
+        version,
+        update_time: Timestamp::from_micros(update_time),
     })
 }
 
@@ -51,5 +59,7 @@ pub fn to_model(i: &Institution) -> Model {
         region: i.region.as_str().to_owned(),
         ror_id: i.ror_id.as_ref().map(|r| r.as_str().to_owned()),
         create_time: i.create_time.micros(),
+        version: i.version,
+        update_time: i.update_time.micros(),
     }
 }
