@@ -1,7 +1,10 @@
 //! The demo's live mode: every couple of seconds one step of some
 //! application's life — a new submission from a Hong Kong or Macao
 //! university, a review started, a decision within the remaining budget, a
-//! payment, a closed grant — until stopped.
+//! payment, a closed grant — until stopped. Nothing it does lowers the
+//! money committed to Hong Kong and Macao institutions or their number: a
+//! grant is paid in full before it is closed, and nothing is withdrawn or
+//! rescinded.
 
 use std::future::Future;
 use std::time::Duration;
@@ -132,6 +135,23 @@ impl Demo {
             return Ok(format!("first payment: {}", a.title));
         }
         if let Some(a) = pick(self.in_state(programme, State::Active).await?) {
+            // A grant is closed only once paid in full, so closing releases
+            // nothing: the money awarded to Hong Kong and Macao never falls
+            // below the public figure the demo paints.
+            let awarded = a.awarded.clone().ok_or_else(|| Error::internal("no award"))?;
+            let remainder = awarded
+                .checked_sub(&a.disbursed)
+                .ok_or_else(|| Error::internal("paid more than awarded"))?;
+            if remainder.minor() > 0 {
+                if remainder.minor() % 100 != 0 {
+                    return Ok(format!("left to pay by hand: {}", a.title));
+                }
+                let region = g.get_institution(c, &a.applicant).await?.region;
+                let rest = remainder.minor() / 100;
+                self.pay(&a.name, 19_000 + n as usize, "CNY", rest, Payee::of("CNY", region))
+                    .await?;
+                return Ok(format!("final payment: {}", a.title));
+            }
             g.close_grant(c, &a.name, "Project completed", None).await?;
             return Ok(format!("closed: {}", a.title));
         }
