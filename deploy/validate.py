@@ -10,12 +10,16 @@ Checks that the kustomize base lists existing files (and not the
 examples), that the Deployment, both Services, PDB, HPA, ServiceAccount,
 Secret and ServiceMonitor examples agree on names, labels and ports (API
 and metrics), that shutdown timings fit together, that the TLS components
-mount their Secret where the environment and the probes look, that
-compose.yaml wires two replicas to a healthy PostgreSQL and publishes
-their API and metrics on loopback, that the Dockerfile's dependency stubs
-cover every target path in Cargo.toml and its build stage copies every
-file the crate embeds, and that the alerting rules and deploy/README.md
-name only metrics the service exports. Exits 1 with one line per problem.
+mount their Secret where the environment and the probes look, that the
+example database URL verifies PostgreSQL's certificate against a CA the
+Deployment mounts, that compose.yaml wires two replicas to a healthy
+PostgreSQL that serves TLS (and that they verify), and publishes their API
+and metrics on loopback, that the Dockerfile's dependency stubs cover
+every target path in Cargo.toml and its build stage copies every file the
+crate embeds, and that the alerting rules and deploy/README.md name only
+metrics the service exports (services/exporter.rs, and the process
+metrics of the metrics-process crate), with labels they carry, and that
+the guide documents every one of them. Exits 1 with one line per problem.
 
 The overlays in overlays/ (the base plus components/tls, plus
 components/mtls) are rendered here by a small subset of kustomize
@@ -33,6 +37,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -53,6 +58,31 @@ TLS_SECRET = "gba-grants-tls"
 # Keys of a kubernetes.io/tls Secret (ca.crt: cert-manager's, optional).
 TLS_SECRET_KEYS = {"tls.crt", "tls.key", "ca.crt"}
 RUNTIME_GID = 10001
+# The ConfigMap (or Secret) with the CA of PostgreSQL's certificate, and
+# the key the example database URL's sslrootcert names.
+DB_CA = "gba-grants-db-ca"
+DB_CA_KEY = "ca.crt"
+# What metrics_process::Collector exports on Linux (metrics-process 2.x),
+# after the prefix of Collector::new(prefix), if any. None has labels.
+PROCESS_METRICS = {
+    "process_cpu_seconds_total",
+    "process_open_fds",
+    "process_max_fds",
+    "process_virtual_memory_bytes",
+    "process_virtual_memory_max_bytes",
+    "process_resident_memory_bytes",
+    "process_start_time_seconds",
+    "process_threads",
+}
+# Prefixes of the metric names checked in the rules and the guide.
+METRIC_PREFIXES = ("gba_grants_", "rpc_server_", "process_")
+# Metrics of earlier releases, and what replaced them: the guide may name
+# them (to say so), the rules may not.
+RETIRED_METRICS = {"gba_grants_call_duration_seconds": "rpc_server_call_duration_seconds"}
+# Labels a scrape adds to every series (Prometheus, kube-prometheus), on top
+# of a metric's own. Not "service": the Prometheus Operator's would clash
+# with gba_grants_calls_total's own.
+TARGET_LABELS = {"instance", "job", "namespace", "pod", "container", "endpoint", "node"}
 
 errors: list[str] = []
 
@@ -199,7 +229,9 @@ def check_kubernetes(docs: list[dict], label: str, probe_path: str | None, tls: 
     if not secret_ref:
         fail(where, "GBA_GRANTS_DATABASE_URL is not read from a Secret")
     else:
-        check_secret_example(secret_ref)
+        url = check_secret_example(secret_ref)
+        if url:
+            check_database_ca(url, container, pod, where)
     if tls is None:
         for probe in ("startupProbe", "readinessProbe"):
             grpc = container.get(probe, {}).get("grpc")
@@ -574,37 +606,143 @@ def check_overlays(provided: dict[str, Path], probe_path: str | None) -> None:
 # ----------------------------------------------------------------- alerts
 
 
-def exported_metrics() -> tuple[set[str], set[str]] | None:
-    """Names the service describes in services/exporter.rs, and which of
-    them are histograms."""
+class Exported:
+    """What the service exports: metric names, which are histograms, and
+    each metric's label names (None where a recording site passes labels
+    that are not literal, so they are not known here)."""
+
+    def __init__(self, names: set[str], histograms: set[str], labels: dict[str, set[str] | None]) -> None:
+        self.names = names
+        self.histograms = histograms
+        self.labels = labels
+
+    def base(self, name: str) -> str:
+        """A histogram's series name (_bucket, _count, _sum) -> the metric."""
+        for suffix in ("_bucket", "_count", "_sum"):
+            if name.endswith(suffix) and name[: -len(suffix)] in self.histograms:
+                return name[: -len(suffix)]
+        return name
+
+
+def macro_arguments(text: str, start: int) -> list[str]:
+    """The top-level, comma-separated arguments of the macro call whose
+    opening parenthesis is at text[start]."""
+    depth, current, arguments = 0, [], []
+    for index in range(start, len(text)):
+        char = text[index]
+        if char in "([{":
+            depth += 1
+            if depth == 1:
+                continue
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                arguments.append("".join(current).strip())
+                return [a for a in arguments if a]
+        elif char == "," and depth == 1:
+            arguments.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    return []
+
+
+def exported_metrics() -> Exported | None:
+    """Names the service describes in services/exporter.rs (and the process
+    metrics, where it installs metrics_process's collector), which of them
+    are histograms, and the label names of every counter!/gauge!/histogram!
+    under services/."""
     source = REPO / "services" / "exporter.rs"
     if not source.is_file():
         fail("services/exporter.rs", "not found: cannot check metric names")
         return None
     text = source.read_text(encoding="utf-8")
-    names = set(re.findall(r'describe_(?:counter|gauge|histogram)!\(\s*"(gba_grants_[a-z0-9_]+)"', text))
-    histograms = set(re.findall(r'describe_histogram!\(\s*"(gba_grants_[a-z0-9_]+)"', text))
+    described = r'describe_{}!\(\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"'
+    names = set(re.findall(described.format("(?:counter|gauge|histogram)"), text))
+    histograms = set(re.findall(described.format("histogram"), text))
     if not names:
-        fail("services/exporter.rs", "no describe_*!(\"gba_grants_…\") found: cannot check metric names")
+        fail("services/exporter.rs", "no describe_*!(\"…\") found: cannot check metric names")
         return None
-    return names, histograms
+    labels: dict[str, set[str] | None] = {}
+    collector = re.search(r'metrics_process::Collector::(?:default\(\)|new\(\s*"([^"]*)"\s*\))', text)
+    if collector:
+        for name in PROCESS_METRICS:
+            names.add((collector.group(1) or "") + name)
+            labels[(collector.group(1) or "") + name] = set()
+    for path in sorted((REPO / "services").rglob("*.rs")):
+        code = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"\b(?:counter|gauge|histogram)!\(", code):
+            arguments = macro_arguments(code, match.end() - 1)
+            name = re.fullmatch(r'"([a-zA-Z_:][a-zA-Z0-9_:]*)"', arguments[0]) if arguments else None
+            if not name:
+                continue
+            keys = [re.match(r'"([a-zA-Z_][a-zA-Z0-9_]*)"\s*=>', a) for a in arguments[1:]]
+            known = labels.setdefault(name.group(1), set())
+            if known is None or not all(keys):
+                labels[name.group(1)] = None
+            else:
+                known.update(k.group(1) for k in keys if k)
+    return Exported(names, histograms, labels)
 
 
-def check_metric_names(where: str, text: str, exported: tuple[set[str], set[str]]) -> set[str]:
-    names, histograms = exported
+def metric_names_in(text: str) -> set[str]:
+    prefixes = "|".join(METRIC_PREFIXES)
+    return set(re.findall(rf"\b(?:{prefixes})[a-z0-9_]*[a-z0-9]", text))
+
+
+def check_metric_names(where: str, text: str, exported: Exported, retired_ok: bool = False) -> set[str]:
     used = set()
-    for name in set(re.findall(r"\bgba_grants_[a-z0-9_]*[a-z0-9]", text)):
-        base = name
-        for suffix in ("_bucket", "_count", "_sum"):
-            if name.endswith(suffix) and name[: -len(suffix)] in histograms:
-                base = name[: -len(suffix)]
-        if base not in names:
-            fail(where, f"{name} is not a metric of services/exporter.rs")
+    for name in metric_names_in(text):
+        base = exported.base(name)
+        retired = re.sub(r"_(bucket|count|sum)$", "", name) if name not in RETIRED_METRICS else name
+        if retired in RETIRED_METRICS:
+            if not retired_ok:
+                fail(where, f"{name} is gone: the service exports {RETIRED_METRICS[retired]} instead")
+            elif RETIRED_METRICS[retired] not in exported.names:
+                fail(where, f"{name} is said to be replaced by {RETIRED_METRICS[retired]}, which is not exported")
+            continue
+        if base not in exported.names:
+            fail(where, f"{name} is not a metric of services/exporter.rs (nor a process metric)")
         used.add(base)
     return used
 
 
-def check_alerts(exported: tuple[set[str], set[str]] | None) -> None:
+def check_rule_labels(where: str, alert: str, expr: str, exported: Exported) -> None:
+    """Label names in a rule's selectors must be the metric's own (or a
+    scrape's), and those of its by/on/without/ignoring/group_* clauses one
+    of the metrics' in the expression. Rules on metrics whose labels are
+    not known here (kube-state-metrics', pool gauges) are skipped."""
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    allowed_anywhere = set(TARGET_LABELS)
+    unknown = bool(re.search(r"\bkube_", bare))
+    for match in re.finditer(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}", bare):
+        name, matchers = match.group(1), match.group(2)
+        base = exported.base(name)
+        own = exported.labels.get(base)
+        if base not in exported.names or own is None:
+            unknown = True
+            continue
+        allowed = own | TARGET_LABELS | ({"le"} if name.endswith("_bucket") else set()) | {"__name__"}
+        for label in re.findall(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)", matchers):
+            if label not in allowed:
+                fail(where, f"{alert}: {name} has no label {label!r} (its labels: {sorted(own)})")
+    for name in metric_names_in(bare):
+        base = exported.base(name)
+        own = exported.labels.get(base)
+        if own is None:
+            unknown = True
+        else:
+            allowed_anywhere |= own | ({"le"} if name.endswith("_bucket") else set())
+    if unknown:
+        return
+    clauses = r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)"
+    for group in re.findall(clauses, bare):
+        for label in re.findall(r"[a-zA-Z_][a-zA-Z0-9_]*", group):
+            if label not in allowed_anywhere:
+                fail(where, f"{alert}: no metric of the expression has the label {label!r} it groups or matches on")
+
+
+def check_alerts(exported: Exported | None) -> None:
     where = "prometheus/alerts.yaml"
     path = DEPLOY / "prometheus" / "alerts.yaml"
     rules_file = load_all(path)[0]
@@ -629,6 +767,8 @@ def check_alerts(exported: tuple[set[str], set[str]] | None) -> None:
             for opening, closing in ("()", "[]", "{}"):
                 if expr.count(opening) != expr.count(closing):
                     fail(where, f"{name}: unbalanced {opening}{closing}")
+            if exported:
+                check_rule_labels(where, name, expr, exported)
     if not alerts:
         fail(where, "no alerting rules")
     if len(alerts) != len(set(alerts)):
@@ -659,10 +799,10 @@ def check_alerts(exported: tuple[set[str], set[str]] | None) -> None:
             fail("README.md", f"promql block {norm(block)[:60]!r}… is no rule of prometheus/alerts.yaml")
     if exported:
         used = check_metric_names(where, path.read_text(encoding="utf-8"), exported)
-        check_metric_names("README.md", readme, exported)
+        check_metric_names("README.md", readme, exported, retired_ok=True)
         wanted = {
             "gba_grants_calls_total",
-            "gba_grants_call_duration_seconds",
+            "rpc_server_call_duration_seconds",
             "gba_grants_tailer_lag_events",
             "gba_grants_watchers_too_slow_total",
             "gba_grants_db_connections",
@@ -672,14 +812,19 @@ def check_alerts(exported: tuple[set[str], set[str]] | None) -> None:
         }
         for name in sorted(wanted - used):
             fail(where, f"no rule uses {name}")
+        # The guide's metrics table: every exported metric, by its full name.
+        for name in sorted(exported.names):
+            if not re.search(rf"`{re.escape(name)}[`{{]", readme):
+                fail("README.md", f"does not document the metric {name} (as `{name}` or `{name}{{…}}`)")
 
 
-def check_secret_example(secret_ref: dict) -> None:
+def check_secret_example(secret_ref: dict) -> str | None:
+    """Returns the example's database URL."""
     where = "kubernetes/secret-example.yaml"
     secret = load_all(KUBE / "secret-example.yaml")[0]
     if secret.get("kind") != "Secret":
         fail(where, "not a Secret")
-        return
+        return None
     if secret["metadata"]["name"] != secret_ref.get("name"):
         fail(where, f"name differs from the Deployment's secretKeyRef {secret_ref.get('name')!r}")
     data = {**secret.get("stringData", {}), **secret.get("data", {})}
@@ -690,6 +835,52 @@ def check_secret_example(secret_ref: dict) -> None:
         fail(where, "the example URL is not a PostgreSQL URL")
     if "CHANGE-ME" not in url:
         fail(where, "the example must carry a CHANGE-ME placeholder, not a password")
+    return url
+
+
+def url_query(url: str) -> dict[str, str]:
+    """The query parameters of a database URL (the last of each name)."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+
+
+def check_database_ca(url: str, container: dict, pod: dict, where: str) -> None:
+    """The example URL verifies PostgreSQL's certificate (verify-full)
+    against a CA file the pod mounts read-only, readable by uid 10001,
+    from the ConfigMap or Secret DB_CA."""
+    query = url_query(url)
+    example = "kubernetes/secret-example.yaml"
+    if query.get("sslmode") != "verify-full":
+        fail(example, f"the example URL has sslmode={query.get('sslmode', '')!r}, not verify-full")
+    root = query.get("sslrootcert", "")
+    if not root.startswith("/"):
+        fail(example, f"the example URL's sslrootcert {root!r} is not an absolute path")
+        return
+    directory, _, filename = root.rpartition("/")
+    mounts = {m["mountPath"].rstrip("/"): m for m in container.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    mount = mounts.get(directory)
+    if not mount:
+        fail(where, f"sslrootcert {root} of the example URL is not in a mounted volume")
+        return
+    if mount.get("readOnly") is not True:
+        fail(where, f"the volume mounted at {directory} (the database CA) is not readOnly")
+    if mount.get("subPath"):
+        fail(where, f"the database CA at {directory} is mounted with subPath: updates would never reach it")
+    volume = volumes.get(mount["name"], {})
+    source = volume.get("configMap") or volume.get("secret")
+    if not source:
+        fail(where, f"volume {mount['name']} (the database CA) is neither a ConfigMap nor a Secret")
+        return
+    name = source.get("name") or source.get("secretName")
+    if name != DB_CA:
+        fail(where, f"the database CA comes from {name!r}, not {DB_CA} (the name the guide uses)")
+    keys = {i["path"]: i["key"] for i in source.get("items", [])} or {DB_CA_KEY: DB_CA_KEY}
+    if keys.get(filename) != DB_CA_KEY:
+        fail(where, f"sslrootcert {root} is not key {DB_CA_KEY} of {DB_CA}")
+    mode = source.get("defaultMode", 0o644)
+    group = pod.get("securityContext", {}).get("fsGroup")
+    if not (mode & 0o004 or (mode & 0o040 and group == RUNTIME_GID)):
+        fail(where, f"the database CA: mode {mode:#o} without fsGroup {RUNTIME_GID} is unreadable for uid 10001")
 
 
 # ------------------------------------------------------------------ compose
@@ -707,6 +898,8 @@ def check_compose(dockerfile_probe: str | None) -> None:
         fail(where, "postgres is not a PostgreSQL 16 image")
     if "pg_isready" not in str(postgres.get("healthcheck", {}).get("test", "")):
         fail(where, "postgres healthcheck does not use pg_isready")
+    secrets = compose.get("secrets", {}) or {}
+    check_compose_postgres_tls(postgres, secrets)
 
     replicas = {name: s for name, s in services.items() if name != "postgres"}
     if len(replicas) != 2:
@@ -721,6 +914,7 @@ def check_compose(dockerfile_probe: str | None) -> None:
         url = str(env.get("GBA_GRANTS_DATABASE_URL", ""))
         if not re.match(r"^postgres(ql)?://[^@]+@postgres:5432/", url):
             fail(w, "GBA_GRANTS_DATABASE_URL does not point at the postgres service")
+        check_compose_database_ca(w, url, service, secrets)
         if not str(env.get("GBA_GRANTS_LISTEN", "")).endswith(f":{PORT}"):
             fail(w, f"GBA_GRANTS_LISTEN is not on port {PORT}")
         metrics_listen = str(env.get("GBA_GRANTS_METRICS_LISTEN", ""))
@@ -758,6 +952,75 @@ def check_compose(dockerfile_probe: str | None) -> None:
         fail(where, f"replicas should publish host ports 50051 and 50052 (found {sorted(host_ports)})")
     if metrics_host_ports != {"9464", "9465"}:
         fail(where, f"replicas should publish metrics on host ports 9464 and 9465 (found {sorted(metrics_host_ports)})")
+
+
+def service_secrets(service: dict) -> dict[str, str]:
+    """A compose service's secrets: path in the container -> secret name."""
+    found = {}
+    for entry in service.get("secrets", []) or []:
+        if isinstance(entry, str):
+            found[f"/run/secrets/{entry}"] = entry
+        else:
+            target = str(entry.get("target", entry.get("source", "")))
+            found[target if target.startswith("/") else f"/run/secrets/{target}"] = entry.get("source", "")
+    return found
+
+
+def check_secret_file(where: str, name: str, secrets: dict) -> str | None:
+    """A top-level secret made from a file in a git-ignored directory of
+    deploy/; returns the file's path relative to deploy/."""
+    declared = secrets.get(name)
+    if not isinstance(declared, dict) or "file" not in declared:
+        fail(where, f"secret {name} is not a top-level secret with a file")
+        return None
+    relative = os.path.normpath(str(declared["file"]))
+    top = relative.split(os.sep)[0]
+    ignored = {line.strip() for line in (DEPLOY / ".gitignore").read_text(encoding="utf-8").splitlines()}
+    if relative.startswith("..") or not ({f"/{top}/", f"{top}/", f"/{top}"} & ignored):
+        fail(where, f"secret {name} ({declared['file']}) is not in a directory that deploy/.gitignore ignores")
+    return relative
+
+
+def check_compose_postgres_tls(postgres: dict, secrets: dict) -> None:
+    """The bundled PostgreSQL serves TLS with a certificate and key given
+    as secrets (git-ignored files)."""
+    where = "compose.yaml postgres"
+    command = postgres.get("command", [])
+    words = command if isinstance(command, list) else str(command).split()
+    settings = dict(str(w).split("=", 1) for w in words if "=" in str(w))
+    if settings.get("ssl") != "on":
+        fail(where, "PostgreSQL is not started with -c ssl=on")
+    for setting in ("ssl_cert_file", "ssl_key_file"):
+        if not settings.get(setting):
+            fail(where, f"PostgreSQL is not started with -c {setting}=…")
+    for name in service_secrets(postgres).values():
+        check_secret_file(where, name, secrets)
+
+
+def check_compose_database_ca(where: str, url: str, service: dict, secrets: dict) -> None:
+    """A replica verifies PostgreSQL's certificate against a CA file it
+    is given (a secret, or a read-only mount), and gets no private key."""
+    query = url_query(url)
+    if query.get("sslmode") != "verify-full":
+        fail(where, f"GBA_GRANTS_DATABASE_URL has sslmode={query.get('sslmode', '')!r}, not verify-full")
+    root = query.get("sslrootcert", "")
+    given = service_secrets(service)
+    mounts = {}
+    for volume in service.get("volumes", []) or []:
+        parts = str(volume).split(":")
+        if len(parts) >= 2:
+            mounts[parts[1].rstrip("/")] = parts[2:] == ["ro"]
+    if root in given:
+        check_secret_file(where, given[root], secrets)
+    elif root in mounts or root.rpartition("/")[0] in mounts:
+        if not mounts.get(root, mounts.get(root.rpartition("/")[0])):
+            fail(where, f"sslrootcert {root} is mounted without :ro")
+    else:
+        fail(where, f"sslrootcert {root!r} is neither a secret nor in a mounted volume of the replica")
+    for path, name in given.items():
+        declared = secrets.get(name, {})
+        if isinstance(declared, dict) and str(declared.get("file", "")).endswith(".key"):
+            fail(where, f"the replica gets the private key {declared['file']} (secret {name}) at {path}")
 
 
 def check_compose_tls(dockerfile_probe: str | None) -> None:

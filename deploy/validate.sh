@@ -18,9 +18,12 @@
 #      schema (check-jsonschema), and `docker compose config` where a
 #      Compose plugin is installed (optional; it needs no engine)
 #   7. validate.py: names, labels, ports (API and metrics), probes, TLS
-#      mounts, shutdown timings, the Dockerfile's stubs and copies, and
-#      the metric names of prometheus/alerts.yaml and README.md agree with
-#      each other, Cargo.toml and services/exporter.rs
+#      mounts, TLS to PostgreSQL (the database URLs' sslmode/sslrootcert
+#      against the CA mount and compose's secrets, PostgreSQL's ssl
+#      settings), shutdown timings, the Dockerfile's stubs and copies, and
+#      the metric names (and the rules' label names) of
+#      prometheus/alerts.yaml and README.md agree with each other,
+#      Cargo.toml, services/ and the metrics-process collector
 #
 # Needs python3 with venv and network access to PyPI. The tools go into
 # deploy/.venv (git-ignored; GBA_DEPLOY_VENV overrides), pinned in
