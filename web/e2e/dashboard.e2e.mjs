@@ -16,7 +16,11 @@
 // submitted application; sign in on the page with a viewer key; approve the
 // application over gRPC and see it on the page within 2 s; stop the server
 // (SIGTERM), see the page reconnecting, restart it on the same port and
-// database, write 10 more events and see each exactly once; screenshot.
+// database, write 10 more events and see each exactly once; then, in each
+// language (English, Traditional and Simplified Chinese) and at 1280, 768
+// and 390 px: the words, the locale's numbers and dates, the totals per
+// currency, the history panel, no overflow and no amount or button broken
+// across lines; screenshots of each.
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, chmod } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
@@ -145,6 +149,7 @@ function clientsFor(c, baseUrl) {
       programmes: wrap(c.ProgrammeService),
       applications: wrap(c.ApplicationService),
       review: wrap(c.ReviewService),
+      awards: wrap(c.AwardService),
     };
   };
 }
@@ -201,50 +206,148 @@ async function main() {
       institution: { displayName: "University of Macau", localName: "澳門大學", region: c.Region.MACAO, rorId: "01r4q9n85" },
       requestId: rid(),
     });
-    const cny = (units, nanos = 0) => ({ currencyCode: "CNY", units: BigInt(units), nanos });
-    const now = Date.now();
-    const { programme } = await admin.programmes.createProgramme({
-      programme: {
-        displayName: "GBA Joint Research Fund",
-        localName: "粤港澳大湾区联合研究基金",
-        funder: "Guangdong Provincial Department of Science and Technology",
-        currencyCode: "CNY",
-        budget: cny(10_000_000),
-        eligibleRegions: [c.Region.HONG_KONG, c.Region.MACAO],
-        requiresGuangdongPartner: false,
-        maxAward: cny(2_000_000),
-        openTime: c.timestampFromDate(new Date(now - 3_600_000)),
-        closeTime: c.timestampFromDate(new Date(now + 30 * 86_400_000)),
-      },
+    const { institution: sysu } = await admin.institutions.createInstitution({
+      institution: { displayName: "Sun Yat-sen University", localName: "中山大学", region: c.Region.GUANGDONG },
       requestId: rid(),
+    });
+    const institutionsByName = new Map([hku, um, sysu].map((i) => [i.name, i]));
+    const money = (currencyCode) => (units, nanos = 0) => ({ currencyCode, units: BigInt(units), nanos });
+    const cny = money("CNY");
+    const hkd = money("HKD");
+    const mop = money("MOP");
+    const now = Date.now();
+    // What the page should total, per currency, from what this test writes
+    // (nano units, exact): the page must show these sums, never adding
+    // two currencies together.
+    const ledger = new Map();
+    const nanosOf = (m) => BigInt(m.units) * 1_000_000_000n + BigInt(m.nanos ?? 0);
+    const book = (currency) => {
+      if (!ledger.has(currency)) ledger.set(currency, { programmes: 0, applications: 0, awards: 0, budget: 0n, requested: 0n, committed: 0n, disbursed: 0n });
+      return ledger.get(currency);
+    };
+    const programmeCurrency = new Map();
+    const createProgramme = async (fields) => {
+      const { programme: p } = await admin.programmes.createProgramme({
+        programme: {
+          requiresGuangdongPartner: false,
+          openTime: c.timestampFromDate(new Date(now - 3_600_000)),
+          closeTime: c.timestampFromDate(new Date(now + 30 * 86_400_000)),
+          ...fields,
+        },
+        requestId: rid(),
+      });
+      programmeCurrency.set(p.name, p.currencyCode);
+      const b = book(p.currencyCode);
+      b.programmes++;
+      b.budget += nanosOf(fields.budget);
+      return p;
+    };
+    const programme = await createProgramme({
+      displayName: "GBA Joint Research Fund",
+      localName: "粤港澳大湾区联合研究基金",
+      funder: "Guangdong Provincial Department of Science and Technology",
+      currencyCode: "CNY",
+      budget: cny(10_000_000),
+      eligibleRegions: [c.Region.HONG_KONG, c.Region.MACAO],
+      maxAward: cny(2_000_000),
+    });
+    // More programmes, for the totals: another in CNY (added to the first),
+    // one in HKD and one in MOP (each totalled on its own).
+    const youngScientists = await createProgramme({
+      displayName: "Greater Bay Area Young Scientists Fund",
+      localName: "大湾区青年科学家基金",
+      funder: "Guangdong Basic and Applied Basic Research Foundation",
+      currencyCode: "CNY",
+      budget: cny(3_000_000, 250_000_000),
+      eligibleRegions: [c.Region.HONG_KONG, c.Region.MACAO],
+      maxAward: cny(500_000),
+    });
+    const innovationBridge = await createProgramme({
+      displayName: "Hong Kong–Guangdong Innovation Bridge",
+      localName: "港粵創新橋計劃",
+      funder: "Innovation and Technology Commission",
+      currencyCode: "HKD",
+      budget: hkd(5_500_000),
+      eligibleRegions: [c.Region.HONG_KONG],
+      maxAward: hkd(1_000_000),
+    });
+    await createProgramme({
+      displayName: "Macao Science Outreach Grants",
+      localName: "澳門科學普及資助",
+      funder: "Macao Science and Technology Development Fund",
+      currencyCode: "MOP",
+      budget: mop(2_000_000),
+      eligibleRegions: [c.Region.MACAO],
+      maxAward: mop(200_000),
     });
     const key = async (apiKey) => (await admin.access.createApiKey({ apiKey, requestId: rid() })).secret;
     const hkApplicant = await key({ role: c.ApiKey_Role.APPLICANT, institution: hku.name, displayName: "HKU applicant" });
     const umApplicant = await key({ role: c.ApiKey_Role.APPLICANT, institution: um.name, displayName: "UM applicant" });
-    const officer = await key({ role: c.ApiKey_Role.OFFICER, programmes: [programme.name], displayName: "programme officer" });
+    const officer = await key({ role: c.ApiKey_Role.OFFICER, programmes: [programme.name, youngScientists.name], displayName: "programme officer" });
     const viewer = await key({ role: c.ApiKey_Role.VIEWER, allProgrammes: true, displayName: "dashboard viewer" });
     check([hkApplicant, umApplicant, officer, viewer].every((k) => typeof k === "string" && k.length > 8), "CreateApiKey returned no secret");
 
     let appSeq = 0;
-    const submitApplication = async (applicantKey, institution, title) => {
+    const submitApplication = async (applicantKey, institution, title, more = {}) => {
       const a = as(applicantKey).applications;
+      const { parent = programme.name, requestedAmount = cny(1_234_567, 890_000_000), ...fields } = more;
       const { application } = await a.createApplication({
-        parent: programme.name,
+        parent,
         application: {
           applicantInstitution: institution.name,
           title,
           abstract: `End-to-end test application ${++appSeq}.`,
           principalInvestigator: { name: "Chan Tai Man", email: "pi@example.org", orcid: "0000-0002-1825-0097" },
-          requestedAmount: cny(1_234_567, 890_000_000),
+          requestedAmount,
           durationMonths: 24,
+          ...fields,
         },
         requestId: rid(),
       });
+      const b = book(programmeCurrency.get(parent));
+      b.applications++;
       await a.submitApplication({ name: application.name, requestId: rid() });
+      b.requested += nanosOf(requestedAmount);
       return application;
     };
-    const first = await submitApplication(hkApplicant, hku, "Cross-border marine ecology sensing network");
-    ok("admin set up 2 institutions, a CNY programme and 4 keys; the applicant submitted an application");
+    const approve = async (application, awardedAmount, reason) => {
+      const review = as(officer).review;
+      await review.startReview({ name: application.name, requestId: rid() });
+      await review.approveApplication({ name: application.name, awardedAmount, reason, requestId: rid() });
+      const b = book(awardedAmount.currencyCode);
+      b.awards++;
+      b.committed += nanosOf(awardedAmount);
+    };
+    // The application whose history panel is checked: a principal
+    // investigator, two partners (Macao, Guangdong) and an abstract.
+    const firstAbstract =
+      "A network of low-cost sensors along the Pearl River estuary that measures salinity, dissolved oxygen and microplastics, " +
+      "shared in real time by partners in Hong Kong, Macao and Guangdong.";
+    const firstInvestigator = { name: "Chan Tai Man", email: "pi@example.org", orcid: "0000-0002-1825-0097" };
+    const first = await submitApplication(hkApplicant, hku, "Cross-border marine ecology sensing network", {
+      abstract: firstAbstract,
+      principalInvestigator: firstInvestigator,
+      partnerInstitutions: [um.name, sysu.name],
+    });
+    // One application in each of the other CNY and the HKD programme: one
+    // approved and partly paid, one awaiting a decision.
+    const youngApp = await submitApplication(hkApplicant, hku, "Coastal typhoon resilience of GBA ports", {
+      parent: youngScientists.name,
+      requestedAmount: cny(456_789, 10_000_000),
+    });
+    await approve(youngApp, cny(400_000, 990_000_000), "Within the fund's priorities.");
+    const paid = cny(150_000, 330_000_000);
+    await as(officer).awards.recordDisbursement({
+      parent: youngApp.name,
+      disbursement: { amount: paid, payeeAmount: paid, exchangeRate: "1", payTime: c.timestampFromDate(new Date()), reference: "E2E-PAY-1" },
+      requestId: rid(),
+    });
+    book("CNY").disbursed += nanosOf(paid);
+    await submitApplication(hkApplicant, hku, "Cantonese speech corpus for clinical transcription", {
+      parent: innovationBridge.name,
+      requestedAmount: hkd(88_888, 880_000_000),
+    });
+    ok("admin set up 3 institutions, 4 programmes (CNY, CNY, HKD, MOP) and 4 keys; applications submitted, one approved and partly paid");
 
     // 3. The page, signed in with the viewer key.
     let pageUrl = process.env.GBA_GRANTS_PAGE_URL || `${baseUrl}/`;
@@ -318,7 +421,7 @@ async function main() {
     await page.waitForSelector('#conn[data-state="live"]', { timeout: 15_000 });
     const leaked = await page.evaluate((k) => location.href.includes(k) || document.documentElement.outerHTML.includes(k), viewer);
     check(!leaked, "the API key appears in the page URL or HTML");
-    ok(`signed in with a viewer key at ${pageUrl}; the programme's budget CNY 10,000,000.00 is shown; state live`);
+    ok(`signed in with a viewer key at ${pageUrl}; the programme's budget 10,000,000.00 (CNY) is shown; state live`);
 
     // History first: the events from before the page opened. The server
     // lists history for every parent the page uses (`programmes/-`,
@@ -338,9 +441,7 @@ async function main() {
     ok("history: the feed shows the 2 events from before the page opened (created, submitted)");
 
     // 4. Approve over gRPC; the page shows it within 2 s.
-    const review = as(officer).review;
-    await review.startReview({ name: first.name, requestId: rid() });
-    await review.approveApplication({ name: first.name, awardedAmount: cny(1_000_000, 500_000_000), reason: "Strong cross-border team.", requestId: rid() });
+    await approve(first, cny(1_000_000, 500_000_000), "Strong cross-border team.");
     const approvedAt = Date.now();
     await page
       .waitForFunction(
@@ -404,7 +505,9 @@ async function main() {
     ok("restarted the server on the same port and database and wrote 10 more events");
 
     const seen = () =>
-      page.$$eval("#feed li[data-cursor]", (els) => els.map((e) => ({ cursor: e.dataset.cursor, application: e.dataset.application, state: e.dataset.state })));
+      page.$$eval("#feed li[data-cursor]", (els) =>
+        els.map((e) => ({ cursor: e.dataset.cursor, application: e.dataset.application, programme: e.dataset.programme, state: e.dataset.state })),
+      );
     const deadline = Date.now() + 45_000;
     let rows = [];
     for (;;) {
@@ -435,6 +538,7 @@ async function main() {
     // Filters: one institution (history by `institutions/{i}`, then watch
     // by applicant_institution), then the programme, then everything.
     const feedRows = () => page.$$eval("#feed li[data-cursor]", (els) => els.map((e) => e.dataset.institution));
+    const feedProgrammes = () => page.$$eval("#feed li[data-cursor]", (els) => els.map((e) => e.dataset.programme));
     const umEvents = expected.filter((x) => fresh.find((a) => a.name === x.application)?.applicantInstitution === um.name).length;
     const waitRows = async (what, parent, pred) => {
       const until = Date.now() + 10_000;
@@ -455,13 +559,17 @@ async function main() {
     };
     await page.selectOption("#filter-institution", um.name);
     await waitRows(`filter by ${um.name}`, um.name, (r) => r.length === umEvents && r.every((i) => i === um.name));
+    const inProgramme = rows.filter((r) => r.programme === programme.name).length;
+    check(inProgramme > 0 && inProgramme < rows.length, `expected rows of other programmes too (${inProgramme} of ${rows.length} in ${programme.name})`);
     await page.selectOption("#filter-programme", programme.name);
     check((await page.$eval("#filter-institution", (e) => e.value)) === "", "choosing a programme did not clear the institution filter");
-    await waitRows(`filter by ${programme.name}`, programme.name, (r) => r.length === rows.length);
+    await waitRows(`filter by ${programme.name}`, programme.name, (r) => r.length === inProgramme);
+    const shownProgrammes = await feedProgrammes();
+    check(shownProgrammes.every((p) => p === programme.name), `filter by ${programme.name} shows rows of ${[...new Set(shownProgrammes)].join(", ")}`);
     await page.selectOption("#filter-programme", "");
     await waitRows("no filter", "programmes/-", (r) => r.length === rows.length);
     await page.waitForSelector('#conn[data-state="live"]', { timeout: 5_000 });
-    ok(`filter by institution shows its ${umEvents} events only; by programme and unfiltered all ${rows.length} again`);
+    ok(`filter by institution shows its ${umEvents} events only; by programme its ${inProgramme}; unfiltered all ${rows.length} again`);
 
     // The history panel of the first application.
     await page.click(`#feed li[data-application="${first.name}"] [data-open-application]`);
@@ -472,15 +580,372 @@ async function main() {
     check(historyStates.length === 4, `the history panel lists ${historyStates.length} events, not 4 (created, submitted, under review, approved)`);
     ok("the application's history panel lists its 4 events, oldest first");
 
-    // 6. Screenshots (desktop with the panel closed, and phone width).
+    // 6. Languages, formatting, totals, the history panel and the layout:
+    // each language at each width, with a screenshot of each.
     await page.click("#history-close");
-    await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await sleep(300);
-    await page.screenshot({ path: join(artifacts, "dashboard-phone.png"), fullPage: true });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 1, `at 390 px the page scrolls sideways by ${overflow} px`);
-    ok(`screenshots in ${artifacts}/dashboard.png and dashboard-phone.png; no sideways scroll at 390 px`);
+    const LANGS = [
+      { id: "en", heading: "Programmes", totals: "Totals", approved: "Approved", signin: "Sign in" },
+      { id: "zh-Hant", heading: "資助計劃", totals: "總計", approved: "已批准", signin: "登入" },
+      { id: "zh-Hans", heading: "资助计划", totals: "总计", approved: "已批准", signin: "登录" },
+    ];
+    const WIDTHS = [1280, 768, 390];
+    const langInfo = (id) => LANGS.find((l) => l.id === id);
+    const pageLang = () =>
+      page.evaluate(() => ({
+        lang: document.documentElement.dataset.lang,
+        locale: document.documentElement.lang,
+        stored: localStorage.getItem("gba-grants.lang"),
+        heading: document.getElementById("programmes-h")?.textContent,
+        totals: document.getElementById("totals-h")?.textContent,
+      }));
+
+    // The browser's languages choose the page's when none was chosen on it.
+    const detection = [
+      { languages: ["zh-MO", "en-GB"], lang: "zh-Hant", locale: "zh-MO" },
+      { languages: ["zh-HK"], lang: "zh-Hant", locale: "zh-HK" },
+      { languages: ["fr-FR", "zh-SG"], lang: "zh-Hans", locale: "zh-SG" },
+      { languages: ["zh-CN", "en"], lang: "zh-Hans", locale: "zh-CN" },
+      { languages: ["de-DE"], lang: "en", locale: "en" },
+    ];
+    check((await pageLang()).stored === null, "a language is stored before any was chosen");
+    for (const d of detection) {
+      const other = await context.newPage();
+      try {
+        await other.addInitScript((languages) => {
+          Object.defineProperty(Navigator.prototype, "languages", { get: () => Object.freeze([...languages]), configurable: true });
+          Object.defineProperty(Navigator.prototype, "language", { get: () => languages[0], configurable: true });
+        }, d.languages);
+        await other.goto(pageUrl);
+        await other.waitForSelector("#signin-form", { state: "visible", timeout: 10_000 });
+        const got = await other.evaluate(() => ({
+          lang: document.documentElement.dataset.lang,
+          locale: document.documentElement.lang,
+          heading: document.getElementById("signin-h")?.textContent,
+          submit: document.querySelector('#signin-form button[type="submit"]')?.textContent,
+        }));
+        const want = langInfo(d.lang);
+        check(
+          got.lang === d.lang && got.locale === d.locale && got.heading === want.signin && got.submit === want.signin,
+          `with navigator.languages ${JSON.stringify(d.languages)} the page shows ${JSON.stringify(got)}, not ${d.lang} (locale ${d.locale}, "${want.signin}")`,
+        );
+      } finally {
+        await other.close();
+      }
+    }
+    ok(`the browser's languages choose the page's: ${detection.map((d) => `${d.languages.join(",")} → ${d.lang} (${d.locale})`).join("; ")}`);
+
+    // What the totals must read, from what this test wrote (not from the page).
+    const decimal = (nanos) => {
+      const neg = nanos < 0n;
+      const abs = neg ? -nanos : nanos;
+      const frac = (abs % 1_000_000_000n).toString().padStart(9, "0");
+      const fraction = frac.slice(0, 2) + frac.slice(2).replace(/0+$/, "");
+      return `${neg ? "-" : ""}${abs / 1_000_000_000n}.${fraction}`;
+    };
+    const expectedTotals = [...ledger.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([currency, b]) => ({
+        currency,
+        programmes: b.programmes,
+        applications: b.applications,
+        awards: b.awards,
+        figures: {
+          requested: decimal(b.requested),
+          committed: decimal(b.committed),
+          disbursed: decimal(b.disbursed),
+          remaining: decimal(b.budget - b.committed),
+        },
+      }));
+    check(expectedTotals.length === 3, `the test should have written 3 currencies, not ${expectedTotals.length}`);
+    const expectedAll = {
+      programmes: expectedTotals.reduce((a, x) => a + x.programmes, 0),
+      applications: expectedTotals.reduce((a, x) => a + x.applications, 0),
+      awards: expectedTotals.reduce((a, x) => a + x.awards, 0),
+    };
+    // Compares the totals row with the expected figures, in the page (where
+    // Intl formats the expected exact decimal for the page's locale).
+    const totalsMismatches = () =>
+      page.evaluate(
+        ({ expected, all }) => {
+          const loc = document.documentElement.lang;
+          const int = (n) => new Intl.NumberFormat(loc).format(n);
+          const bad = [];
+          const top = document.querySelector('#totals [data-totals="all"]');
+          for (const [k, n] of Object.entries(all)) {
+            const got = top?.querySelector(`[data-count="${k}"]`)?.textContent;
+            if (got !== int(n)) bad.push(`all ${k}: "${got}", expected "${int(n)}"`);
+          }
+          const blocks = [...document.querySelectorAll("#totals article[data-currency]")];
+          const shown = blocks.map((b) => b.dataset.currency);
+          if (shown.join() !== expected.map((x) => x.currency).join()) bad.push(`currencies [${shown}], expected [${expected.map((x) => x.currency)}]`);
+          for (const x of expected) {
+            const b = blocks.find((e) => e.dataset.currency === x.currency);
+            if (!b) continue;
+            for (const k of ["programmes", "applications", "awards"]) {
+              const got = b.querySelector(`[data-count="${k}"]`)?.textContent;
+              if (got !== int(x[k])) bad.push(`${x.currency} ${k}: "${got}", expected "${int(x[k])}"`);
+            }
+            for (const [k, value] of Object.entries(x.figures)) {
+              const a = b.querySelector(`[data-total="${k}"] .amount`);
+              // Intl formats a decimal string exactly (no float on the way).
+              const text = new Intl.NumberFormat(loc, { style: "currency", currency: x.currency, currencyDisplay: "symbol" }).format(value);
+              if (a?.dataset.value !== value || a?.dataset.currency !== x.currency || a?.textContent !== text) {
+                bad.push(`${x.currency} ${k}: "${a?.textContent}" (${a?.dataset.value} ${a?.dataset.currency}), expected "${text}" (${value})`);
+              }
+            }
+          }
+          return bad;
+        },
+        { expected: expectedTotals, all: expectedAll },
+      );
+
+    // Overflow and line breaks. In the region tables, the totals, the cards,
+    // the header and every button: no element wider inside than its box
+    // (a sideways-scrolling wrapper may be, if its far end can be scrolled
+    // to); amounts, counts, table cells, chips and button labels on one
+    // line; and no line break inside a word or a number.
+    const layoutProblems = (scopes) =>
+      page.evaluate((scopeSelector) => {
+        const problems = [];
+        const scrollers = [];
+        const name = (el) => {
+          const attrs = ["data-currency", "data-row", "data-region", "data-total", "data-amount", "data-set-lang", "data-programme"]
+            .filter((a) => el.hasAttribute(a))
+            .map((a) => `[${a}="${el.getAttribute(a)}"]`)
+            .join("");
+          const cls = typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\s+/).join(".") : "";
+          return `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${cls}${attrs} "${(el.textContent ?? "").trim().slice(0, 40)}"`;
+        };
+        const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+        const scrollsX = (el) => ["auto", "scroll"].includes(getComputedStyle(el).overflowX);
+        if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+          problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px wide in a ${window.innerWidth} px window`);
+        }
+        const roots = [...document.querySelectorAll(scopeSelector)].filter(visible);
+        const all = new Set();
+        for (const r of roots) for (const el of [r, ...r.querySelectorAll("*")]) if (visible(el)) all.add(el);
+        for (const el of all) {
+          if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) continue;
+          if (!scrollsX(el)) {
+            problems.push(`${name(el)} overflows: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`);
+            continue;
+          }
+          // An intentional sideways scroller: its far end must be reachable.
+          const before = el.scrollLeft;
+          el.scrollLeft = el.scrollWidth;
+          const box = el.getBoundingClientRect();
+          const far = Math.max(...[...el.querySelectorAll("*")].map((c) => c.getBoundingClientRect().right));
+          el.scrollLeft = before;
+          scrollers.push(name(el));
+          if (far > box.right + 1) problems.push(`${name(el)} scrolls sideways but its end (${far}) stays past its edge (${box.right})`);
+        }
+        // Lines: the text fragments of an element, grouped by vertical overlap.
+        const lineCount = (el) => {
+          const rects = [];
+          const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+          for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+            if (!n.textContent.trim()) continue;
+            const range = document.createRange();
+            range.selectNodeContents(n);
+            for (const r of range.getClientRects()) if (r.width > 0.5) rects.push(r);
+          }
+          rects.sort((a, b) => a.top - b.top);
+          let lines = 0;
+          let bottom = -Infinity;
+          for (const r of rects) {
+            if (r.top >= bottom - 2) {
+              lines++;
+              bottom = r.bottom;
+            } else bottom = Math.max(bottom, r.bottom);
+          }
+          return lines;
+        };
+        const oneLine = ".amount, [data-count], button:not(.link), .regions th, .regions td, .chip, #totals dd, .lang-switch button";
+        for (const el of all) {
+          if (!el.matches(oneLine)) continue;
+          const n = lineCount(el);
+          if (n > 1) problems.push(`${name(el)} wraps onto ${n} lines`);
+        }
+        // Breaks inside a word or a number: where Intl.Segmenter (ICU's word
+        // rules, dictionary-based for Chinese) finds no word boundary. In
+        // running text elsewhere on the page, a break between two Chinese
+        // characters is where Chinese breaks; in the totals, the region
+        // tables and the buttons, Chinese words must stay whole too.
+        const strictScope = "#totals-section, .regions-wrap, button";
+        const han = /\p{Script=Han}/u;
+        const segmenters = new Map();
+        const boundaries = (text, lang) => {
+          if (!segmenters.has(lang)) segmenters.set(lang, new Intl.Segmenter(lang, { granularity: "word" }));
+          const inside = new Set();
+          for (const seg of segmenters.get(lang).segment(text)) {
+            if (!seg.isWordLike) continue;
+            for (let k = seg.index + 1; k < seg.index + seg.segment.length; k++) inside.add(k);
+          }
+          return inside;
+        };
+        const texts = new Set();
+        for (const el of all) for (const n of el.childNodes) if (n.nodeType === Node.TEXT_NODE && !el.closest(".mono")) texts.add(n);
+        for (const node of texts) {
+          const text = node.textContent;
+          if (text.trim().length < 2) continue;
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          if (range.getClientRects().length < 2) continue;
+          const el = node.parentElement;
+          const inWord = boundaries(text, el.closest("[lang]")?.getAttribute("lang") || document.documentElement.lang);
+          const strict = !!el.closest(strictScope);
+          let prevTop = null;
+          for (let i = 0; i < text.length; i++) {
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const r = range.getClientRects()[0];
+            if (!r || r.width === 0) continue;
+            if (prevTop !== null && r.top > prevTop + r.height / 2 && inWord.has(i)) {
+              const chinese = han.test(text[i - 1] ?? "") && han.test(text[i]);
+              if (strict || !chinese) problems.push(`${name(el)}: a line break inside a word: "${text.slice(Math.max(0, i - 15), i)}|${text.slice(i, i + 15)}"`);
+            }
+            prevTop = r.top;
+          }
+        }
+        return { problems, scrollers, checked: all.size };
+      }, scopes);
+
+    const LAYOUT_SCOPES = ".top, #totals-section, .card, .regions-wrap, button";
+    const dateTexts = {};
+    const firstRow = `#feed li[data-application="${first.name}"][data-state="APPROVED"]`;
+    for (const L of LANGS) {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.click(`#lang-switch [data-set-lang="${L.id}"]`);
+      await page
+        .waitForFunction(
+          ({ id, heading }) => document.documentElement.dataset.lang === id && document.getElementById("programmes-h")?.textContent === heading,
+          { id: L.id, heading: L.heading },
+          { timeout: 3_000 },
+        )
+        .catch(async () => {
+          throw new E2EError(`after choosing ${L.id} the page shows ${JSON.stringify(await pageLang())}`);
+        });
+      const state = await pageLang();
+      check(state.stored === L.id, `the choice of ${L.id} is not remembered (localStorage holds ${state.stored})`);
+      check(state.totals === L.totals, `the totals heading reads "${state.totals}" in ${L.id}, not "${L.totals}"`);
+      const pressed = await page.$$eval("#lang-switch [data-set-lang]", (bs) => bs.filter((b) => b.getAttribute("aria-pressed") === "true").map((b) => b.dataset.setLang));
+      check(pressed.join() === L.id, `the language switch shows [${pressed}] pressed, not ${L.id}`);
+
+      // Words, names, numbers and dates for the locale.
+      const readFormatting = () => page.evaluate(
+        ({ card, row, hkuName }) => {
+          const loc = document.documentElement.lang;
+          const time = document.querySelector(`${row} time`);
+          return {
+            loc,
+            budget: document.querySelector(`${card} [data-amount="budget"] .amount`)?.textContent,
+            budgetExpected: new Intl.NumberFormat(loc, { style: "currency", currency: "CNY", currencyDisplay: "symbol" }).format("10000000"),
+            date: time?.textContent,
+            dateExpected: time ? new Intl.DateTimeFormat(loc, { dateStyle: "medium", timeStyle: "medium" }).format(new Date(time.getAttribute("datetime"))) : null,
+            approved: document.querySelector(`${row} .change .st[data-state="APPROVED"]`)?.textContent,
+            cardName: document.querySelector(`${card} h3`)?.textContent,
+            inst: document.querySelector(`${row} .inst [lang]`)?.textContent,
+            hkuName,
+          };
+        },
+        { card, row: firstRow, hkuName: hku.displayName },
+      );
+      let f = await readFormatting();
+      for (const until = Date.now() + 3_000; f.budget !== f.budgetExpected && Date.now() < until; ) {
+        await sleep(100);
+        f = await readFormatting();
+      }
+      check(f.budget === f.budgetExpected, `${L.id}: the budget reads "${f.budget}", not "${f.budgetExpected}" (${f.loc})`);
+      check(f.date && f.date === f.dateExpected, `${L.id}: the event time reads "${f.date}", not "${f.dateExpected}" (${f.loc})`);
+      check(f.approved === L.approved, `${L.id}: the state reads "${f.approved}", not "${L.approved}"`);
+      const wantCard = L.id === "en" ? programme.displayName : programme.localName;
+      const wantInst = L.id === "en" ? hku.displayName : hku.localName;
+      check(f.cardName === wantCard, `${L.id}: the programme card is titled "${f.cardName}", not "${wantCard}"`);
+      check(f.inst === wantInst, `${L.id}: the institution reads "${f.inst}" first, not "${wantInst}"`);
+      dateTexts[L.id] = f.date;
+
+      // The totals row: per currency, exactly what the test wrote.
+      let mismatches = [];
+      const until = Date.now() + 10_000;
+      do {
+        mismatches = await totalsMismatches();
+        if (!mismatches.length) break;
+        await sleep(200);
+      } while (Date.now() < until);
+      check(!mismatches.length, `${L.id}: the totals row is wrong: ${mismatches.join("; ")}`);
+
+      // The history panel: investigator, partners and abstract.
+      await page.click(`${firstRow} [data-open-application]`);
+      await page.waitForSelector('#history-facts [data-field="abstract"]', { timeout: 5_000 });
+      const panel = await page.evaluate(() => {
+        const q = (sel) => document.querySelector(`#history-facts ${sel}`);
+        return {
+          investigator: q('[data-field="investigator-name"]')?.textContent,
+          orcid: q('[data-field="investigator-orcid"]')?.textContent ?? "",
+          email: q('[data-field="investigator-email"]')?.textContent ?? null,
+          partners: [...document.querySelectorAll('#history-facts [data-field="partners"] li')].map((li) => ({
+            institution: li.dataset.institution,
+            name: li.querySelector("[lang]")?.textContent,
+          })),
+          abstract: q('[data-field="abstract"]')?.textContent,
+          title: document.getElementById("history-title")?.textContent,
+        };
+      });
+      check(panel.investigator === firstInvestigator.name, `${L.id}: the history panel names the investigator "${panel.investigator}", not "${firstInvestigator.name}"`);
+      check(panel.orcid.includes(firstInvestigator.orcid), `${L.id}: the history panel lacks the ORCID iD (${panel.orcid})`);
+      check(panel.email === null || panel.email === firstInvestigator.email, `${L.id}: the history panel shows the e-mail "${panel.email}"`);
+      const wantPartners = [um, sysu].map((i) => ({ institution: i.name, name: L.id === "en" ? i.displayName : i.localName }));
+      check(
+        JSON.stringify(panel.partners) === JSON.stringify(wantPartners),
+        `${L.id}: the history panel lists partners ${JSON.stringify(panel.partners)}, not ${JSON.stringify(wantPartners)}`,
+      );
+      check(panel.abstract === firstAbstract, `${L.id}: the history panel shows the abstract "${panel.abstract}"`);
+      await page.click("#history-close");
+      if (L.id === "en") log(`history panel: e-mail ${panel.email === null ? "not shown (redacted for the viewer key)" : `shown: ${panel.email}`}`);
+
+      // Each width: overflow, lines and breaks; a screenshot.
+      const notes = [];
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const shot = join(artifacts, `dashboard-${width}-${L.id}.png`);
+        await page.screenshot({ path: shot, fullPage: true });
+        const lay = await layoutProblems(LAYOUT_SCOPES);
+        check(!lay.problems.length, `${L.id} at ${width} px (${shot}): ${lay.problems.slice(0, 8).join("; ")}${lay.problems.length > 8 ? ` (+${lay.problems.length - 8} more)` : ""}`);
+        notes.push(`${width} px: ${lay.checked} elements${lay.scrollers.length ? `, ${lay.scrollers.length} reachable scroller(s)` : ""}`);
+      }
+      // The history panel on a phone.
+      await page.click(`${firstRow} [data-open-application]`);
+      await page.waitForSelector('#history-facts [data-field="abstract"]', { timeout: 5_000 });
+      const shot = join(artifacts, `history-390-${L.id}.png`);
+      await page.screenshot({ path: shot });
+      const lay = await layoutProblems("#history, #history button");
+      check(!lay.problems.length, `${L.id}, history panel at 390 px (${shot}): ${lay.problems.slice(0, 8).join("; ")}`);
+      await page.click("#history-close");
+      ok(
+        `${L.id} (${f.loc}): headings, states and names in ${L.id}; budget ${f.budget}; time ${f.date}; totals per currency exact; ` +
+          `history panel with investigator, ${panel.partners.length} partners and abstract; no overflow or broken token (${notes.join("; ")})`,
+      );
+    }
+    check(new Set(Object.values(dateTexts)).size >= 2, `dates read the same in every language: ${JSON.stringify(dateTexts)}`);
+    check(dateTexts["en"] !== dateTexts["zh-Hans"], `the English and Simplified Chinese dates are the same: ${dateTexts["en"]}`);
+    ok(`dates differ by locale: ${LANGS.map((L) => `${L.id} "${dateTexts[L.id]}"`).join(", ")}`);
+
+    // The choice survives a reload (the key stays in the tab's session).
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const last = LANGS.at(-1);
+    await page.reload();
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 15_000 });
+    let after = await pageLang();
+    check(after.lang === last.id && after.heading === last.heading, `after a reload the page is in ${JSON.stringify(after)}, not ${last.id} as chosen`);
+    await page.click('#lang-switch [data-set-lang="en"]');
+    await page.waitForFunction(() => document.documentElement.dataset.lang === "en", null, { timeout: 3_000 });
+    await page.reload();
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 15_000 });
+    after = await pageLang();
+    check(after.lang === "en" && after.heading === "Programmes" && after.stored === "en", `after choosing English and a reload the page shows ${JSON.stringify(after)}`);
+    await page.waitForSelector(`${card} [data-amount="budget"]`, { timeout: 10_000 });
+    ok(`the language chosen is remembered across reloads (${last.id}, then en); screenshots in ${artifacts}/dashboard-{${WIDTHS.join(",")}}-{${LANGS.map((L) => L.id).join(",")}}.png`);
 
     // 7. A burst of events must not freeze the tab: rows are drawn in
     // batches at most once per frame / 100 ms and the feed keeps 500 rows.

@@ -1,6 +1,7 @@
-// The gba-grants live dashboard: programme budgets and counts from
-// WatchProgrammeSummary, and a feed of application events (history, then
-// WatchApplicationEvents), all over gRPC-Web on this page's own origin.
+// The gba-grants live dashboard: totals per currency and programme budgets
+// and counts from WatchProgrammeSummary, and a feed of application events
+// (history, then WatchApplicationEvents), all over gRPC-Web on this page's
+// own origin, in English, Traditional or Simplified Chinese.
 import "./styles.css";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ApplicationEvent } from "./gen/gba/grants/v1/application_pb";
@@ -15,7 +16,28 @@ import { Backoff } from "./lib/backoff";
 import { byId, FrameScheduler, h } from "./ui/dom";
 import { renderProgrammeCard } from "./ui/programme-card";
 import { institutionLabel, renderEventRow, renderHistoryItem } from "./ui/event-row";
-import { formatMoney } from "./lib/money";
+import { renderApplicationFacts } from "./ui/history";
+import { renderTotals } from "./ui/totals";
+import { programmeFigures, totalsByCurrency } from "./lib/totals";
+import {
+  browserLanguages,
+  detectLang,
+  isLang,
+  isMsgKey,
+  language,
+  locale,
+  localeFor,
+  msg,
+  names,
+  render as words,
+  storedLang,
+  storeLang,
+  t,
+  useLanguage,
+  type Lang,
+  type Text,
+} from "./lib/i18n";
+import { localNameLang } from "./lib/labels";
 
 const FEED_CAP = 500;
 const SUMMARY_GRACE_MS = 3000;
@@ -27,12 +49,14 @@ const els = {
   conn: byId("conn"),
   connText: byId("conn-text"),
   signout: byId<HTMLButtonElement>("signout"),
+  langSwitch: byId("lang-switch"),
   signin: byId("signin"),
   signinForm: byId<HTMLFormElement>("signin-form"),
   keyInput: byId<HTMLInputElement>("api-key"),
   signinMsg: byId("signin-msg"),
   dashboard: byId("dashboard"),
   programmes: byId("programmes"),
+  totals: byId("totals"),
   filterProgramme: byId<HTMLSelectElement>("filter-programme"),
   filterInstitution: byId<HTMLSelectElement>("filter-institution"),
   feed: byId<HTMLOListElement>("feed"),
@@ -51,17 +75,27 @@ const summaries = new Map<string, ProgrammeSummary>();
 const institutions = new Map<string, Institution>();
 const dirtyCards = new Set<string>();
 let cardsAll = false;
+let totalsDirty = false;
 let programmesLoaded = false;
 let pendingEvents: ApplicationEvent[] = [];
 let resetFeed = false;
 let feedState: ConnState = "stopped";
-let feedDetail = "";
+let feedDetail: Text = "";
 let summaryState: ConnState = "stopped";
-let summaryDetail = "";
+let summaryDetail: Text = "";
 let summaryTroubleSince = 0;
 let historyApp: string | null = null;
 let historyCursors = new Set<string>();
 let historyAbort: AbortController | null = null;
+/** The events of the application in the history panel, oldest first. */
+let historyEvents: ApplicationEvent[] = [];
+let historyFallbackTitle = "";
+/** Loading, failed, or null once loaded. */
+let historyStatus: Text | null = null;
+let signinMessage: Text = "";
+let feedNotice: Text | null = null;
+/** The event each feed row shows, to draw it again in another language. */
+const rowEvents = new WeakMap<Element, ApplicationEvent>();
 
 const lookup = {
   institution: (name: string) => institutions.get(name),
@@ -79,7 +113,7 @@ const render = new FrameScheduler(() => {
     pendingEvents = [];
     if (batch.length > FEED_CAP) batch = batch.slice(batch.length - FEED_CAP);
     const frag = document.createDocumentFragment();
-    for (let i = batch.length - 1; i >= 0; i--) frag.appendChild(renderEventRow(batch[i]!, lookup));
+    for (let i = batch.length - 1; i >= 0; i--) frag.appendChild(feedRow(batch[i]!));
     els.feed.prepend(frag);
     while (els.feed.childElementCount > FEED_CAP) els.feed.lastElementChild!.remove();
   }
@@ -88,15 +122,21 @@ const render = new FrameScheduler(() => {
     cardsAll = false;
     const cards = [...programmes.values()].map((p) => renderProgrammeCard(p, summaries.get(p.name)));
     els.programmes.replaceChildren(...cards);
-    if (!cards.length) els.programmes.append(h("p", { class: "empty" }, "No programmes visible to this key."));
+    if (!cards.length) els.programmes.append(h("p", { class: "empty" }, t("programmes.none")));
     dirtyCards.clear();
+    totalsDirty = true;
   } else {
     for (const name of dirtyCards) {
       const p = programmes.get(name);
       const old = els.programmes.querySelector(`[data-programme="${CSS.escape(name)}"]`);
       if (p && old) old.replaceWith(renderProgrammeCard(p, summaries.get(name)));
     }
+    if (dirtyCards.size) totalsDirty = true;
     dirtyCards.clear();
+  }
+  if (totalsDirty) {
+    totalsDirty = false;
+    drawTotals();
   }
   renderConnection();
 });
@@ -117,29 +157,48 @@ function renderConnection(): void {
     state = "reconnecting";
     detail = summaryDetail;
   }
-  const words: Record<ConnState, string> = {
-    loading: "Loading history…",
-    connecting: "Connecting…",
-    live: "Live",
-    reconnecting: "Reconnecting…",
-    stale: "Stale",
-    "signed-out": "Signed out",
-    stopped: "Stopped",
-  };
+  const stateText = t(`conn.${state}`);
+  const detailText = words(detail);
   els.conn.dataset["state"] = state;
   els.conn.dataset["events"] = feedState;
   els.conn.dataset["summaries"] = summaryState;
-  els.connText.textContent = words[state] + (detail && state !== "live" ? ` — ${detail}` : "");
-  els.conn.title = detail;
+  els.connText.textContent = detailText && state !== "live" ? t("conn.withDetail", { state: stateText, detail: detailText }) : stateText;
+  els.conn.title = detailText;
+}
+
+/** The totals row: counts across the programmes, money per currency. */
+function drawTotals(): void {
+  // Before the programme list comes, the programmes the summaries name.
+  const shown = new Set([...programmes.keys()]);
+  if (!programmesLoaded) for (const n of summaries.keys()) shown.add(n);
+  const figures = [...shown].map((n) => programmeFigures(programmes.get(n), summaries.get(n)));
+  if (!figures.length) {
+    els.totals.replaceChildren(h("p", { class: "empty" }, programmesLoaded ? t("programmes.none") : t("card.waiting")));
+    return;
+  }
+  els.totals.replaceChildren(...renderTotals(totalsByCurrency(figures)));
+}
+
+function feedRow(ev: ApplicationEvent): HTMLLIElement {
+  const row = renderEventRow(ev, lookup);
+  rowEvents.set(row, ev);
+  return row;
 }
 
 // ---- sign-in --------------------------------------------------------------
-function showSignin(message: string): void {
+function setSigninMessage(message: Text): void {
+  signinMessage = message;
+  els.signinMsg.textContent = words(message);
+  if (typeof message === "string") delete els.signinMsg.dataset["msg"];
+  else els.signinMsg.dataset["msg"] = message.key;
+}
+
+function showSignin(message: Text): void {
   els.dashboard.hidden = true;
   els.history.hidden = true;
   els.signout.hidden = true;
   els.signin.hidden = false;
-  els.signinMsg.textContent = message;
+  setSigninMessage(message);
   els.keyInput.value = "";
   els.keyInput.focus();
   renderConnection();
@@ -151,14 +210,14 @@ els.signinForm.addEventListener("submit", (ev) => {
   els.keyInput.value = "";
   if (!key) return;
   apiKey.set(key);
-  els.signinMsg.textContent = "Checking the key…";
+  setSigninMessage(msg("signin.checking"));
   clients.programmes.listProgrammes({ pageSize: 1 }).then(
     () => startSession(),
     (err) => {
       const e = ConnectError.from(err);
       if (e.code === Code.Unauthenticated) {
         apiKey.clear();
-        els.signinMsg.textContent = "That API key was not accepted.";
+        setSigninMessage(msg("signin.rejected"));
       } else {
         // The server may be restarting: go on, the streams retry.
         startSession();
@@ -167,9 +226,9 @@ els.signinForm.addEventListener("submit", (ev) => {
   );
 });
 
-els.signout.addEventListener("click", () => signOut("Signed out."));
+els.signout.addEventListener("click", () => signOut(msg("signout.done")));
 
-function signOut(message: string): void {
+function signOut(message: Text): void {
   session?.abort();
   session = null;
   eventFeed.stop();
@@ -183,6 +242,7 @@ function signOut(message: string): void {
   pendingEvents = [];
   els.feed.replaceChildren();
   els.programmes.replaceChildren();
+  els.totals.replaceChildren();
   feedState = summaryState = "signed-out";
   showSignin(message);
 }
@@ -241,8 +301,8 @@ const eventFeed = new EventFeed<ApplicationEvent>(
     },
     signedOut: (message) => signOut(message),
     notice(message) {
-      els.feedNotice.hidden = !message;
-      els.feedNotice.textContent = message ?? "";
+      feedNotice = message;
+      drawFeedNotice();
     },
   },
 );
@@ -260,6 +320,7 @@ const summaryFeed = new SummaryFeed<ProgrammeSummary>(
   {
     summary(s) {
       summaries.set(s.programme, s);
+      totalsDirty = true;
       if (programmes.has(s.programme)) dirtyCards.add(s.programme);
       else if (programmesLoaded) refreshProgrammesSoon();
       render.request();
@@ -281,7 +342,7 @@ function startSession(): void {
   session?.abort();
   session = new AbortController();
   els.signin.hidden = true;
-  els.signinMsg.textContent = "";
+  setSigninMessage("");
   els.dashboard.hidden = false;
   els.signout.hidden = false;
   void loadWithRetry(loadProgrammes, session.signal);
@@ -303,7 +364,7 @@ async function loadWithRetry(load: (signal: AbortSignal) => Promise<void>, signa
       const f = describe(err);
       if (f.code === Code.Unauthenticated) {
         const r = recoveryFor(f, "");
-        signOut(r.kind === "signout" ? r.message : "Please sign in.");
+        signOut(r.kind === "signout" ? r.message : msg("signout.missing"));
         return;
       }
       await sleep(backoff.next(), signal);
@@ -327,11 +388,7 @@ async function loadProgrammes(signal: AbortSignal): Promise<void> {
   // A programme new since the summary stream opened: open it again so that
   // it covers the new one too.
   if (added) void summaryFeed.start();
-  fillSelect(
-    els.filterProgramme,
-    "All programmes",
-    all.map((p) => [p.name, p.localName ? `${p.displayName} · ${p.localName}` : p.displayName]),
-  );
+  fillProgrammeSelect();
   cardsAll = true;
   render.request();
 }
@@ -353,10 +410,24 @@ async function loadInstitutions(signal: AbortSignal): Promise<void> {
     const name = row.dataset["institution"] ?? "";
     if (cell && cell.textContent === name && institutions.has(name)) cell.replaceChildren(...institutionLabel(name, lookup));
   }
+  fillInstitutionSelect();
+}
+
+/** "name · other name", the page language's name first. */
+function optionLabel(item: { displayName: string; localName: string }, localLang?: string): string {
+  const n = names(item, undefined, localLang);
+  return n.secondary ? `${n.primary} · ${n.secondary}` : n.primary;
+}
+
+function fillProgrammeSelect(): void {
+  fillSelect(els.filterProgramme, t("feed.allProgrammes"), [...programmes.values()].map((p) => [p.name, optionLabel(p)]));
+}
+
+function fillInstitutionSelect(): void {
   fillSelect(
     els.filterInstitution,
-    "All institutions",
-    all.map((i) => [i.name, i.localName ? `${i.displayName} · ${i.localName}` : i.displayName]),
+    t("feed.allInstitutions"),
+    [...institutions.values()].map((i) => [i.name, optionLabel(i, localNameLang(i.region))]),
   );
 }
 
@@ -418,6 +489,7 @@ function closeHistory(): void {
   historyAbort?.abort();
   historyAbort = null;
   historyApp = null;
+  historyEvents = [];
   els.history.hidden = true;
 }
 
@@ -427,12 +499,12 @@ function openHistory(application: string, title: string): void {
   historyAbort = abort;
   historyApp = application;
   historyCursors = new Set();
+  historyEvents = [];
+  historyFallbackTitle = title;
+  historyStatus = msg("history.loading");
   els.history.hidden = false;
   els.history.dataset["application"] = application;
-  els.historyTitle.textContent = title || application;
-  const list = h("ol", { class: "timeline", id: "history-list" });
-  const status = h("p", { class: "muted" }, "Loading…");
-  els.historyBody.replaceChildren(h("p", { class: "muted mono" }, application), status, list);
+  drawHistory();
   els.historyClose.focus();
   void (async () => {
     try {
@@ -446,47 +518,108 @@ function openHistory(application: string, title: string): void {
         appendHistory(res.events);
         pageToken = res.nextPageToken;
       } while (pageToken);
-      status.remove();
-      const last = [...list.querySelectorAll<HTMLElement>("[data-cursor]")].length;
-      if (!last) list.append(h("li", { class: "muted" }, "No events."));
+      historyStatus = null;
+      drawHistory();
     } catch (err) {
       if (abort.signal.aborted) return;
       const f = describe(err);
       if (f.code === Code.Unauthenticated) {
-        signOut("Your API key was not accepted.");
+        signOut(msg("signout.notAccepted"));
         return;
       }
-      status.textContent = `Could not load the history: ${[f.reason, f.message].filter(Boolean).join(": ")}`;
+      historyStatus = msg("history.failed", { detail: [f.reason, f.message].filter(Boolean).join(": ") });
+      drawHistory();
     }
   })();
 }
 
 function appendHistory(events: ApplicationEvent[]): void {
-  const list = document.getElementById("history-list");
-  if (!list) return;
+  let added = false;
   for (const ev of events) {
     if (ev.cursor && historyCursors.has(ev.cursor)) continue;
     historyCursors.add(ev.cursor);
-    list.append(renderHistoryItem(ev, lookup));
-    const snap = ev.snapshot;
-    if (snap) {
-      els.historyTitle.textContent = snap.title || els.historyTitle.textContent;
-      const facts = document.getElementById("history-facts");
-      const next = h(
-        "dl",
-        { class: "facts", id: "history-facts" },
-        h("dt", null, "Requested"),
-        h("dd", null, formatMoney(snap.requestedAmount)),
-        snap.awardedAmount && [h("dt", null, "Awarded"), h("dd", null, formatMoney(snap.awardedAmount))],
-        snap.disbursedAmount && [h("dt", null, "Disbursed"), h("dd", null, formatMoney(snap.disbursedAmount))],
-        snap.awardNumber && [h("dt", null, "Award number"), h("dd", null, snap.awardNumber)],
-      );
-      if (facts) facts.replaceWith(next);
-      else list.before(next);
-    }
+    historyEvents.push(ev);
+    added = true;
   }
+  if (added) drawHistory();
 }
 
+/** Draws the history panel from its events: the facts of the latest snapshot, then the timeline. */
+function drawHistory(): void {
+  if (!historyApp) return;
+  const latest = [...historyEvents].reverse().find((ev) => ev.snapshot);
+  els.historyTitle.textContent = latest?.snapshot?.title || historyFallbackTitle || historyApp;
+  const list = h(
+    "ol",
+    { class: "timeline", id: "history-list" },
+    historyEvents.map((ev) => renderHistoryItem(ev, lookup)),
+    !historyEvents.length && !historyStatus && h("li", { class: "muted" }, t("history.none")),
+  );
+  els.historyBody.replaceChildren(
+    h("p", { class: "muted mono" }, historyApp),
+    latest?.snapshot ? renderApplicationFacts(latest.snapshot, latest.programme, lookup) : "",
+    historyStatus ? h("p", { class: "muted", id: "history-status" }, words(historyStatus)) : "",
+    h("h3", { class: "facts-h" }, t("history.events")),
+    list,
+  );
+}
+
+function drawFeedNotice(): void {
+  els.feedNotice.hidden = !feedNotice;
+  els.feedNotice.textContent = words(feedNotice);
+}
+
+// ---- language -----------------------------------------------------------------
+/** Words, numbers and dates in `lang`: the static text, then everything drawn. */
+function applyLanguage(lang: Lang): void {
+  useLanguage(lang, localeFor(lang, browserLanguages()));
+  const root = document.documentElement;
+  root.lang = locale();
+  root.dataset["lang"] = lang;
+  document.title = t("doc.title");
+  for (const el of document.querySelectorAll<HTMLElement>("[data-i18n]")) {
+    const key = el.dataset["i18n"] ?? "";
+    if (isMsgKey(key)) el.textContent = t(key);
+  }
+  for (const el of document.querySelectorAll<HTMLElement>("[data-i18n-aria-label]")) {
+    const key = el.dataset["i18nAriaLabel"] ?? "";
+    if (isMsgKey(key)) el.setAttribute("aria-label", t(key));
+  }
+  for (const b of els.langSwitch.querySelectorAll<HTMLButtonElement>("[data-set-lang]")) {
+    b.setAttribute("aria-pressed", String(b.dataset["setLang"] === lang));
+  }
+  // What is drawn already, again in the new language.
+  setSigninMessage(signinMessage);
+  drawFeedNotice();
+  fillProgrammeSelect();
+  fillInstitutionSelect();
+  for (const row of [...els.feed.children]) {
+    const ev = rowEvents.get(row);
+    if (ev) row.replaceWith(feedRow(ev));
+  }
+  drawHistory();
+  if (session) {
+    cardsAll = true;
+    totalsDirty = true;
+  }
+  // At once, so that no frame shows two languages.
+  render.flush();
+}
+
+els.langSwitch.addEventListener("click", (ev) => {
+  const lang = (ev.target as Element).closest<HTMLElement>("[data-set-lang]")?.dataset["setLang"];
+  if (!isLang(lang)) return;
+  // Remembered even when it is the language shown: a choice made.
+  storeLang(lang);
+  if (lang !== language()) applyLanguage(lang);
+});
+
+// With no choice made on the page, follow the browser's languages.
+window.addEventListener("languagechange", () => {
+  if (!storedLang()) applyLanguage(detectLang(browserLanguages()));
+});
+
 // ---- start ------------------------------------------------------------------
+applyLanguage(storedLang() ?? detectLang(browserLanguages()));
 if (apiKey.get()) startSession();
 else showSignin("");

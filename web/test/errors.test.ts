@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import { decodeErrorInfoReason, errorReason, recoveryFor } from "../src/lib/errors";
+import { decodeErrorInfoReason, errorReason, failureText, recoveryFor } from "../src/lib/errors";
+import { render, useLanguage } from "../src/lib/i18n";
 
 function errorInfo(reason: string, domain = "grants.gba"): Uint8Array {
   // ErrorInfo { reason = 1; domain = 2; map<string,string> metadata = 3 }
@@ -43,5 +44,21 @@ test("what to do after each failure", () => {
   assert.equal(after(Code.Unknown), "resume"); // network error
   assert.equal(after(undefined), "resume"); // the stream ended
   assert.equal(after(Code.Unavailable, undefined, ""), "reload"); // no cursor yet
-  assert.match((recoveryFor({ code: Code.Unauthenticated, reason: "KEY_REVOKED" }, "c") as { message: string }).message, /revoked/);
+  const revoked = recoveryFor({ code: Code.Unauthenticated, reason: "KEY_REVOKED" }, "c");
+  assert.equal(revoked.kind === "signout" && revoked.message.key, "signout.revoked");
+  assert.match(revoked.kind === "signout" ? render(revoked.message) : "", /revoked/);
+});
+
+test("a failure in words: the server's text as it came, else the client's note in the page's language", () => {
+  assert.equal(failureText({ code: Code.Unavailable, reason: "SHUTTING_DOWN", message: "the server is stopping" }), "SHUTTING_DOWN: the server is stopping");
+  assert.deepEqual(failureText({ note: "detail.streamEnded" }), { key: "detail.streamEnded" });
+  assert.deepEqual(failureText({}), { key: "detail.disconnected" });
+  useLanguage("zh-Hant");
+  try {
+    assert.equal(render(failureText({ note: "detail.streamEnded" })), "串流已結束");
+    const revoked = recoveryFor({ code: Code.Unauthenticated, reason: "KEY_REVOKED" }, "c");
+    assert.equal(revoked.kind === "signout" ? render(revoked.message) : "", "你的 API 金鑰已被撤銷。");
+  } finally {
+    useLanguage("en");
+  }
 });

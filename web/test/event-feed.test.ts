@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { EventFeed, historyParent, watchRequest, type ConnState, type StreamMessage, type WatchRequestFields } from "../src/lib/event-feed";
+import { render } from "../src/lib/i18n";
 
 interface Ev {
   cursor: string;
@@ -50,6 +51,7 @@ class Fake {
   states: ConnState[] = [];
   notices: (string | null)[] = [];
   signedOut: string[] = [];
+  signedOutKeys: string[] = [];
 
   append(n: number) {
     for (let i = 0; i < n; i++) this.log.push({ cursor: `c${this.log.length + 1}` });
@@ -103,8 +105,11 @@ class Fake {
         },
         events: (batch) => this.shown.push(...batch.map((e) => e.cursor)),
         state: (s) => this.states.push(s),
-        signedOut: (m) => this.signedOut.push(m),
-        notice: (m) => this.notices.push(m),
+        signedOut: (m) => {
+          this.signedOut.push(render(m));
+          this.signedOutKeys.push(m.key);
+        },
+        notice: (m) => this.notices.push(m === null ? null : render(m)),
       },
       { staleMs, deadMs, pageSize, backoff: { baseMs: 500, maxMs: 4000, factor: 2, jitter: 0.5 } },
     );
@@ -220,6 +225,7 @@ test("UNAUTHENTICATED signs out and stops", async () => {
   await feed.start({});
   assert.equal(f.signedOut.length, 1);
   assert.match(f.signedOut[0]!, /revoked/);
+  assert.deepEqual(f.signedOutKeys, ["signout.revoked"]);
   assert.equal(f.states.at(-1), "signed-out");
   assert.equal(f.watchCalls.length, 1);
 });

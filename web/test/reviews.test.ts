@@ -21,8 +21,9 @@ test("programme review progress: completed / required, none without peer review"
   assert.equal(reviewProgress(0n, 6n)?.percent, 0);
   assert.equal(reviewProgress(1n, 3n)?.percent, 33.33);
   assert.equal(reviewProgress(1n, 1n)?.label, "1 of 1 review completed");
-  // int64 counts beyond 2^53 stay exact in the words.
-  assert.equal(reviewProgress(9_007_199_254_740_993n, 9_007_199_254_740_994n)?.text, "9007199254740993 / 9007199254740994");
+  // int64 counts beyond 2^53 stay exact in the words, grouped for the locale.
+  assert.equal(reviewProgress(9_007_199_254_740_993n, 9_007_199_254_740_994n)?.text, "9,007,199,254,740,993 / 9,007,199,254,740,994");
+  assert.equal(reviewProgress(1n, 2n)?.label, "1 of 2 reviews completed");
 });
 
 test("the bar never draws past full or below empty", () => {

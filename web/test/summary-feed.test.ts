@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { SummaryFeed } from "../src/lib/summary-feed";
 import type { ConnState } from "../src/lib/event-feed";
+import { render } from "../src/lib/i18n";
 
 interface Plan {
   summaries: string[];
@@ -42,7 +43,7 @@ function harness(plans: Plan[]) {
       random: () => 1,
       now: () => clock,
     },
-    { summary: (s) => seen.push(s), state: (s) => states.push(s), signedOut: (m) => signedOut.push(m) },
+    { summary: (s) => seen.push(s), state: (s) => states.push(s), signedOut: (m) => signedOut.push(render(m)) },
     { baseMs: 500, maxMs: 8000, factor: 2, jitter: 0.5 },
   );
   return { feed, seen, states, sleeps, signedOut, hang };

@@ -1,15 +1,13 @@
-// Dates for the reader's locale.
+// Dates for the page's locale (see i18n.ts).
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+import { formatDate as dateText, formatDateTime as dateTimeText } from "./i18n";
 
 export function formatDateTime(ts: Timestamp | undefined): string {
-  return ts ? dateTime.format(timestampDate(ts)) : "—";
+  return ts ? dateTimeText(timestampDate(ts)) : "—";
 }
 
 export function formatDate(ts: Timestamp | undefined): string {
-  return ts ? dateOnly.format(timestampDate(ts)) : "—";
+  return ts ? dateText(timestampDate(ts)) : "—";
 }
 
 export function isoString(ts: Timestamp | undefined): string {

@@ -2,6 +2,7 @@
 // a watching client does next.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { msg, type Msg, type MsgKey } from "./i18n";
 
 const KNOWN_REASONS = [
   "WATCHER_TOO_SLOW",
@@ -55,7 +56,7 @@ export function errorReason(err: unknown): string | undefined {
 /** What the client does after a stream or a history load failed or ended. */
 export type Recovery =
   | { kind: "stop" } // we cancelled it
-  | { kind: "signout"; message: string } // the key is not (or no longer) valid
+  | { kind: "signout"; message: Msg } // the key is not (or no longer) valid
   | { kind: "reload" } // the cursor is of no use: load history again, then watch
   | { kind: "resume"; immediate: boolean }; // watch again from the last cursor
 
@@ -64,6 +65,8 @@ export interface Failure {
   code?: Code;
   reason?: string;
   message?: string;
+  /** Why, when the client itself ended the stream (worded in the page's language). */
+  note?: MsgKey;
 }
 
 export function describe(err: unknown): Failure {
@@ -75,13 +78,13 @@ export function describe(err: unknown): Failure {
 export function recoveryFor(failure: Failure, cursor: string): Recovery {
   if (failure.code === Code.Canceled) return { kind: "stop" };
   if (failure.code === Code.Unauthenticated) {
-    const why =
+    const why: MsgKey =
       failure.reason === "KEY_REVOKED"
-        ? "Your API key was revoked."
+        ? "signout.revoked"
         : failure.reason === "MISSING_CREDENTIALS"
-          ? "Please sign in."
-          : "Your API key was not accepted.";
-    return { kind: "signout", message: why };
+          ? "signout.missing"
+          : "signout.notAccepted";
+    return { kind: "signout", message: msg(why) };
   }
   switch (failure.reason) {
     case "CURSOR_EXPIRED":
@@ -95,4 +98,11 @@ export function recoveryFor(failure: Failure, cursor: string): Recovery {
   // that ended, RESOURCE_EXHAUSTED and the rest: back off, then resume. With
   // no cursor yet there is nothing to resume from without a gap: reload.
   return cursor ? { kind: "resume", immediate: false } : { kind: "reload" };
+}
+
+/** A failure in words: the server's reason and message as they came, or the client's own note. */
+export function failureText(f: Failure): Msg | string {
+  const parts = [f.reason, f.message].filter(Boolean);
+  if (parts.length) return parts.join(": ");
+  return msg(f.note ?? "detail.disconnected");
 }

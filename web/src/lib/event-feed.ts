@@ -7,7 +7,8 @@
 // unit tests against a scripted fake server.
 import { Code } from "@connectrpc/connect";
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff";
-import { describe, recoveryFor, type Failure } from "./errors";
+import { describe, failureText, recoveryFor, type Failure } from "./errors";
+import { msg, type Msg, type Text } from "./i18n";
 import { ResumeState } from "./resume";
 
 /** At most one of the three; none means everything the key may see. */
@@ -68,9 +69,9 @@ export interface FeedSink<E> {
   reset(): void;
   /** Events not shown before, oldest first. */
   events(batch: E[]): void;
-  state(state: ConnState, detail?: string): void;
-  signedOut(message: string): void;
-  notice(message: string | null): void;
+  state(state: ConnState, detail?: Text): void;
+  signedOut(message: Msg): void;
+  notice(message: Text | null): void;
 }
 
 export interface FeedOptions {
@@ -141,13 +142,13 @@ export class EventFeed<E extends { cursor: string }> {
           if (f.code === Code.Unauthenticated) {
             const r = recoveryFor(f, "");
             sink.state("signed-out");
-            sink.signedOut(r.kind === "signout" ? r.message : "Please sign in.");
+            sink.signedOut(r.kind === "signout" ? r.message : msg("signout.missing"));
             return;
           }
           if (f.code === Code.InvalidArgument || f.code === Code.Unimplemented) {
             // The server cannot list history for this filter: show what
             // happens from now on rather than nothing.
-            sink.notice(`History is not available here (${f.message ?? "refused"}); showing events from now on.`);
+            sink.notice(msg("feed.historyUnavailable", { detail: f.message || f.reason || String(f.code ?? "") }));
           } else {
             sink.state("reconnecting", failureText(f));
             await deps.sleep(backoff.next(), signal);
@@ -201,7 +202,7 @@ export class EventFeed<E extends { cursor: string }> {
       }
       if (tail.length > this.opts.historyLimit) tail.splice(0, tail.length - this.opts.historyLimit);
       token = page.nextPageToken;
-      if (token) this.sink.state("loading", `${count} events`);
+      if (token) this.sink.state("loading", msg("detail.historyCount", { count }));
     } while (token && !signal.aborted);
     if (tail.length && !signal.aborted) this.sink.events(tail);
   }
@@ -219,7 +220,7 @@ export class EventFeed<E extends { cursor: string }> {
     const arm = () => {
       if (staleTimer !== null) deps.clearTimer(staleTimer);
       if (deadTimer !== null) deps.clearTimer(deadTimer);
-      staleTimer = deps.setTimer(() => sink.state("stale", `no message for ${Math.round(opts.staleMs / 1000)} s`), opts.staleMs);
+      staleTimer = deps.setTimer(() => sink.state("stale", msg("detail.staleFor", { seconds: Math.round(opts.staleMs / 1000) })), opts.staleMs);
       deadTimer = deps.setTimer(() => {
         dead = true;
         stream.abort();
@@ -254,9 +255,9 @@ export class EventFeed<E extends { cursor: string }> {
           resume.takeProgress(m.progressCursor);
         }
       }
-      return { message: "the stream ended" };
+      return { note: "detail.streamEnded" };
     } catch (err) {
-      if (dead && !signal.aborted) return { code: Code.Unavailable, message: "no message for too long" };
+      if (dead && !signal.aborted) return { code: Code.Unavailable, note: "detail.silent" };
       return describe(err);
     } finally {
       if (settle !== null) deps.clearTimer(settle);
@@ -266,9 +267,4 @@ export class EventFeed<E extends { cursor: string }> {
       signal.removeEventListener("abort", onAbort);
     }
   }
-}
-
-function failureText(f: Failure): string {
-  const parts = [f.reason, f.message].filter(Boolean);
-  return parts.length ? parts.join(": ") : "disconnected";
 }

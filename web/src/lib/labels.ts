@@ -1,7 +1,8 @@
-// English words for the contract's enums.
+// The contract's enums in words of the current language (see i18n.ts).
 import { Application_State as State } from "../gen/gba/grants/v1/application_pb";
 import { ApiKey_Role as Role } from "../gen/gba/grants/v1/access_pb";
 import { Region } from "../gen/gba/grants/v1/common_pb";
+import { isMsgKey, t } from "./i18n";
 
 export const STATE_ORDER: State[] = [
   State.DRAFT,
@@ -15,21 +16,14 @@ export const STATE_ORDER: State[] = [
   State.WITHDRAWN,
 ];
 
-const STATE_WORDS: Record<number, string> = {
-  [State.UNSPECIFIED]: "—",
-  [State.DRAFT]: "Draft",
-  [State.SUBMITTED]: "Submitted",
-  [State.UNDER_REVIEW]: "Under review",
-  [State.CHANGES_REQUESTED]: "Changes requested",
-  [State.APPROVED]: "Approved",
-  [State.ACTIVE]: "Active",
-  [State.CLOSED]: "Closed",
-  [State.REJECTED]: "Rejected",
-  [State.WITHDRAWN]: "Withdrawn",
-};
+/** The catalogue entry `${prefix}.${ENUM_NAME}`, or `${prefix}.unknown` with the number. */
+function enumWord(prefix: "state" | "role" | "region", names: Record<number, string>, v: number): string {
+  const key = `${prefix}.${names[v] ?? ""}`;
+  return isMsgKey(key) ? t(key) : t(`${prefix}.unknown`, { n: v });
+}
 
 export function stateLabel(s: State): string {
-  return STATE_WORDS[s] ?? `State ${s}`;
+  return enumWord("state", State, s);
 }
 
 /** Stable token for CSS and tests: `APPROVED`, `UNDER_REVIEW`, … */
@@ -37,28 +31,20 @@ export function stateToken(s: State): string {
   return State[s] ?? String(s);
 }
 
-const ROLE_WORDS: Record<number, string> = {
-  [Role.UNSPECIFIED]: "—",
-  [Role.ADMIN]: "Admin",
-  [Role.OFFICER]: "Officer",
-  [Role.APPLICANT]: "Applicant",
-  [Role.VIEWER]: "Viewer",
-  [Role.REVIEWER]: "Reviewer",
-};
-
 export function roleLabel(r: Role): string {
-  return ROLE_WORDS[r] ?? `Role ${r}`;
+  return enumWord("role", Role, r);
 }
 
 export const REGION_ORDER: Region[] = [Region.HONG_KONG, Region.MACAO, Region.GUANGDONG];
 
-const REGION_WORDS: Record<number, string> = {
-  [Region.UNSPECIFIED]: "Unspecified",
-  [Region.HONG_KONG]: "Hong Kong",
-  [Region.MACAO]: "Macao",
-  [Region.GUANGDONG]: "Guangdong",
-};
-
 export function regionLabel(r: Region): string {
-  return REGION_WORDS[r] ?? `Region ${r}`;
+  return enumWord("region", Region, r);
+}
+
+/** The language tag of an institution's local name: Traditional in Hong Kong and Macao, Simplified in Guangdong. */
+export function localNameLang(r: Region | undefined): string {
+  if (r === Region.HONG_KONG) return "zh-HK";
+  if (r === Region.MACAO) return "zh-MO";
+  if (r === Region.GUANGDONG) return "zh-CN";
+  return "zh";
 }

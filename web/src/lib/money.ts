@@ -148,3 +148,17 @@ export function formatMoney(m: MoneyValue | undefined | null, locale?: string, o
   const number = fraction ? intText + f.decimal + fracText : intText;
   return (negative ? f.negTemplate : f.template).map((p) => (p.type === "integer" ? number : p.value)).join("");
 }
+
+/**
+ * The amount as an exact decimal string with at least the currency's minor
+ * digits and no grouping ("1234567.89", "-0.50", "1.005"), for data
+ * attributes and tests: what Intl.NumberFormat would format exactly.
+ */
+export function decimalString(m: MoneyValue | undefined | null): string {
+  const total = toNanos(m);
+  const abs = total < 0n ? -total : total;
+  const frac = (abs % NANOS_PER_UNIT).toString().padStart(9, "0");
+  const minDigits = currencyDigits(m?.currencyCode || "XXX");
+  const fraction = frac.slice(0, minDigits) + frac.slice(minDigits).replace(/0+$/, "");
+  return `${total < 0n ? "-" : ""}${abs / NANOS_PER_UNIT}${fraction ? "." + fraction : ""}`;
+}

@@ -1,7 +1,9 @@
 // Peer review in words: the review progress of a programme summary, and the
 // review events of the feed (`ApplicationEvent.review_activity`). Plain
-// data and strings, so that the DOM code stays thin and this is testable.
+// data and strings (in the current language, see i18n.ts), so that the
+// DOM code stays thin and this is testable.
 import { Application_State as State, ReviewActivity_Kind as Kind } from "../gen/gba/grants/v1/application_pb";
+import { formatNumber, isMsgKey, t, tn } from "./i18n";
 
 /** The programme's default when `ReviewSettings.required_reviews` is 0. */
 export const DEFAULT_REQUIRED_REVIEWS = 2;
@@ -31,8 +33,8 @@ export function reviewProgress(completed: bigint | number | undefined, required:
     completed: c,
     required: r,
     percent: Number((drawn * 10_000n) / r) / 100,
-    text: `${c} / ${r}`,
-    label: `${c} of ${r} ${r === 1n ? "review" : "reviews"} completed`,
+    text: `${formatNumber(c)} / ${formatNumber(r)}`,
+    label: tn("reviews.aria", r, { completed: c, required: r }),
   };
 }
 
@@ -40,20 +42,12 @@ export function reviewProgress(completed: bigint | number | undefined, required:
 export function reviewSettingsText(settings: { requiredReviews: number } | undefined): string {
   if (!settings) return "";
   const n = settings.requiredReviews > 0 ? settings.requiredReviews : DEFAULT_REQUIRED_REVIEWS;
-  return `Peer review: ${n} ${n === 1 ? "review" : "reviews"} per application`;
+  return tn("reviews.settings", n);
 }
 
-const KIND_WORDS: Record<number, string> = {
-  [Kind.UNSPECIFIED]: "Review activity",
-  [Kind.REVIEWER_ASSIGNED]: "Reviewer assigned",
-  [Kind.CONFLICT_DECLARED]: "Conflict declared",
-  [Kind.REVIEW_SUBMITTED]: "Review submitted",
-  [Kind.REVIEW_REVISED]: "Review revised",
-  [Kind.REVIEWS_OVERRIDDEN]: "Approved with incomplete reviews (override)",
-};
-
 export function reviewKindLabel(k: Kind): string {
-  return KIND_WORDS[k] ?? `Review activity ${k}`;
+  const key = `review.${Kind[k] ?? ""}`;
+  return isMsgKey(key) ? t(key) : t("review.unknown", { n: k });
 }
 
 /** Stable token for CSS and tests: `REVIEWER_ASSIGNED`, `REVIEW_SUBMITTED`, … */
@@ -64,7 +58,7 @@ export function reviewKindToken(k: Kind): string {
 /** "1/2 reviews" (an application's completed / required); empty when none is required. */
 export function reviewCountText(completed: number, required: number): string {
   if (!(required > 0)) return "";
-  return `${completed}/${required} ${required === 1 ? "review" : "reviews"}`;
+  return tn("reviews.count", required, { completed, required });
 }
 
 export interface ReviewActivityLike {

@@ -3,7 +3,8 @@
 // stream starts with a full set again, so nothing needs resuming.
 import { Code } from "@connectrpc/connect";
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff";
-import { describe, recoveryFor } from "./errors";
+import { describe, failureText, recoveryFor } from "./errors";
+import { msg, type Msg, type Text } from "./i18n";
 import type { ConnState } from "./event-feed";
 
 export interface SummaryDeps<S> {
@@ -25,8 +26,8 @@ export const SETTLE_MS = 1_500;
 
 export interface SummarySink<S> {
   summary(s: S): void;
-  state(state: ConnState, detail?: string): void;
-  signedOut(message: string): void;
+  state(state: ConnState, detail?: Text): void;
+  signedOut(message: Msg): void;
 }
 
 export class SummaryFeed<S> {
@@ -56,7 +57,7 @@ export class SummaryFeed<S> {
     while (!signal.aborted) {
       if (!everOpen || lastFailed) this.sink.state(lastFailed ? "reconnecting" : "connecting");
       let failed = false;
-      let detail = "";
+      let detail: Text = "";
       const now = this.deps.now ?? Date.now;
       let openedAt = -1;
       let settle: ReturnType<typeof setTimeout> | undefined;
@@ -81,11 +82,11 @@ export class SummaryFeed<S> {
         if (f.code === Code.Unauthenticated) {
           const r = recoveryFor(f, "");
           this.sink.state("signed-out");
-          this.sink.signedOut(r.kind === "signout" ? r.message : "Please sign in.");
+          this.sink.signedOut(r.kind === "signout" ? r.message : msg("signout.missing"));
           return;
         }
         failed = true;
-        detail = [f.reason, f.message].filter(Boolean).join(": ");
+        detail = failureText(f);
       } finally {
         clearTimeout(settle);
       }

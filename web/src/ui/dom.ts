@@ -62,4 +62,10 @@ export class FrameScheduler {
       setTimeout(run, 250);
     }, wait);
   }
+  /** Runs `fn` now (a pending request is then done). */
+  flush(): void {
+    this.scheduled = false;
+    this.last = performance.now();
+    this.fn();
+  }
 }

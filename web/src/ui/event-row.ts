@@ -1,28 +1,45 @@
 // One application event: a row of the live feed, or an item of the
-// history panel.
+// history panel, in the page's language.
 import type { ApplicationEvent } from "../gen/gba/grants/v1/application_pb";
 import { Application_State as State } from "../gen/gba/grants/v1/application_pb";
 import type { Institution } from "../gen/gba/grants/v1/institution_pb";
 import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import { formatDateTime, isoString } from "../lib/dates";
-import { roleLabel, stateLabel, stateToken } from "../lib/labels";
-import { formatMoney } from "../lib/money";
+import { names, t } from "../lib/i18n";
+import { localNameLang, roleLabel, stateLabel, stateToken } from "../lib/labels";
 import { describeReviewEvent } from "../lib/reviews";
 import { h } from "./dom";
+import { amount } from "./programme-card";
 
 export interface Lookup {
   institution(name: string): Institution | undefined;
   programme(name: string): Programme | undefined;
 }
 
+/**
+ * An institution's names, the page language's first (the resource name
+ * while the institution is not known yet).
+ */
 export function institutionLabel(name: string, lookup: Lookup): (string | HTMLElement)[] {
   const i = lookup.institution(name);
   if (!i) return [name];
-  return i.localName ? [i.displayName, " ", h("span", { lang: "zh", class: "local" }, i.localName)] : [i.displayName];
+  const n = names(i, undefined, localNameLang(i.region));
+  return [
+    h("span", { lang: n.primaryLang, class: "name" }, n.primary),
+    n.secondary ? [" ", h("span", { lang: n.secondaryLang, class: "alt-name" }, n.secondary)] : "",
+  ].flat();
+}
+
+/** A programme's name in the page's language. */
+export function programmeLabel(name: string, lookup: Lookup): HTMLElement | string {
+  const p = lookup.programme(name);
+  if (!p) return name;
+  const n = names(p);
+  return h("span", { lang: n.primaryLang }, n.primary);
 }
 
 function stateChip(s: State): HTMLElement {
-  return h("span", { class: `st st-${stateToken(s)}` }, stateLabel(s));
+  return h("span", { class: `st st-${stateToken(s)}`, "data-state": stateToken(s) }, stateLabel(s));
 }
 
 function change(ev: ApplicationEvent): HTMLElement {
@@ -39,21 +56,27 @@ function change(ev: ApplicationEvent): HTMLElement {
     );
   }
   if (ev.disbursement) {
-    return h("span", { class: "change" }, "Payment recorded ", ev.snapshot?.disbursedAmount ? `(total ${formatMoney(ev.snapshot.disbursedAmount)}) ` : "", "→ ", to);
+    const total = ev.snapshot?.disbursedAmount;
+    let paid: (string | HTMLElement)[] = [];
+    if (total) {
+      const [before = "", after = ""] = t("change.paymentTotal", { amount: "\u0000" }).split("\u0000");
+      paid = [" ", before, amount(total), after];
+    }
+    return h("span", { class: "change" }, t("change.payment"), ...paid, " → ", to);
   }
-  if (ev.previousState === State.UNSPECIFIED) return h("span", { class: "change" }, "Created as ", to);
+  if (ev.previousState === State.UNSPECIFIED) return h("span", { class: "change" }, t("change.created"), " ", to);
   return h("span", { class: "change" }, stateChip(ev.previousState), " → ", to);
 }
 
 export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElement {
   const title = ev.snapshot?.title || ev.application;
-  const programme = lookup.programme(ev.programme);
   return h(
     "li",
     {
       class: "ev",
       "data-cursor": ev.cursor,
       "data-application": ev.application,
+      "data-programme": ev.programme,
       "data-institution": ev.applicantInstitution,
       "data-state": stateToken(ev.newState),
     },
@@ -62,7 +85,7 @@ export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElem
       "span",
       { class: "title" },
       h("button", { type: "button", class: "link", "data-open-application": ev.application }, title),
-      programme && h("span", { class: "programme" }, programme.displayName),
+      lookup.programme(ev.programme) && h("span", { class: "programme" }, programmeLabel(ev.programme, lookup)),
     ),
     h("span", { class: "inst" }, institutionLabel(ev.applicantInstitution, lookup)),
     change(ev),
@@ -72,16 +95,20 @@ export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElem
 }
 
 export function renderHistoryItem(ev: ApplicationEvent, lookup: Lookup): HTMLLIElement {
+  const awarded = ev.snapshot?.awardedAmount && ev.newState === State.APPROVED && !ev.disbursement ? ev.snapshot.awardedAmount : null;
+  let awardedLine: HTMLElement | null = null;
+  if (awarded) {
+    const [before = "", after = ""] = t("history.awarded", { amount: "\u0000" }).split("\u0000");
+    awardedLine = h("p", { class: "small" }, before, amount(awarded), after);
+  }
   return h(
     "li",
     { "data-cursor": ev.cursor, "data-state": stateToken(ev.newState) },
     h("time", { datetime: isoString(ev.eventTime) }, formatDateTime(ev.eventTime)),
     change(ev),
-    h("span", { class: "muted" }, ` by ${roleLabel(ev.actorRole)}`),
+    h("span", { class: "muted" }, " ", t("history.by", { role: roleLabel(ev.actorRole) })),
     ev.reason && h("p", { class: "reason" }, ev.reason),
-    ev.snapshot?.awardedAmount && ev.newState === State.APPROVED && !ev.disbursement
-      ? h("p", { class: "small" }, `Awarded ${formatMoney(ev.snapshot.awardedAmount)}`)
-      : null,
+    awardedLine,
     h("p", { class: "small muted" }, institutionLabel(ev.applicantInstitution, lookup)),
   );
 }

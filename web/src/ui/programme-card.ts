@@ -1,42 +1,43 @@
 // One programme: names, funder, budget bar, counts by state, awards, peer
-// review progress and money by applicant region.
+// review progress and money by applicant region, in the page's language.
 import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import type { ProgrammeSummary, RegionTotals } from "../gen/gba/grants/v1/watch_pb";
-import { addMoney, formatMoney, percentOf, subClamped, zero, type MoneyValue } from "../lib/money";
+import { decimalString, percentOf, zero, type MoneyValue } from "../lib/money";
 import { formatDate, formatDateTime } from "../lib/dates";
+import { formatAmount, formatNumber, names, t, tn, type MsgKey } from "../lib/i18n";
 import { REGION_ORDER, regionLabel, STATE_ORDER, stateLabel, stateToken } from "../lib/labels";
 import { reviewProgress, reviewSettingsText } from "../lib/reviews";
+import { programmeFigures } from "../lib/totals";
 import { h } from "./dom";
 
-function money(m: MoneyValue | undefined, currency: string): MoneyValue {
-  return m && m.currencyCode ? m : { ...(m ?? zero(currency)), currencyCode: currency };
+/** An amount that never wraps, with its exact value in `data-value`. */
+export function amount(m: MoneyValue, attrs: Record<string, string> = {}, opts: Parameters<typeof formatAmount>[1] = {}): HTMLElement {
+  return h("span", { class: "amount", "data-value": decimalString(m), "data-currency": m.currencyCode, ...attrs }, formatAmount(m, opts));
 }
 
 export function renderProgrammeCard(p: Programme, s: ProgrammeSummary | undefined): HTMLElement {
   const cur = p.currencyCode;
-  const committed = money(s?.committed ?? p.committed, cur);
-  const disbursed = money(s?.disbursed, cur);
-  // The summary is live; the budget is committed + remaining there.
-  const budget = s?.remainingBudget ? addMoney(committed, money(s.remainingBudget, cur)) : money(p.budget, cur);
-  const remaining = s?.remainingBudget ? money(s.remainingBudget, cur) : subClamped(budget, committed);
-  const committedOpen = subClamped(committed, disbursed);
-  const segments: [string, string, MoneyValue][] = [
-    ["disbursed", "Disbursed", disbursed],
-    ["committed", "Committed, not yet disbursed", committedOpen],
-    ["remaining", "Remaining", remaining],
+  const f = programmeFigures(p, s);
+  const segments: [string, MsgKey, MoneyValue][] = [
+    ["disbursed", "budget.disbursed", f.disbursed],
+    ["committed", "budget.committedOpen", f.committedOpen],
+    ["remaining", "budget.remaining", f.remaining],
   ];
   const bar = h(
     "div",
     {
       class: "bar",
       role: "img",
-      "aria-label": segments.map(([, label, m]) => `${label} ${formatMoney(m)}`).join(", ") + ` of ${formatMoney(budget)}`,
+      "aria-label": t("budget.aria", {
+        parts: segments.map(([, label, m]) => t("budget.ariaPart", { label: t(label), amount: formatAmount(m) })).join(t("list.separator")),
+        budget: formatAmount(f.budget),
+      }),
     },
     segments.map(([key, , m]) => {
       // Through the CSSOM, which a Content-Security-Policy without
       // 'unsafe-inline' styles still allows (a style attribute it does not).
       const seg = h("span", { class: `seg seg-${key}` });
-      seg.style.width = `${percentOf(m, budget)}%`;
+      seg.style.width = `${percentOf(m, f.budget)}%`;
       return seg;
     }),
   );
@@ -44,44 +45,44 @@ export function renderProgrammeCard(p: Programme, s: ProgrammeSummary | undefine
     "dl",
     { class: "legend" },
     segments.map(([key, label, m]) => [
-      h("dt", null, h("span", { class: `swatch seg-${key}` }), label),
-      h("dd", { "data-amount": key }, formatMoney(m)),
+      h("dt", null, h("span", { class: `swatch seg-${key}` }), t(label)),
+      h("dd", { "data-amount": key }, amount(m)),
     ]),
-    h("dt", { class: "total" }, "Budget"),
-    h("dd", { class: "total", "data-amount": "budget" }, formatMoney(budget)),
-    h("dt", null, "Committed (awarded)"),
-    h("dd", { "data-amount": "committed-total" }, formatMoney(committed)),
-    h("dt", null, "Requested (submitted)"),
-    h("dd", { "data-amount": "requested" }, formatMoney(money(s?.requested, cur))),
+    h("dt", { class: "total" }, t("budget.total")),
+    h("dd", { class: "total", "data-amount": "budget" }, amount(f.budget)),
+    h("dt", null, t("budget.committed")),
+    h("dd", { "data-amount": "committed-total" }, amount(f.committed)),
+    h("dt", null, t("budget.requested")),
+    h("dd", { "data-amount": "requested" }, amount(f.requested)),
   );
 
   const counts = new Map<number, bigint>();
   for (const c of s?.stateCounts ?? []) counts.set(c.state, c.count);
-  const total = [...counts.values()].reduce((a, b) => a + b, 0n);
   const chips = STATE_ORDER.filter((st) => (counts.get(st) ?? 0n) > 0n).map((st) =>
     h(
       "li",
       { class: `chip st st-${stateToken(st)}`, "data-state": stateToken(st) },
       stateLabel(st),
       " ",
-      h("b", null, String(counts.get(st))),
+      h("b", null, formatNumber(counts.get(st)!)),
     ),
   );
 
+  const name = names(p);
   return h(
     "article",
-    { class: "card", "data-programme": p.name },
+    { class: "card", "data-programme": p.name, "data-currency": cur },
     h(
       "header",
       null,
-      h("h3", null, p.displayName),
-      p.localName && h("p", { class: "local", lang: "zh" }, p.localName),
+      h("h3", { lang: name.primaryLang, "data-name": "primary" }, name.primary),
+      name.secondary && h("p", { class: "alt-name", lang: name.secondaryLang, "data-name": "secondary" }, name.secondary),
       h(
         "p",
         { class: "meta" },
         h("span", null, p.funder),
-        h("span", null, `Currency ${cur}`),
-        (p.openTime || p.closeTime) && h("span", null, `Open ${formatDate(p.openTime)} – ${formatDate(p.closeTime)}`),
+        h("span", { class: "nowrap" }, t("card.currency", { code: cur })),
+        (p.openTime || p.closeTime) && h("span", null, t("card.open", { from: formatDate(p.openTime), to: formatDate(p.closeTime) })),
         p.reviewSettings && h("span", { "data-review-settings": "" }, reviewSettingsText(p.reviewSettings)),
       ),
     ),
@@ -90,14 +91,24 @@ export function renderProgrammeCard(p: Programme, s: ProgrammeSummary | undefine
     h(
       "div",
       { class: "stats" },
-      h("p", { class: "stat" }, h("b", { "data-count": "applications" }, String(total)), total === 1n ? " application" : " applications"),
-      h("p", { class: "stat" }, h("b", { "data-count": "awards" }, String(s?.awardCount ?? 0n)), s?.awardCount === 1n ? " award" : " awards"),
+      h("p", { class: "stat" }, countText("count.applications", f.applications, "applications")),
+      h("p", { class: "stat" }, countText("count.awards", f.awards, "awards")),
     ),
-    chips.length ? h("ul", { class: "chips" }, chips) : h("p", { class: "muted small" }, s ? "No applications yet." : "Waiting for live figures…"),
+    chips.length ? h("ul", { class: "chips" }, chips) : h("p", { class: "muted small" }, s ? t("card.noApplications") : t("card.waiting")),
     renderReviews(s),
     renderRegions(s?.regionTotals ?? [], cur),
-    s?.computeTime && h("p", { class: "muted small" }, `As of ${formatDateTime(s.computeTime)}`),
+    s?.computeTime && h("p", { class: "muted small" }, t("card.asOf", { time: formatDateTime(s.computeTime) })),
   );
+}
+
+/**
+ * "12 applications" with the number in bold (`data-count`): the plural
+ * form is split around `{n}`, so the word order is the language's.
+ */
+export function countText(key: "count.applications" | "count.awards" | "count.programmes", n: bigint | number, dataCount: string): (string | HTMLElement)[] {
+  const marker = "\u0000";
+  const [before = "", after = ""] = tn(key, n, { n: marker }).split(marker);
+  return [before, h("b", { "data-count": dataCount }, formatNumber(n)), after];
 }
 
 /** Completed / required reviews of the applications awaiting a decision. */
@@ -113,26 +124,33 @@ function renderReviews(s: ProgrammeSummary | undefined): HTMLElement | null {
     h(
       "p",
       null,
-      "Reviews: ",
-      h("b", { "data-count": "reviews-completed" }, String(r.completed)),
+      t("reviews.progress"),
+      " ",
+      h("b", { "data-count": "reviews-completed" }, formatNumber(r.completed)),
       " / ",
-      h("b", { "data-count": "reviews-required" }, String(r.required)),
-      h("span", { class: "muted small" }, " for applications awaiting a decision"),
+      h("b", { "data-count": "reviews-required" }, formatNumber(r.required)),
+      h("span", { class: "muted small" }, " ", t("reviews.awaiting")),
     ),
     h("div", { class: "bar bar-thin", role: "img", "aria-label": r.label }, seg),
   );
 }
 
+/**
+ * Money and awards by applicant region: a row per figure (`data-row`), a
+ * column per region (`data-region`). Narrow screens show each row as a
+ * small card (the region names come from `data-label`); the wrapper
+ * scrolls sideways should it still not fit.
+ */
 function renderRegions(totals: RegionTotals[], cur: string): HTMLElement {
-  if (!totals.length) return h("p", { class: "muted small regions-empty" }, "No figures by applicant region yet.");
-  const byRegion = new Map(totals.map((t) => [t.region as number, t]));
-  const regions = [...REGION_ORDER, ...totals.map((t) => t.region).filter((r) => !REGION_ORDER.includes(r))];
-  const amount = (m: MoneyValue | undefined) => formatMoney(money(m, cur), undefined, { currencyDisplay: "none" });
-  const rows: [string, string, (t: RegionTotals | undefined) => string][] = [
-    ["requested", "Requested", (t) => amount(t?.requested)],
-    ["committed", "Committed", (t) => amount(t?.committed)],
-    ["disbursed", "Disbursed", (t) => amount(t?.disbursed)],
-    ["awards", "Awards", (t) => String(t?.awardCount ?? 0n)],
+  if (!totals.length) return h("p", { class: "muted small regions-empty" }, t("regions.none"));
+  const byRegion = new Map(totals.map((x) => [x.region as number, x]));
+  const regions = [...REGION_ORDER, ...totals.map((x) => x.region).filter((r) => !REGION_ORDER.includes(r))];
+  const money = (m: MoneyValue | undefined) => amount(m && m.currencyCode ? m : { ...(m ?? zero(cur)), currencyCode: cur }, {}, { currencyDisplay: "none" });
+  const rows: [string, MsgKey, (x: RegionTotals | undefined) => HTMLElement][] = [
+    ["requested", "regions.requested", (x) => money(x?.requested)],
+    ["committed", "regions.committed", (x) => money(x?.committed)],
+    ["disbursed", "regions.disbursed", (x) => money(x?.disbursed)],
+    ["awards", "regions.awards", (x) => h("span", { class: "amount" }, formatNumber(x?.awardCount ?? 0n))],
   ];
   return h(
     "div",
@@ -140,7 +158,7 @@ function renderRegions(totals: RegionTotals[], cur: string): HTMLElement {
     h(
       "table",
       { class: "regions" },
-      h("caption", null, `By applicant region (${cur})`),
+      h("caption", null, t("regions.caption", { currency: cur })),
       h("thead", null, h("tr", null, h("td"), regions.map((r) => h("th", { scope: "col", "data-region": String(r) }, regionLabel(r))))),
       h(
         "tbody",
@@ -149,8 +167,8 @@ function renderRegions(totals: RegionTotals[], cur: string): HTMLElement {
           h(
             "tr",
             { "data-row": key },
-            h("th", { scope: "row" }, label),
-            regions.map((r) => h("td", { "data-region": String(r) }, cell(byRegion.get(r)))),
+            h("th", { scope: "row" }, t(label)),
+            regions.map((r) => h("td", { "data-region": String(r), "data-label": regionLabel(r) }, cell(byRegion.get(r)))),
           ),
         ),
       ),

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/access.proto.
  */
 export const file_gba_grants_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("ChpnYmEvZ3JhbnRzL3YxL2FjY2Vzcy5wcm90bxINZ2JhLmdyYW50cy52MSLxAgoGQXBpS2V5EgwKBG5hbWUYASABKAkSKAoEcm9sZRgCIAEoDjIaLmdiYS5ncmFudHMudjEuQXBpS2V5LlJvbGUSEwoLaW5zdGl0dXRpb24YAyABKAkSEgoKcHJvZ3JhbW1lcxgEIAMoCRIWCg5hbGxfcHJvZ3JhbW1lcxgFIAEoCBIUCgxkaXNwbGF5X25hbWUYBiABKAkSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ2CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX0FETUlOEAESEAoMUk9MRV9PRkZJQ0VSEAISEgoOUk9MRV9BUFBMSUNBTlQQAxIPCgtST0xFX1ZJRVdFUhAEEhEKDVJPTEVfUkVWSUVXRVIQBSJRChNDcmVhdGVBcGlLZXlSZXF1ZXN0EiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleRISCgpyZXF1ZXN0X2lkGAIgASgJIk4KFENyZWF0ZUFwaUtleVJlc3BvbnNlEiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiSwoSTGlzdEFwaUtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJXChNMaXN0QXBpS2V5c1Jlc3BvbnNlEicKCGFwaV9rZXlzGAEgAygLMhUuZ2JhLmdyYW50cy52MS5BcGlLZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjcKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIj4KFFJldm9rZUFwaUtleVJlc3BvbnNlEiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleTKXAgoNQWNjZXNzU2VydmljZRJXCgxDcmVhdGVBcGlLZXkSIi5nYmEuZ3JhbnRzLnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaIy5nYmEuZ3JhbnRzLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlElQKC0xpc3RBcGlLZXlzEiEuZ2JhLmdyYW50cy52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIi5nYmEuZ3JhbnRzLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USVwoMUmV2b2tlQXBpS2V5EiIuZ2JhLmdyYW50cy52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiMuZ2JhLmdyYW50cy52MS5SZXZva2VBcGlLZXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChpnYmEvZ3JhbnRzL3YxL2FjY2Vzcy5wcm90bxINZ2JhLmdyYW50cy52MSLxAgoGQXBpS2V5EgwKBG5hbWUYASABKAkSKAoEcm9sZRgCIAEoDjIaLmdiYS5ncmFudHMudjEuQXBpS2V5LlJvbGUSEwoLaW5zdGl0dXRpb24YAyABKAkSEgoKcHJvZ3JhbW1lcxgEIAMoCRIWCg5hbGxfcHJvZ3JhbW1lcxgFIAEoCBIUCgxkaXNwbGF5X25hbWUYBiABKAkSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ2CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX0FETUlOEAESEAoMUk9MRV9PRkZJQ0VSEAISEgoOUk9MRV9BUFBMSUNBTlQQAxIPCgtST0xFX1ZJRVdFUhAEEhEKDVJPTEVfUkVWSUVXRVIQBSJRChNDcmVhdGVBcGlLZXlSZXF1ZXN0EiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleRISCgpyZXF1ZXN0X2lkGAIgASgJIk4KFENyZWF0ZUFwaUtleVJlc3BvbnNlEiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiSwoSTGlzdEFwaUtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJXChNMaXN0QXBpS2V5c1Jlc3BvbnNlEicKCGFwaV9rZXlzGAEgAygLMhUuZ2JhLmdyYW50cy52MS5BcGlLZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjcKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIj4KFFJldm9rZUFwaUtleVJlc3BvbnNlEiYKB2FwaV9rZXkYASABKAsyFS5nYmEuZ3JhbnRzLnYxLkFwaUtleSIZChdHZXRDdXJyZW50QXBpS2V5UmVxdWVzdCJCChhHZXRDdXJyZW50QXBpS2V5UmVzcG9uc2USJgoHYXBpX2tleRgBIAEoCzIVLmdiYS5ncmFudHMudjEuQXBpS2V5MvwCCg1BY2Nlc3NTZXJ2aWNlEmMKEEdldEN1cnJlbnRBcGlLZXkSJi5nYmEuZ3JhbnRzLnYxLkdldEN1cnJlbnRBcGlLZXlSZXF1ZXN0GicuZ2JhLmdyYW50cy52MS5HZXRDdXJyZW50QXBpS2V5UmVzcG9uc2USVwoMQ3JlYXRlQXBpS2V5EiIuZ2JhLmdyYW50cy52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0GiMuZ2JhLmdyYW50cy52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJUCgtMaXN0QXBpS2V5cxIhLmdiYS5ncmFudHMudjEuTGlzdEFwaUtleXNSZXF1ZXN0GiIuZ2JhLmdyYW50cy52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlElcKDFJldm9rZUFwaUtleRIiLmdiYS5ncmFudHMudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBojLmdiYS5ncmFudHMudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * An API key. Resource name: `apiKeys/{api_key}`. The secret is shown once,
@@ -312,11 +312,59 @@ export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@_
   messageDesc(file_gba_grants_v1_access, 6);
 
 /**
- * Issuing and revoking API keys (admin only).
+ * Request of GetCurrentApiKey: nothing but the call's own key.
+ *
+ * @generated from message gba.grants.v1.GetCurrentApiKeyRequest
+ */
+export type GetCurrentApiKeyRequest = Message<"gba.grants.v1.GetCurrentApiKeyRequest"> & {
+};
+
+/**
+ * Describes the message gba.grants.v1.GetCurrentApiKeyRequest.
+ * Use `create(GetCurrentApiKeyRequestSchema)` to create a new message.
+ */
+export const GetCurrentApiKeyRequestSchema: GenMessage<GetCurrentApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_access, 7);
+
+/**
+ * Response of GetCurrentApiKey.
+ *
+ * @generated from message gba.grants.v1.GetCurrentApiKeyResponse
+ */
+export type GetCurrentApiKeyResponse = Message<"gba.grants.v1.GetCurrentApiKeyResponse"> & {
+  /**
+   * The caller's key.
+   *
+   * @generated from field: gba.grants.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.GetCurrentApiKeyResponse.
+ * Use `create(GetCurrentApiKeyResponseSchema)` to create a new message.
+ */
+export const GetCurrentApiKeyResponseSchema: GenMessage<GetCurrentApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_access, 8);
+
+/**
+ * Issuing and revoking API keys (admin only), and the caller's own key
+ * (every role).
  *
  * @generated from service gba.grants.v1.AccessService
  */
 export const AccessService: GenService<{
+  /**
+   * The key the call is made with, without its secret: its role, scope
+   * and label ("who am I"). Every role may call it.
+   *
+   * @generated from rpc gba.grants.v1.AccessService.GetCurrentApiKey
+   */
+  getCurrentApiKey: {
+    methodKind: "unary";
+    input: typeof GetCurrentApiKeyRequestSchema;
+    output: typeof GetCurrentApiKeyResponseSchema;
+  },
   /**
    * Issues a key; the secret is in the response only.
    *

@@ -625,7 +625,10 @@ export const GetApplicationResponseSchema: GenMessage<GetApplicationResponse> = 
  */
 export type ListApplicationsRequest = Message<"gba.grants.v1.ListApplicationsRequest"> & {
   /**
-   * `programmes/{programme}`, or `programmes/-` for every programme.
+   * `programmes/{programme}`, or `programmes/-` for every programme. A
+   * programme that does not exist, or that the key may not see, is
+   * PERMISSION_DENIED alike (NOT_FOUND for an admin when it does not
+   * exist): never an empty page.
    *
    * @generated from field: string parent = 1;
    */
@@ -647,7 +650,8 @@ export type ListApplicationsRequest = Message<"gba.grants.v1.ListApplicationsReq
 
   /**
    * Optional filter, terms joined by AND: `state = SUBMITTED`,
-   * `applicant_institution = "institutions/x"`.
+   * `applicant_institution = "institutions/x"`. Enum values in any case
+   * (`state = submitted`, `STATE_UNDER_REVIEW`, `under-review`).
    *
    * @generated from field: string filter = 4;
    */
@@ -874,7 +878,9 @@ export type ListApplicationEventsRequest = Message<"gba.grants.v1.ListApplicatio
    * Whose events: an application `programmes/{programme}/applications/{application}`,
    * a programme `programmes/{programme}`, an institution
    * `institutions/{institution}`, or `programmes/-` for everything the
-   * caller may see.
+   * caller may see. A parent that does not exist, or that the key may not
+   * see, is PERMISSION_DENIED alike (NOT_FOUND for an admin when it does
+   * not exist).
    *
    * @generated from field: string parent = 1;
    */

@@ -6,15 +6,15 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Region } from "./common_pb";
 import { file_gba_grants_v1_common } from "./common_pb";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file gba/grants/v1/institution.proto.
  */
 export const file_gba_grants_v1_institution: GenFile = /*@__PURE__*/
-  fileDesc("Ch9nYmEvZ3JhbnRzL3YxL2luc3RpdHV0aW9uLnByb3RvEg1nYmEuZ3JhbnRzLnYxIq0BCgtJbnN0aXR1dGlvbhIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRISCgpsb2NhbF9uYW1lGAMgASgJEiUKBnJlZ2lvbhgEIAEoDjIVLmdiYS5ncmFudHMudjEuUmVnaW9uEg4KBnJvcl9pZBgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXwoYQ3JlYXRlSW5zdGl0dXRpb25SZXF1ZXN0Ei8KC2luc3RpdHV0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5JbnN0aXR1dGlvbhISCgpyZXF1ZXN0X2lkGAIgASgJIkwKGUNyZWF0ZUluc3RpdHV0aW9uUmVzcG9uc2USLwoLaW5zdGl0dXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkluc3RpdHV0aW9uIiUKFUdldEluc3RpdHV0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIkkKFkdldEluc3RpdHV0aW9uUmVzcG9uc2USLwoLaW5zdGl0dXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkluc3RpdHV0aW9uIlAKF0xpc3RJbnN0aXR1dGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJlChhMaXN0SW5zdGl0dXRpb25zUmVzcG9uc2USMAoMaW5zdGl0dXRpb25zGAEgAygLMhouZ2JhLmdyYW50cy52MS5JbnN0aXR1dGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkywAIKEkluc3RpdHV0aW9uU2VydmljZRJmChFDcmVhdGVJbnN0aXR1dGlvbhInLmdiYS5ncmFudHMudjEuQ3JlYXRlSW5zdGl0dXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5DcmVhdGVJbnN0aXR1dGlvblJlc3BvbnNlEl0KDkdldEluc3RpdHV0aW9uEiQuZ2JhLmdyYW50cy52MS5HZXRJbnN0aXR1dGlvblJlcXVlc3QaJS5nYmEuZ3JhbnRzLnYxLkdldEluc3RpdHV0aW9uUmVzcG9uc2USYwoQTGlzdEluc3RpdHV0aW9ucxImLmdiYS5ncmFudHMudjEuTGlzdEluc3RpdHV0aW9uc1JlcXVlc3QaJy5nYmEuZ3JhbnRzLnYxLkxpc3RJbnN0aXR1dGlvbnNSZXNwb25zZWIGcHJvdG8z", [file_gba_grants_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch9nYmEvZ3JhbnRzL3YxL2luc3RpdHV0aW9uLnByb3RvEg1nYmEuZ3JhbnRzLnYxIuwBCgtJbnN0aXR1dGlvbhIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRISCgpsb2NhbF9uYW1lGAMgASgJEiUKBnJlZ2lvbhgEIAEoDjIVLmdiYS5ncmFudHMudjEuUmVnaW9uEg4KBnJvcl9pZBgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgHIAEoCRIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXwoYQ3JlYXRlSW5zdGl0dXRpb25SZXF1ZXN0Ei8KC2luc3RpdHV0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5JbnN0aXR1dGlvbhISCgpyZXF1ZXN0X2lkGAIgASgJIkwKGUNyZWF0ZUluc3RpdHV0aW9uUmVzcG9uc2USLwoLaW5zdGl0dXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkluc3RpdHV0aW9uIiUKFUdldEluc3RpdHV0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIkkKFkdldEluc3RpdHV0aW9uUmVzcG9uc2USLwoLaW5zdGl0dXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkluc3RpdHV0aW9uIlAKF0xpc3RJbnN0aXR1dGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJlChhMaXN0SW5zdGl0dXRpb25zUmVzcG9uc2USMAoMaW5zdGl0dXRpb25zGAEgAygLMhouZ2JhLmdyYW50cy52MS5JbnN0aXR1dGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikAEKGFVwZGF0ZUluc3RpdHV0aW9uUmVxdWVzdBIvCgtpbnN0aXR1dGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuSW5zdGl0dXRpb24SLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhIKCnJlcXVlc3RfaWQYAyABKAkiTAoZVXBkYXRlSW5zdGl0dXRpb25SZXNwb25zZRIvCgtpbnN0aXR1dGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuSW5zdGl0dXRpb24yqAMKEkluc3RpdHV0aW9uU2VydmljZRJmChFDcmVhdGVJbnN0aXR1dGlvbhInLmdiYS5ncmFudHMudjEuQ3JlYXRlSW5zdGl0dXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5DcmVhdGVJbnN0aXR1dGlvblJlc3BvbnNlEmYKEVVwZGF0ZUluc3RpdHV0aW9uEicuZ2JhLmdyYW50cy52MS5VcGRhdGVJbnN0aXR1dGlvblJlcXVlc3QaKC5nYmEuZ3JhbnRzLnYxLlVwZGF0ZUluc3RpdHV0aW9uUmVzcG9uc2USXQoOR2V0SW5zdGl0dXRpb24SJC5nYmEuZ3JhbnRzLnYxLkdldEluc3RpdHV0aW9uUmVxdWVzdBolLmdiYS5ncmFudHMudjEuR2V0SW5zdGl0dXRpb25SZXNwb25zZRJjChBMaXN0SW5zdGl0dXRpb25zEiYuZ2JhLmdyYW50cy52MS5MaXN0SW5zdGl0dXRpb25zUmVxdWVzdBonLmdiYS5ncmFudHMudjEuTGlzdEluc3RpdHV0aW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A university, institute or enterprise that applies for or partners on
@@ -65,6 +65,21 @@ export type Institution = Message<"gba.grants.v1.Institution"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 6;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * Output only. Changes with every update; UpdateInstitution needs the
+   * current one (a stale one is ABORTED `ETAG_MISMATCH`).
+   *
+   * @generated from field: string etag = 7;
+   */
+  etag: string;
+
+  /**
+   * Output only. When the institution was last updated.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 8;
+   */
+  updateTime?: Timestamp | undefined;
 };
 
 /**
@@ -188,7 +203,8 @@ export type ListInstitutionsRequest = Message<"gba.grants.v1.ListInstitutionsReq
   pageToken: string;
 
   /**
-   * Optional filter: `region = HONG_KONG` (or `REGION_HONG_KONG`).
+   * Optional filter: `region = HONG_KONG` (or `REGION_HONG_KONG`,
+   * `hong-kong`: any case).
    *
    * @generated from field: string filter = 3;
    */
@@ -231,14 +247,72 @@ export const ListInstitutionsResponseSchema: GenMessage<ListInstitutionsResponse
   messageDesc(file_gba_grants_v1_institution, 6);
 
 /**
- * Registers and reads institutions. Creating needs the admin role; every
- * role may read.
+ * Request of UpdateInstitution.
+ *
+ * @generated from message gba.grants.v1.UpdateInstitutionRequest
+ */
+export type UpdateInstitutionRequest = Message<"gba.grants.v1.UpdateInstitutionRequest"> & {
+  /**
+   * The institution: its `name`, its current `etag`, and the new values of
+   * the fields the mask names.
+   *
+   * @generated from field: gba.grants.v1.Institution institution = 1;
+   */
+  institution?: Institution | undefined;
+
+  /**
+   * The fields to change: display_name, local_name, ror_id (or `*`).
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+
+  /**
+   * Optional idempotency key.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.UpdateInstitutionRequest.
+ * Use `create(UpdateInstitutionRequestSchema)` to create a new message.
+ */
+export const UpdateInstitutionRequestSchema: GenMessage<UpdateInstitutionRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_institution, 7);
+
+/**
+ * Response of UpdateInstitution.
+ *
+ * @generated from message gba.grants.v1.UpdateInstitutionResponse
+ */
+export type UpdateInstitutionResponse = Message<"gba.grants.v1.UpdateInstitutionResponse"> & {
+  /**
+   * The institution as updated.
+   *
+   * @generated from field: gba.grants.v1.Institution institution = 1;
+   */
+  institution?: Institution | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.UpdateInstitutionResponse.
+ * Use `create(UpdateInstitutionResponseSchema)` to create a new message.
+ */
+export const UpdateInstitutionResponseSchema: GenMessage<UpdateInstitutionResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_institution, 8);
+
+/**
+ * Registers, updates and reads institutions. Creating and updating need
+ * the admin role; every role may read.
  *
  * @generated from service gba.grants.v1.InstitutionService
  */
 export const InstitutionService: GenService<{
   /**
-   * Registers an institution.
+   * Registers an institution. A ROR id already registered is
+   * ALREADY_EXISTS.
    *
    * @generated from rpc gba.grants.v1.InstitutionService.CreateInstitution
    */
@@ -246,6 +320,18 @@ export const InstitutionService: GenService<{
     methodKind: "unary";
     input: typeof CreateInstitutionRequestSchema;
     output: typeof CreateInstitutionResponseSchema;
+  },
+  /**
+   * Updates an institution's names or ROR id (`update_mask`: display_name,
+   * local_name, ror_id); the region never changes. Needs the current etag.
+   * A ROR id another institution has is ALREADY_EXISTS.
+   *
+   * @generated from rpc gba.grants.v1.InstitutionService.UpdateInstitution
+   */
+  updateInstitution: {
+    methodKind: "unary";
+    input: typeof UpdateInstitutionRequestSchema;
+    output: typeof UpdateInstitutionResponseSchema;
   },
   /**
    * Reads one institution.

@@ -21,7 +21,9 @@ export const file_gba_grants_v1_watch: GenFile = /*@__PURE__*/
 /**
  * Request of WatchApplicationEvents. At most one of programme,
  * applicant_institution and application may be set; none means everything
- * the caller may see.
+ * the caller may see. One that does not exist, or that the key may not
+ * see, is PERMISSION_DENIED alike (NOT_FOUND for an admin when it does not
+ * exist): a typo never opens a quiet stream.
  *
  * @generated from message gba.grants.v1.WatchApplicationEventsRequest
  */
@@ -137,7 +139,9 @@ export type WatchProgrammeSummaryRequest = Message<"gba.grants.v1.WatchProgramme
    * Programmes to watch, `programmes/{programme}`; empty means all that the
    * caller may see, including programmes created later (they join within
    * the server's progress interval). With none in scope the stream stays
-   * open and quiet.
+   * open and quiet. A named programme that does not exist, or that the key
+   * may not see, is PERMISSION_DENIED alike (NOT_FOUND for an admin when
+   * it does not exist).
    *
    * @generated from field: repeated string programmes = 1;
    */
