@@ -265,9 +265,12 @@ fn expected(method: &str, who: Who, target: Target) -> Code {
             _ if officer_in_scope => Ok,
             _ => PermissionDenied,
         },
-        // Lists answer within the caller's scope: a programme outside it
-        // is refused.
+        // Lists answer within the caller's scope: a programme outside it,
+        // or one that does not exist, is refused alike (an admin hears
+        // that it does not exist).
         "ListApplications" => match (who, target) {
+            (Admin, Target::Missing) => NotFound,
+            (Applicant | OtherApplicant, Target::Missing) => PermissionDenied,
             (Admin | Applicant | OtherApplicant, _) => Ok,
             (Officer | AffiliatedOfficer | Viewer | Reviewer | OtherReviewer, Target::Own) => Ok,
             (OtherOfficer, Target::Foreign) => Ok,

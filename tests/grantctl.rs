@@ -1,8 +1,11 @@
 //! grantctl, the command-line client, run as a subprocess against real
 //! servers on every backend: the whole GBA story through `-o json`, golden
 //! tables, `watch events` across a restart while 500 events are written,
-//! peer review from settings to ranking and overridden approval, and every
-//! error class's exit code. grantctl's self-contained modules
+//! peer review from settings to ranking and overridden approval, every
+//! error class's exit code, saved contexts and their precedence, `whoami`,
+//! the `--state` / `--institution` shortcuts and values in any case,
+//! missing parents, `institutions update`, the `review` alias and relative
+//! times. grantctl's self-contained modules
 //! (errors and exit codes, money, names, times, tables, backoff) are
 //! compiled in here too, so their unit tests run with `cargo test --test
 //! grantctl`.
@@ -34,6 +37,8 @@ mod timefmt;
 #[path = "../services/grantctl/transient.rs"]
 mod transient;
 
+#[path = "grantctl/contexts.rs"]
+mod contexts;
 #[path = "grantctl/errors.rs"]
 mod errors;
 #[path = "grantctl/golden.rs"]
@@ -44,14 +49,25 @@ mod reviewing;
 mod run;
 #[path = "grantctl/story.rs"]
 mod story;
+#[path = "grantctl/usability.rs"]
+mod usability;
 #[path = "grantctl/watching.rs"]
 mod watching;
 
 use common::Backend;
+use contexts::{
+    contexts_switch_servers_and_keys_and_flags_and_environment_win,
+    endpoints_need_no_scheme_and_a_missing_key_says_what_to_set,
+};
 use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
 use golden::{tables_align_bilingual_names_and_format_money, text_that_would_redraw_a_terminal_is_escaped};
 use reviewing::peer_review_through_grantctl;
 use story::the_gba_story_through_grantctl_alone;
+use usability::{
+    institutions_update_changes_only_the_fields_given, missing_and_foreign_parents_are_the_same_error_exit_3,
+    review_and_reviews_are_one_tree, times_may_be_relative_to_now,
+    values_in_any_case_and_the_state_and_institution_shortcuts, whoami_shows_each_roles_key_and_scope_never_its_secret,
+};
 use watching::watch_events_resumes_across_a_restart_without_gaps_or_duplicates;
 
 on_every_backend!(
@@ -61,6 +77,14 @@ on_every_backend!(
     watch_events_resumes_across_a_restart_without_gaps_or_duplicates,
     every_error_class_has_its_exit_code_and_the_token_never_shows,
     peer_review_through_grantctl,
+    contexts_switch_servers_and_keys_and_flags_and_environment_win,
+    endpoints_need_no_scheme_and_a_missing_key_says_what_to_set,
+    whoami_shows_each_roles_key_and_scope_never_its_secret,
+    values_in_any_case_and_the_state_and_institution_shortcuts,
+    missing_and_foreign_parents_are_the_same_error_exit_3,
+    institutions_update_changes_only_the_fields_given,
+    review_and_reviews_are_one_tree,
+    times_may_be_relative_to_now,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

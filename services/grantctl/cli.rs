@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
-use crate::cmd::{applications, awards, institutions, keys, programmes, review, reviews, system, watch};
+use crate::cmd::{applications, awards, config, institutions, keys, programmes, reviews, system, watch};
 use crate::output::Format;
 
 pub const EXIT_CODES: &str = "\
@@ -16,16 +16,20 @@ Exit codes:
   0  success
   1  any other failure
   2  usage: an unknown command or flag, a missing or malformed argument
-  3  not found or not allowed: NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED
+  3  not found or not allowed: NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED;
+     also a list or watch under a parent that is missing or not yours (the same)
   4  invalid: INVALID_ARGUMENT, OUT_OF_RANGE, or input refused before any call
+     (no API key, a malformed name, money or time, an unknown context)
   5  precondition or conflict: FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS
   6  unavailable: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, cannot connect";
 
 const TOP_EXAMPLE: &str = "\
 Example:
-  export GBA_GRANTS_ENDPOINT=http://127.0.0.1:50051 GBA_GRANTS_TOKEN=gbk_...
-  grantctl institutions list --filter 'region = HONG_KONG'
-  grantctl applications list --programme programmes/0193... -o json";
+  export GBA_GRANTS_ENDPOINT=127.0.0.1:50051 GBA_GRANTS_TOKEN=gbk_...
+  grantctl whoami
+  grantctl institutions list --region hong-kong
+  grantctl applications list --programme programmes/0193... --state submitted -o json
+  grantctl config set-context prod --endpoint https://grants.example.org --token-file ~/.gba/prod.key";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,34 +46,64 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Connection and output, accepted before or after the command.
+/// Connection and output, accepted before or after the command. Each
+/// connection setting comes from its flag, else its environment variable,
+/// else the context (`--context`, `GBA_GRANTS_CONTEXT`, or the current
+/// one), else the built-in default; none is required on the command line.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Server address.
+    /// Server address, such as 127.0.0.1:50051 or https://grants.example.org
+    /// (no scheme: http://, or https:// with TLS files) [default: the
+    /// context's, else 127.0.0.1:50051].
     #[arg(
         long,
         global = true,
         env = "GBA_GRANTS_ENDPOINT",
-        default_value = "http://127.0.0.1:50051"
+        hide_env_values = true,
+        value_name = "URL",
+        help_heading = "Connection"
     )]
-    pub endpoint: String,
-    /// API key, sent as `authorization: Bearer <token>`; never printed.
-    #[arg(long, global = true, env = "GBA_GRANTS_TOKEN", hide_env_values = true)]
+    pub endpoint: Option<String>,
+    /// API key, sent as `authorization: Bearer <token>`; never printed
+    /// [default: the context's].
+    #[arg(
+        long,
+        global = true,
+        env = "GBA_GRANTS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        help_heading = "Connection"
+    )]
     pub token: Option<String>,
-    /// Read the API key from this file (wins over --token).
-    #[arg(long, global = true, env = "GBA_GRANTS_TOKEN_FILE", value_name = "FILE")]
+    /// Read the API key from this file (wins over --token at the same level).
+    #[arg(
+        long,
+        global = true,
+        env = "GBA_GRANTS_TOKEN_FILE",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = "Connection"
+    )]
     pub token_file: Option<PathBuf>,
     /// PEM CA certificate to trust for an https:// endpoint (default: the
     /// system's roots).
-    #[arg(long, global = true, env = "GBA_GRANTS_CA_FILE", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "GBA_GRANTS_CA_FILE",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = "Connection"
+    )]
     pub ca_file: Option<PathBuf>,
-    /// PEM client certificate, for a server that requires mutual TLS.
+    /// PEM client certificate, for a server that requires mutual TLS (with --key-file).
     #[arg(
         long,
         global = true,
         env = "GBA_GRANTS_CERT_FILE",
+        hide_env_values = true,
         value_name = "FILE",
-        requires = "key_file"
+        help_heading = "Connection"
     )]
     pub cert_file: Option<PathBuf>,
     /// PEM private key of --cert-file.
@@ -77,21 +111,46 @@ pub struct Global {
         long,
         global = true,
         env = "GBA_GRANTS_KEY_FILE",
+        hide_env_values = true,
         value_name = "FILE",
-        requires = "cert_file"
+        help_heading = "Connection"
     )]
     pub key_file: Option<PathBuf>,
+    /// The saved context to use instead of the current one (see `grantctl config`).
+    #[arg(
+        long,
+        global = true,
+        env = "GBA_GRANTS_CONTEXT",
+        hide_env_values = true,
+        value_name = "NAME",
+        help_heading = "Connection"
+    )]
+    pub context: Option<String>,
     /// Deadline of each call, such as 10s, 500ms or 2m (streams have none).
-    #[arg(long, global = true, default_value = "30s", value_parser = crate::timefmt::parse_duration)]
+    #[arg(
+        long,
+        global = true,
+        default_value = "30s",
+        value_parser = crate::timefmt::parse_duration,
+        help_heading = "Output"
+    )]
     pub timeout: Duration,
     /// Output format.
-    #[arg(short = 'o', long, global = true, value_enum, default_value = "table")]
+    #[arg(
+        short = 'o',
+        long,
+        global = true,
+        value_enum,
+        ignore_case = true,
+        default_value = "table",
+        help_heading = "Output"
+    )]
     pub output: Format,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Register and read institutions.
+    /// Register, update and read institutions.
     #[command(after_help = "Example:\n  grantctl institutions list --filter 'region = HONG_KONG'")]
     Institutions {
         #[command(subcommand)]
@@ -111,15 +170,16 @@ pub enum Command {
         #[command(subcommand)]
         command: applications::Cmd,
     },
-    /// Officers' decisions on submitted applications.
-    #[command(after_help = "Example:\n  grantctl review approve P/A --amount '750,000 CNY'")]
-    Review {
-        #[command(subcommand)]
-        command: review::Cmd,
-    },
-    /// Peer review: assign reviewers, declare conflicts, submit and read reviews.
+    /// Officers' decisions and peer review (`grantctl review` is the same).
+    ///
+    /// Officers' decisions: start, request-changes, approve, reject. Peer
+    /// review: assign, declare-conflict, submit, get, list. `grantctl review
+    /// VERB` and `grantctl reviews VERB` are the same command.
     #[command(
-        after_help = "Example:\n  grantctl reviews assign P/A --reviewer apiKeys/0193...\n  \
+        visible_alias = "review",
+        after_help = "Example:\n  grantctl reviews start P/A\n  \
+                      grantctl reviews approve P/A --amount '750,000 CNY'\n  \
+                      grantctl reviews assign P/A --reviewer apiKeys/0193...\n  \
                       grantctl reviews submit P/A/R --score 'scientific merit=4' --score feasibility=3 --recommendation fund"
     )]
     Reviews {
@@ -148,6 +208,18 @@ pub enum Command {
         #[command(subcommand)]
         command: watch::Cmd,
     },
+    /// Show the API key in use: its role, scope and label (never its secret).
+    #[command(after_help = "Example:\n  grantctl whoami\n  grantctl whoami -o json | jq -r .role")]
+    Whoami,
+    /// Saved contexts (endpoint, key, TLS files), like kubectl's.
+    #[command(
+        after_help = "Example:\n  grantctl config set-context prod --endpoint https://grants.example.org --token-file ~/.gba/prod.key\n  \
+                      grantctl config use-context prod\n  grantctl config get-contexts"
+    )]
+    Config {
+        #[command(subcommand)]
+        command: config::Cmd,
+    },
     /// Check the server's health (grpc.health.v1; no token needed).
     #[command(after_help = system::HEALTH_EXAMPLE)]
     Health(system::HealthArgs),
@@ -155,6 +227,7 @@ pub enum Command {
     #[command(after_help = system::COMPLETION_EXAMPLE)]
     Completion {
         /// The shell.
+        #[arg(value_enum, ignore_case = true)]
         shell: Shell,
     },
 }

@@ -57,7 +57,7 @@ impl Conn {
             .map_err(|_| {
                 CliError::invalid(
                     "--endpoint",
-                    format!("{endpoint:?} is not a URL such as http://127.0.0.1:50051"),
+                    format!("{endpoint:?} is not an address such as 127.0.0.1:50051 or https://grants.example.org"),
                 )
             })?
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -71,7 +71,9 @@ impl Conn {
         } else if tls.ca_file.is_some() || tls.identity.is_some() {
             return Err(CliError::invalid(
                 "--endpoint",
-                "TLS files were given but the endpoint is not https://",
+                format!(
+                    "TLS files were given but {endpoint} is not https:// (leave the scheme out, or write https://)"
+                ),
             ));
         }
         let bearer = match token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {

@@ -97,7 +97,7 @@ pub fn reason(status: &Status) -> String {
 pub fn hint(reason: &str) -> Option<&'static str> {
     match reason {
         "REVIEWS_INCOMPLETE" => {
-            Some("to decide anyway: grantctl review approve ... --override-incomplete-reviews --reason TEXT")
+            Some("to decide anyway: grantctl reviews approve ... --override-incomplete-reviews --reason TEXT")
         }
         "REVIEW_NOT_CONFIGURED" => {
             Some("give the programme review settings first: grantctl programmes update P --criterion NAME=WEIGHT ...")

@@ -7,12 +7,14 @@ mod backoff;
 mod cli;
 mod client;
 mod cmd;
+mod contexts;
 mod error;
 mod exchange;
 mod json;
 mod money;
 mod names;
 mod output;
+mod settings;
 mod table;
 mod timefmt;
 mod transient;
@@ -22,16 +24,22 @@ mod views_review;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 use crate::client::Conn;
 use crate::cmd::Ctx;
-use crate::error::{CliError, Result};
+use crate::error::Result;
+use crate::settings::Given;
 
 fn main() -> ExitCode {
     // Usage errors exit 2 (clap's own); --help and --version exit 0.
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    let given = Given::from_matches(&matches);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -43,7 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::from(error::exit::OTHER);
         }
     };
-    let result = runtime.block_on(run(cli));
+    let result = runtime.block_on(run(cli, given));
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,39 +62,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// The token: `--token-file` wins over `--token` / GBA_GRANTS_TOKEN.
-fn token(global: &cli::Global) -> Result<Option<String>> {
-    match &global.token_file {
-        Some(path) => std::fs::read_to_string(path)
-            .map(|t| Some(t.trim().to_owned()))
-            .map_err(|e| CliError::invalid("--token-file", format!("cannot read {}: {e}", path.display()))),
-        None => Ok(global.token.clone()),
-    }
-}
-
-async fn run(cli: Cli) -> Result<()> {
-    if let Command::Completion { shell } = cli.command {
-        return cmd::system::completion(shell);
-    }
-    let tls = client::Tls {
-        ca_file: cli.global.ca_file.clone(),
-        identity: cli.global.cert_file.clone().zip(cli.global.key_file.clone()),
+async fn run(cli: Cli, given: Given) -> Result<()> {
+    let command = match cli.command {
+        Command::Completion { shell } => return cmd::system::completion(shell),
+        Command::Config { command } => return cmd::config::run(command, &cli.global, &given, cli.global.output),
+        command => command,
     };
-    let conn = Conn::new(&cli.global.endpoint, token(&cli.global)?, cli.global.timeout, &tls)?;
+    // Only the health check works without a key; every other call needs one,
+    // refused here (exit 4) before any call.
+    let needs_token = !matches!(command, Command::Health(_));
+    let resolved = settings::resolve(&cli.global, &given, needs_token)?;
+    let conn = Conn::new(&resolved.endpoint, resolved.token, cli.global.timeout, &resolved.tls)?;
     let ctx = Ctx {
         conn,
         format: cli.global.output,
+        context: resolved.context,
     };
-    match cli.command {
+    match command {
         Command::Institutions { command } => cmd::institutions::run(&ctx, command).await,
         Command::Programmes { command } => cmd::programmes::run(&ctx, command).await,
         Command::Applications { command } => cmd::applications::run(&ctx, command).await,
-        Command::Review { command } => cmd::review::run(&ctx, command).await,
         Command::Reviews { command } => cmd::reviews::run(&ctx, command).await,
         Command::Awards { command } => cmd::awards::run(&ctx, command).await,
         Command::Keys { command } => cmd::keys::run(&ctx, command).await,
         Command::Watch { command } => cmd::watch::run(&ctx, command).await,
+        Command::Whoami => cmd::whoami::run(&ctx).await,
         Command::Health(args) => cmd::system::run(&ctx, args).await,
-        Command::Completion { .. } => Ok(()),
+        Command::Completion { .. } | Command::Config { .. } => Ok(()),
     }
 }

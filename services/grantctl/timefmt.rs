@@ -1,26 +1,87 @@
-//! Times in and out: RFC 3339 or a bare date (midnight UTC) in, RFC 3339
-//! in UTC out (0, 3, 6 or 9 fractional digits, as proto3 JSON prints them).
+//! Times in and out: RFC 3339, a bare date (midnight UTC), or a time
+//! relative to now (`now`, `today`, `+90d`, `-2h`, `now+90d`, `now-30m`,
+//! `today+1w`) in; RFC 3339 in UTC out (0, 3, 6 or 9 fractional digits, as
+//! proto3 JSON prints them).
 
 use prost_types::Timestamp;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
-/// Parses `2026-12-01T08:00:00+08:00` or `2026-12-01` (midnight UTC).
+/// What a time flag accepts, for error messages and `--help`.
+pub const TIME_FORMS: &str = "RFC 3339 (2026-12-01T09:00:00+08:00), a date (2026-12-01, midnight UTC), or relative: now, today, +90d, -2h, now-30m (units s, m, h, d, w)";
+
+/// Parses `2026-12-01T08:00:00+08:00`, `2026-12-01` (midnight UTC), or a
+/// time relative to the current one (see [`parse_at`]).
 pub fn parse(text: &str) -> Result<Timestamp, String> {
+    parse_at(text, OffsetDateTime::now_utc())
+}
+
+/// Like [`parse`], with `now` as the current time: `now`, `today`
+/// (midnight UTC of now's date), either followed by `+N<unit>` or
+/// `-N<unit>`, or the offset alone (`+90d` is `now+90d`); units `s`, `m`,
+/// `h`, `d`, `w`. Case and spaces around the sign do not matter.
+pub fn parse_at(text: &str, now: OffsetDateTime) -> Result<Timestamp, String> {
     let text = text.trim();
     let dt = match OffsetDateTime::parse(text, &Rfc3339) {
         Ok(dt) => dt,
-        Err(_) => {
-            let date = parse_date(text).ok_or_else(|| {
-                format!("{text:?} is not a time: give RFC 3339 (2026-12-01T09:00:00+08:00) or a date (2026-12-01)")
-            })?;
-            PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc()
-        }
+        Err(_) => match parse_date(text) {
+            Some(date) => PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc(),
+            None => relative(text, now)?.ok_or_else(|| format!("{text:?} is not a time: give {TIME_FORMS}"))?,
+        },
     };
     Ok(Timestamp {
         seconds: dt.unix_timestamp(),
         nanos: dt.nanosecond() as i32,
     })
+}
+
+/// `now`, `today`, `+90d`, `now-30m`, `today+1w`: `Ok(None)` when `text`
+/// is not of that shape at all, an error when it is but cannot be used
+/// (an unknown unit, an offset out of range).
+fn relative(text: &str, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, String> {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let (base, offset) = if let Some(rest) = compact.strip_prefix("now") {
+        (now, rest)
+    } else if let Some(rest) = compact.strip_prefix("today") {
+        (PrimitiveDateTime::new(now.date(), Time::MIDNIGHT).assume_utc(), rest)
+    } else if compact.starts_with(['+', '-']) {
+        (now, compact.as_str())
+    } else {
+        return Ok(None);
+    };
+    if offset.is_empty() {
+        return Ok(Some(base));
+    }
+    let (negative, amount) = match (offset.strip_prefix('+'), offset.strip_prefix('-')) {
+        (Some(amount), _) => (false, amount),
+        (None, Some(amount)) => (true, amount),
+        (None, None) => return Ok(None),
+    };
+    let digits = amount.find(|c: char| !c.is_ascii_digit()).unwrap_or(amount.len());
+    let (number, unit) = amount.split_at(digits);
+    let bad =
+        || format!("{text:?} is not a relative time such as now, today, +90d, -2h or now-30m (units s, m, h, d, w)");
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let unit_seconds: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    let seconds = n
+        .checked_mul(unit_seconds)
+        .map(|s| if negative { -s } else { s })
+        .ok_or_else(|| format!("{text:?} is too far from now"))?;
+    base.checked_add(time::Duration::seconds(seconds))
+        .filter(|dt| (1..=9999).contains(&dt.year()))
+        .map(Some)
+        .ok_or_else(|| format!("{text:?} is too far from now"))
 }
 
 /// `2026-12-01`.
@@ -105,6 +166,63 @@ mod tests {
         );
         assert!(parse("next tuesday").is_err());
         assert!(parse("2026-13-01").is_err());
+    }
+
+    /// 2026-12-06T07:43:09.5Z.
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_796_542_989).unwrap() + time::Duration::milliseconds(500)
+    }
+
+    fn at(text: &str) -> Timestamp {
+        parse_at(text, now()).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn relative_times_count_from_now_or_from_midnight_utc_today() {
+        let now_ts = Timestamp {
+            seconds: 1_796_542_989,
+            nanos: 500_000_000,
+        };
+        assert_eq!(at("now"), now_ts);
+        assert_eq!(at("NOW"), now_ts);
+        assert_eq!(format(&at("today")), "2026-12-06T00:00:00Z");
+        assert_eq!(at("+90d").seconds, now_ts.seconds + 90 * 86_400);
+        assert_eq!(at("now+90d"), at("+90d"));
+        assert_eq!(at("now + 90d"), at("+90d"));
+        assert_eq!(at("-2h").seconds, now_ts.seconds - 7_200);
+        assert_eq!(at("now-30m").seconds, now_ts.seconds - 1_800);
+        assert_eq!(at("+45s").seconds, now_ts.seconds + 45);
+        assert_eq!(at("+2w").seconds, now_ts.seconds + 14 * 86_400);
+        assert_eq!(format(&at("today+1d")), "2026-12-07T00:00:00Z");
+        assert_eq!(format(&at("today-1w")), "2026-11-29T00:00:00Z");
+        assert_eq!(at("+0d"), now_ts);
+        // Absolute forms still work, and do not depend on now.
+        assert_eq!(format(&at("2026-12-01")), "2026-12-01T00:00:00Z");
+        assert_eq!(at("2026-12-01T08:00:00+08:00").seconds, 1_796_083_200);
+    }
+
+    #[test]
+    fn malformed_relative_times_say_what_is_accepted() {
+        for bad in [
+            "+90",
+            "+90y",
+            "now+",
+            "now+d",
+            "+-3d",
+            "now90d",
+            "yesterday",
+            "+1.5d",
+            "today+",
+            "now€",
+            "+9€",
+        ] {
+            let e = parse_at(bad, now()).expect_err(bad);
+            assert!(e.contains("now") && e.contains("+90d"), "{bad}: {e}");
+        }
+        let far = parse_at("+999999999999999999w", now()).expect_err("overflow");
+        assert!(far.contains("too far"), "{far}");
+        let far = parse_at("+9999999d", now()).expect_err("beyond year 9999");
+        assert!(far.contains("too far"), "{far}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! How each resource looks in every output format: its resource name, its
-//! proto3 JSON, its table row and its field list. States, regions and
-//! roles read as words; money as `CNY 1,200,000.00`.
+//! proto3 JSON, its table row and its field list. States, roles and
+//! recommendations read as the values filters and flags take
+//! (`UNDER_REVIEW`, `OFFICER`), regions as place names, money as
+//! `CNY 1,200,000.00`.
 
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::api_key::Role;
@@ -22,21 +24,13 @@ pub trait Resource {
     fn details(&self) -> Vec<(&'static str, String)>;
 }
 
+/// A state as filters and `--state` take it: `UNDER_REVIEW`.
 pub fn state_word(v: i32) -> String {
     match State::try_from(v) {
-        Ok(State::Draft) => "Draft",
-        Ok(State::Submitted) => "Submitted",
-        Ok(State::UnderReview) => "Under review",
-        Ok(State::ChangesRequested) => "Changes requested",
-        Ok(State::Approved) => "Approved",
-        Ok(State::Active) => "Active",
-        Ok(State::Closed) => "Closed",
-        Ok(State::Rejected) => "Rejected",
-        Ok(State::Withdrawn) => "Withdrawn",
-        Ok(State::Unspecified) => "—",
-        Err(_) => return format!("state {v}"),
+        Ok(State::Unspecified) => "—".to_owned(),
+        Ok(s) => s.as_str_name().trim_start_matches("STATE_").to_owned(),
+        Err(_) => format!("state {v}"),
     }
-    .to_owned()
 }
 
 pub fn region_word(v: i32) -> String {
@@ -50,17 +44,13 @@ pub fn region_word(v: i32) -> String {
     .to_owned()
 }
 
+/// A role as filters take it: `OFFICER`.
 pub fn role_word(v: i32) -> String {
     match Role::try_from(v) {
-        Ok(Role::Admin) => "admin",
-        Ok(Role::Officer) => "officer",
-        Ok(Role::Applicant) => "applicant",
-        Ok(Role::Viewer) => "viewer",
-        Ok(Role::Reviewer) => "reviewer",
-        Ok(Role::Unspecified) => "",
-        Err(_) => return format!("role {v}"),
+        Ok(Role::Unspecified) => String::new(),
+        Ok(r) => r.as_str_name().trim_start_matches("ROLE_").to_owned(),
+        Err(_) => format!("role {v}"),
     }
-    .to_owned()
 }
 
 pub fn money(m: Option<&v1::Money>) -> String {

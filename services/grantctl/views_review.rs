@@ -12,26 +12,22 @@ use crate::names;
 use crate::table;
 use crate::views::{Resource, money, time};
 
+/// A review's state: `ASSIGNED`, `COMPLETED`, `CONFLICT_DECLARED`.
 pub fn review_state_word(v: i32) -> String {
     match State::try_from(v) {
-        Ok(State::Assigned) => "Assigned",
-        Ok(State::Completed) => "Completed",
-        Ok(State::ConflictDeclared) => "Conflict declared",
-        Ok(State::Unspecified) => "—",
-        Err(_) => return format!("state {v}"),
+        Ok(State::Unspecified) => "—".to_owned(),
+        Ok(s) => s.as_str_name().trim_start_matches("STATE_").to_owned(),
+        Err(_) => format!("state {v}"),
     }
-    .to_owned()
 }
 
+/// `FUND`, `FUND_WITH_CHANGES`, `DO_NOT_FUND` (as `--recommendation` takes them).
 pub fn recommendation_word(v: i32) -> String {
     match Recommendation::try_from(v) {
-        Ok(Recommendation::Fund) => "Fund",
-        Ok(Recommendation::FundWithChanges) => "Fund with changes",
-        Ok(Recommendation::DoNotFund) => "Do not fund",
-        Ok(Recommendation::Unspecified) => "",
-        Err(_) => return format!("recommendation {v}"),
+        Ok(Recommendation::Unspecified) => String::new(),
+        Ok(r) => r.as_str_name().trim_start_matches("RECOMMENDATION_").to_owned(),
+        Err(_) => format!("recommendation {v}"),
     }
-    .to_owned()
 }
 
 /// A weighted score to two decimals: `4.20`.

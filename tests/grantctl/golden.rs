@@ -1,5 +1,6 @@
 //! Golden tests of the table format: bilingual names aligned by display
-//! width, money with separators and its currency, states in words. Ids and
+//! width, money with separators and its currency, states and roles as
+//! filters take them. Ids and
 //! times are normalised to same-width stand-ins (see run.rs).
 
 use gba_grants::proto::v1;
@@ -55,6 +56,7 @@ Display name:  University of Macau  澳門大學
 Region:        Macao
 ROR:           01r4q9n85
 Registered:    YYYY-MM-DD hh:mm:ssZ
+Updated:       YYYY-MM-DD hh:mm:ssZ
 ",
     );
 
@@ -115,8 +117,8 @@ programmes/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  Greater Bay Area Joint Research  �
         &admin.run(&["applications", "list", "--programme", &programme.name]).await.ok_raw(),
         "\
 APPLICATION                                                        STATE   REQUESTED         AWARDED         TITLE
-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Active  CNY 800,000.00    CNY 750,000.00  Typhoon-resilient coastal infrastructure for th…
-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx3  Draft   CNY 1,000,000.00                  Typhoon-resilient coastal infrastructure for th…
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  ACTIVE  CNY 800,000.00    CNY 750,000.00  Typhoon-resilient coastal infrastructure for th…
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx3  DRAFT   CNY 1,000,000.00                  Typhoon-resilient coastal infrastructure for th…
 ",
     );
     same(
@@ -130,11 +132,11 @@ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  CNY 100,000.00  HKD 108,395.00  1.0842  HKD 25
         &admin.run(&["applications", "events", &apps[0]]).await.ok_raw(),
         "\
 TIME                  APPLICATION                                                        CHANGE                            BY         REASON
-YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  created → Draft                   applicant
-YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Draft → Submitted                 applicant
-YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Submitted → Under review          officer
-YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Under review → Approved           officer    Strong cross-border team
-YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  Approved → Active (disbursement)  officer    FPS-1
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  created → DRAFT                   APPLICANT
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  DRAFT → SUBMITTED                 APPLICANT
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  SUBMITTED → UNDER_REVIEW          OFFICER
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  UNDER_REVIEW → APPROVED           OFFICER    Strong cross-border team
+YYYY-MM-DD hh:mm:ssZ  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  APPROVED → ACTIVE (disbursement)  OFFICER    FPS-1
 ",
     );
 }

@@ -246,7 +246,7 @@ pub async fn peer_review_through_grantctl(backend: Backend) {
     let (r2_key, r2) = reviewer(hkust.clone()).await;
     let (hku_reviewer_key, _) = reviewer(hku.clone()).await;
     let listed = admin.run(&["keys", "list", "--filter", "role = REVIEWER"]).await.ok();
-    assert_eq!(listed.lines().filter(|l| l.contains("reviewer")).count(), 3, "{listed}");
+    assert_eq!(listed.lines().filter(|l| l.contains("REVIEWER")).count(), 3, "{listed}");
 
     // Two applications from HKU, with a Guangdong partner, submitted.
     let mut apps = Vec::new();
@@ -452,11 +452,11 @@ pub async fn peer_review_through_grantctl(backend: Backend) {
     let table = officer.run(&["reviews", "list", &a1]).await.ok();
     let (_, row) = line_with(&table, "Reviewer 1");
     assert!(
-        row.contains("Completed") && row.contains("3.90") && row.contains("Fund"),
+        row.contains("COMPLETED") && row.contains("3.90") && row.contains("FUND"),
         "{table}"
     );
     let (_, row) = line_with(&table, "Reviewer 2");
-    assert!(row.contains("4.50") && row.contains("Fund with changes"), "{table}");
+    assert!(row.contains("4.50") && row.contains("FUND_WITH_CHANGES"), "{table}");
     let one = officer.run(&["reviews", "get", &a1_r1]).await.ok();
     assert!(
         one.contains("scientific merit=4, feasibility=3, impact=5") && one.contains("Strong team; modest risk."),
@@ -532,11 +532,11 @@ pub async fn peer_review_through_grantctl(backend: Backend) {
     let r1_id = a2_r1.rsplit('/').next().unwrap();
     let r2_id = a2_r2.rsplit('/').next().unwrap();
     for text in [
-        format!("Submitted → Under review; review {r1_id} assigned (0/2 complete)"),
+        format!("SUBMITTED → UNDER_REVIEW; review {r1_id} assigned (0/2 complete)"),
         format!("review {r2_id} assigned (0/2 complete)"),
         format!("review {r1_id} submitted (1/2 complete)"),
         format!("review {r2_id}: conflict declared (1/2 complete)"),
-        "Under review → Approved; incomplete reviews overridden (1/2 complete)".to_owned(),
+        "UNDER_REVIEW → APPROVED; incomplete reviews overridden (1/2 complete)".to_owned(),
     ] {
         line_with(&history, &text);
     }

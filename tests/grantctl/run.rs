@@ -42,7 +42,9 @@ impl Run {
     }
 }
 
-/// The binary, with no GBA_GRANTS_* variables inherited.
+/// The binary, with no GBA_GRANTS_* variables inherited and no saved
+/// contexts: its configuration file is one that does not exist (tests of
+/// contexts point GBA_GRANTS_CONFIG or XDG_CONFIG_HOME elsewhere).
 pub fn command() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_grantctl"));
     for (key, _) in std::env::vars() {
@@ -50,6 +52,8 @@ pub fn command() -> Command {
             c.env_remove(key);
         }
     }
+    let none = std::env::temp_dir().join(format!("grantctl-tests-{}-no-config", std::process::id()));
+    c.env("GBA_GRANTS_CONFIG", none.join("grantctl.json"));
     c
 }
 

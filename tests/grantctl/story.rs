@@ -95,7 +95,7 @@ pub async fn the_gba_story_through_grantctl_alone(backend: Backend) {
         .await;
     let hku_key = created.ok();
     assert!(hku_key.starts_with("gbk_") && !hku_key.contains('\n'), "{hku_key}");
-    assert!(created.stderr.contains("applicant"), "{}", created.stderr);
+    assert!(created.stderr.contains("APPLICANT"), "{}", created.stderr);
     let um_key = admin
         .run(&["keys", "create", "--role", "applicant", "--institution", um])
         .await

@@ -5,7 +5,7 @@ use gba_grants::proto::v1;
 use gba_grants::proto::v1::application_service_client::ApplicationServiceClient as Client;
 
 use super::application_fields::Fields;
-use super::{AppRef, Ctx, ListArgs, WriteArgs, programme_arg};
+use super::{AppRef, Ctx, ListArgs, StateArg, WriteArgs, institution_arg, programme_arg};
 use crate::error::{CliError, Result};
 use crate::output;
 
@@ -30,12 +30,20 @@ pub enum Cmd {
     Get(AppRef),
     /// List applications of a programme, or of every programme you may see.
     #[command(
-        after_help = "Example:\n  grantctl applications list --programme programmes/0193... --filter 'state = SUBMITTED'"
+        after_help = "Example:\n  grantctl applications list --programme programmes/0193... --state submitted\n  \
+                            grantctl applications list --institution institutions/0193... --state under-review -o name\n  \
+                            grantctl applications list --filter 'state = SUBMITTED'"
     )]
     List {
         /// The programme (default: every programme you may see).
         #[arg(long)]
         programme: Option<String>,
+        /// Only applications in this state (any case: submitted, UNDER_REVIEW, under-review).
+        #[arg(long, value_enum, ignore_case = true)]
+        state: Option<StateArg>,
+        /// Only applications of this applying institution: institutions/ID or the bare ID.
+        #[arg(long)]
+        institution: Option<String>,
         #[command(flatten)]
         list: ListArgs,
     },
@@ -112,11 +120,23 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             r.application
         }
         Cmd::Get(app) => Some(get(ctx, app.name()?).await?),
-        Cmd::List { programme, list } => {
+        Cmd::List {
+            programme,
+            state,
+            institution,
+            list,
+        } => {
             let parent = match programme {
                 Some(p) => programme_arg("--programme", &p)?,
                 None => "programmes/-".to_owned(),
             };
+            let institution = institution
+                .map(|i| institution_arg("--institution", &i).map(|name| format!("\"{name}\"")))
+                .transpose()?;
+            let filter = list.filter_with(&[
+                ("--state", "state", state.map(|s| s.filter_value().to_owned())),
+                ("--institution", "applicant_institution", institution),
+            ])?;
             let items = list
                 .paging()
                 .collect(|page_size, page_token| {
@@ -124,7 +144,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                         parent: parent.clone(),
                         page_size,
                         page_token,
-                        filter: list.filter(),
+                        filter: filter.clone(),
                     };
                     async move {
                         let r = ctx

@@ -42,8 +42,8 @@ pub enum Cmd {
         /// Payment reference, unique within the programme.
         #[arg(long)]
         reference: Option<String>,
-        /// When it was paid (RFC 3339 or a date).
-        #[arg(long)]
+        /// When it was paid: RFC 3339, a date, or relative (now, today, -2d).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         pay_time: Option<String>,
         /// A Disbursement in proto3 JSON (`-`: standard input); flags override it.
         #[arg(long, value_name = "FILE")]

@@ -1,11 +1,11 @@
-//! `grantctl institutions create|get|list`.
+//! `grantctl institutions create|get|list|update`.
 
 use clap::{Args, Subcommand};
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::institution_service_client::InstitutionServiceClient as Client;
 
 use super::{Ctx, ListArgs, RegionArg, WriteArgs, institution_arg};
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::json::input;
 use crate::output;
 
@@ -26,8 +26,23 @@ pub enum Cmd {
         name: String,
     },
     /// List institutions (all pages unless --limit).
-    #[command(after_help = "Example:\n  grantctl institutions list --filter 'region = MACAO' -o name")]
-    List(ListArgs),
+    #[command(after_help = "Example:\n  grantctl institutions list --region macao -o name\n  \
+                            grantctl institutions list --filter 'region = MACAO'")]
+    List {
+        /// Only institutions of this region (any case: hong-kong, HONG_KONG, hk, macao, guangdong).
+        #[arg(long, value_enum, ignore_case = true)]
+        region: Option<RegionArg>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Change an institution's names or ROR id (admin); the region never
+    /// changes. Only the fields given change; --ror '' clears the ROR id.
+    #[command(
+        after_help = "Example:\n  grantctl institutions update institutions/0193... --display-name 'The University of Hong Kong (HKU)'\n  \
+                      grantctl institutions update 0193... --local-name 香港大學 --ror 02zhqgq86\n  \
+                      grantctl institutions update 0193... --ror ''   # clears the ROR id"
+    )]
+    Update(UpdateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +64,78 @@ pub struct CreateArgs {
     from_file: Option<String>,
     #[command(flatten)]
     write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// institutions/ID or the bare ID.
+    name: String,
+    /// New English display name.
+    #[arg(long)]
+    display_name: Option<String>,
+    /// New Chinese local name.
+    #[arg(long)]
+    local_name: Option<String>,
+    /// New ROR id, such as 02zhqgq86 ('' clears it).
+    #[arg(long)]
+    ror: Option<String>,
+    /// The etag to send (default: read the current one first).
+    #[arg(long)]
+    etag: Option<String>,
+    #[command(flatten)]
+    write: WriteArgs,
+}
+
+async fn get(ctx: &Ctx, name: String) -> Result<v1::Institution> {
+    let r = ctx
+        .conn
+        .call(v1::GetInstitutionRequest { name }, |ch, r| async move {
+            Client::new(ch).get_institution(r).await
+        })
+        .await?;
+    Ok(r.institution.unwrap_or_default())
+}
+
+async fn update(ctx: &Ctx, a: UpdateArgs) -> Result<()> {
+    let name = institution_arg("NAME", &a.name)?;
+    let mut institution = v1::Institution {
+        name: name.clone(),
+        ..Default::default()
+    };
+    let mut mask = Vec::new();
+    for (value, field, path) in [
+        (a.display_name, &mut institution.display_name, "display_name"),
+        (a.local_name, &mut institution.local_name, "local_name"),
+        (a.ror, &mut institution.ror_id, "ror_id"),
+    ] {
+        if let Some(v) = value {
+            *field = v;
+            mask.push(path.to_owned());
+        }
+    }
+    if mask.is_empty() {
+        return Err(CliError::invalid(
+            "update",
+            "give at least one field to change: --display-name, --local-name or --ror",
+        ));
+    }
+    institution.etag = match a.etag {
+        Some(e) => e,
+        None => get(ctx, name).await?.etag,
+    };
+    let request = v1::UpdateInstitutionRequest {
+        institution: Some(institution),
+        update_mask: Some(prost_types::FieldMask { paths: mask }),
+        request_id: a.write.id(),
+    };
+    let r = ctx
+        .conn
+        .call(
+            request,
+            |ch, r| async move { Client::new(ch).update_institution(r).await },
+        )
+        .await?;
+    output::one(ctx.format, &r.institution.unwrap_or_default())
 }
 
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
@@ -93,14 +180,16 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 .await?;
             output::one(ctx.format, &r.institution.unwrap_or_default())
         }
-        Cmd::List(l) => {
+        Cmd::Update(a) => update(ctx, a).await,
+        Cmd::List { region, list: l } => {
+            let filter = l.filter_with(&[("--region", "region", region.map(|r| r.filter_value().to_owned()))])?;
             let items = l
                 .paging()
                 .collect(|page_size, page_token| {
                     let request = v1::ListInstitutionsRequest {
                         page_size,
                         page_token,
-                        filter: l.filter(),
+                        filter: filter.clone(),
                     };
                     async move {
                         let r = ctx

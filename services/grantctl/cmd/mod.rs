@@ -5,6 +5,7 @@
 pub mod application_fields;
 pub mod applications;
 pub mod awards;
+pub mod config;
 pub mod events;
 pub mod institutions;
 pub mod keys;
@@ -14,6 +15,7 @@ pub mod reviews;
 pub mod summary;
 pub mod system;
 pub mod watch;
+pub mod whoami;
 
 use clap::{Args, ValueEnum};
 use gba_grants::proto::v1;
@@ -28,6 +30,8 @@ use crate::{money, names, timefmt};
 pub struct Ctx {
     pub conn: Conn,
     pub format: Format,
+    /// The saved context in use, if any.
+    pub context: Option<String>,
 }
 
 /// The idempotency key of a write.
@@ -50,7 +54,8 @@ impl WriteArgs {
 /// Flags of every list command.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// AIP filter, passed to the server as is (e.g. `state = SUBMITTED`).
+    /// AIP filter, passed to the server as is (e.g. `state = SUBMITTED`;
+    /// values in any case).
     #[arg(long)]
     pub filter: Option<String>,
     /// Results per page (the server's default is 50; at most 1000).
@@ -72,6 +77,25 @@ impl ListArgs {
     pub fn filter(&self) -> String {
         self.filter.clone().unwrap_or_default()
     }
+
+    /// The filter with `field = value` shortcut terms added by AND; a
+    /// shortcut whose field the filter names already is refused (exit 4),
+    /// as the server would keep only one of the two.
+    pub fn filter_with(&self, shortcuts: &[(&str, &str, Option<String>)]) -> Result<String> {
+        let named = filter_fields(&self.filter());
+        let mut extra = Vec::new();
+        for (flag, field, value) in shortcuts {
+            let Some(value) = value else { continue };
+            if named.iter().any(|f| f == field) {
+                return Err(CliError::invalid(
+                    flag,
+                    format!("--filter already has a {field} term: give the {field} in one place"),
+                ));
+            }
+            extra.push(format!("{field} = {value}"));
+        }
+        Ok(and_filter(&self.filter(), &extra))
+    }
 }
 
 /// An application: `programmes/P/applications/A`, `P/A`, or `A --programme P`.
@@ -92,6 +116,65 @@ impl AppRef {
     }
 }
 
+/// An application state, as `--state` takes it: `submitted`,
+/// `UNDER_REVIEW`, `under-review` (any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    #[value(alias = "state_draft")]
+    Draft,
+    #[value(alias = "state_submitted")]
+    Submitted,
+    #[value(alias = "under_review", alias = "state_under_review")]
+    UnderReview,
+    #[value(alias = "changes_requested", alias = "state_changes_requested")]
+    ChangesRequested,
+    #[value(alias = "state_approved")]
+    Approved,
+    #[value(alias = "state_active")]
+    Active,
+    #[value(alias = "state_closed")]
+    Closed,
+    #[value(alias = "state_rejected")]
+    Rejected,
+    #[value(alias = "state_withdrawn")]
+    Withdrawn,
+}
+
+impl StateArg {
+    /// The value a filter takes: `UNDER_REVIEW`.
+    pub fn filter_value(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Submitted => "SUBMITTED",
+            Self::UnderReview => "UNDER_REVIEW",
+            Self::ChangesRequested => "CHANGES_REQUESTED",
+            Self::Approved => "APPROVED",
+            Self::Active => "ACTIVE",
+            Self::Closed => "CLOSED",
+            Self::Rejected => "REJECTED",
+            Self::Withdrawn => "WITHDRAWN",
+        }
+    }
+}
+
+/// The fields a filter's `field = value` terms name (loosely: for
+/// refusing a shortcut flag that would repeat one).
+pub fn filter_fields(filter: &str) -> Vec<String> {
+    filter
+        .split(" AND ")
+        .filter_map(|term| term.split_once('=').map(|(field, _)| field.trim().to_owned()))
+        .collect()
+}
+
+/// `filter AND extra…`, leaving out empty parts.
+pub fn and_filter(filter: &str, extra: &[String]) -> String {
+    std::iter::once(filter.trim().to_owned())
+        .chain(extra.iter().cloned())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RegionArg {
     #[value(name = "hong-kong", alias = "hk", alias = "hong_kong", alias = "region_hong_kong")]
@@ -103,6 +186,15 @@ pub enum RegionArg {
 }
 
 impl RegionArg {
+    /// The value a filter takes: `HONG_KONG`.
+    pub fn filter_value(self) -> &'static str {
+        match self {
+            Self::HongKong => "HONG_KONG",
+            Self::Macao => "MACAO",
+            Self::Guangdong => "GUANGDONG",
+        }
+    }
+
     pub fn proto(self) -> i32 {
         match self {
             Self::HongKong => v1::Region::HongKong as i32,

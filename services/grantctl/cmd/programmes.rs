@@ -20,7 +20,7 @@ pub enum Cmd {
         after_help = "Example:\n  grantctl programmes create --display-name 'GBA Joint Research' --local-name 粤港澳联合研究 \\\n    \
                             --funder 'Guangdong S&T Department' --budget '10,000,000 CNY' --max-award '1,000,000 CNY' \\\n    \
                             --eligible-region hong-kong --eligible-region macao --requires-guangdong-partner \\\n    \
-                            --open-time 2026-01-01 --close-time 2026-12-01"
+                            --open-time now --close-time +90d"
     )]
     Create(Fields),
     /// Show one programme.
@@ -34,7 +34,7 @@ pub enum Cmd {
     List(ListArgs),
     /// Change the fields given (admin); the mask is built from the flags.
     #[command(
-        after_help = "Example:\n  grantctl programmes update programmes/0193... --budget '2,000,000 CNY' --close-time 2027-01-01\n  \
+        after_help = "Example:\n  grantctl programmes update programmes/0193... --budget '2,000,000 CNY' --close-time +30d\n  \
                             grantctl programmes update programmes/0193... --criterion 'scientific merit=0.5' \\\n    \
                             --criterion feasibility=0.3 --criterion impact=0.2 --required-reviews 2"
     )]
@@ -86,11 +86,12 @@ pub struct Fields {
     /// Whether applications must name a Guangdong partner.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     requires_guangdong_partner: Option<bool>,
-    /// Applications may be submitted from (RFC 3339 or a date, UTC midnight).
-    #[arg(long)]
+    /// Applications may be submitted from: RFC 3339, a date (midnight UTC),
+    /// or relative: now, today, +90d, now-2h (units s, m, h, d, w).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     open_time: Option<String>,
-    /// ...until (exclusive).
-    #[arg(long)]
+    /// ...until (exclusive); the same forms, such as +90d.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     close_time: Option<String>,
     /// Peer review: a criterion reviewers score and its weight, such as
     /// 'scientific merit=0.5' (repeat for each; the list replaces the current one).

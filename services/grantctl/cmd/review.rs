@@ -1,5 +1,6 @@
-//! `grantctl review start|request-changes|approve|reject` (officers). Peer
-//! review (reviewers' scores) is `grantctl reviews`.
+//! The officers' decisions, `grantctl reviews start|request-changes|
+//! approve|reject` (also spelt `grantctl review …`), flattened into the
+//! `reviews` tree beside peer review (reviews.rs).
 
 use clap::Subcommand;
 use gba_grants::proto::v1;
@@ -12,7 +13,7 @@ use crate::output;
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// SUBMITTED → UNDER_REVIEW.
-    #[command(after_help = "Example:\n  grantctl review start P/A")]
+    #[command(after_help = "Example:\n  grantctl reviews start P/A")]
     Start {
         #[command(flatten)]
         app: AppRef,
@@ -20,7 +21,7 @@ pub enum Cmd {
         write: WriteArgs,
     },
     /// SUBMITTED or UNDER_REVIEW → CHANGES_REQUESTED.
-    #[command(after_help = "Example:\n  grantctl review request-changes P/A --reason 'Add a data management plan'")]
+    #[command(after_help = "Example:\n  grantctl reviews request-changes P/A --reason 'Add a data management plan'")]
     RequestChanges {
         #[command(flatten)]
         app: AppRef,
@@ -34,8 +35,8 @@ pub enum Cmd {
     /// Under peer review, refused (REVIEWS_INCOMPLETE) while fewer reviews
     /// than the programme requires are complete, unless overridden.
     #[command(
-        after_help = "Example:\n  grantctl review approve P/A --amount '750,000 CNY' --reason 'Strong cross-border team'\n  \
-                      grantctl review approve P/A --amount '750,000 CNY' --override-incomplete-reviews \\\n    \
+        after_help = "Example:\n  grantctl reviews approve P/A --amount '750,000 CNY' --reason 'Strong cross-border team'\n  \
+                      grantctl reviews approve P/A --amount '750,000 CNY' --override-incomplete-reviews \\\n    \
                       --reason 'Second reviewer unavailable; the panel agreed'"
     )]
     Approve {
@@ -55,7 +56,7 @@ pub enum Cmd {
         write: WriteArgs,
     },
     /// SUBMITTED or UNDER_REVIEW → REJECTED.
-    #[command(after_help = "Example:\n  grantctl review reject P/A --reason 'Outside the programme scope'")]
+    #[command(after_help = "Example:\n  grantctl reviews reject P/A --reason 'Outside the programme scope'")]
     Reject {
         #[command(flatten)]
         app: AppRef,

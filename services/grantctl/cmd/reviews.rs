@@ -1,6 +1,8 @@
-//! `grantctl reviews assign|declare-conflict|submit|get|list` (peer
-//! review), and the ranking behind `grantctl programmes ranking`. A review
-//! is `programmes/P/applications/A/reviews/R` or `P/A/R`.
+//! `grantctl reviews` (alias `review`): the officers' decisions
+//! `start|request-changes|approve|reject` (review.rs) and peer review
+//! `assign|declare-conflict|submit|get|list`, in one tree; and the ranking
+//! behind `grantctl programmes ranking`. A review is
+//! `programmes/P/applications/A/reviews/R` or `P/A/R`.
 
 use clap::{Subcommand, ValueEnum};
 use gba_grants::proto::v1;
@@ -16,6 +18,9 @@ use crate::views_review::ranking_table;
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
+    /// The officers' decisions: start, request-changes, approve, reject.
+    #[command(flatten)]
+    Decision(super::review::Cmd),
     /// Assign a reviewer to a submitted application (officers); the first
     /// assignment moves SUBMITTED → UNDER_REVIEW.
     #[command(
@@ -146,6 +151,7 @@ async fn get(ctx: &Ctx, name: String) -> Result<v1::Review> {
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
     let c = &ctx.conn;
     let review = match cmd {
+        Cmd::Decision(cmd) => return super::review::run(ctx, cmd).await,
         Cmd::Assign { app, reviewer, write } => {
             let request = v1::AssignReviewerRequest {
                 parent: app.name()?,
