@@ -21,10 +21,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "award",
         "watch",
         "access",
+        "document",
     ]
     .map(|f| PathBuf::from(format!("proto/gba/grants/v1/{f}.proto")));
 
     tonic_prost_build::configure()
+        // Document content passes through without a copy.
+        .bytes(".gba.grants.v1.UploadDocumentRequest.chunk")
+        .bytes(".gba.grants.v1.DownloadDocumentResponse.chunk")
         .file_descriptor_set_path(out.join("gba_grants_descriptor.bin"))
         .compile_protos(&files, &[PathBuf::from("proto"), include])?;
     println!("cargo:rerun-if-changed=proto");

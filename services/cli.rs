@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve gRPC, gRPC-Web, health and reflection (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Fill a database with a realistic Greater Bay Area picture for the
     /// dashboard (through the service's own operations; a second run adds
     /// nothing), print a viewer key, and with --live keep it moving.
@@ -123,6 +123,37 @@ struct ServeArgs {
     tls_client_ca: Option<std::path::PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    documents: DocumentArgs,
+}
+
+/// Documents: where their content is kept, and their limits.
+#[derive(Debug, Args)]
+struct DocumentArgs {
+    /// Where documents' content is kept: a directory, `file:///dir`, or an
+    /// S3-compatible bucket `s3://bucket/prefix` (endpoint, region and
+    /// credentials from AWS_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP). Default:
+    /// a directory beside the SQLite file (NAME-documents), or
+    /// ./gba-grants-documents on PostgreSQL (give a bucket for replicas).
+    #[arg(long, env = "GBA_GRANTS_DOCUMENT_STORE")]
+    document_store: Option<String>,
+    /// Bytes of one document at most (a programme may ask for less).
+    #[arg(long, env = "GBA_GRANTS_MAX_DOCUMENT_BYTES", default_value_t = 256 << 20)]
+    max_document_bytes: i64,
+    /// Document versions one application may carry.
+    #[arg(long, env = "GBA_GRANTS_MAX_DOCUMENTS_PER_APPLICATION", default_value_t = 100)]
+    max_documents_per_application: usize,
+    /// Uploads one API key may have in progress at once.
+    #[arg(long, env = "GBA_GRANTS_MAX_UPLOADS_PER_KEY", default_value_t = 4)]
+    max_uploads_per_key: usize,
+    /// Seconds an uploaded object stays claimed; an object no document
+    /// names is removed only after that.
+    #[arg(long, env = "GBA_GRANTS_DOCUMENT_SWEEP_GRACE_SECONDS", default_value_t = 86_400)]
+    document_sweep_grace_seconds: u64,
+    /// Seconds between sweeps of objects no document names.
+    #[arg(long, env = "GBA_GRANTS_DOCUMENT_SWEEP_INTERVAL_SECONDS", default_value_t = 600)]
+    document_sweep_interval_seconds: u64,
 }
 
 /// Limits: going over one answers RESOURCE_EXHAUSTED with a reason naming
@@ -204,7 +235,7 @@ struct CreateKeyArgs {
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Demo(args)) => demo(args).await,
         Some(Command::Keys {
             command: KeysCommand::Create(args),
@@ -258,6 +289,17 @@ async fn serve_with(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     settings.hub.retention =
         (args.event_retention_hours > 0).then(|| Duration::from_secs(args.event_retention_hours * 3_600));
     settings.request_id_retention = Duration::from_secs(args.request_id_retention_hours.max(1) * 3_600);
+    let d = &args.documents;
+    settings.documents = startup::DocumentSettings {
+        store: d.document_store.clone(),
+        limits: crate::domain::DocumentLimits {
+            max_document_bytes: d.max_document_bytes.max(1),
+            max_documents_per_application: d.max_documents_per_application.max(1),
+            max_uploads_per_key: d.max_uploads_per_key.max(1),
+            claim: Duration::from_secs(d.document_sweep_grace_seconds.max(1)),
+        },
+        sweep_interval: Duration::from_secs(d.document_sweep_interval_seconds.max(1)),
+    };
     let mut signal = Box::pin(startup::shutdown_signal());
     // A signal during start-up (say, while the database is still being
     // waited for) stops it at once.

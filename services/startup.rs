@@ -20,10 +20,10 @@ use tonic_health::server::HealthReporter;
 use crate::api;
 use crate::api::idle::IdleTimeout;
 use crate::api::limits::{LimitSettings, Limits};
-use crate::domain::Grants;
 use crate::domain::access::Revocation;
 use crate::domain::ports::Store;
 use crate::domain::time::Timestamp;
+use crate::domain::{DocumentLimits, Grants};
 use crate::hub::{Hub, HubOptions};
 use crate::jobs::Jobs;
 use crate::proto;
@@ -66,6 +66,53 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     /// Serve the API (and gRPC-Web and the page) over TLS only.
     pub tls: Option<crate::tls::TlsFiles>,
+    /// Where documents are kept, and their limits.
+    pub documents: DocumentSettings,
+}
+
+/// The document store and its limits.
+#[derive(Debug, Clone)]
+pub struct DocumentSettings {
+    /// `s3://bucket/prefix`, `file:///dir` or a directory; `None`: a
+    /// directory beside the SQLite file (`{name}-documents`), or
+    /// `./gba-grants-documents` on PostgreSQL.
+    pub store: Option<String>,
+    pub limits: DocumentLimits,
+    /// How often the sweeper looks for objects no document names.
+    pub sweep_interval: Duration,
+}
+
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        Self {
+            store: None,
+            limits: DocumentLimits::default(),
+            sweep_interval: Duration::from_secs(600),
+        }
+    }
+}
+
+impl DocumentSettings {
+    /// The store to open for the database at `database_url`.
+    pub fn store_for(&self, database_url: &str) -> String {
+        if let Some(store) = &self.store {
+            return store.clone();
+        }
+        let file = database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default());
+        match file {
+            Some(file) if !file.is_empty() => {
+                let path = std::path::Path::new(file);
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("gba-grants");
+                path.with_file_name(format!("{stem}-documents"))
+                    .to_string_lossy()
+                    .into_owned()
+            }
+            _ => "gba-grants-documents".to_owned(),
+        }
+    }
 }
 
 impl Settings {
@@ -87,6 +134,7 @@ impl Settings {
             cors_origins: Vec::new(),
             metrics_listen: None,
             tls: None,
+            documents: DocumentSettings::default(),
         }
     }
 }
@@ -108,7 +156,7 @@ pub enum Error {
 }
 
 /// The service's fully qualified gRPC names, for health reporting.
-const SERVICES: [&str; 7] = [
+const SERVICES: [&str; 8] = [
     "gba.grants.v1.InstitutionService",
     "gba.grants.v1.ProgrammeService",
     "gba.grants.v1.ApplicationService",
@@ -116,6 +164,7 @@ const SERVICES: [&str; 7] = [
     "gba.grants.v1.AwardService",
     "gba.grants.v1.WatchService",
     "gba.grants.v1.AccessService",
+    "gba.grants.v1.DocumentService",
 ];
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -217,7 +266,10 @@ impl Application {
             options.timeout = settings.database_timeout;
             let db = Db::connect(&options, &jobs).await?;
             let store: Arc<dyn Store> = db.store();
-            let grants = Grants::new(store.clone());
+            let documents = settings.documents.store_for(&settings.database_url);
+            let blobs = crate::store::ObjectBlobs::open(&documents)?;
+            blobs.check().await?;
+            let grants = Grants::new(store.clone()).with_documents(Arc::new(blobs), settings.documents.limits);
             let bootstrap_secret = grants.bootstrap_admin().await?;
             let hub = Hub::start(
                 store,
@@ -263,6 +315,8 @@ impl Application {
         jobs.spawn("database health", move |_| {
             report_database_health(checked, watching, every)
         });
+        let (sweeping, every) = (grants.clone(), settings.documents.sweep_interval);
+        jobs.spawn("document sweeper", move |stop| sweep_documents(sweeping, every, stop));
         let (pruned, keep) = (db.clone(), settings.request_id_retention);
         jobs.spawn("request id retention", move |stop| {
             forget_request_ids(pruned, keep, stop)
@@ -444,6 +498,28 @@ async fn forget_revoked_keys(
 
 /// Deletes idempotency records older than `keep`, now and then: a retry
 /// after that is a new request.
+/// Removes, every `every`, the objects of the document store that no
+/// document names once their claim ran out.
+async fn sweep_documents(grants: Grants, every: Duration, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match grants.sweep_documents().await {
+            Ok(swept) if swept.removed > 0 => {
+                tracing::info!(
+                    removed = swept.removed,
+                    kept = swept.kept,
+                    "removed objects no document names"
+                )
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "the document sweep failed"),
+        }
+    }
+}
+
 async fn forget_request_ids(db: Db, keep: Duration, stop: CancellationToken) {
     let every = (keep / 24).clamp(Duration::from_secs(1), Duration::from_secs(3_600));
     loop {

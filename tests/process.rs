@@ -171,8 +171,11 @@ async fn health_is_not_serving_until_migrations_are_done(backend: Backend) {
     drop(app);
 }
 
+/// The binary, its documents kept out of the working tree.
 fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gba-grants"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gba-grants"));
+    command.env("GBA_GRANTS_DOCUMENT_STORE", documents_for("tests/process.rs"));
+    command
 }
 
 fn keys_create(url: &str) -> std::process::Output {

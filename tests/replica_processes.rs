@@ -40,6 +40,7 @@ impl Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gba-grants"))
             .args(["serve", "--listen", &addr, "--database-url", url])
             .args(["--progress-interval-seconds", "1", "--shutdown-grace-seconds", "5"])
+            .args(["--document-store", &documents_for(url)])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

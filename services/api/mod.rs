@@ -7,6 +7,7 @@ pub mod auth;
 mod award;
 mod convert;
 pub mod cors;
+mod document;
 pub mod drain;
 pub mod error;
 pub mod gate;
@@ -29,8 +30,9 @@ use gate::Gated;
 use crate::domain::Grants;
 use crate::proto::v1::{
     access_service_server::AccessServiceServer, application_service_server::ApplicationServiceServer,
-    award_service_server::AwardServiceServer, institution_service_server::InstitutionServiceServer,
-    programme_service_server::ProgrammeServiceServer, review_service_server::ReviewServiceServer,
+    award_service_server::AwardServiceServer, document_service_server::DocumentServiceServer,
+    institution_service_server::InstitutionServiceServer, programme_service_server::ProgrammeServiceServer,
+    review_service_server::ReviewServiceServer,
 };
 
 type Institutions = InstitutionServiceServer<institution::InstitutionApi>;
@@ -39,6 +41,7 @@ type Access = AccessServiceServer<access::AccessApi>;
 type Applications = ApplicationServiceServer<application::ApplicationApi>;
 type Reviews = ReviewServiceServer<review::ReviewApi>;
 type Awards = AwardServiceServer<award::AwardApi>;
+type Documents = DocumentServiceServer<document::DocumentApi>;
 
 /// Every gba.grants.v1 service, each routed from the start behind its
 /// own readiness gate (`gate.rs`), and opened once the store is ready.
@@ -50,6 +53,7 @@ pub struct Services {
     applications: Gated<Applications>,
     reviews: Gated<Reviews>,
     awards: Gated<Awards>,
+    documents: Gated<Documents>,
     watch: Gated<watch_encoded::WatchServer>,
 }
 
@@ -63,6 +67,7 @@ impl Services {
             .add_service(self.applications.clone())
             .add_service(self.reviews.clone())
             .add_service(self.awards.clone())
+            .add_service(self.documents.clone())
             .add_service(self.watch.clone())
     }
 
@@ -85,6 +90,8 @@ impl Services {
             .open(auth.layer(Reviews::new(review::ReviewApi { grants: g() }).max_decoding_message_size(max)));
         self.awards
             .open(auth.layer(Awards::new(award::AwardApi { grants: g() }).max_decoding_message_size(max)));
+        self.documents
+            .open(auth.layer(Documents::new(document::DocumentApi { grants: g() }).max_decoding_message_size(max)));
         self.watch.open(auth.layer(watch_encoded::WatchServer::new(
             watch::WatchApi {
                 grants: g(),

@@ -122,6 +122,7 @@ impl Demo {
                 open_time: Some(Timestamp::from_micros(now - 60 * day)),
                 close_time: Some(Timestamp::from_micros(now + 365 * day)),
                 review: None,
+                documents: Vec::new(),
             };
             let made = g
                 .create_programme(c, input, request(&format!("programme-{}", p.key)))

@@ -101,6 +101,43 @@ pub struct NewEvent {
     pub reason: String,
     pub disbursement: Option<DisbursementName>,
     pub review: Option<ReviewActivity>,
+    pub document: Option<DocumentActivity>,
+}
+
+/// What a document event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentActivityKind {
+    DocumentAdded,
+    DocumentReplaced,
+    DocumentDeleted,
+}
+
+impl DocumentActivityKind {
+    pub const ALL: [DocumentActivityKind; 3] = [
+        DocumentActivityKind::DocumentAdded,
+        DocumentActivityKind::DocumentReplaced,
+        DocumentActivityKind::DocumentDeleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentActivityKind::DocumentAdded => "DOCUMENT_ADDED",
+            DocumentActivityKind::DocumentReplaced => "DOCUMENT_REPLACED",
+            DocumentActivityKind::DocumentDeleted => "DOCUMENT_DELETED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// The document part of an event: what happened, and the document's
+/// metadata (never its content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentActivity {
+    pub kind: DocumentActivityKind,
+    pub document: super::document::Document,
 }
 
 /// What a peer-review event did.
@@ -164,6 +201,7 @@ pub struct ApplicationEvent {
     pub snapshot: Application,
     pub disbursement: Option<DisbursementName>,
     pub review: Option<ReviewActivity>,
+    pub document: Option<DocumentActivity>,
 }
 
 impl ApplicationEvent {

@@ -222,6 +222,54 @@ impl fmt::Display for ReviewName {
     }
 }
 
+/// `programmes/{programme}/applications/{application}/documents/{document}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DocumentName {
+    pub application: ApplicationName,
+    id: String,
+}
+
+impl DocumentName {
+    pub fn parse(name: &str, field: &str) -> Result<Self> {
+        let bad = || {
+            Error::invalid(
+                field,
+                format!(
+                    "{} is not of the form programmes/{{programme}}/applications/{{application}}/documents/{{document}}",
+                    super::text::excerpt(name)
+                ),
+            )
+        };
+        let (application, id) = name.rsplit_once("/documents/").ok_or_else(bad)?;
+        if !valid_segment(id) {
+            return Err(bad());
+        }
+        let application = ApplicationName::parse(application, field).map_err(|_| bad())?;
+        Ok(Self::new(application, id))
+    }
+
+    pub fn new(application: ApplicationName, id: impl Into<String>) -> Self {
+        Self {
+            application,
+            id: id.into(),
+        }
+    }
+
+    pub fn generate(application: ApplicationName) -> Self {
+        Self::new(application, new_id())
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl fmt::Display for DocumentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/documents/{}", self.application, self.id)
+    }
+}
+
 /// Crockford base32 digit value (ROR ids use lower case, no i, l, o, u).
 fn crockford(c: u8) -> Option<u64> {
     const DIGITS: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";

@@ -4,8 +4,9 @@
 
 use super::access::{Caller, Role};
 use super::application::{Application, Decision, State};
+use super::document::{Document, DocumentKind, DocumentSummary, DocumentWrite};
 use super::error::{Error, Reason, Result, Violations};
-use super::event::{Disbursement, NewEvent};
+use super::event::{Disbursement, DocumentActivity, DocumentActivityKind, NewEvent};
 use super::ids::InstitutionName;
 use super::institution::{Institution, Region};
 use super::money::Money;
@@ -148,6 +149,8 @@ pub struct Situation {
     /// The application's reviews in assignment order (read only when the
     /// programme has review settings).
     pub reviews: Vec<Review>,
+    /// Every document version of the application.
+    pub documents: Vec<DocumentSummary>,
 }
 
 /// What a transition changes.
@@ -164,8 +167,28 @@ pub struct Outcome {
     /// as it stood when the change was decided; kept with the response,
     /// so a retry answers as the first call did.
     pub review_label: Option<String>,
+    /// A document stored or deleted with the change.
+    pub document: Option<DocumentWrite>,
     /// Nothing to write: a repeated assignment or declaration.
     pub noop: bool,
+}
+
+impl Outcome {
+    /// The application's documents once the outcome is written, from
+    /// those it was decided on.
+    pub fn documents_after(&self, before: &[DocumentSummary]) -> Vec<DocumentSummary> {
+        let mut after = before.to_vec();
+        match &self.document {
+            Some(DocumentWrite::Add(d)) => after.push(DocumentSummary {
+                name: d.name.clone(),
+                kind: d.kind,
+                version: d.version,
+            }),
+            Some(DocumentWrite::Delete(d)) => after.retain(|s| s.name != d.name),
+            None => {}
+        }
+        after
+    }
 }
 
 fn moved(caller: &Caller, situation: &Situation, action: Action, reason: String, now: Timestamp) -> Result<Outcome> {
@@ -187,10 +210,12 @@ fn moved(caller: &Caller, situation: &Situation, action: Action, reason: String,
             reason,
             disbursement: None,
             review: None,
+            document: None,
         }),
         disbursement: None,
         review: None,
         review_label: None,
+        document: None,
         noop: false,
     })
 }
@@ -270,8 +295,148 @@ pub fn submit(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome>
         );
     }
     v.finish()?;
+    let missing: Vec<&str> = p
+        .documents
+        .iter()
+        .filter(|r| r.required && !s.documents.iter().any(|d| d.kind == r.kind))
+        .map(|r| r.kind.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::precondition(
+            Reason::DocumentsMissing,
+            format!(
+                "{} requires documents of kinds {} before submission",
+                p.name,
+                missing.join(", ")
+            ),
+        ));
+    }
     out.application.submit_time = Some(now);
     Ok(out)
+}
+
+/// Who may upload and delete documents, and when: the applicant's keys and
+/// admins, while the application may be edited.
+fn may_edit_documents(caller: &Caller, a: &Application) -> Result<()> {
+    if !may_see(caller, a) {
+        return Err(not_visible(&a.name));
+    }
+    caller.require(&[Role::Admin, Role::Applicant], "upload or delete documents")?;
+    if !a.state.is_editable() {
+        return Err(Error::precondition(
+            Reason::InvalidState,
+            format!(
+                "documents are frozen once submitted: {} is {}",
+                a.name,
+                a.state.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The application changed by a document write: a new version, and an
+/// event in its own state.
+fn with_document(
+    caller: &Caller,
+    s: &Situation,
+    kind: DocumentActivityKind,
+    write: DocumentWrite,
+    now: Timestamp,
+) -> Outcome {
+    let mut application = s.application.clone();
+    application.version += 1;
+    application.update_time = now;
+    let state = application.state;
+    Outcome {
+        application,
+        programme: None,
+        event: Some(NewEvent {
+            previous: Some(state),
+            new: state,
+            actor: caller.key.clone(),
+            actor_role: caller.role,
+            reason: String::new(),
+            disbursement: None,
+            review: None,
+            document: Some(DocumentActivity {
+                kind,
+                document: write.document().clone(),
+            }),
+        }),
+        disbursement: None,
+        review: None,
+        review_label: None,
+        document: Some(write),
+        noop: false,
+    }
+}
+
+/// Storing `document` (its content already in the object store) as the
+/// next version of its kind, within `max_documents` versions per
+/// application.
+pub fn add_document(
+    caller: &Caller,
+    s: &Situation,
+    mut document: Document,
+    max_documents: usize,
+    now: Timestamp,
+) -> Result<Outcome> {
+    may_edit_documents(caller, &s.application)?;
+    check_kind_taken(s, document.kind)?;
+    if s.documents.len() >= max_documents {
+        return Err(Error::ResourceExhausted {
+            reason: Reason::TooManyDocuments,
+            message: format!(
+                "{} has {} documents (versions included), the most the server keeps per application",
+                s.application.name,
+                s.documents.len()
+            ),
+        });
+    }
+    let latest = s
+        .documents
+        .iter()
+        .filter(|d| d.kind == document.kind)
+        .map(|d| d.version)
+        .max();
+    document.version = latest.map_or(1, |v| v + 1);
+    document.superseded = false;
+    document.create_time = now;
+    let kind = match latest {
+        Some(_) => DocumentActivityKind::DocumentReplaced,
+        None => DocumentActivityKind::DocumentAdded,
+    };
+    Ok(with_document(caller, s, kind, DocumentWrite::Add(document), now))
+}
+
+/// Whether the programme takes documents of `kind` (a programme that
+/// declares requirements takes the kinds it lists).
+pub fn check_kind_taken(s: &Situation, kind: DocumentKind) -> Result<()> {
+    let p = &s.programme;
+    if !p.documents.is_empty() && !p.documents.iter().any(|r| r.kind == kind) {
+        let taken: Vec<&str> = p.documents.iter().map(|r| r.kind.as_str()).collect();
+        return Err(Error::invalid(
+            "upload.kind",
+            format!("{} takes documents of kinds {} only", p.name, taken.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Deleting one version of a document.
+pub fn delete_document(caller: &Caller, s: &Situation, document: &Document, now: Timestamp) -> Result<Outcome> {
+    may_edit_documents(caller, &s.application)?;
+    if !s.documents.iter().any(|d: &DocumentSummary| d.name == document.name) {
+        return Err(not_visible(&document.name));
+    }
+    Ok(with_document(
+        caller,
+        s,
+        DocumentActivityKind::DocumentDeleted,
+        DocumentWrite::Delete(document.clone()),
+        now,
+    ))
 }
 
 pub fn start_review(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome> {

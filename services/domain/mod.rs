@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod application;
+pub mod document;
 pub mod error;
 pub mod event;
 pub mod filter;
@@ -20,4 +21,4 @@ pub mod time;
 pub mod watch;
 
 pub use error::{Error, FieldViolation, Reason, Result};
-pub use service::{Grants, RequestKey};
+pub use service::{DocumentLimits, Grants, RequestKey};

@@ -6,9 +6,10 @@ use async_trait::async_trait;
 
 use super::access::{ApiKey, ApiKeyFilter, NewApiKey};
 use super::application::{Application, ApplicationFilter};
+use super::document::Document;
 use super::error::Result;
 use super::event::{ApplicationEvent, Cursor, Disbursement, LogId, NewEvent};
-use super::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
+use super::ids::{ApiKeyName, ApplicationName, DisbursementName, DocumentName, InstitutionName, ProgrammeName};
 use super::institution::{Institution, InstitutionFilter, NewInstitution};
 use super::lifecycle::{Outcome, Situation};
 use super::money::Currency;
@@ -129,6 +130,7 @@ pub enum Changed {
         disbursement: Option<Box<Disbursement>>,
         review: Option<Box<Review>>,
         review_label: Option<String>,
+        document: Option<Box<Document>>,
     },
     /// No such application.
     Missing,
@@ -212,9 +214,77 @@ pub trait HistoryStore: Send + Sync {
     async fn programme_summary(&self, programme: &ProgrammeName) -> Result<Option<ProgrammeSummary>>;
 }
 
+/// Documents' metadata, and the claims that keep their content in the
+/// object store. A document's row is written with a change of its
+/// application (`Outcome::document`); its content before, under a claim.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    async fn get_document(&self, name: &DocumentName) -> Result<Option<Document>>;
+    /// A page of one application's documents by kind then version (the
+    /// latest of each kind only, unless `all_versions`).
+    async fn list_documents(
+        &self,
+        application: &ApplicationName,
+        all_versions: bool,
+        page: &PageRequest,
+    ) -> Result<Vec<Document>>;
+    /// Claims the object of `sha256` until `until`: the sweeper leaves a
+    /// claimed object alone. Waits while the sweeper is removing it.
+    async fn claim_object(&self, sha256: &str, until: Timestamp) -> Result<()>;
+    /// The objects' claims that ran out before `now`, at most `limit`.
+    async fn expired_claims(&self, now: Timestamp, limit: u64) -> Result<Vec<String>>;
+    /// If the claim on `sha256` ran out before `now` and no document names
+    /// it: runs `remove` (which deletes the object) and forgets the claim,
+    /// with no claim taken meanwhile. Whether it was removed.
+    async fn sweep_object(&self, sha256: &str, now: Timestamp, remove: BlobRemoval) -> Result<bool>;
+}
+
+/// Deletes one object, for [`DocumentStore::sweep_object`].
+pub type BlobRemoval = Box<dyn FnOnce() -> futures_util::future::BoxFuture<'static, Result<()>> + Send>;
+
+/// Where documents' content is kept, addressed by SHA-256 (a directory or
+/// an S3-compatible store).
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    /// Starts writing the object of `sha256`; nothing is visible under its
+    /// key until [`BlobWriter::finish`].
+    async fn writer(&self, sha256: &str) -> Result<Box<dyn BlobWriter>>;
+    /// The object's bytes from `offset`, in pieces.
+    async fn read(
+        &self,
+        sha256: &str,
+        offset: u64,
+    ) -> Result<futures_util::stream::BoxStream<'static, Result<bytes::Bytes>>>;
+    async fn delete(&self, sha256: &str) -> Result<()>;
+    /// Every object: its SHA-256 and when it was last written.
+    async fn list(&self) -> Result<Vec<(String, Timestamp)>>;
+    /// Removes what uploads cut off by a crash left behind, written before
+    /// `before`; how many pieces.
+    async fn tidy(&self, before: Timestamp) -> Result<u64>;
+}
+
+/// One object being written.
+#[async_trait]
+pub trait BlobWriter: Send {
+    /// Appends bytes; returns once they are taken (bounded buffering).
+    async fn write(&mut self, bytes: bytes::Bytes) -> Result<()>;
+    /// Makes the object visible, whole.
+    async fn finish(self: Box<Self>) -> Result<()>;
+    /// Gives up: nothing becomes visible, nothing is left behind.
+    async fn abort(self: Box<Self>) -> Result<()>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
-    InstitutionStore + ProgrammeStore + KeyStore + ApplicationStore + PaymentStore + ReviewStore + EventStore + HistoryStore
+    InstitutionStore
+    + ProgrammeStore
+    + KeyStore
+    + ApplicationStore
+    + PaymentStore
+    + ReviewStore
+    + EventStore
+    + HistoryStore
+    + DocumentStore
 {
 }
 
@@ -227,5 +297,6 @@ impl<T> Store for T where
         + ReviewStore
         + EventStore
         + HistoryStore
+        + DocumentStore
 {
 }

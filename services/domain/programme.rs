@@ -1,5 +1,6 @@
 //! Programmes: a funder's budget in one currency, who may apply, and when.
 
+use super::document::{DocumentRequirement, RequirementInput};
 use super::error::{Error, Reason, Result, Violations};
 use super::filter;
 use super::ids::ProgrammeName;
@@ -35,6 +36,8 @@ pub struct Programme {
     pub update_time: Timestamp,
     /// Peer review, when the programme uses it.
     pub review: Option<ReviewSettings>,
+    /// The documents applications carry; empty: any kind, none required.
+    pub documents: Vec<DocumentRequirement>,
 }
 
 impl Programme {
@@ -66,6 +69,7 @@ pub struct ProgrammeInput {
     pub open_time: Option<Timestamp>,
     pub close_time: Option<Timestamp>,
     pub review: Option<ReviewSettingsInput>,
+    pub documents: Vec<RequirementInput>,
 }
 
 /// A validated programme to create.
@@ -82,6 +86,7 @@ pub struct NewProgramme {
     pub open_time: Timestamp,
     pub close_time: Timestamp,
     pub review: Option<ReviewSettings>,
+    pub documents: Vec<DocumentRequirement>,
 }
 
 fn money_in(v: &mut Violations, value: Option<Money>, currency: Option<&Currency>, field: &str) -> Option<Money> {
@@ -120,6 +125,7 @@ impl NewProgramme {
             open_time,
             close_time,
             review,
+            documents,
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
@@ -149,7 +155,11 @@ impl NewProgramme {
             Some(r) => v.check(ReviewSettings::parse(r, &f("review_settings"))).map(Some),
             None => Some(None),
         };
+        let documents = v.check(super::document::requirements(documents, &format!("{prefix}.")));
         v.finish()?;
+        let Some(documents) = documents else {
+            return Err(Error::internal("programme validation lost a violation"));
+        };
         let Some(review) = review else {
             return Err(Error::internal("programme validation lost a violation"));
         };
@@ -184,6 +194,7 @@ impl NewProgramme {
                 open_time,
                 close_time,
                 review,
+                documents,
             }),
             _ => Err(Error::internal("programme validation lost a violation")),
         }
@@ -191,7 +202,7 @@ impl NewProgramme {
 }
 
 /// The fields UpdateProgramme may change.
-pub const UPDATABLE_FIELDS: [&str; 10] = [
+pub const UPDATABLE_FIELDS: [&str; 11] = [
     "display_name",
     "local_name",
     "funder",
@@ -202,6 +213,7 @@ pub const UPDATABLE_FIELDS: [&str; 10] = [
     "open_time",
     "close_time",
     "review_settings",
+    "document_requirements",
 ];
 
 /// Applies the masked fields of `input` to `current`, validating the
@@ -263,6 +275,20 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
             Some(current.close_time)
         },
         review: None,
+        documents: if has("document_requirements") {
+            input.documents
+        } else {
+            current
+                .documents
+                .iter()
+                .map(|r| RequirementInput {
+                    kind: r.kind.as_str().to_owned(),
+                    required: r.required,
+                    media_types: r.media_types.clone(),
+                    max_size_bytes: r.max_size_bytes,
+                })
+                .collect()
+        },
     };
     let review = if has("review_settings") {
         let wanted = input
@@ -321,6 +347,7 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         create_time: current.create_time,
         update_time: Timestamp::now(),
         review,
+        documents: valid.documents,
     })
 }
 

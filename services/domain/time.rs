@@ -23,6 +23,16 @@ impl Timestamp {
     pub fn micros(self) -> i64 {
         self.0
     }
+
+    /// `by` later (saturating).
+    pub fn plus(self, by: std::time::Duration) -> Self {
+        Self(self.0.saturating_add(i64::try_from(by.as_micros()).unwrap_or(i64::MAX)))
+    }
+
+    /// `by` earlier (saturating).
+    pub fn minus(self, by: std::time::Duration) -> Self {
+        Self(self.0.saturating_sub(i64::try_from(by.as_micros()).unwrap_or(i64::MAX)))
+    }
 }
 
 /// RFC 3339 in UTC, e.g. `2026-11-29T19:20:00Z` (with a fraction when

@@ -16,7 +16,8 @@ use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, Iterable, ModelTrait, Qu
 use serde_json::{Map, Value};
 
 use super::rows::{
-    FromSqliteRow, api_key, application, columns, disbursement, event, idempotency, institution, programme, review,
+    FromSqliteRow, api_key, application, columns, disbursement, document, event, idempotency, institution, programme,
+    review,
 };
 
 /// A model of `E` whose every field holds a value of its own (so two
@@ -124,6 +125,7 @@ fn sample_programme() -> programme::Model {
         create_time: 0,
         update_time: 0,
         review_settings: None,
+        document_requirements: None,
     }
 }
 
@@ -206,6 +208,24 @@ fn every_entity_reads_back_in_its_own_column_order() {
         disbursement_id: None,
         snapshot: String::new(),
         review_activity: None,
+        document_activity: None,
+    });
+    round_trip::<document::Entity>(document::Model {
+        id: String::new(),
+        application_id: String::new(),
+        programme_id: String::new(),
+        kind: String::new(),
+        version: 0,
+        file_name: String::new(),
+        media_type: String::new(),
+        size_bytes: 0,
+        sha256: String::new(),
+        uploader_key: String::new(),
+        create_time: 0,
+    });
+    round_trip::<document::object::Entity>(document::object::Model {
+        sha256: String::new(),
+        claimed_until: 0,
     });
 }
 
@@ -283,6 +303,7 @@ mod lifecycle {
             app,
             programme.clone(),
             vec![inst("hku", "HONG_KONG"), inst("sysu", "GUANGDONG")],
+            &[],
         )
         .expect("a situation")
     }

@@ -14,10 +14,14 @@
 //!   guarded statement per write of applications, event positions from
 //!   transaction ids, LISTEN/NOTIFY.
 //!
+//! - `blobs.rs`: the document store (a directory or an S3-compatible
+//!   bucket, through `object_store`), content addressed by SHA-256.
+//!
 //! Rows never leave this module; driver errors become domain errors here
 //! (`faults`).
 
 mod backend;
+mod blobs;
 mod connect;
 mod faults;
 #[cfg(test)]
@@ -33,6 +37,7 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+pub use blobs::ObjectBlobs;
 pub use connect::MIGRATION_LOCK;
 use connect::{Create, migrate};
 pub use options::{DbOptions, PoolStats};

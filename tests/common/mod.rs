@@ -5,9 +5,11 @@
 
 #![allow(dead_code)]
 
+pub mod documents;
 pub mod private_pg;
 pub mod process;
 pub mod reviewing;
+pub mod s3;
 pub mod watching;
 pub mod world;
 
@@ -75,8 +77,23 @@ macro_rules! on_every_backend {
 /// A fresh, empty database that is removed when dropped.
 pub struct TestDb {
     pub url: String,
+    /// The document store of servers on this database.
+    pub documents: String,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
+}
+
+/// A document store directory for the database at `url`, in the system's
+/// temporary directory (never the working tree).
+pub fn documents_for(url: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hash = std::collections::hash_map::DefaultHasher::new();
+    url.hash(&mut hash);
+    std::env::temp_dir()
+        .join("gba-test-documents")
+        .join(format!("{:016x}", hash.finish()))
+        .to_string_lossy()
+        .into_owned()
 }
 
 impl TestDb {
@@ -87,6 +104,7 @@ impl TestDb {
                 let url = format!("sqlite://{}", dir.path().join("grants.db").display());
                 Self {
                     url,
+                    documents: dir.path().join("documents").to_string_lossy().into_owned(),
                     _dir: Some(dir),
                     postgres: None,
                 }
@@ -102,8 +120,10 @@ impl TestDb {
                     .expect("create database");
                 conn.close().await.ok();
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+                let url = format!("{base}/{name}");
                 Self {
-                    url: format!("{base}/{name}"),
+                    documents: documents_for(&url),
+                    url,
                     _dir: None,
                     postgres: Some((admin, name)),
                 }
@@ -119,8 +139,10 @@ impl TestDb {
         let admin = postgres_url();
         let name = format!("gba_test_{}", uuid::Uuid::now_v7().simple());
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+        let url = format!("{base}/{name}");
         Self {
-            url: format!("{base}/{name}"),
+            documents: documents_for(&url),
+            url,
             _dir: None,
             postgres: Some((admin, name)),
         }
@@ -128,13 +150,19 @@ impl TestDb {
 
     /// The same database again, for a second server; the first owns it.
     pub fn share(&self) -> Self {
-        Self::at(&self.url)
+        Self {
+            url: self.url.clone(),
+            documents: self.documents.clone(),
+            _dir: None,
+            postgres: None,
+        }
     }
 
     /// A database at `url` that someone else owns (and removes).
     pub fn at(url: &str) -> Self {
         Self {
             url: url.to_owned(),
+            documents: documents_for(url),
             _dir: None,
             postgres: None,
         }
@@ -191,6 +219,7 @@ impl TestServer {
     pub async fn start_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::new("127.0.0.1:0", db.url.clone());
         settings.shutdown_grace = Duration::from_secs(5);
+        settings.documents.store = Some(db.documents.clone());
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("server builds");
         let addr = app.local_addr();

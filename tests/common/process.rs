@@ -28,13 +28,30 @@ impl Process {
             .expect("address")
             .port();
         let addr = format!("127.0.0.1:{port}");
+        let documents = super::documents_for(url);
+        let store: &[&str] = match args.contains(&"--document-store") {
+            true => &[],
+            false => &["--document-store", &documents],
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_gba-grants"))
             .args(["serve", "--listen", &addr, "--database-url", url])
+            .args(store)
             .args(args)
             .envs(env.iter().copied())
-            .env("RUST_LOG", "error")
+            .env(
+                "RUST_LOG",
+                std::env::var("GBA_GRANTS_TEST_SERVER_LOG_LEVEL").unwrap_or_else(|_| "error".into()),
+            )
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(match std::env::var("GBA_GRANTS_TEST_SERVER_LOG") {
+                // Debugging: the server's log appended to this file.
+                Ok(path) => std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_or_else(|_| Stdio::null(), Stdio::from),
+                Err(_) => Stdio::null(),
+            })
             .spawn()
             .expect("start gba-grants");
         let (tx, stdout) = std::sync::mpsc::channel();

@@ -131,6 +131,7 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         snapshot,
         disbursement,
         review,
+        document,
     } = value;
     v1::ApplicationEvent {
         cursor: cursor.encode(),
@@ -146,6 +147,7 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         snapshot: Some(output(snapshot)),
         disbursement: disbursement.map(|d| d.to_string()).unwrap_or_default(),
         review_activity: review.map(super::review::activity_out),
+        document_activity: document.map(super::document::activity_out),
     }
 }
 

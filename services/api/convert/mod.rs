@@ -5,6 +5,7 @@
 pub mod access;
 pub mod application;
 pub mod common;
+pub mod document;
 pub mod institution;
 pub mod programme;
 pub mod review;

@@ -26,6 +26,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
         create_time: _,
         update_time: _,
         review_settings,
+        document_requirements,
     } = value;
     let mut regions = Vec::with_capacity(eligible_regions.len());
     for (i, r) in eligible_regions.into_iter().enumerate() {
@@ -44,6 +45,11 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
         open_time: time_in(open_time, "programme.open_time")?,
         close_time: time_in(close_time, "programme.close_time")?,
         review: review_settings.map(settings_in),
+        documents: document_requirements
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| super::document::requirement_in(r, i))
+            .collect::<Result<_>>()?,
     };
     Ok((input, name, etag))
 }
@@ -68,6 +74,7 @@ pub fn output(value: Programme) -> v1::Programme {
         create_time,
         update_time,
         review,
+        documents,
     } = value;
     v1::Programme {
         name: name.to_string(),
@@ -86,6 +93,7 @@ pub fn output(value: Programme) -> v1::Programme {
         create_time: Some(time_out(create_time)),
         update_time: Some(time_out(update_time)),
         review_settings: review.map(settings_out),
+        document_requirements: documents.into_iter().map(super::document::requirement_out).collect(),
     }
 }
 

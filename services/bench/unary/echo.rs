@@ -44,6 +44,7 @@ pub fn programme() -> v1::Programme {
         create_time: ts(),
         update_time: ts(),
         review_settings: None,
+        document_requirements: Vec::new(),
     }
 }
 

@@ -33,6 +33,7 @@ fn event(caller: &Caller, previous: State, new: State, activity: ReviewActivity)
         reason: String::new(),
         disbursement: None,
         review: Some(activity),
+        document: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn unchanged(s: &Situation, review: Review) -> Outcome {
         disbursement: None,
         review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
+        document: None,
         noop: true,
     }
 }
@@ -121,6 +123,7 @@ pub fn assign(caller: &Caller, s: &Situation, reviewer: &ApiKey, name: ReviewNam
         disbursement: None,
         review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
+        document: None,
         noop: false,
     })
 }
@@ -182,6 +185,7 @@ pub fn declare_conflict(
         disbursement: None,
         review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
+        document: None,
         noop: false,
     })
 }
@@ -337,6 +341,7 @@ pub fn submit_review(
         disbursement: None,
         review_label: Some(super::label_among(&s.reviews, &review)),
         review: Some(review),
+        document: None,
         noop: false,
     })
 }

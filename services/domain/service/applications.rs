@@ -27,6 +27,8 @@ pub struct StateChange {
     /// Its label among the application's reviews, as the first call
     /// answered (`None` for changes recorded before labels were kept).
     pub review_label: Option<String>,
+    /// The document stored or deleted, for document actions.
+    pub document: Option<crate::domain::document::Document>,
 }
 
 impl Grants {
@@ -99,6 +101,7 @@ impl Grants {
             reason: String::new(),
             disbursement: None,
             review: None,
+            document: None,
         };
         Ok(self
             .store
@@ -237,6 +240,7 @@ impl Grants {
                 disbursement: None,
                 review: None,
                 review_label: None,
+                document: None,
                 noop: false,
             })
         });
@@ -257,6 +261,20 @@ impl Grants {
         decide: ApplicationChange,
     ) -> Result<StateChange> {
         let idem = idempotency(caller, request)?;
+        self.apply_idem(caller, name, idem, claim, changes_programme, decide)
+            .await
+    }
+
+    /// [`Self::apply`] with the request id already checked.
+    pub(super) async fn apply_idem(
+        &self,
+        caller: &Caller,
+        name: &ApplicationName,
+        idem: Option<crate::domain::ports::Idempotency>,
+        claim: Option<&(dyn std::fmt::Display + Sync)>,
+        changes_programme: bool,
+        decide: ApplicationChange,
+    ) -> Result<StateChange> {
         let claim_name = claim.map_or_else(|| name.to_string(), ToString::to_string);
         match self
             .store
@@ -269,6 +287,7 @@ impl Grants {
                     disbursement,
                     review,
                     review_label,
+                    document,
                     ..
                 } = *outcome;
                 Ok(StateChange {
@@ -276,6 +295,7 @@ impl Grants {
                     disbursement,
                     review,
                     review_label,
+                    document: document.map(|d| d.document().clone()),
                 })
             }
             Changed::Replayed {
@@ -283,11 +303,13 @@ impl Grants {
                 disbursement,
                 review,
                 review_label,
+                document,
             } => Ok(StateChange {
                 application: application.visible_to(caller),
                 disbursement: disbursement.map(|d| *d),
                 review: review.map(|r| *r),
                 review_label,
+                document: document.map(|d| *d),
             }),
             Changed::Missing if caller.role == Role::Admin => Err(Error::NotFound {
                 resource: name.to_string(),

@@ -3,10 +3,12 @@
 
 mod applications;
 mod authn;
+mod documents;
 mod institutions;
 mod keys;
 pub use applications::StateChange;
 pub use authn::Known;
+pub use documents::{DocumentLimits, Documents, Swept};
 pub use keys::IssuedKey;
 mod programmes;
 mod reviews;
@@ -35,6 +37,7 @@ pub struct RequestKey {
 pub struct Grants {
     store: Arc<dyn Store>,
     keys: Arc<authn::KeyCache>,
+    documents: Option<Arc<Documents>>,
 }
 
 impl Grants {
@@ -42,7 +45,14 @@ impl Grants {
         Self {
             store,
             keys: Arc::default(),
+            documents: None,
         }
+    }
+
+    /// With documents kept in `blobs`, under `limits`.
+    pub fn with_documents(mut self, blobs: Arc<dyn super::ports::Blobs>, limits: DocumentLimits) -> Self {
+        self.documents = Some(Arc::new(Documents::new(blobs, limits)));
+        self
     }
 
     /// Bootstraps the first admin key on an empty database: the secret, or

@@ -136,6 +136,8 @@ pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
         create_time: f.time("create_time")?,
         update_time: f.time("update_time")?,
         review_settings: review_settings(&f)?,
+        // Set with `grantctl programmes update --document-requirements`.
+        document_requirements: Vec::new(),
     };
     Ok((p, f.present()))
 }

@@ -9,6 +9,7 @@ mod m0005_event_positions;
 mod m0006_peer_review;
 mod m0007_institution_versions;
 mod m0008_institution_update_times;
+mod m0009_documents;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_peer_review::Migration),
             Box::new(m0007_institution_versions::Migration),
             Box::new(m0008_institution_update_times::Migration),
+            Box::new(m0009_documents::Migration),
         ]
     }
 }

@@ -112,6 +112,7 @@ impl HasSea for PgStore {
     fn lock(&self, lock: Lock<'_>) -> Option<Statement> {
         Some(match lock {
             Lock::Programme(id) => write::programme_lock(id),
+            Lock::Object(sha256) => write::object_lock(sha256),
             Lock::Bootstrap => Statement::from_string(
                 DbBackend::Postgres,
                 format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})"),
@@ -377,6 +378,7 @@ pub(crate) fn write_statements_for_tests() -> (String, String) {
         reason: String::new(),
         disbursement: None,
         review: None,
+        document: None,
     };
     let create = write::create_statement(0, &application, &event, None).expect("a create");
     let append = log::append(0, &application, &event, None).expect("an append");

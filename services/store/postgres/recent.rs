@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::domain::application::Application;
+use crate::domain::document::DocumentSummary;
 use crate::domain::ids::ApplicationName;
 use crate::domain::institution::Institution;
 use crate::domain::lifecycle::Situation;
@@ -23,7 +24,8 @@ pub(crate) struct Recent(Mutex<Rows>);
 
 #[derive(Debug, Default)]
 struct Rows {
-    applications: HashMap<String, Application>,
+    /// Each application with its documents.
+    applications: HashMap<String, (Application, Vec<DocumentSummary>)>,
     programmes: HashMap<String, Programme>,
     institutions: HashMap<String, Institution>,
 }
@@ -51,7 +53,7 @@ impl Recent {
     /// reviews are not kept: peer review always reads).
     pub(crate) fn situation(&self, name: &ApplicationName) -> Option<Situation> {
         let rows = self.rows();
-        let application = rows.applications.get(name.id())?;
+        let (application, documents) = rows.applications.get(name.id())?;
         if application.name.programme != name.programme {
             return None;
         }
@@ -68,6 +70,7 @@ impl Recent {
             applicant: Some(applicant.clone()),
             partners,
             reviews: Vec::new(),
+            documents: documents.clone(),
         })
     }
 
@@ -77,8 +80,8 @@ impl Recent {
         keep(
             &mut rows.applications,
             s.application.name.id(),
-            s.application.clone(),
-            |a| a.version,
+            (s.application.clone(), s.documents.clone()),
+            |(a, _)| a.version,
         );
         keep(&mut rows.programmes, s.programme.name.id(), s.programme.clone(), |p| {
             p.version
@@ -93,14 +96,20 @@ impl Recent {
         }
     }
 
-    /// Remembers what a change wrote.
-    pub(crate) fn wrote(&self, application: &Application, programme: Option<&Programme>) {
+    /// Remembers what a change wrote: the application as written, with
+    /// its documents after the write.
+    pub(crate) fn wrote(
+        &self,
+        application: &Application,
+        programme: Option<&Programme>,
+        documents: Vec<DocumentSummary>,
+    ) {
         let mut rows = self.rows();
         keep(
             &mut rows.applications,
             application.name.id(),
-            application.clone(),
-            |a| a.version,
+            (application.clone(), documents),
+            |(a, _)| a.version,
         );
         if let Some(p) = programme {
             keep(&mut rows.programmes, p.name.id(), p.clone(), |p| p.version);

@@ -53,6 +53,7 @@ use sea_orm::{
 use super::situation::ChangeRead;
 use super::state::Inner;
 use crate::domain::application::Application;
+use crate::domain::document::DocumentWrite;
 use crate::domain::event::NewEvent;
 use crate::domain::ids::ApplicationName;
 use crate::domain::lifecycle::{Outcome, Situation};
@@ -61,7 +62,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::{Error, Result};
 use crate::store::faults::{constraint, db_err, is_unique_violation};
 use crate::store::rows::idempotency::{self as record, ChangeResponse, Replay};
-use crate::store::rows::{application, disbursement, from_json, programme, review, to_json};
+use crate::store::rows::{application, disbursement, document, from_json, programme, review, to_json};
 use crate::store::shared::reads::{OnlyRow, duplicate_reference, payment_with_reference, reviews_of};
 
 /// Fresh reads decided on before a change takes the locks.
@@ -71,6 +72,7 @@ const FRESH_ATTEMPTS: usize = 3;
 /// collide.
 const APPLICATION_LOCK: i32 = 1;
 const PROGRAMME_LOCK: i32 = 2;
+const OBJECT_LOCK: i32 = 3;
 
 /// The statement that takes the advisory lock of `id` in `class`.
 pub(crate) fn lock_statement(class: i32, id: &str) -> Statement {
@@ -83,6 +85,11 @@ pub(crate) fn lock_statement(class: i32, id: &str) -> Statement {
 
 pub(crate) fn programme_lock(id: &str) -> Statement {
     lock_statement(PROGRAMME_LOCK, id)
+}
+
+/// The lock of a document store's object, by SHA-256.
+pub(crate) fn object_lock(sha256: &str) -> Statement {
+    lock_statement(OBJECT_LOCK, sha256)
 }
 
 fn lock_expr(class: i32, id: &str) -> SimpleExpr {
@@ -248,6 +255,24 @@ fn change_statement(
         );
         with.cte(cte("wr", upsert, false));
     }
+    match &outcome.document {
+        Some(DocumentWrite::Add(d)) => {
+            with.cte(cte(
+                "wdoc",
+                insert_when(&document::to_model(d), exists_in(anchor))?,
+                false,
+            ));
+        }
+        Some(DocumentWrite::Delete(d)) => {
+            let mut delete = document::Entity::delete_many()
+                .filter(document::Column::Id.eq(d.name.id()))
+                .filter(exists_in(anchor))
+                .into_query();
+            delete.returning(ReturningClause::Exprs(vec![Expr::cust("1")]));
+            with.cte(cte("wdoc", delete, false));
+        }
+        None => {}
+    }
     if let Some((idem, claim, response)) = idem {
         with.cte(cte("wi", record_when(idem, claim, response, exists_in(anchor))?, false));
     }
@@ -349,12 +374,13 @@ impl Inner {
         &self,
         application: &Application,
         programme: Option<&crate::domain::programme::Programme>,
+        documents: Vec<crate::domain::document::DocumentSummary>,
         seq: Option<i64>,
     ) {
         if let Some(seq) = seq {
             self.announce(seq);
         }
-        self.recent.wrote(application, programme);
+        self.recent.wrote(application, programme, documents);
     }
 
     /// A create: one statement (the row, its event, the request id's
@@ -375,7 +401,7 @@ impl Inner {
                     let statement = create_statement(this.offset, &application, &event, idem.as_ref())?;
                     match this.run(statement, true).await? {
                         Wrote::Yes(seq) => {
-                            this.wrote(&application, None, seq);
+                            this.wrote(&application, None, Vec::new(), seq);
                             return Ok(application);
                         }
                         Wrote::Twin => continue,
@@ -529,7 +555,12 @@ impl Inner {
         let event = outcome.event.is_some() && !outcome.noop;
         match self.run(statement, event).await {
             Ok(Wrote::Yes(seq)) => {
-                self.wrote(&outcome.application, outcome.programme.as_ref(), seq);
+                self.wrote(
+                    &outcome.application,
+                    outcome.programme.as_ref(),
+                    outcome.documents_after(&situation.documents),
+                    seq,
+                );
                 Ok(Attempt::Done(Changed::Applied(Box::new(outcome))))
             }
             Ok(Wrote::Stale) => Ok(Attempt::Stale),
@@ -621,7 +652,12 @@ impl Inner {
             self.sea.jitter().await;
         }
         txn.commit().await.map_err(db_err)?;
-        self.wrote(&outcome.application, outcome.programme.as_ref(), seq);
+        self.wrote(
+            &outcome.application,
+            outcome.programme.as_ref(),
+            outcome.documents_after(&situation.documents),
+            seq,
+        );
         Ok(Changed::Applied(Box::new(outcome)))
     }
 
@@ -664,6 +700,7 @@ impl Inner {
             disbursement: disbursement.map(Box::new),
             review: None,
             review_label: None,
+            document: None,
         })
     }
 

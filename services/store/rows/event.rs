@@ -7,7 +7,7 @@ use super::{application, corrupt, entity, from_json, to_json};
 use crate::domain::Result;
 use crate::domain::access::Role;
 use crate::domain::application::{Application, State};
-use crate::domain::event::{ApplicationEvent, Cursor, LogId, NewEvent};
+use crate::domain::event::{ApplicationEvent, Cursor, DocumentActivity, DocumentActivityKind, LogId, NewEvent};
 use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
 use crate::domain::time::Timestamp;
 
@@ -30,6 +30,9 @@ entity! {
         pub snapshot: String,
         /// Added by m0006: what a peer-review event did, as JSON.
         pub review_activity: Option<String>,
+        /// Added by m0009: what a document event did, as JSON.
+        #[serde(default)]
+        pub document_activity: Option<String>,
     }
 }
 
@@ -50,6 +53,33 @@ pub fn new_row(application: &Application, event: &NewEvent, time: Timestamp) -> 
         disbursement_id: event.disbursement.as_ref().map(|d| d.id().to_owned()),
         snapshot: to_json("snapshot", &application::to_model(application))?,
         review_activity: event.review.as_ref().map(super::review::activity_to_json),
+        document_activity: event.document.as_ref().map(document_activity_to_json).transpose()?,
+    })
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DocumentActivityJson {
+    kind: String,
+    document: super::document::Kept,
+}
+
+fn document_activity_to_json(a: &DocumentActivity) -> Result<String> {
+    super::to_json(
+        "document_activity",
+        &DocumentActivityJson {
+            kind: a.kind.as_str().to_owned(),
+            document: super::document::to_kept(&a.document),
+        },
+    )
+}
+
+fn document_activity_from_json(text: &str) -> Result<DocumentActivity> {
+    let json: DocumentActivityJson = super::from_json("document_activity", text)?;
+    Ok(DocumentActivity {
+        kind: DocumentActivityKind::parse(&json.kind).ok_or_else(|| {
+            crate::domain::Error::internal(format!("stored document activity kind {:?} is unknown", json.kind))
+        })?,
+        document: super::document::from_kept(json.document)?,
     })
 }
 
@@ -73,6 +103,7 @@ pub fn to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
         disbursement_id,
         snapshot,
         review_activity,
+        document_activity,
     } = m;
     let bad = |e| corrupt("event", e);
     let row: application::Model = from_json("snapshot", &snapshot)?;
@@ -95,6 +126,7 @@ pub fn to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
         review: review_activity
             .map(|r| super::review::activity_from_json(&r, &application))
             .transpose()?,
+        document: document_activity.map(|d| document_activity_from_json(&d)).transpose()?,
         application,
     })
 }

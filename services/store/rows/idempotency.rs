@@ -80,6 +80,9 @@ pub struct ChangeResponse {
     pub review: Option<review::Model>,
     #[serde(default)]
     pub review_label: Option<String>,
+    /// The document stored or deleted.
+    #[serde(default)]
+    pub document: Option<super::document::Kept>,
 }
 
 impl ChangeResponse {
@@ -89,6 +92,10 @@ impl ChangeResponse {
             disbursement: outcome.disbursement.as_ref().map(disbursement::to_model),
             review: outcome.review.as_ref().map(review::to_model),
             review_label: outcome.review_label.clone(),
+            document: outcome
+                .document
+                .as_ref()
+                .map(|d| super::document::to_kept(d.document())),
         }
     }
 
@@ -99,17 +106,22 @@ impl ChangeResponse {
             disbursement,
             review,
             review_label,
+            document,
         } = from_json("response", text)?;
         let application = application::to_domain(application)?;
         let disbursement = disbursement
             .map(|d| disbursement::to_domain(d, &application).map(Box::new))
             .transpose()?;
         let review = review.map(|r| review::to_domain(r).map(Box::new)).transpose()?;
+        let document = document
+            .map(|d| super::document::from_kept(d).map(Box::new))
+            .transpose()?;
         Ok(Changed::Replayed {
             application: Box::new(application),
             disbursement,
             review,
             review_label,
+            document,
         })
     }
 }

@@ -7,6 +7,7 @@
 pub mod api_key;
 pub mod application;
 pub mod disbursement;
+pub mod document;
 pub mod event;
 pub mod idempotency;
 pub mod institution;

@@ -4,6 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use super::{corrupt, entity};
 use crate::domain::Result;
+use crate::domain::document::{DocumentKind, DocumentRequirement};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::institution::Region;
 use crate::domain::money::{Currency, Money};
@@ -36,6 +37,10 @@ entity! {
         /// review.
         #[serde(default)]
         pub review_settings: Option<String>,
+        /// Added by m0009: what the programme asks of documents, as JSON;
+        /// NULL when it asks nothing.
+        #[serde(default)]
+        pub document_requirements: Option<String>,
     }
 }
 
@@ -78,11 +83,16 @@ pub fn to_domain(m: Model) -> Result<Programme> {
         create_time,
         update_time,
         review_settings,
+        document_requirements,
     } = m;
     let currency = Currency::parse(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
     let review = review_settings
         .map(|json| super::review::settings_from_json(&json))
         .transpose()?;
+    let documents = document_requirements
+        .map(|json| requirements_from_json(&json))
+        .transpose()?
+        .unwrap_or_default();
     let eligible_regions = super::ids(&eligible_regions)
         .map(|r| Region::parse(r, "eligible_regions"))
         .collect::<Result<Vec<_>>>()
@@ -105,6 +115,7 @@ pub fn to_domain(m: Model) -> Result<Programme> {
         create_time: Timestamp::from_micros(create_time),
         update_time: Timestamp::from_micros(update_time),
         review,
+        documents,
     })
 }
 
@@ -127,7 +138,44 @@ pub fn to_model(p: &Programme) -> Model {
         create_time: p.create_time.micros(),
         update_time: p.update_time.micros(),
         review_settings: p.review.as_ref().map(super::review::settings_to_json),
+        document_requirements: (!p.documents.is_empty()).then(|| requirements_to_json(&p.documents)),
     }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RequirementJson {
+    kind: String,
+    required: bool,
+    media_types: Vec<String>,
+    max_size_bytes: i64,
+}
+
+fn requirements_to_json(requirements: &[DocumentRequirement]) -> String {
+    let json: Vec<RequirementJson> = requirements
+        .iter()
+        .map(|r| RequirementJson {
+            kind: r.kind.as_str().to_owned(),
+            required: r.required,
+            media_types: r.media_types.clone(),
+            max_size_bytes: r.max_size_bytes,
+        })
+        .collect();
+    serde_json::to_string(&json).unwrap_or_default()
+}
+
+fn requirements_from_json(text: &str) -> Result<Vec<DocumentRequirement>> {
+    let bad = |e: String| crate::domain::Error::internal(format!("stored document requirements are invalid: {e}"));
+    let json: Vec<RequirementJson> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    json.into_iter()
+        .map(|r| {
+            Ok(DocumentRequirement {
+                kind: DocumentKind::parse(&r.kind, "kind").map_err(|e| bad(e.to_string()))?,
+                required: r.required,
+                media_types: r.media_types,
+                max_size_bytes: r.max_size_bytes,
+            })
+        })
+        .collect()
 }
 
 /// The row with every column set (an insert, or an update of the whole

@@ -4,6 +4,7 @@
 //! run the same way. Nothing here chooses a backend: each backend embeds
 //! a [`Sea`] and calls these with it.
 
+pub(crate) mod documents;
 pub(crate) mod facts;
 pub(crate) mod institutions;
 pub(crate) mod keys;
@@ -57,8 +58,9 @@ pub(crate) fn situation(
     app: crate::store::rows::application::Model,
     owner: crate::store::rows::programme::Model,
     named: Vec<crate::store::rows::institution::Model>,
+    documents: &[crate::store::rows::document::Model],
 ) -> Result<crate::domain::lifecycle::Situation> {
-    use crate::store::rows::{application, institution, programme};
+    use crate::store::rows::{application, document, institution, programme};
     let application = application::to_domain(app)?;
     let programme = programme::to_domain(owner)?;
     let institutions = named
@@ -72,6 +74,7 @@ pub(crate) fn situation(
         application,
         programme,
         reviews: Vec::new(),
+        documents: documents.iter().map(document::summary).collect::<Result<_>>()?,
     })
 }
 
@@ -82,6 +85,9 @@ pub(crate) enum Lock<'a> {
     Programme(&'a str),
     /// Issuing the first admin key, once, whoever starts first.
     Bootstrap,
+    /// An object of the document store, by SHA-256: its claims and its
+    /// sweep serialise.
+    Object(&'a str),
 }
 
 /// A backend that embeds a [`Sea`] (shared with its detached writes), and

@@ -37,6 +37,7 @@ pub(crate) async fn create(
         open_time,
         close_time,
         review,
+        documents,
     } = new;
     let programme = Programme {
         name: ProgrammeName::generate(),
@@ -56,6 +57,7 @@ pub(crate) async fn create(
         create_time: now,
         update_time: now,
         review,
+        documents,
     };
     sea.clone()
         .detached(async move {

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Sele
 use crate::domain::{Error, Reason};
 use crate::store::faults::outage_seen;
 use crate::store::rows::idempotency as record;
-use crate::store::rows::{FromSqliteRow, application, programme};
+use crate::store::rows::{FromSqliteRow, application, document, programme};
 
 // The hot paths' point selects, built by SeaORM from the entities once and
 // run with their values bound by position: building a statement costs
@@ -27,6 +27,15 @@ pub(crate) static APPLICATION: LazyLock<String> = LazyLock::new(|| {
 /// A programme by id (`?1`).
 pub(crate) static PROGRAMME: LazyLock<String> =
     LazyLock::new(|| select(programme::Entity::find_by_id(String::new()), None).sql);
+
+/// The documents of an application (`?1`), every version.
+pub(crate) static DOCUMENTS: LazyLock<String> = LazyLock::new(|| {
+    select(
+        document::Entity::find().filter(document::Column::ApplicationId.eq(String::new())),
+        None,
+    )
+    .sql
+});
 
 /// A request id's record by caller (`?1`) and request id (`?2`).
 pub(crate) static RECORD: LazyLock<String> =
@@ -119,6 +128,17 @@ pub(crate) fn point<M: FromSqliteRow>(
     conn.prepare_cached(sql)?
         .query_row(params, M::from_sqlite_row)
         .optional()
+}
+
+/// The rows of one of the prebuilt selects above, with `params`.
+pub(crate) fn points<M: FromSqliteRow>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<M>> {
+    conn.prepare_cached(sql)?
+        .query_map(params, M::from_sqlite_row)?
+        .collect()
 }
 
 /// The first row of a statement, read by `read`.

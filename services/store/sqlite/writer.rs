@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sql::{self, sqlite_err};
 use crate::domain::application::Application;
+use crate::domain::document::DocumentWrite;
 use crate::domain::event::NewEvent;
 use crate::domain::ids::ApplicationName;
 use crate::domain::lifecycle::{Outcome, Situation};
@@ -38,7 +39,9 @@ use crate::domain::time::Timestamp;
 use crate::domain::{Error, Reason, Result};
 use crate::jobs::Jobs;
 use crate::store::rows::idempotency::{self as record, ChangeResponse, Replay};
-use crate::store::rows::{application, disbursement, event, from_json, institution, programme, review, to_json};
+use crate::store::rows::{
+    application, disbursement, document, event, from_json, institution, programme, review, to_json,
+};
 use crate::store::shared::Sea;
 use crate::store::shared::reads::{payment_with_reference, reviews_of};
 
@@ -49,7 +52,7 @@ const MAX_GROUP: usize = 64;
 enum Work {
     Create {
         application: Box<Application>,
-        event: NewEvent,
+        event: Box<NewEvent>,
         idem: Option<Idempotency>,
         done: oneshot::Sender<Result<Application>>,
         /// The call's span: the piece's spans go under it.
@@ -151,7 +154,7 @@ impl Writer {
         let (done, answer) = oneshot::channel();
         let work = Work::Create {
             application: Box::new(application),
-            event,
+            event: Box::new(event),
             idem,
             done,
             span: tracing::Span::current(),
@@ -431,7 +434,8 @@ fn situation(conn: &Connection, name: &ApplicationName) -> Result<Option<Situati
     let named = institution::Entity::find()
         .filter(institution::Column::Id.is_in(application::institutions_named(&app).into_iter().map(str::to_owned)));
     let named: Vec<institution::Model> = sql::rows(conn, &sql::select(named, None)).map_err(sqlite_err)?;
-    let mut situation = crate::store::shared::situation(app, owner, named)?;
+    let documents: Vec<document::Model> = sql::points(conn, &sql::DOCUMENTS, [name.id()]).map_err(sqlite_err)?;
+    let mut situation = crate::store::shared::situation(app, owner, named, &documents)?;
     if situation.programme.review.is_some() {
         let reviews: Vec<review::Model> = sql::rows(conn, &sql::select(reviews_of(name), None)).map_err(sqlite_err)?;
         situation.reviews = reviews.into_iter().map(review::to_domain).collect::<Result<_>>()?;
@@ -510,6 +514,18 @@ fn writes(conn: &Connection, before: &Application, outcome: &Outcome) -> Result<
     if let Some(r) = &outcome.review {
         writes.push(review::upsert(r, DbBackend::Sqlite));
     }
+    match &outcome.document {
+        Some(DocumentWrite::Add(d)) => {
+            let row = document::ActiveModel::from(document::to_model(d)).reset_all();
+            writes.push(document::Entity::insert(row).build(DbBackend::Sqlite));
+        }
+        Some(DocumentWrite::Delete(d)) => writes.push(
+            document::Entity::delete_many()
+                .filter(document::Column::Id.eq(d.name.id()))
+                .build(DbBackend::Sqlite),
+        ),
+        None => {}
+    }
     if let Some(e) = &outcome.event {
         writes.push(event_insert(&outcome.application, e)?);
     }
@@ -538,5 +554,6 @@ fn replay_as_now(conn: &Connection, name: &ApplicationName, resource: &str) -> R
         disbursement: disbursement.map(Box::new),
         review: None,
         review_label: None,
+        document: None,
     })
 }
