@@ -3,6 +3,7 @@
 export { AccessService, ApiKey_Role } from "../src/gen/gba/grants/v1/access_pb";
 export { ApplicationService, Application_State } from "../src/gen/gba/grants/v1/application_pb";
 export { AwardService } from "../src/gen/gba/grants/v1/award_pb";
+export { DocumentService, DocumentKind, DocumentActivity_Kind } from "../src/gen/gba/grants/v1/document_pb";
 export { InstitutionService } from "../src/gen/gba/grants/v1/institution_pb";
 export { ProgrammeService } from "../src/gen/gba/grants/v1/programme_pb";
 export { ReviewService } from "../src/gen/gba/grants/v1/review_pb";

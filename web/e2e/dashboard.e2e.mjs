@@ -13,14 +13,18 @@
 //
 // Steps: start the server on an empty SQLite database and read the
 // bootstrap admin key; set up institutions, a programme, keys and one
-// submitted application; sign in on the page with a viewer key; approve the
-// application over gRPC and see it on the page within 2 s; stop the server
+// submitted application, with two versions of its proposal uploaded by
+// client streaming while it was a draft; sign in on the page with a viewer
+// key; approve the application over gRPC and see it on the page within
+// 2 s; see document events live in the feed; stop the server
 // (SIGTERM), see the page reconnecting, restart it on the same port and
 // database, write 10 more events and see each exactly once; then, in each
 // language (English, Traditional and Simplified Chinese) and at 1280, 768
 // and 390 px: the words, the locale's numbers and dates, the totals per
-// currency, the history panel, no overflow and no amount or button broken
-// across lines; screenshots of each.
+// currency, the history panel and its documents, no overflow and no amount
+// or button broken across lines; screenshots of each. Then downloads: as the
+// officer, files whose SHA-256 equals the uploads'; an altered download
+// refused; a viewer's download refused with the server's reason.
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, chmod } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
@@ -28,10 +32,10 @@ import net from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -150,6 +154,7 @@ function clientsFor(c, baseUrl) {
       applications: wrap(c.ApplicationService),
       review: wrap(c.ReviewService),
       awards: wrap(c.AwardService),
+      documents: wrap(c.DocumentService),
     };
   };
 }
@@ -167,6 +172,30 @@ async function untilServing(as, adminKey, what) {
     }
   }
   throw new E2EError(`${what}: the server did not answer within 60 s: ${last?.message}`);
+}
+
+// ---- documents ---------------------------------------------------------------
+const sha256Hex = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+/** A PDF of `size` bytes: the magic the server checks, then random bytes. */
+function pdfOf(size) {
+  const head = Buffer.from("%PDF-1.7\n");
+  return Buffer.concat([head, randomBytes(size - head.length)]);
+}
+
+/** Uploads `bytes` by client streaming (HTTP/2): the metadata, then chunks of 256 KiB. */
+async function uploadDocument(client, parent, kind, fileName, bytes) {
+  async function* messages() {
+    yield {
+      part: {
+        case: "upload",
+        value: { parent, kind, fileName, mediaType: "application/pdf", sizeBytes: BigInt(bytes.length), sha256: sha256Hex(bytes), requestId: randomUUID() },
+      },
+    };
+    for (let i = 0; i < bytes.length; i += 256 * 1024) yield { part: { case: "chunk", value: bytes.subarray(i, i + 256 * 1024) } };
+  }
+  const { document } = await client.documents.uploadDocument(messages());
+  return document;
 }
 
 // ---- the test --------------------------------------------------------------
@@ -290,7 +319,7 @@ async function main() {
     let appSeq = 0;
     const submitApplication = async (applicantKey, institution, title, more = {}) => {
       const a = as(applicantKey).applications;
-      const { parent = programme.name, requestedAmount = cny(1_234_567, 890_000_000), ...fields } = more;
+      const { parent = programme.name, requestedAmount = cny(1_234_567, 890_000_000), beforeSubmit, ...fields } = more;
       const { application } = await a.createApplication({
         parent,
         application: {
@@ -306,6 +335,8 @@ async function main() {
       });
       const b = book(programmeCurrency.get(parent));
       b.applications++;
+      // While it is a draft: documents are frozen once it is submitted.
+      if (beforeSubmit) await beforeSubmit(application);
       await a.submitApplication({ name: application.name, requestId: rid() });
       b.requested += nanosOf(requestedAmount);
       return application;
@@ -324,10 +355,22 @@ async function main() {
       "A network of low-cost sensors along the Pearl River estuary that measures salinity, dissolved oxygen and microplastics, " +
       "shared in real time by partners in Hong Kong, Macao and Guangdong.";
     const firstInvestigator = { name: "Chan Tai Man", email: "pi@example.org", orcid: "0000-0002-1825-0097" };
+    // Two versions of its proposal, uploaded while it is a draft: a small
+    // one, then one of more than 1 MiB (two chunks when downloaded).
+    const proposal1 = { fileName: "proposal.pdf", bytes: pdfOf(200 * 1024) };
+    const proposal2 = { fileName: "計劃書-proposal-v2.pdf", bytes: pdfOf(1_500_000) };
     const first = await submitApplication(hkApplicant, hku, "Cross-border marine ecology sensing network", {
       abstract: firstAbstract,
       principalInvestigator: firstInvestigator,
       partnerInstitutions: [um.name, sysu.name],
+      beforeSubmit: async (application) => {
+        for (const p of [proposal1, proposal2]) {
+          p.document = await uploadDocument(as(hkApplicant), application.name, c.DocumentKind.PROPOSAL, p.fileName, p.bytes);
+          p.sha256 = sha256Hex(p.bytes);
+          check(p.document.sha256 === p.sha256 && p.document.sizeBytes === BigInt(p.bytes.length), `UploadDocument stored ${JSON.stringify(p.document.sha256)} for ${p.fileName}`);
+        }
+        check(proposal1.document.version === 1 && proposal2.document.version === 2, "the two uploads of the proposal are not versions 1 and 2");
+      },
     });
     // One application in each of the other CNY and the HKD programme: one
     // approved and partly paid, one awaiting a decision.
@@ -347,7 +390,10 @@ async function main() {
       parent: innovationBridge.name,
       requestedAmount: hkd(88_888, 880_000_000),
     });
-    ok("admin set up 3 institutions, 4 programmes (CNY, CNY, HKD, MOP) and 4 keys; applications submitted, one approved and partly paid");
+    ok(
+      "admin set up 3 institutions, 4 programmes (CNY, CNY, HKD, MOP) and 4 keys; applications submitted, one approved and partly paid; " +
+        `the first carries a proposal in 2 versions (${proposal1.bytes.length} and ${proposal2.bytes.length} bytes, uploaded by client streaming while a draft)`,
+    );
 
     // 3. The page, signed in with the viewer key.
     let pageUrl = process.env.GBA_GRANTS_PAGE_URL || `${baseUrl}/`;
@@ -433,12 +479,25 @@ async function main() {
       check(!notice, `the page could not load the history (ListApplicationEvents, parent ${parent}): "${notice}"`);
     };
     await checkHistoryListed("programmes/-");
-    const early = await page.$$eval(`#feed li[data-application="${first.name}"]`, (els) => els.map((e) => e.dataset.state));
-    check(
-      early.length === 2 && early.includes("DRAFT") && early.includes("SUBMITTED"),
-      `the feed should show the application's 2 earlier events from history, shows [${early.join(", ")}]`,
+    const early = await page.$$eval(`#feed li[data-application="${first.name}"]`, (els) =>
+      els.reverse().map((e) => ({
+        state: e.dataset.state,
+        document: e.dataset.document ?? null,
+        activity: e.querySelector("[data-document-activity]")?.dataset.documentActivity ?? null,
+        text: e.querySelector(".change")?.textContent ?? "",
+      })),
     );
-    ok("history: the feed shows the 2 events from before the page opened (created, submitted)");
+    const earlyWant = [
+      { state: "DRAFT", document: null, activity: null },
+      { state: "DRAFT", document: proposal1.document.name, activity: "DOCUMENT_ADDED", text: `Document added: ${proposal1.fileName} (Proposal, v1)` },
+      { state: "DRAFT", document: proposal2.document.name, activity: "DOCUMENT_REPLACED", text: `Document replaced: ${proposal2.fileName} (Proposal, v2)` },
+      { state: "SUBMITTED", document: null, activity: null },
+    ];
+    const earlyMatch =
+      early.length === earlyWant.length &&
+      earlyWant.every((w, i) => w.state === early[i].state && w.document === early[i].document && w.activity === early[i].activity && (!w.text || w.text === early[i].text));
+    check(earlyMatch, `the feed should show the application's 4 earlier events from history (created, document added, document replaced, submitted), shows ${JSON.stringify(early)}`);
+    ok(`history: the feed shows the 4 events from before the page opened (created, "${early[1].text}", "${early[2].text}", submitted)`);
 
     // 4. Approve over gRPC; the page shows it within 2 s.
     await approve(first, cny(1_000_000, 500_000_000), "Strong cross-border team.");
@@ -474,6 +533,54 @@ async function main() {
       check(regionsEmpty, "the region table is shown but does not read 1 award / HK committed 1,000,000.50");
       log("note: the server reports no award count / region totals yet; the card says so (not checked)");
     }
+
+    // Document events, live: a new draft gets a partner's letter, which is
+    // then deleted, and is submitted; the feed shows each event as it comes.
+    const letter = { fileName: "support-letter.pdf", bytes: pdfOf(20_000) };
+    const liveDocs = {};
+    const liveApp = await submitApplication(hkApplicant, hku, "Live documents application", {
+      beforeSubmit: async (application) => {
+        const doc = await uploadDocument(as(hkApplicant), application.name, c.DocumentKind.PARTNER_LETTER, letter.fileName, letter.bytes);
+        const shown = async (activity) => {
+          const since = Date.now();
+          const text = await page
+            .waitForFunction(
+              ({ app, doc, activity }) =>
+                document.querySelector(`#feed li[data-application="${app}"][data-document="${doc}"] [data-document-activity="${activity}"]`)?.textContent ?? null,
+              { app: application.name, doc: doc.name, activity },
+              { timeout: 5_000, polling: 50 },
+            )
+            .then((h) => h.jsonValue())
+            .catch(() => {
+              throw new E2EError(`the feed did not show ${activity} of ${doc.name} within 5 s`);
+            });
+          liveDocs[activity] = { text, ms: Date.now() - since };
+        };
+        await shown("DOCUMENT_ADDED");
+        await as(hkApplicant).documents.deleteDocument({ name: doc.name, requestId: rid() });
+        await shown("DOCUMENT_DELETED");
+        const rowsOf = await page.$$eval(`#feed li[data-document="${doc.name}"]`, (els) => els.length);
+        check(rowsOf === 2, `the letter's 2 events are on ${rowsOf} feed rows`);
+      },
+    });
+    check(
+      liveDocs.DOCUMENT_ADDED.text === `Document added: ${letter.fileName} (Partner's letter of support, v1)`,
+      `the feed reads "${liveDocs.DOCUMENT_ADDED.text}" for the letter added`,
+    );
+    check(
+      liveDocs.DOCUMENT_DELETED.text === `Document deleted: ${letter.fileName} (Partner's letter of support, v1)`,
+      `the feed reads "${liveDocs.DOCUMENT_DELETED.text}" for the letter deleted`,
+    );
+    // Submitted: its documents are frozen (which is why the test uploads first).
+    const late = await uploadDocument(as(hkApplicant), liveApp.name, c.DocumentKind.OTHER, "late.pdf", pdfOf(10_000)).then(
+      () => null,
+      (e) => ConnectError.from(e),
+    );
+    check(late?.code === Code.FailedPrecondition, `an upload after submission was not refused with FAILED_PRECONDITION: ${late ? late.message : "it was stored"}`);
+    ok(
+      `live document events: "${liveDocs.DOCUMENT_ADDED.text}" after ${liveDocs.DOCUMENT_ADDED.ms} ms, ` +
+        `"${liveDocs.DOCUMENT_DELETED.text}" after ${liveDocs.DOCUMENT_DELETED.ms} ms; uploads refused once submitted`,
+    );
 
     // 5. Stop the server; the page reconnects; restart; 10 new events each once.
     const rowsBefore = await page.$$eval("#feed li[data-cursor]", (els) => els.map((e) => e.dataset.cursor));
@@ -577,16 +684,53 @@ async function main() {
     const historyStates = await page.$$eval("#history-list li[data-cursor]", (els) => els.map((e) => e.dataset.state));
     log(`history panel of ${first.name}: ${historyStates.join(" → ")}`);
     check(historyStates.at(-1) === "APPROVED", `the history panel ends with ${historyStates.at(-1)}, not APPROVED`);
-    check(historyStates.length === 4, `the history panel lists ${historyStates.length} events, not 4 (created, submitted, under review, approved)`);
-    ok("the application's history panel lists its 4 events, oldest first");
+    check(
+      historyStates.join() === "DRAFT,DRAFT,DRAFT,SUBMITTED,UNDER_REVIEW,APPROVED",
+      `the history panel lists ${historyStates.join(", ")}, not the 6 events (created, 2 documents, submitted, under review, approved)`,
+    );
+    const timelineDocs = await page.$$eval("#history-list li[data-document] [data-document-activity]", (els) => els.map((e) => e.dataset.documentActivity));
+    check(timelineDocs.join() === "DOCUMENT_ADDED,DOCUMENT_REPLACED", `the history panel's document events are [${timelineDocs}]`);
+    // The documents, as the viewer key sees them: metadata, no download.
+    await page.waitForSelector('#history-documents[data-documents="2"][data-can-download="false"]', { timeout: 5_000 }).catch(async () => {
+      const got = await page.$eval("#history-documents", (e) => e.outerHTML.slice(0, 300)).catch(() => "(none)");
+      throw new E2EError(`the history panel does not list the 2 documents without download for the viewer key: ${got}`);
+    });
+    const viewerDocs = await page.evaluate(() => ({
+      buttons: document.querySelectorAll("#history-documents [data-download]").length,
+      note: document.getElementById("docs-viewer-note")?.textContent ?? "",
+      latest: [...document.querySelectorAll("#history-documents > ul > li[data-document]")].map((li) => li.dataset.document),
+      older: [...document.querySelectorAll("#history-documents .doc-older li[data-document]")].map((li) => li.dataset.document),
+    }));
+    check(viewerDocs.buttons === 0, `the viewer key is offered ${viewerDocs.buttons} download button(s)`);
+    check(/viewer key sees the documents' details only/.test(viewerDocs.note), `the viewer key is not told why there is no download: "${viewerDocs.note}"`);
+    check(
+      viewerDocs.latest.join() === proposal2.document.name && viewerDocs.older.join() === proposal1.document.name,
+      `the panel shows ${JSON.stringify(viewerDocs)}: not version 2 first with version 1 among the earlier versions`,
+    );
+    ok("the application's history panel lists its 6 events, oldest first (2 of them document events), and its 2 documents: v2, then v1 as an earlier version; no download button for the viewer key");
 
     // 6. Languages, formatting, totals, the history panel and the layout:
     // each language at each width, with a screenshot of each.
     await page.click("#history-close");
     const LANGS = [
-      { id: "en", heading: "Programmes", totals: "Totals", approved: "Approved", signin: "Sign in" },
-      { id: "zh-Hant", heading: "資助計劃", totals: "總計", approved: "已批准", signin: "登入" },
-      { id: "zh-Hans", heading: "资助计划", totals: "总计", approved: "已批准", signin: "登录" },
+      {
+        id: "en", heading: "Programmes", totals: "Totals", approved: "Approved", signin: "Sign in",
+        proposal: "Proposal", version: (n) => `v${n}`, superseded: "superseded", applicant: "Applicant",
+        added: (f, n) => `Document added: ${f} (Proposal, v${n})`,
+        replaced: (f, n) => `Document replaced: ${f} (Proposal, v${n})`,
+      },
+      {
+        id: "zh-Hant", heading: "資助計劃", totals: "總計", approved: "已批准", signin: "登入",
+        proposal: "研究計劃書", version: (n) => `第 ${n} 版`, superseded: "已被取代", applicant: "申請人",
+        added: (f, n) => `已新增文件：${f}（研究計劃書，第 ${n} 版）`,
+        replaced: (f, n) => `已替換文件：${f}（研究計劃書，第 ${n} 版）`,
+      },
+      {
+        id: "zh-Hans", heading: "资助计划", totals: "总计", approved: "已批准", signin: "登录",
+        proposal: "研究计划书", version: (n) => `第 ${n} 版`, superseded: "已被取代", applicant: "申请人",
+        added: (f, n) => `已添加文件：${f}（研究计划书，第 ${n} 版）`,
+        replaced: (f, n) => `已替换文件：${f}（研究计划书，第 ${n} 版）`,
+      },
     ];
     const WIDTHS = [1280, 768, 390];
     const langInfo = (id) => LANGS.find((l) => l.id === id);
@@ -704,8 +848,8 @@ async function main() {
     // (a sideways-scrolling wrapper may be, if its far end can be scrolled
     // to); amounts, counts, table cells, chips and button labels on one
     // line; and no line break inside a word or a number.
-    const layoutProblems = (scopes) =>
-      page.evaluate((scopeSelector) => {
+    const layoutProblems = (scopes, p = page) =>
+      p.evaluate((scopeSelector) => {
         const problems = [];
         const scrollers = [];
         const name = (el) => {
@@ -760,7 +904,8 @@ async function main() {
           }
           return lines;
         };
-        const oneLine = ".amount, [data-count], button:not(.link), .regions th, .regions td, .chip, #totals dd, .lang-switch button";
+        const oneLine =
+          ".amount, [data-count], button:not(.link), .regions th, .regions td, .chip, #totals dd, .lang-switch button, .doc-size, .doc-version, .doc-superseded";
         for (const el of all) {
           if (!el.matches(oneLine)) continue;
           const n = lineCount(el);
@@ -900,10 +1045,66 @@ async function main() {
         `${L.id}: the history panel lists partners ${JSON.stringify(panel.partners)}, not ${JSON.stringify(wantPartners)}`,
       );
       check(panel.abstract === firstAbstract, `${L.id}: the history panel shows the abstract "${panel.abstract}"`);
+
+      // Its documents and document events, in the language, with the
+      // locale's size and date.
+      await page.waitForSelector('#history-documents[data-documents="2"]', { timeout: 5_000 });
+      const docs = await page.evaluate(
+        ({ sizes, added, replaced }) => {
+          const loc = document.documentElement.lang;
+          const text = (el, sel) => el.querySelector(sel)?.textContent ?? null;
+          return {
+            docs: [...document.querySelectorAll("#history-documents li[data-document]")].map((li) => {
+              const time = li.querySelector('[data-field="uploaded-time"]');
+              const [value, unit] = sizes[li.dataset.document] ?? [0, "byte"];
+              return {
+                name: li.dataset.document,
+                kind: text(li, ':scope > .doc-head [data-field="kind"]'),
+                version: text(li, ':scope > .doc-head [data-field="version"]'),
+                superseded: text(li, ':scope > .doc-head [data-field="superseded"]'),
+                size: text(li, ':scope > .doc-head [data-field="size"]'),
+                sizeExpected: new Intl.NumberFormat(loc, { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(value),
+                file: text(li, ':scope > [data-field="file-name"]'),
+                uploaded: text(li, ':scope > [data-field="uploaded"]'),
+                time: time?.textContent,
+                timeExpected: time ? new Intl.DateTimeFormat(loc, { dateStyle: "medium", timeStyle: "medium" }).format(new Date(time.getAttribute("datetime"))) : null,
+              };
+            }),
+            timeline: [...document.querySelectorAll("#history-list li[data-document] .change")].map((e) => e.textContent),
+            feed: [added, replaced].map((d) => document.querySelector(`#feed li[data-document="${d}"] .change`)?.textContent ?? null),
+          };
+        },
+        {
+          sizes: { [proposal1.document.name]: [205, "kilobyte"], [proposal2.document.name]: [1.5, "megabyte"] },
+          added: proposal1.document.name,
+          replaced: proposal2.document.name,
+        },
+      );
+      const wantDocs = [
+        { p: proposal2, version: 2, superseded: null },
+        { p: proposal1, version: 1, superseded: L.superseded },
+      ];
+      check(docs.docs.length === 2, `${L.id}: the panel lists ${docs.docs.length} documents, not 2`);
+      for (const [i, w] of wantDocs.entries()) {
+        const d = docs.docs[i];
+        const what = `${L.id}: document ${i + 1} in the panel (${JSON.stringify(d)})`;
+        check(d.name === w.p.document.name, `${what} is not ${w.p.document.name}`);
+        check(d.kind === L.proposal, `${what}: kind is not "${L.proposal}"`);
+        check(d.version === L.version(w.version), `${what}: version is not "${L.version(w.version)}"`);
+        check(d.superseded === w.superseded, `${what}: superseded should read ${JSON.stringify(w.superseded)}`);
+        check(d.size === d.sizeExpected, `${what}: size is not "${d.sizeExpected}"`);
+        check(d.file === w.p.fileName, `${what}: file name is not "${w.p.fileName}"`);
+        check(d.time && d.time === d.timeExpected, `${what}: upload time is not "${d.timeExpected}"`);
+        check(d.uploaded.includes(d.time) && d.uploaded.includes(L.applicant), `${what}: "uploaded" does not give the time and "${L.applicant}"`);
+      }
+      const wantEvents = [L.added(proposal1.fileName, 1), L.replaced(proposal2.fileName, 2)];
+      check(JSON.stringify(docs.timeline) === JSON.stringify(wantEvents), `${L.id}: the panel's document events read ${JSON.stringify(docs.timeline)}, not ${JSON.stringify(wantEvents)}`);
+      check(JSON.stringify(docs.feed) === JSON.stringify(wantEvents), `${L.id}: the feed's document events read ${JSON.stringify(docs.feed)}, not ${JSON.stringify(wantEvents)}`);
       await page.click("#history-close");
       if (L.id === "en") log(`history panel: e-mail ${panel.email === null ? "not shown (redacted for the viewer key)" : `shown: ${panel.email}`}`);
 
-      // Each width: overflow, lines and breaks; a screenshot.
+      // Each width: overflow, lines and breaks; a screenshot. Then the
+      // history panel with its documents (earlier versions open).
       const notes = [];
       for (const width of WIDTHS) {
         await page.setViewportSize({ width, height: 900 });
@@ -912,19 +1113,22 @@ async function main() {
         await page.screenshot({ path: shot, fullPage: true });
         const lay = await layoutProblems(LAYOUT_SCOPES);
         check(!lay.problems.length, `${L.id} at ${width} px (${shot}): ${lay.problems.slice(0, 8).join("; ")}${lay.problems.length > 8 ? ` (+${lay.problems.length - 8} more)` : ""}`);
-        notes.push(`${width} px: ${lay.checked} elements${lay.scrollers.length ? `, ${lay.scrollers.length} reachable scroller(s)` : ""}`);
+        await page.click(`${firstRow} [data-open-application]`);
+        await page.waitForSelector('#history-facts [data-field="abstract"]', { timeout: 5_000 });
+        await page.waitForSelector('#history-documents[data-documents="2"] .doc-older summary', { timeout: 5_000 });
+        await page.click("#history-documents .doc-older summary");
+        await page.waitForSelector("#history-documents .doc-older[open] li[data-document]", { state: "visible", timeout: 2_000 });
+        const panelShot = join(artifacts, `history-${width}-${L.id}.png`);
+        await page.screenshot({ path: panelShot });
+        const panelLay = await layoutProblems("#history, #history button, #history-documents");
+        check(!panelLay.problems.length, `${L.id}, history panel at ${width} px (${panelShot}): ${panelLay.problems.slice(0, 8).join("; ")}`);
+        await page.click("#history-close");
+        notes.push(`${width} px: ${lay.checked} elements, panel ${panelLay.checked}${lay.scrollers.length ? `, ${lay.scrollers.length} reachable scroller(s)` : ""}`);
       }
-      // The history panel on a phone.
-      await page.click(`${firstRow} [data-open-application]`);
-      await page.waitForSelector('#history-facts [data-field="abstract"]', { timeout: 5_000 });
-      const shot = join(artifacts, `history-390-${L.id}.png`);
-      await page.screenshot({ path: shot });
-      const lay = await layoutProblems("#history, #history button");
-      check(!lay.problems.length, `${L.id}, history panel at 390 px (${shot}): ${lay.problems.slice(0, 8).join("; ")}`);
-      await page.click("#history-close");
       ok(
         `${L.id} (${f.loc}): headings, states and names in ${L.id}; budget ${f.budget}; time ${f.date}; totals per currency exact; ` +
-          `history panel with investigator, ${panel.partners.length} partners and abstract; no overflow or broken token (${notes.join("; ")})`,
+          `history panel with investigator, ${panel.partners.length} partners and abstract; documents "${docs.docs.map((d) => `${d.kind} ${d.version} ${d.size}`).join('", "')}" ` +
+          `and their events; no overflow or broken token (${notes.join("; ")})`,
       );
     }
     check(new Set(Object.values(dateTexts)).size >= 2, `dates read the same in every language: ${JSON.stringify(dateTexts)}`);
@@ -946,6 +1150,139 @@ async function main() {
     check(after.lang === "en" && after.heading === "Programmes" && after.stored === "en", `after choosing English and a reload the page shows ${JSON.stringify(after)}`);
     await page.waitForSelector(`${card} [data-amount="budget"]`, { timeout: 10_000 });
     ok(`the language chosen is remembered across reloads (${last.id}, then en); screenshots in ${artifacts}/dashboard-{${WIDTHS.join(",")}}-{${LANGS.map((L) => L.id).join(",")}}.png`);
+
+    // Downloads, in tabs of their own (each tab keeps its own key). First
+    // as the programme's officer, who may download: each version's file
+    // must hash to what was uploaded, with progress on the way.
+    const signInTab = async (key, setup) => {
+      const p = await context.newPage();
+      p.on("pageerror", (e) => pageErrors.push(`(another tab) ${e.message}`));
+      await p.exposeFunction("__cspViolation", (v) => pageErrors.push(`(another tab) CSP refused ${v}`));
+      await p.addInitScript(() => {
+        document.addEventListener("securitypolicyviolation", (e) => window.__cspViolation(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      if (setup) await setup(p);
+      await p.goto(pageUrl);
+      await p.waitForSelector("#signin-form", { state: "visible", timeout: 10_000 });
+      await p.fill("#api-key", key);
+      await p.click('#signin-form button[type="submit"]');
+      await p.waitForSelector('#conn[data-state="live"]', { timeout: 15_000 });
+      await p.waitForSelector(`#feed li[data-application="${first.name}"] [data-open-application]`, { timeout: 10_000 });
+      await p.click(`#feed li[data-application="${first.name}"][data-state="APPROVED"] [data-open-application]`);
+      await p.waitForSelector('#history-documents[data-documents="2"]', { timeout: 5_000 });
+      return p;
+    };
+    const downloadIn = async (p, doc) => {
+      const [download] = await Promise.all([p.waitForEvent("download", { timeout: 15_000 }), p.click(`#history-documents [data-download="${doc.name}"]`)]);
+      const failure = await download.failure();
+      check(!failure, `the download of ${doc.fileName} failed in the browser: ${failure}`);
+      const bytes = await readFile(await download.path());
+      return { file: download.suggestedFilename(), size: bytes.length, sha256: sha256Hex(bytes) };
+    };
+    const statusOf = (p, doc) => p.$eval(`[data-status-for="${doc.name}"]`, (e) => ({ phase: e.dataset.phase ?? "", failure: e.dataset.failure ?? "", text: e.textContent }));
+    const officerPage = await signInTab(officer);
+    try {
+      await officerPage.waitForSelector('#history-documents[data-can-download="true"]', { timeout: 5_000 });
+      // Every status drawn during the downloads, to see the progress.
+      await officerPage.evaluate(() => {
+        window.__statuses = [];
+        new MutationObserver((records) => {
+          for (const r of records)
+            for (const n of r.addedNodes)
+              if (n.nodeType === 1 && n.matches("[data-status-for]")) window.__statuses.push({ doc: n.dataset.statusFor, phase: n.dataset.phase ?? "", received: n.dataset.received ?? "" });
+        }).observe(document.getElementById("history-body"), { childList: true, subtree: true });
+      });
+      const got2 = await downloadIn(officerPage, proposal2.document);
+      check(got2.size === proposal2.bytes.length && got2.sha256 === proposal2.sha256, `the file saved for v2 (${got2.size} bytes, SHA-256 ${got2.sha256}) is not what was uploaded (${proposal2.sha256})`);
+      check(got2.file === proposal2.fileName, `v2 was saved as "${got2.file}", not "${proposal2.fileName}"`);
+      await officerPage.waitForSelector(`[data-status-for="${proposal2.document.name}"][data-phase="saved"]`, { timeout: 5_000 });
+      const statuses = await officerPage.evaluate(() => window.__statuses);
+      const v2size = proposal2.bytes.length;
+      const midway = statuses.filter((x) => x.doc === proposal2.document.name && x.phase === "running" && Number(x.received) > 0 && Number(x.received) < v2size);
+      check(midway.length >= 1, `no progress between 0 and ${v2size} bytes was shown for v2: ${JSON.stringify(statuses)}`);
+      check(statuses.some((x) => x.doc === proposal2.document.name && x.phase === "verifying"), `the SHA-256 check was not shown: ${JSON.stringify(statuses)}`);
+      // Version 1, among the earlier versions.
+      await officerPage.click("#history-documents .doc-older summary");
+      const got1 = await downloadIn(officerPage, proposal1.document);
+      check(got1.size === proposal1.bytes.length && got1.sha256 === proposal1.sha256, `the file saved for v1 (${got1.size} bytes, SHA-256 ${got1.sha256}) is not what was uploaded (${proposal1.sha256})`);
+      check(got1.file === proposal1.fileName, `v1 was saved as "${got1.file}", not "${proposal1.fileName}"`);
+      ok(
+        `as the officer: "${got2.file}" and "${got1.file}" downloaded over gRPC-Web with SHA-256 equal to the uploads ` +
+          `(progress shown at ${midway.map((x) => x.received).join(", ")} of ${v2size} bytes, then the check)`,
+      );
+
+      // A download altered on the way (one byte of the content flipped in
+      // the gRPC-Web response): refused, and no file saved.
+      const downloadUrl = "**/gba.grants.v1.DocumentService/DownloadDocument";
+      let flipped = false;
+      await officerPage.route(downloadUrl, async (route) => {
+        const response = await route.fetch();
+        const body = Buffer.from(await response.body());
+        const at = body.indexOf(Buffer.from("%PDF-1.7\n"));
+        if (at >= 0 && at + 1000 < body.length) {
+          body[at + 1000] ^= 0xff;
+          flipped = true;
+        }
+        await route.fulfill({ response, body });
+      });
+      const saved = [];
+      const onDownload = (d) => saved.push(d.suggestedFilename());
+      officerPage.on("download", onDownload);
+      await officerPage.click(`#history-documents [data-download="${proposal1.document.name}"]`);
+      await officerPage
+        .waitForSelector(`[data-status-for="${proposal1.document.name}"][data-phase="failed"]`, { timeout: 10_000 })
+        .catch(async () => {
+          throw new E2EError(`an altered download was not refused: ${JSON.stringify(await statusOf(officerPage, proposal1.document))}`);
+        });
+      await sleep(1_000);
+      officerPage.off("download", onDownload);
+      await officerPage.unroute(downloadUrl);
+      const refused = await statusOf(officerPage, proposal1.document);
+      check(flipped, "the test did not find the content in the download's response to alter");
+      check(refused.failure === "checksum" && /^Not saved: .*SHA-256/.test(refused.text), `an altered download reads ${JSON.stringify(refused)}, not the SHA-256 refusal`);
+      check(!saved.length, `an altered download was saved as ${saved.join(", ")}`);
+      ok(`a download altered on the way is not saved: "${refused.text}"`);
+
+      // The panel with its buttons and statuses, at each width.
+      const notes = [];
+      for (const width of WIDTHS) {
+        await officerPage.setViewportSize({ width, height: 900 });
+        await officerPage.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const shot = join(artifacts, `history-officer-${width}-en.png`);
+        await officerPage.screenshot({ path: shot });
+        const lay = await layoutProblems("#history, #history button, #history-documents", officerPage);
+        check(!lay.problems.length, `officer's history panel at ${width} px (${shot}): ${lay.problems.slice(0, 8).join("; ")}`);
+        notes.push(`${width} px: ${lay.checked} elements`);
+      }
+      ok(`the documents with download buttons and statuses hold at each width (${notes.join("; ")})`);
+    } finally {
+      await officerPage.close();
+    }
+
+    // A viewer key, in a tab where the page could not learn the key's role
+    // (GetCurrentApiKey cut off): the button is offered, and the server's
+    // refusal is shown; nothing is saved.
+    const blind = await signInTab(viewer, (p) => p.route("**/gba.grants.v1.AccessService/GetCurrentApiKey", (r) => r.abort()));
+    try {
+      const offered = await blind.$eval("#history-documents", (e) => ({ can: e.dataset.canDownload, buttons: e.querySelectorAll("[data-download]").length }));
+      check(offered.can === "unknown" && offered.buttons >= 1, `without the role, the panel offers ${JSON.stringify(offered)}`);
+      const saved = [];
+      blind.on("download", (d) => saved.push(d.suggestedFilename()));
+      await blind.click(`#history-documents [data-download="${proposal2.document.name}"]`);
+      await blind.waitForSelector(`[data-status-for="${proposal2.document.name}"][data-phase="failed"]`, { timeout: 10_000 }).catch(async () => {
+        throw new E2EError(`the viewer's download was not refused on the page: ${JSON.stringify(await statusOf(blind, proposal2.document))}`);
+      });
+      await sleep(500);
+      const refusal = await statusOf(blind, proposal2.document);
+      check(
+        refusal.failure === "denied" && /^This key may not download documents: ROLE_NOT_ALLOWED/.test(refusal.text),
+        `the viewer's refusal reads ${JSON.stringify(refusal)}`,
+      );
+      check(!saved.length, `the viewer's refused download was saved as ${saved.join(", ")}`);
+      ok(`a viewer key whose role the page does not know gets the refusal shown: "${refusal.text}"`);
+    } finally {
+      await blind.close();
+    }
 
     // 7. A burst of events must not freeze the tab: rows are drawn in
     // batches at most once per frame / 100 ms and the feed keeps 500 rows.

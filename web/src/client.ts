@@ -2,7 +2,9 @@
 // (session storage only) sent as `authorization: Bearer <key>` on every call.
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AccessService } from "./gen/gba/grants/v1/access_pb";
 import { ApplicationService } from "./gen/gba/grants/v1/application_pb";
+import { DocumentService } from "./gen/gba/grants/v1/document_pb";
 import { InstitutionService } from "./gen/gba/grants/v1/institution_pb";
 import { ProgrammeService } from "./gen/gba/grants/v1/programme_pb";
 import { WatchService } from "./gen/gba/grants/v1/watch_pb";
@@ -38,7 +40,9 @@ const bearer: Interceptor = (next) => (req) => {
 export function createClients(baseUrl: string) {
   const transport = createGrpcWebTransport({ baseUrl, interceptors: [bearer] });
   return {
+    access: createClient(AccessService, transport),
     applications: createClient(ApplicationService, transport),
+    documents: createClient(DocumentService, transport),
     institutions: createClient(InstitutionService, transport),
     programmes: createClient(ProgrammeService, transport),
     watch: createClient(WatchService, transport),

@@ -5,6 +5,8 @@
 import "./styles.css";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ApplicationEvent } from "./gen/gba/grants/v1/application_pb";
+import type { ApiKey_Role as Role } from "./gen/gba/grants/v1/access_pb";
+import { DocumentActivity_Kind, type Document, type DocumentKind } from "./gen/gba/grants/v1/document_pb";
 import type { Institution } from "./gen/gba/grants/v1/institution_pb";
 import type { Programme } from "./gen/gba/grants/v1/programme_pb";
 import type { ProgrammeSummary } from "./gen/gba/grants/v1/watch_pb";
@@ -17,6 +19,9 @@ import { byId, FrameScheduler, h } from "./ui/dom";
 import { renderProgrammeCard } from "./ui/programme-card";
 import { institutionLabel, renderEventRow, renderHistoryItem } from "./ui/event-row";
 import { renderApplicationFacts } from "./ui/history";
+import { renderDocuments, renderDownloadStatus, saveBlob, type DownloadState } from "./ui/documents";
+import { mayDownload, formatBytes } from "./lib/documents";
+import { DownloadError, downloadDocument } from "./lib/download";
 import { renderTotals } from "./ui/totals";
 import { programmeFigures, totalsByCurrency } from "./lib/totals";
 import {
@@ -94,6 +99,18 @@ let historyFallbackTitle = "";
 let historyStatus: Text | null = null;
 let signinMessage: Text = "";
 let feedNotice: Text | null = null;
+/** The role of the signed-in key (AccessService.GetCurrentApiKey); null until known. */
+let currentRole: Role | null = null;
+/** The documents of the application in the history panel, every version. */
+let historyDocs: Document[] = [];
+/** Loading, failed, or null once listed. */
+let historyDocsStatus: Text | null = null;
+let docsAbort: AbortController | null = null;
+let docsReload: ReturnType<typeof setTimeout> | null = null;
+/** Kinds whose earlier versions are open in the panel. */
+const expandedKinds = new Set<DocumentKind>();
+/** Downloads of this session, by document name. */
+const downloads = new Map<string, DownloadState>();
 /** The event each feed row shows, to draw it again in another language. */
 const rowEvents = new WeakMap<Element, ApplicationEvent>();
 
@@ -235,6 +252,8 @@ function signOut(message: Text): void {
   summaryFeed.stop();
   closeHistory();
   apiKey.clear();
+  currentRole = null;
+  downloads.clear();
   programmes.clear();
   programmesLoaded = false;
   summaries.clear();
@@ -287,7 +306,10 @@ const eventFeed = new EventFeed<ApplicationEvent>(
         pendingEvents.push(ev);
         if (!institutions.has(ev.applicantInstitution)) refreshInstitutionsSoon();
         if (programmesLoaded && !programmes.has(ev.programme)) refreshProgrammesSoon();
-        if (historyApp && ev.application === historyApp) appendHistory([ev]);
+        if (historyApp && ev.application === historyApp) {
+          appendHistory([ev]);
+          if (ev.documentActivity) reloadDocumentsSoon();
+        }
       }
       // Only the newest FEED_CAP can be shown: keep the queue bounded even
       // while frames do not run (hidden tab).
@@ -347,6 +369,8 @@ function startSession(): void {
   els.signout.hidden = false;
   void loadWithRetry(loadProgrammes, session.signal);
   void loadWithRetry(loadInstitutions, session.signal);
+  currentRole = null;
+  void loadWithRetry(loadRole, session.signal);
   void summaryFeed.start();
   void eventFeed.start(currentFilter());
   render.request();
@@ -391,6 +415,14 @@ async function loadProgrammes(signal: AbortSignal): Promise<void> {
   fillProgrammeSelect();
   cardsAll = true;
   render.request();
+}
+
+/** The key's role: viewers get no download buttons (they may read documents' metadata only). */
+async function loadRole(signal: AbortSignal): Promise<void> {
+  const res = await clients.access.getCurrentApiKey({}, { signal });
+  if (signal.aborted) return;
+  currentRole = res.apiKey?.role ?? null;
+  drawHistory();
 }
 
 async function loadInstitutions(signal: AbortSignal): Promise<void> {
@@ -488,8 +520,13 @@ document.addEventListener("keydown", (ev) => {
 function closeHistory(): void {
   historyAbort?.abort();
   historyAbort = null;
+  docsAbort?.abort();
+  docsAbort = null;
+  if (docsReload) clearTimeout(docsReload);
+  docsReload = null;
   historyApp = null;
   historyEvents = [];
+  historyDocs = [];
   els.history.hidden = true;
 }
 
@@ -502,10 +539,14 @@ function openHistory(application: string, title: string): void {
   historyEvents = [];
   historyFallbackTitle = title;
   historyStatus = msg("history.loading");
+  historyDocs = [];
+  historyDocsStatus = msg("docs.loading");
+  expandedKinds.clear();
   els.history.hidden = false;
   els.history.dataset["application"] = application;
   drawHistory();
   els.historyClose.focus();
+  loadDocuments(application);
   void (async () => {
     try {
       let pageToken = "";
@@ -531,6 +572,139 @@ function openHistory(application: string, title: string): void {
       drawHistory();
     }
   })();
+}
+
+/** Lists the application's documents, every version, into the panel. */
+function loadDocuments(application: string): void {
+  docsAbort?.abort();
+  const abort = new AbortController();
+  docsAbort = abort;
+  void (async () => {
+    try {
+      const all: Document[] = [];
+      let pageToken = "";
+      do {
+        const res = await clients.documents.listDocuments({ parent: application, pageSize: 1000, pageToken, allVersions: true }, { signal: abort.signal });
+        if (abort.signal.aborted) return;
+        all.push(...res.documents);
+        pageToken = res.nextPageToken;
+      } while (pageToken);
+      historyDocs = all;
+      historyDocsStatus = null;
+      drawHistory();
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      const f = describe(err);
+      if (f.code === Code.Unauthenticated) {
+        signOut(msg("signout.notAccepted"));
+        return;
+      }
+      historyDocsStatus = msg("docs.failed", { detail: [f.reason, f.message].filter(Boolean).join(": ") });
+      drawHistory();
+    }
+  })();
+}
+
+/** After a document event of the open application: list its documents again. */
+function reloadDocumentsSoon(): void {
+  if (docsReload || !historyApp) return;
+  docsReload = setTimeout(() => {
+    docsReload = null;
+    if (historyApp) loadDocuments(historyApp);
+  }, 150);
+}
+
+/** The role of the key that uploaded each document, from its event in the panel. */
+function uploaderRoles(): Map<string, Role> {
+  const roles = new Map<string, Role>();
+  for (const ev of historyEvents) {
+    const a = ev.documentActivity;
+    if (a?.document && a.kind !== DocumentActivity_Kind.DOCUMENT_DELETED) roles.set(a.document.name, ev.actorRole);
+  }
+  return roles;
+}
+
+function drawDocuments(): HTMLElement {
+  const roles = uploaderRoles();
+  return renderDocuments({
+    docs: historyDocs,
+    status: historyDocsStatus,
+    canDownload: mayDownload(currentRole),
+    uploaderRole: (name) => roles.get(name),
+    downloads,
+    expanded: expandedKinds,
+    onToggle(kind, open) {
+      if (open) expandedKinds.add(kind);
+      else expandedKinds.delete(kind);
+    },
+  });
+}
+
+// ---- downloads --------------------------------------------------------------------
+els.historyBody.addEventListener("click", (ev) => {
+  const button = (ev.target as Element).closest<HTMLButtonElement>("[data-download]");
+  if (button && !button.disabled) startDownload(button.dataset["download"]!);
+});
+
+/** Shows a download's state where its document is drawn. */
+function setDownload(name: string, state: DownloadState): void {
+  downloads.set(name, state);
+  const busy = state.phase === "running" || state.phase === "verifying";
+  for (const el of els.historyBody.querySelectorAll<HTMLElement>(`[data-status-for="${CSS.escape(name)}"]`)) {
+    el.replaceWith(renderDownloadStatus(name, state));
+  }
+  for (const b of els.historyBody.querySelectorAll<HTMLButtonElement>(`[data-download="${CSS.escape(name)}"]`)) b.disabled = busy;
+}
+
+/**
+ * Downloads a document over gRPC-Web (server streaming), checks its
+ * SHA-256 and saves it under its file name; what does not check out is
+ * not saved, and the refusal or failure is shown beside the document.
+ */
+function startDownload(name: string): void {
+  const doc = historyDocs.find((d) => d.name === name);
+  const signal = session?.signal;
+  const now = downloads.get(name);
+  if (!doc || !signal || now?.phase === "running" || now?.phase === "verifying") return;
+  setDownload(name, { phase: "running", received: 0n, total: doc.sizeBytes });
+  downloadDocument((offset, s) => clients.documents.downloadDocument({ name, offset }, { signal: s }), {
+    signal,
+    onProgress: (received, total) => setDownload(name, { phase: "running", received, total }),
+    onVerifying: () => setDownload(name, { phase: "verifying" }),
+  }).then(
+    ({ document, blob }) => {
+      if (signal.aborted) return;
+      saveBlob(blob, document.fileName || doc.fileName);
+      setDownload(name, { phase: "saved" });
+    },
+    (err) => {
+      if (signal.aborted) return;
+      if (err instanceof DownloadError) {
+        const message =
+          err.failure === "checksum"
+            ? msg("docs.checksumMismatch")
+            : err.failure === "size"
+              ? msg("docs.sizeMismatch", { received: formatBytes(err.received), size: formatBytes(doc.sizeBytes) })
+              : err.failure === "changed"
+                ? msg("docs.changed")
+                : msg("docs.badStream");
+        setDownload(name, { phase: "failed", message, failure: err.failure });
+        return;
+      }
+      const f = describe(err);
+      if (f.code === Code.Unauthenticated) {
+        signOut(msg("signout.notAccepted"));
+        return;
+      }
+      const detail = [f.reason, f.message].filter(Boolean).join(": ");
+      const denied = f.code === Code.PermissionDenied;
+      setDownload(name, {
+        phase: "failed",
+        message: msg(denied ? "docs.denied" : "docs.downloadFailed", { detail }),
+        failure: denied ? "denied" : (f.reason ?? "error"),
+      });
+    },
+  );
 }
 
 function appendHistory(events: ApplicationEvent[]): void {
@@ -559,6 +733,7 @@ function drawHistory(): void {
     h("p", { class: "muted mono" }, historyApp),
     latest?.snapshot ? renderApplicationFacts(latest.snapshot, latest.programme, lookup) : "",
     historyStatus ? h("p", { class: "muted", id: "history-status" }, words(historyStatus)) : "",
+    drawDocuments(),
     h("h3", { class: "facts-h" }, t("history.events")),
     list,
   );

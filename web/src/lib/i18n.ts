@@ -257,6 +257,43 @@ const en = {
   "facts.disbursed": "Disbursed",
   "facts.awardNumber": "Award number",
   "facts.abstract": "Abstract",
+
+  "docs.heading": "Documents",
+  "docs.loading": "Loading documents…",
+  "docs.none": "No documents.",
+  "docs.failed": "Could not load the documents: {detail}",
+  "docs.kind.UNSPECIFIED": "Document",
+  "docs.kind.PROPOSAL": "Proposal",
+  "docs.kind.BUDGET": "Budget",
+  "docs.kind.PARTNER_LETTER": "Partner's letter of support",
+  "docs.kind.ETHICS_APPROVAL": "Ethics approval",
+  "docs.kind.OTHER": "Other document",
+  "docs.kind.unknown": "Document kind {n}",
+  "docs.version": "v{version}",
+  "docs.superseded": "superseded",
+  "docs.uploaded": "Uploaded {time} by {who}",
+  "docs.older.one": "{n} earlier version",
+  "docs.older.other": "{n} earlier versions",
+  "docs.download": "Download",
+  "docs.downloadLabel": "Download {file} (version {version})",
+  "docs.progress": "Downloading {percent} ({received} of {total})",
+  "docs.verifying": "Checking the SHA-256…",
+  "docs.saved": "Downloaded; the SHA-256 matches.",
+  "docs.checksumMismatch": "Not saved: what arrived does not have the document's SHA-256.",
+  "docs.sizeMismatch": "Not saved: {received} arrived, not the document's {size}.",
+  "docs.changed": "Not saved: the document changed while it was downloading.",
+  "docs.badStream": "Not saved: the server's answer was not the document.",
+  "docs.denied": "This key may not download documents: {detail}",
+  "docs.downloadFailed": "The download failed: {detail}",
+  "docs.viewerNote": "A viewer key sees the documents' details only. To download one, sign in with a key of the applicant, of the programme's officers or assigned reviewers, or an admin key.",
+  "docs.sha256": "SHA-256 {hash}",
+  "count.bytes.one": "{n} byte",
+  "count.bytes.other": "{n} bytes",
+  "docEvent.UNSPECIFIED": "Document activity: {file} ({kind}, v{version})",
+  "docEvent.DOCUMENT_ADDED": "Document added: {file} ({kind}, v{version})",
+  "docEvent.DOCUMENT_REPLACED": "Document replaced: {file} ({kind}, v{version})",
+  "docEvent.DOCUMENT_DELETED": "Document deleted: {file} ({kind}, v{version})",
+  "docEvent.unknown": "Document activity {n}: {file} ({kind}, v{version})",
 } as const satisfies Record<string, string>;
 
 export type MsgKey = keyof typeof en;
@@ -418,6 +455,43 @@ const zhHant: Catalogue = {
   "facts.disbursed": "已撥款",
   "facts.awardNumber": "資助編號",
   "facts.abstract": "摘要",
+
+  "docs.heading": "文件",
+  "docs.loading": "正在載入文件…",
+  "docs.none": "沒有文件。",
+  "docs.failed": "無法載入文件：{detail}",
+  "docs.kind.UNSPECIFIED": "文件",
+  "docs.kind.PROPOSAL": "研究計劃書",
+  "docs.kind.BUDGET": "預算表",
+  "docs.kind.PARTNER_LETTER": "合作機構支持信",
+  "docs.kind.ETHICS_APPROVAL": "倫理審批",
+  "docs.kind.OTHER": "其他文件",
+  "docs.kind.unknown": "文件類別 {n}",
+  "docs.version": "第 {version} 版",
+  "docs.superseded": "已被取代",
+  "docs.uploaded": "{time} 由{who}上載",
+  "docs.older.one": "{n} 個較早版本",
+  "docs.older.other": "{n} 個較早版本",
+  "docs.download": "下載",
+  "docs.downloadLabel": "下載 {file}（第 {version} 版）",
+  "docs.progress": "下載中 {percent}（{received} / {total}）",
+  "docs.verifying": "正在核對 SHA-256…",
+  "docs.saved": "已下載；SHA-256 相符。",
+  "docs.checksumMismatch": "未儲存：收到的內容與文件的 SHA-256 不符。",
+  "docs.sizeMismatch": "未儲存：收到 {received}，但文件大小為 {size}。",
+  "docs.changed": "未儲存：文件在下載期間有所改變。",
+  "docs.badStream": "未儲存：伺服器的回應並非該文件。",
+  "docs.denied": "此金鑰不可下載文件：{detail}",
+  "docs.downloadFailed": "下載失敗：{detail}",
+  "docs.viewerNote": "檢視者金鑰只可查看文件的資料。如需下載，請以申請機構、計劃主任、獲指派評審員或管理員的金鑰登入。",
+  "docs.sha256": "SHA-256 雜湊值 {hash}",
+  "count.bytes.one": "{n} 位元組",
+  "count.bytes.other": "{n} 位元組",
+  "docEvent.UNSPECIFIED": "文件活動：{file}（{kind}，第 {version} 版）",
+  "docEvent.DOCUMENT_ADDED": "已新增文件：{file}（{kind}，第 {version} 版）",
+  "docEvent.DOCUMENT_REPLACED": "已替換文件：{file}（{kind}，第 {version} 版）",
+  "docEvent.DOCUMENT_DELETED": "已刪除文件：{file}（{kind}，第 {version} 版）",
+  "docEvent.unknown": "文件活動 {n}：{file}（{kind}，第 {version} 版）",
 };
 
 const zhHans: Catalogue = {
@@ -574,6 +648,43 @@ const zhHans: Catalogue = {
   "facts.disbursed": "已拨款",
   "facts.awardNumber": "资助编号",
   "facts.abstract": "摘要",
+
+  "docs.heading": "文件",
+  "docs.loading": "正在加载文件…",
+  "docs.none": "没有文件。",
+  "docs.failed": "无法加载文件：{detail}",
+  "docs.kind.UNSPECIFIED": "文件",
+  "docs.kind.PROPOSAL": "研究计划书",
+  "docs.kind.BUDGET": "预算表",
+  "docs.kind.PARTNER_LETTER": "合作机构支持函",
+  "docs.kind.ETHICS_APPROVAL": "伦理审批",
+  "docs.kind.OTHER": "其他文件",
+  "docs.kind.unknown": "文件类别 {n}",
+  "docs.version": "第 {version} 版",
+  "docs.superseded": "已被取代",
+  "docs.uploaded": "{time} 由{who}上传",
+  "docs.older.one": "{n} 个较早版本",
+  "docs.older.other": "{n} 个较早版本",
+  "docs.download": "下载",
+  "docs.downloadLabel": "下载 {file}（第 {version} 版）",
+  "docs.progress": "正在下载 {percent}（{received} / {total}）",
+  "docs.verifying": "正在校验 SHA-256…",
+  "docs.saved": "已下载；SHA-256 校验一致。",
+  "docs.checksumMismatch": "未保存：收到的内容与文件的 SHA-256 不一致。",
+  "docs.sizeMismatch": "未保存：收到 {received}，但文件大小为 {size}。",
+  "docs.changed": "未保存：文件在下载期间发生了变化。",
+  "docs.badStream": "未保存：服务器的响应并非该文件。",
+  "docs.denied": "此密钥无权下载文件：{detail}",
+  "docs.downloadFailed": "下载失败：{detail}",
+  "docs.viewerNote": "查看者密钥只能查看文件信息。如需下载，请使用申请机构、项目主管、获指派评审人或管理员的密钥登录。",
+  "docs.sha256": "SHA-256 哈希值 {hash}",
+  "count.bytes.one": "{n} 字节",
+  "count.bytes.other": "{n} 字节",
+  "docEvent.UNSPECIFIED": "文件活动：{file}（{kind}，第 {version} 版）",
+  "docEvent.DOCUMENT_ADDED": "已添加文件：{file}（{kind}，第 {version} 版）",
+  "docEvent.DOCUMENT_REPLACED": "已替换文件：{file}（{kind}，第 {version} 版）",
+  "docEvent.DOCUMENT_DELETED": "已删除文件：{file}（{kind}，第 {version} 版）",
+  "docEvent.unknown": "文件活动 {n}：{file}（{kind}，第 {version} 版）",
 };
 
 export const CATALOGUES: Readonly<Record<Lang, Catalogue>> = { en, "zh-Hant": zhHant, "zh-Hans": zhHans };
@@ -618,12 +729,38 @@ export const msg = (key: MsgKey, params?: Params): Msg => (params ? { key, param
 /** The message in the current language, parameters filled in. */
 export function t(key: MsgKey, params?: Params): string {
   const s = CATALOGUES[current][key] ?? en[key];
-  if (!params) return s;
+  return params ? fill(s, params) : s;
+}
+
+function fill(s: string, params: Params): string {
   return s.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const v = params[name];
     if (v === undefined) return whole;
     return typeof v === "string" ? v : formatNumber(v);
   });
+}
+
+/** A slot of a message kept open for the caller to fill (with an element). */
+export interface Slot {
+  slot: string;
+}
+
+/**
+ * The message in the current language as text pieces, with the parameters
+ * named in `slots` left as slots (in the language's order) for the caller
+ * to fill with elements: a file name, a time, an amount.
+ */
+export function tParts(key: MsgKey, params: Params = {}, slots: readonly string[] = []): (string | Slot)[] {
+  const s = CATALOGUES[current][key] ?? en[key];
+  const out: (string | Slot)[] = [];
+  let last = 0;
+  for (const m of s.matchAll(/\{(\w+)\}/g)) {
+    if (!slots.includes(m[1]!)) continue;
+    out.push(fill(s.slice(last, m.index), params), { slot: m[1]! });
+    last = m.index! + m[0].length;
+  }
+  out.push(fill(s.slice(last), params));
+  return out.filter((p) => p !== "");
 }
 
 /** The plural form for `n` (`{n}` is filled in with `n`). */
@@ -665,6 +802,22 @@ export function formatNumber(n: number | bigint): string {
  */
 export function formatAmount(m: MoneyValue | undefined | null, opts: FormatOptions = {}): string {
   return formatMoney(m, currentLocale, { currencyDisplay: "symbol", ...opts });
+}
+
+/** A share (0..=1) as a whole percentage, for the current locale ("45%"). */
+export function formatPercent(fraction: number): string {
+  return cached(`pct|${currentLocale}`, () => new Intl.NumberFormat(currentLocale, { style: "percent", maximumFractionDigits: 0 })).format(fraction);
+}
+
+/**
+ * A quantity of a CLDR unit (`kilobyte`, `megabyte`, …), short, for the
+ * current locale ("204.8 kB"), with at most `fractionDigits` decimals.
+ */
+export function formatUnit(value: number, unit: string, fractionDigits: number): string {
+  return cached(
+    `unit|${currentLocale}|${unit}|${fractionDigits}`,
+    () => new Intl.NumberFormat(currentLocale, { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: fractionDigits }),
+  ).format(value);
 }
 
 /** A point in time, with date and time, for the current locale. */

@@ -8,6 +8,7 @@ import { formatDateTime, isoString } from "../lib/dates";
 import { names, t } from "../lib/i18n";
 import { localNameLang, roleLabel, stateLabel, stateToken } from "../lib/labels";
 import { describeReviewEvent } from "../lib/reviews";
+import { documentActivityToken, documentEventParts } from "../lib/documents";
 import { h } from "./dom";
 import { amount } from "./programme-card";
 
@@ -55,6 +56,20 @@ function change(ev: ApplicationEvent): HTMLElement {
       r.showStateChange && [" · ", stateChip(ev.previousState), " → ", to],
     );
   }
+  if (ev.documentActivity) {
+    // A document added, replaced or deleted: the state did not change.
+    const a = ev.documentActivity;
+    const token = documentActivityToken(a.kind);
+    return h(
+      "span",
+      { class: "change", "data-document-activity": token },
+      h(
+        "span",
+        { class: `dv dv-${token}` },
+        documentEventParts(a).map((p) => (typeof p === "string" ? p : h("span", { class: "file-name" }, a.document?.fileName ?? ""))),
+      ),
+    );
+  }
   if (ev.disbursement) {
     const total = ev.snapshot?.disbursedAmount;
     let paid: (string | HTMLElement)[] = [];
@@ -79,6 +94,7 @@ export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElem
       "data-programme": ev.programme,
       "data-institution": ev.applicantInstitution,
       "data-state": stateToken(ev.newState),
+      "data-document": ev.documentActivity?.document?.name,
     },
     h("time", { datetime: isoString(ev.eventTime) }, formatDateTime(ev.eventTime)),
     h(
@@ -103,7 +119,7 @@ export function renderHistoryItem(ev: ApplicationEvent, lookup: Lookup): HTMLLIE
   }
   return h(
     "li",
-    { "data-cursor": ev.cursor, "data-state": stateToken(ev.newState) },
+    { "data-cursor": ev.cursor, "data-state": stateToken(ev.newState), "data-document": ev.documentActivity?.document?.name },
     h("time", { datetime: isoString(ev.eventTime) }, formatDateTime(ev.eventTime)),
     change(ev),
     h("span", { class: "muted" }, " ", t("history.by", { role: roleLabel(ev.actorRole) })),

@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file gba/grants/v1/error.proto.
  */
 export const file_gba_grants_v1_error: GenFile = /*@__PURE__*/
-  fileDesc("ChlnYmEvZ3JhbnRzL3YxL2Vycm9yLnByb3RvEg1nYmEuZ3JhbnRzLnYxKpMHCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIRCg1JTlZBTElEX0ZJRUxEEAESFQoRUkVRVUVTVF9JRF9SRVVTRUQQAhIZChVQQVlFRV9BTU9VTlRfTUlTTUFUQ0gQAxIXChNNSVNTSU5HX0NSRURFTlRJQUxTEAoSFwoTSU5WQUxJRF9DUkVERU5USUFMUxALEg8KC0tFWV9SRVZPS0VEEAwSFAoQUk9MRV9OT1RfQUxMT1dFRBAUEhAKDE9VVF9PRl9TQ09QRRAVEhgKFENPTkZMSUNUX09GX0lOVEVSRVNUEBYSDQoJTk9UX0ZPVU5EEB4SEgoOQUxSRUFEWV9FWElTVFMQHxIfChtEVVBMSUNBVEVfUEFZTUVOVF9SRUZFUkVOQ0UQIBIRCg1FVEFHX01JU01BVENIECgSEQoNSU5WQUxJRF9TVEFURRAyEhMKD0JVREdFVF9FWENFRURFRBAzEhoKFkJVREdFVF9CRUxPV19DT01NSVRURUQQNBIeChpESVNCVVJTRU1FTlRfRVhDRUVEU19BV0FSRBA1EhYKElBST0dSQU1NRV9OT1RfT1BFThA2EhYKElJFVklFV1NfSU5DT01QTEVURRA3EhoKFlJFVklFV19TRVRUSU5HU19MT0NLRUQQOBIZChVSRVZJRVdfTk9UX0NPTkZJR1VSRUQQORIUChBBU1NJR05NRU5UX0VOREVEEDoSGQoVQVdBUkRfQUJPVkVfTUFYX0FXQVJEEDsSEgoOQ1VSU09SX0VYUElSRUQQPBIQCgxDVVJTT1JfQUhFQUQQPRIWChJDVVJTT1JfVU5LTk9XTl9MT0cQPhIUChBXQVRDSEVSX1RPT19TTE9XEEYSGgoWVE9PX01BTllfQ0FMTFNfUEVSX0tFWRBHEhwKGFRPT19NQU5ZX1NUUkVBTVNfUEVSX0tFWRBIEiMKH1RPT19NQU5ZX1NUUkVBTVNfUEVSX0NPTk5FQ1RJT04QSRISCg5UT09fTUFOWV9JVEVNUxBKEhUKEU1FU1NBR0VfVE9PX0xBUkdFEEsSIwofVE9PX01BTllfRkFJTEVEX0FVVEhFTlRJQ0FUSU9OUxBMEhEKDVNIVVRUSU5HX0RPV04QUBIXChNTVE9SQUdFX1VOQVZBSUxBQkxFEFESDAoIU1RBUlRJTkcQUhIMCghJTlRFUk5BTBBaYgZwcm90bzM");
+  fileDesc("ChlnYmEvZ3JhbnRzL3YxL2Vycm9yLnByb3RvEg1nYmEuZ3JhbnRzLnYxKtsICgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIRCg1JTlZBTElEX0ZJRUxEEAESFQoRUkVRVUVTVF9JRF9SRVVTRUQQAhIZChVQQVlFRV9BTU9VTlRfTUlTTUFUQ0gQAxIVChFDSEVDS1NVTV9NSVNNQVRDSBAEEhEKDVNJWkVfTUlTTUFUQ0gQBRIXChNNRURJQV9UWVBFX01JU01BVENIEAYSFwoTTUlTU0lOR19DUkVERU5USUFMUxAKEhcKE0lOVkFMSURfQ1JFREVOVElBTFMQCxIPCgtLRVlfUkVWT0tFRBAMEhQKEFJPTEVfTk9UX0FMTE9XRUQQFBIQCgxPVVRfT0ZfU0NPUEUQFRIYChRDT05GTElDVF9PRl9JTlRFUkVTVBAWEg0KCU5PVF9GT1VORBAeEhIKDkFMUkVBRFlfRVhJU1RTEB8SHwobRFVQTElDQVRFX1BBWU1FTlRfUkVGRVJFTkNFECASEQoNRVRBR19NSVNNQVRDSBAoEhEKDUlOVkFMSURfU1RBVEUQMhITCg9CVURHRVRfRVhDRUVERUQQMxIaChZCVURHRVRfQkVMT1dfQ09NTUlUVEVEEDQSHgoaRElTQlVSU0VNRU5UX0VYQ0VFRFNfQVdBUkQQNRIWChJQUk9HUkFNTUVfTk9UX09QRU4QNhIWChJSRVZJRVdTX0lOQ09NUExFVEUQNxIaChZSRVZJRVdfU0VUVElOR1NfTE9DS0VEEDgSGQoVUkVWSUVXX05PVF9DT05GSUdVUkVEEDkSFAoQQVNTSUdOTUVOVF9FTkRFRBA6EhkKFUFXQVJEX0FCT1ZFX01BWF9BV0FSRBA7EhUKEURPQ1VNRU5UU19NSVNTSU5HED8SEgoOQ1VSU09SX0VYUElSRUQQPBIQCgxDVVJTT1JfQUhFQUQQPRIWChJDVVJTT1JfVU5LTk9XTl9MT0cQPhIUChBXQVRDSEVSX1RPT19TTE9XEEYSGgoWVE9PX01BTllfQ0FMTFNfUEVSX0tFWRBHEhwKGFRPT19NQU5ZX1NUUkVBTVNfUEVSX0tFWRBIEiMKH1RPT19NQU5ZX1NUUkVBTVNfUEVSX0NPTk5FQ1RJT04QSRISCg5UT09fTUFOWV9JVEVNUxBKEhUKEU1FU1NBR0VfVE9PX0xBUkdFEEsSIwofVE9PX01BTllfRkFJTEVEX0FVVEhFTlRJQ0FUSU9OUxBMEhYKEkRPQ1VNRU5UX1RPT19MQVJHRRBNEhYKElRPT19NQU5ZX0RPQ1VNRU5UUxBOEhwKGFRPT19NQU5ZX1VQTE9BRFNfUEVSX0tFWRBPEhEKDVNIVVRUSU5HX0RPV04QUBIXChNTVE9SQUdFX1VOQVZBSUxBQkxFEFESDAoIU1RBUlRJTkcQUhIeChpET0NVTUVOVF9TVE9SRV9VTkFWQUlMQUJMRRBTEgwKCElOVEVSTkFMEFpiBnByb3RvMw");
 
 /**
  * The catalogue of error reasons. Every error this service returns carries
@@ -57,6 +57,31 @@ export enum ErrorReason {
    * @generated from enum value: PAYEE_AMOUNT_MISMATCH = 3;
    */
   PAYEE_AMOUNT_MISMATCH = 3,
+
+  /**
+   * INVALID_ARGUMENT: the SHA-256 of an uploaded document's content is not
+   * the one declared. Nothing was stored.
+   *
+   * @generated from enum value: CHECKSUM_MISMATCH = 4;
+   */
+  CHECKSUM_MISMATCH = 4,
+
+  /**
+   * INVALID_ARGUMENT: an uploaded document's content is not of the size
+   * declared. Nothing was stored.
+   *
+   * @generated from enum value: SIZE_MISMATCH = 5;
+   */
+  SIZE_MISMATCH = 5,
+
+  /**
+   * INVALID_ARGUMENT: an uploaded document's content is not of the media
+   * type declared (a file named .pdf that is not a PDF). Nothing was
+   * stored.
+   *
+   * @generated from enum value: MEDIA_TYPE_MISMATCH = 6;
+   */
+  MEDIA_TYPE_MISMATCH = 6,
 
   /**
    * UNAUTHENTICATED: no `authorization: Bearer <api key>` header.
@@ -219,6 +244,14 @@ export enum ErrorReason {
   AWARD_ABOVE_MAX_AWARD = 59,
 
   /**
+   * FAILED_PRECONDITION: the programme requires documents of kinds the
+   * application does not carry; the message names them.
+   *
+   * @generated from enum value: DOCUMENTS_MISSING = 63;
+   */
+  DOCUMENTS_MISSING = 63,
+
+  /**
    * OUT_OF_RANGE: the events after this cursor were pruned by the
    * retention policy. List the current state again, then watch from a new
    * cursor.
@@ -305,6 +338,31 @@ export enum ErrorReason {
   TOO_MANY_FAILED_AUTHENTICATIONS = 76,
 
   /**
+   * RESOURCE_EXHAUSTED: the document is larger than its kind's limit (the
+   * programme's, or the server's `--max-document-bytes`); the upload ended
+   * at once and nothing was stored.
+   *
+   * @generated from enum value: DOCUMENT_TOO_LARGE = 77;
+   */
+  DOCUMENT_TOO_LARGE = 77,
+
+  /**
+   * RESOURCE_EXHAUSTED: the application has as many documents (versions
+   * included) as the server allows (`--max-documents-per-application`).
+   *
+   * @generated from enum value: TOO_MANY_DOCUMENTS = 78;
+   */
+  TOO_MANY_DOCUMENTS = 78,
+
+  /**
+   * RESOURCE_EXHAUSTED: this key already has as many uploads in progress
+   * as the server allows (`--max-uploads-per-key`). Retry when one ends.
+   *
+   * @generated from enum value: TOO_MANY_UPLOADS_PER_KEY = 79;
+   */
+  TOO_MANY_UPLOADS_PER_KEY = 79,
+
+  /**
    * UNAVAILABLE: the server is shutting down. Retry, or resume the stream
    * from the last cursor, on another replica. A call cut unanswered at the
    * end of the shutdown grace may have taken effect: retry it with the
@@ -328,6 +386,14 @@ export enum ErrorReason {
    * @generated from enum value: STARTING = 82;
    */
   STARTING = 82,
+
+  /**
+   * UNAVAILABLE: the document store (a directory or an S3-compatible
+   * store) cannot be reached. Retry with backoff.
+   *
+   * @generated from enum value: DOCUMENT_STORE_UNAVAILABLE = 83;
+   */
+  DOCUMENT_STORE_UNAVAILABLE = 83,
 
   /**
    * INTERNAL: a bug or an unexpected storage failure; the details are
