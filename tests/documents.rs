@@ -650,23 +650,38 @@ async fn limits_answer_resource_exhausted(backend: Backend) {
     })
     .await
     .unwrap();
+    // A probe that would be refused for its checksum if it got a slot:
+    // once the first upload holds the key's one slot, it is refused for
+    // the limit instead (and stores nothing either way).
+    let probe_content = pdf(500, 5);
+    let probe = Declared {
+        sha256: sha256(b"not the content"),
+        ..Declared::pdf(&other.name, DocumentKind::Budget, &probe_content)
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        match upload(&server, &w.hku_key, &other.name, DocumentKind::Budget, &pdf(500, 5)).await {
-            Err(status) if reason(&status) == "TOO_MANY_UPLOADS_PER_KEY" => {
-                assert_eq!(status.code(), Code::ResourceExhausted);
-                break;
-            }
-            // The first upload's slot may not be taken yet: try again.
-            other => {
-                assert!(tokio::time::Instant::now() < deadline, "never refused: {other:?}");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                if let Ok(d) = other {
-                    panic!("a second upload ran beside the first: {d:?}");
-                }
-            }
+        let status = upload_as(&mut server.documents(&w.hku_key), &probe, &probe_content, 100)
+            .await
+            .expect_err("the probe never stores");
+        if reason(&status) == "TOO_MANY_UPLOADS_PER_KEY" {
+            assert_eq!(status.code(), Code::ResourceExhausted);
+            break;
         }
+        // The first upload has not taken its slot yet.
+        assert_eq!(reason(&status), "CHECKSUM_MISMATCH", "{status:?}");
+        assert!(tokio::time::Instant::now() < deadline, "never refused for the limit");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Another key is not held up by this one's upload.
+    upload(
+        &server,
+        &server.admin_key,
+        &other.name,
+        DocumentKind::Budget,
+        &probe_content,
+    )
+    .await
+    .expect("an admin uploads beside the applicant");
     tx.send(v1::UploadDocumentRequest {
         part: Some(v1::upload_document_request::Part::Chunk(bytes::Bytes::copy_from_slice(
             &content[50_000..],
@@ -677,10 +692,15 @@ async fn limits_answer_resource_exhausted(backend: Backend) {
     drop(tx);
     let done = call.await.unwrap().expect("the first upload ends well").into_inner();
     assert_eq!(done.document.map(|d| d.sha256), Some(declared.sha256));
-    upload(&server, &w.hku_key, &other.name, DocumentKind::Budget, &pdf(500, 5))
-        .await
-        .expect("the slot is free again");
-    // Another key is never held up by this one's uploads.
+    upload(
+        &server,
+        &w.hku_key,
+        &other.name,
+        DocumentKind::PartnerLetter,
+        &pdf(500, 6),
+    )
+    .await
+    .expect("the slot is free again");
     server.stop().await;
 }
 

@@ -93,7 +93,8 @@ async fn a_database_of_the_previous_version_upgrades_in_place(backend: Backend) 
 
     let server = TestServer::start_on(db).await;
     let conn = Database::connect(&url).await.expect("connect again");
-    assert_eq!(applied(conn).await, 6, "the new migration ran at start");
+    let every = gba_grants::store::migration::Migrator::migrations().len();
+    assert_eq!(applied(conn).await, every, "the newer migrations ran at start");
 
     // Every value as the previous version left it.
     let name = "programmes/prog-legacy/applications/app-legacy";
