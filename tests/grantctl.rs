@@ -4,9 +4,11 @@
 //! peer review from settings to ranking and overridden approval, every
 //! error class's exit code, saved contexts and their precedence, `whoami`,
 //! the `--state` / `--institution` shortcuts and values in any case,
-//! missing parents, `institutions update`, the `review` alias and relative
-//! times. grantctl's self-contained modules
-//! (errors and exit codes, money, names, times, tables, backoff) are
+//! missing parents, `institutions update`, the `review` alias, relative
+//! times, and documents (uploads and downloads byte for byte, resumed,
+//! across a dropped connection; requirements and submission). grantctl's
+//! self-contained modules (errors and exit codes, money, names, times,
+//! tables, backoff, sizes, media types, the progress line) are
 //! compiled in here too, so their unit tests run with `cargo test --test
 //! grantctl`.
 
@@ -22,11 +24,20 @@ mod error;
 #[path = "../services/grantctl/exchange.rs"]
 mod exchange;
 #[allow(dead_code)]
+#[path = "../services/grantctl/media.rs"]
+mod media;
+#[allow(dead_code)]
 #[path = "../services/grantctl/money.rs"]
 mod money;
 #[allow(dead_code)]
 #[path = "../services/grantctl/names.rs"]
 mod names;
+#[allow(dead_code)]
+#[path = "../services/grantctl/progress.rs"]
+mod progress;
+#[allow(dead_code)]
+#[path = "../services/grantctl/size.rs"]
+mod size;
 #[allow(dead_code)]
 #[path = "../services/grantctl/table.rs"]
 mod table;
@@ -39,6 +50,8 @@ mod transient;
 
 #[path = "grantctl/contexts.rs"]
 mod contexts;
+#[path = "grantctl/documents.rs"]
+mod documents;
 #[path = "grantctl/errors.rs"]
 mod errors;
 #[path = "grantctl/golden.rs"]
@@ -58,6 +71,10 @@ use common::Backend;
 use contexts::{
     contexts_switch_servers_and_keys_and_flags_and_environment_win,
     endpoints_need_no_scheme_and_a_missing_key_says_what_to_set,
+};
+use documents::{
+    document_requirements_lists_versions_and_submission, documents_survive_a_dropped_connection,
+    documents_upload_and_download_byte_for_byte_and_resume,
 };
 use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
 use golden::{tables_align_bilingual_names_and_format_money, text_that_would_redraw_a_terminal_is_escaped};
@@ -85,6 +102,9 @@ on_every_backend!(
     institutions_update_changes_only_the_fields_given,
     review_and_reviews_are_one_tree,
     times_may_be_relative_to_now,
+    documents_upload_and_download_byte_for_byte_and_resume,
+    document_requirements_lists_versions_and_submission,
+    documents_survive_a_dropped_connection,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

@@ -8,19 +8,20 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
-use crate::cmd::{applications, awards, config, institutions, keys, programmes, reviews, system, watch};
+use crate::cmd::{applications, awards, config, documents, institutions, keys, programmes, reviews, system, watch};
 use crate::output::Format;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  any other failure
+  1  any other failure (a download whose SHA-256 is not the document's, too)
   2  usage: an unknown command or flag, a missing or malformed argument
   3  not found or not allowed: NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED;
      also a list or watch under a parent that is missing or not yours (the same)
   4  invalid: INVALID_ARGUMENT, OUT_OF_RANGE, or input refused before any call
      (no API key, a malformed name, money or time, an unknown context)
-  5  precondition or conflict: FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS
+  5  precondition or conflict: FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS;
+     also a download's FILE that exists and is another file (without --force)
   6  unavailable: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, cannot connect";
 
 const TOP_EXAMPLE: &str = "\
@@ -169,6 +170,15 @@ pub enum Command {
     Applications {
         #[command(subcommand)]
         command: applications::Cmd,
+    },
+    /// Upload, download, list and delete an application's documents.
+    #[command(
+        after_help = "Example:\n  grantctl documents upload P/A proposal.pdf --kind proposal\n  \
+                      grantctl documents list P/A\n  grantctl documents download P/A/D"
+    )]
+    Documents {
+        #[command(subcommand)]
+        command: documents::Cmd,
     },
     /// Officers' decisions and peer review (`grantctl review` is the same).
     ///

@@ -102,6 +102,11 @@ pub fn hint(reason: &str) -> Option<&'static str> {
         "REVIEW_NOT_CONFIGURED" => {
             Some("give the programme review settings first: grantctl programmes update P --criterion NAME=WEIGHT ...")
         }
+        "DOCUMENTS_MISSING" => Some("upload them first: grantctl documents upload P/A FILE --kind KIND"),
+        "MEDIA_TYPE_MISMATCH" => {
+            Some("the file's content is not of that media type: check the file, or give --media-type for what it is")
+        }
+        "CHECKSUM_MISMATCH" | "SIZE_MISMATCH" => Some("did the file change while it was uploaded? upload it again"),
         _ => None,
     }
 }
@@ -202,6 +207,35 @@ mod tests {
         );
         let e = CliError::from_status(&status(Code::FailedPrecondition, "INVALID_STATE", &[]), "http://x");
         assert_eq!(e.message, "FAILED_PRECONDITION INVALID_STATE: the message");
+    }
+
+    #[test]
+    fn document_refusals_say_what_to_do_in_grantctl_terms() {
+        let e = CliError::from_status(&status(Code::FailedPrecondition, "DOCUMENTS_MISSING", &[]), "http://x");
+        assert_eq!(e.code, exit::CONFLICT);
+        assert!(
+            e.message.starts_with(
+                "FAILED_PRECONDITION DOCUMENTS_MISSING: the message (upload them first: grantctl documents upload"
+            ),
+            "{}",
+            e.message
+        );
+        let s = status(
+            Code::InvalidArgument,
+            "MEDIA_TYPE_MISMATCH",
+            &[("upload.media_type", "the content is not application/pdf")],
+        );
+        let e = CliError::from_status(&s, "http://x");
+        assert_eq!(e.code, exit::INVALID);
+        assert!(
+            e.message.starts_with(
+                "INVALID_ARGUMENT MEDIA_TYPE_MISMATCH: upload.media_type: the content is not application/pdf (the file's"
+            ),
+            "{}",
+            e.message
+        );
+        let e = CliError::from_status(&status(Code::ResourceExhausted, "DOCUMENT_TOO_LARGE", &[]), "http://x");
+        assert_eq!(e.code, exit::UNAVAILABLE);
     }
 
     #[test]

@@ -11,15 +11,19 @@ mod contexts;
 mod error;
 mod exchange;
 mod json;
+mod media;
 mod money;
 mod names;
 mod output;
+mod progress;
 mod settings;
+mod size;
 mod table;
 mod timefmt;
 mod transient;
 mod views;
 mod views_app;
+mod views_doc;
 mod views_review;
 
 use std::process::ExitCode;
@@ -82,6 +86,7 @@ async fn run(cli: Cli, given: Given) -> Result<()> {
         Command::Institutions { command } => cmd::institutions::run(&ctx, command).await,
         Command::Programmes { command } => cmd::programmes::run(&ctx, command).await,
         Command::Applications { command } => cmd::applications::run(&ctx, command).await,
+        Command::Documents { command } => cmd::documents::run(&ctx, command).await,
         Command::Reviews { command } => cmd::reviews::run(&ctx, command).await,
         Command::Awards { command } => cmd::awards::run(&ctx, command).await,
         Command::Keys { command } => cmd::keys::run(&ctx, command).await,

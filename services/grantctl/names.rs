@@ -77,6 +77,30 @@ pub fn review(text: &str) -> Result<String, String> {
     }
 }
 
+/// `programmes/P/applications/A/documents/D` from the whole name or `P/A/D`.
+pub fn document(text: &str) -> Result<String, String> {
+    let bad = || format!("{text:?} is not a document: give programmes/P/applications/A/documents/D or P/A/D");
+    let parts: Vec<&str> = text.split('/').collect();
+    let (p, a, d) = match parts.as_slice() {
+        ["programmes", p, "applications", a, "documents", d] => (*p, *a, *d),
+        [p, a, d] => (*p, *a, *d),
+        _ => return Err(bad()),
+    };
+    if valid_id(p) && valid_id(a) && valid_id(d) {
+        Ok(format!("programmes/{p}/applications/{a}/documents/{d}"))
+    } else {
+        Err(bad())
+    }
+}
+
+/// `P/A/D` for a document name, the short form grantctl accepts.
+pub fn short_document(name: &str) -> String {
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        ["programmes", p, "applications", a, "documents", d] => format!("{p}/{a}/{d}"),
+        _ => name.to_owned(),
+    }
+}
+
 /// The last segment of a resource name (its id).
 pub fn id(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
@@ -117,5 +141,17 @@ mod tests {
         assert_eq!(review("p1/a1/r1").unwrap(), "programmes/p1/applications/a1/reviews/r1");
         assert!(review("p1/a1").is_err());
         assert!(review("programmes/p1/applications/a1/disbursements/r1").is_err());
+        assert_eq!(
+            document("p1/a1/d1").unwrap(),
+            "programmes/p1/applications/a1/documents/d1"
+        );
+        assert_eq!(
+            document("programmes/p1/applications/a1/documents/d1").unwrap(),
+            "programmes/p1/applications/a1/documents/d1"
+        );
+        assert!(document("programmes/p1/applications/a1/reviews/d1").is_err());
+        assert!(document("p1/a1").is_err());
+        assert!(document("p1/a1/../x").is_err());
+        assert_eq!(short_document("programmes/p1/applications/a1/documents/d1"), "p1/a1/d1");
     }
 }

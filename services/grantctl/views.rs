@@ -147,6 +147,7 @@ impl Resource for v1::Programme {
             ("Closes", time(self.close_time.as_ref())),
         ];
         fields.extend(crate::views_review::settings_details(self));
+        fields.extend(crate::views_doc::requirements_details(self));
         fields.push(("Etag", self.etag.clone()));
         fields
     }

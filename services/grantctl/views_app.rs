@@ -1,5 +1,6 @@
-//! Views of applications, their disbursements and events, and programme
-//! summaries (see views.rs for the other resources).
+//! Views of applications, their disbursements and events (with their
+//! review and document activity), and programme summaries (see views.rs
+//! for the other resources).
 
 use gba_grants::proto::v1;
 use serde_json::Value;
@@ -119,27 +120,36 @@ impl Resource for v1::Disbursement {
 }
 
 /// `Submitted → Under review`; a creation reads `created → Draft`; peer
-/// review adds what it did, `review R submitted (1/2 complete)`, alone
-/// when the state stayed.
+/// review adds what it did, `review R submitted (1/2 complete)`, and a
+/// document event `DOCUMENT_ADDED proposal.pdf v1`, alone when the state
+/// stayed.
 fn change(e: &v1::ApplicationEvent) -> String {
-    let activity = e
+    let activities: Vec<String> = e
         .review_activity
         .as_ref()
         .filter(|a| a.kind != 0)
-        .map(crate::views_review::activity);
+        .map(crate::views_review::activity)
+        .into_iter()
+        .chain(
+            e.document_activity
+                .as_ref()
+                .filter(|a| a.kind != 0)
+                .map(crate::views_doc::activity),
+        )
+        .collect();
     let from = if e.previous_state == 0 {
         "created".to_owned()
     } else {
         state_word(e.previous_state)
     };
     let mut text = String::new();
-    if activity.is_none() || e.previous_state != e.new_state {
+    if activities.is_empty() || e.previous_state != e.new_state {
         text = format!("{from} → {}", state_word(e.new_state));
     }
     if !e.disbursement.is_empty() {
         text.push_str(" (disbursement)");
     }
-    if let Some(a) = activity {
+    for a in activities {
         if !text.is_empty() {
             text.push_str("; ");
         }
@@ -186,6 +196,14 @@ impl Resource for v1::ApplicationEvent {
                 self.review_activity
                     .as_ref()
                     .map(|a| a.review.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "Document",
+                self.document_activity
+                    .as_ref()
+                    .and_then(|a| a.document.as_ref())
+                    .map(|d| d.name.clone())
                     .unwrap_or_default(),
             ),
             ("Cursor", self.cursor.clone()),

@@ -12,6 +12,8 @@ pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// Standard output as it was written (binary content, `-O -`).
+    pub stdout_bytes: Vec<u8>,
 }
 
 impl Run {
@@ -80,13 +82,26 @@ impl Ctl {
     }
 
     pub async fn run(&self, args: &[&str]) -> Run {
+        let mut c = self.command();
+        c.args(args);
+        output(c).await
+    }
+
+    /// Runs in the working directory `dir`.
+    pub async fn run_in(&self, dir: &std::path::Path, args: &[&str]) -> Run {
+        let mut c = self.command();
+        c.current_dir(dir).args(args);
+        output(c).await
+    }
+
+    /// The command, with the endpoint and the key set and no arguments.
+    pub fn command(&self) -> Command {
         let mut c = command();
         c.env("GBA_GRANTS_ENDPOINT", &self.endpoint);
         if !self.token.is_empty() {
             c.env("GBA_GRANTS_TOKEN", &self.token);
         }
-        c.args(args);
-        output(c).await
+        c
     }
 }
 
@@ -100,6 +115,7 @@ pub async fn output(mut c: Command) -> Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stdout_bytes: out.stdout,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod application_fields;
 pub mod applications;
 pub mod awards;
 pub mod config;
+pub mod documents;
 pub mod events;
 pub mod institutions;
 pub mod keys;

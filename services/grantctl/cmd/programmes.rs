@@ -2,12 +2,14 @@
 //! field mask from the flags given (and the fields of `--from-file`) and
 //! fetches the current etag unless `--etag` is passed. The peer-review
 //! flags change `review_settings` as a whole: on update, the ones not given
-//! keep their current values.
+//! keep their current values. The document flags (`--require-document`,
+//! `--accept-document`) replace `document_requirements` as a whole.
 
 use clap::{Args, Subcommand};
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::programme_service_client::ProgrammeServiceClient as Client;
 
+use super::documents::requirement_arg;
 use super::{Ctx, ListArgs, RegionArg, WriteArgs, money_arg, money_opt, programme_arg, time_opt};
 use crate::error::{CliError, Result};
 use crate::json::input;
@@ -36,7 +38,9 @@ pub enum Cmd {
     #[command(
         after_help = "Example:\n  grantctl programmes update programmes/0193... --budget '2,000,000 CNY' --close-time +30d\n  \
                             grantctl programmes update programmes/0193... --criterion 'scientific merit=0.5' \\\n    \
-                            --criterion feasibility=0.3 --criterion impact=0.2 --required-reviews 2"
+                            --criterion feasibility=0.3 --criterion impact=0.2 --required-reviews 2\n  \
+                            grantctl programmes update programmes/0193... --require-document proposal:pdf:20MiB \\\n    \
+                            --require-document budget:xlsx,csv --accept-document partner-letter:pdf"
     )]
     Update {
         /// programmes/ID or the bare ID.
@@ -47,6 +51,9 @@ pub enum Cmd {
         /// Stop using peer review: clear the review settings.
         #[arg(long, conflicts_with_all = ["criteria", "max_score", "required_reviews", "reviewers_see_investigator_email"])]
         no_peer_review: bool,
+        /// Take documents of any kind again and require none: clear the document requirements.
+        #[arg(long, conflicts_with_all = ["require_documents", "accept_documents"])]
+        no_document_requirements: bool,
         #[command(flatten)]
         fields: Fields,
     },
@@ -106,6 +113,18 @@ pub struct Fields {
     /// Peer review: whether reviewers see the principal investigator's e-mail.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     reviewers_see_investigator_email: Option<bool>,
+    /// Documents: a kind every application must carry to be submitted,
+    /// as KIND[:TYPES][:MAXSIZE], such as proposal:pdf:20MiB or
+    /// budget:xlsx,csv (types: pdf, png, jpeg, docx, xlsx, csv, txt or
+    /// media types; default: all of them; size default: the server's
+    /// limit). Repeat for each kind; with --accept-document the list
+    /// replaces the current one, and only the kinds listed are taken.
+    #[arg(long = "require-document", value_name = "KIND[:TYPES][:MAXSIZE]")]
+    require_documents: Vec<String>,
+    /// Documents: a kind applications may carry but need not, in the same
+    /// form, such as partner-letter:pdf or other.
+    #[arg(long = "accept-document", value_name = "KIND[:TYPES][:MAXSIZE]")]
+    accept_documents: Vec<String>,
     /// A Programme in proto3 JSON (`-`: standard input); flags override it.
     #[arg(long, value_name = "FILE")]
     from_file: Option<String>,
@@ -144,6 +163,34 @@ fn criterion_arg(text: &str) -> Result<v1::ReviewCriterion> {
 }
 
 impl Fields {
+    /// The document requirements of the flags (required ones first), or
+    /// `None` when no document flag was given.
+    fn document_requirements(&self) -> Result<Option<Vec<v1::DocumentRequirement>>> {
+        if self.require_documents.is_empty() && self.accept_documents.is_empty() {
+            return Ok(None);
+        }
+        let mut out: Vec<v1::DocumentRequirement> = Vec::new();
+        let given = self
+            .require_documents
+            .iter()
+            .map(|t| ("--require-document", t, true))
+            .chain(self.accept_documents.iter().map(|t| ("--accept-document", t, false)));
+        for (flag, text, required) in given {
+            let r = requirement_arg(flag, text, required)?;
+            if out.iter().any(|o| o.kind == r.kind) {
+                return Err(CliError::invalid(
+                    flag,
+                    format!(
+                        "{} is given twice: give each kind once",
+                        crate::views_doc::kind_word(r.kind)
+                    ),
+                ));
+            }
+            out.push(r);
+        }
+        Ok(Some(out))
+    }
+
     /// Whether a peer-review flag was given.
     fn touches_review(&self) -> bool {
         !self.criteria.is_empty()
@@ -180,6 +227,10 @@ impl Fields {
             r.locked = false;
             p.review_settings = Some(r);
             set.push("review_settings".to_owned());
+        }
+        if let Some(requirements) = self.document_requirements()? {
+            p.document_requirements = requirements;
+            set.push("document_requirements".to_owned());
         }
         let mut mark = |field: &str| set.push(field.to_owned());
         if let Some(v) = &self.display_name {
@@ -282,6 +333,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             name,
             etag,
             no_peer_review,
+            no_document_requirements,
             fields,
         } => {
             let name = programme_arg("NAME", &name)?;
@@ -295,9 +347,13 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             if no_peer_review {
                 programme.review_settings = None;
                 mask.push("review_settings".to_owned());
-                mask.sort();
-                mask.dedup();
             }
+            if no_document_requirements {
+                programme.document_requirements = Vec::new();
+                mask.push("document_requirements".to_owned());
+            }
+            mask.sort();
+            mask.dedup();
             if mask.is_empty() {
                 return Err(CliError::invalid(
                     "update",

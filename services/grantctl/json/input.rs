@@ -79,6 +79,7 @@ pub const PROGRAMME: &[&str] = &[
     "create_time",
     "update_time",
     "review_settings",
+    "document_requirements",
 ];
 
 const REVIEW_SETTINGS: &[&str] = &[
@@ -116,6 +117,35 @@ fn review_settings(f: &Fields) -> Result<Option<v1::ReviewSettings>> {
     }))
 }
 
+/// A document kind by its value name (`DOCUMENT_KIND_PROPOSAL`), or as
+/// flags take it (`PROPOSAL`, `partner-letter`).
+fn document_kind(s: &str) -> Option<i32> {
+    let upper = s.trim().to_ascii_uppercase().replace('-', "_");
+    let bare = upper.strip_prefix("DOCUMENT_KIND_").unwrap_or(&upper);
+    v1::DocumentKind::from_str_name(&format!("DOCUMENT_KIND_{bare}"))
+        .filter(|k| *k != v1::DocumentKind::Unspecified)
+        .map(|k| k as i32)
+}
+
+const DOCUMENT_REQUIREMENT: &[&str] = &["kind", "required", "media_types", "max_size_bytes"];
+
+/// `document_requirements` of a programme: each kind taken, whether it
+/// is required, its media types and size limit.
+fn document_requirements(f: &Fields) -> Result<Vec<v1::DocumentRequirement>> {
+    f.objects("document_requirements", DOCUMENT_REQUIREMENT)?
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            Ok(v1::DocumentRequirement {
+                kind: r.enum_one("kind", document_kind)?.unwrap_or_default(),
+                required: r.bool("required")?.unwrap_or_default(),
+                media_types: r.strings("media_types")?.unwrap_or_default(),
+                max_size_bytes: r.int64("max_size_bytes")?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 /// The programme, and the names of the fields the file set.
 pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
     let f = Fields::new(v, "programme", PROGRAMME)?;
@@ -136,8 +166,7 @@ pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
         create_time: f.time("create_time")?,
         update_time: f.time("update_time")?,
         review_settings: review_settings(&f)?,
-        // Set with `grantctl programmes update --document-requirements`.
-        document_requirements: Vec::new(),
+        document_requirements: document_requirements(&f)?,
     };
     Ok((p, f.present()))
 }
@@ -348,5 +377,32 @@ mod tests {
         assert_eq!(r.recommendation, v1::review::Recommendation::Fund as i32);
         assert_eq!(r.state, 0, "output only");
         assert!(review(&json!({"recommendation": "RECOMMENDATION_MAYBE"})).is_err());
+    }
+
+    #[test]
+    fn document_requirements_read_from_json() {
+        let v = json!({"documentRequirements": [
+            {"kind": "DOCUMENT_KIND_PROPOSAL", "required": true, "mediaTypes": ["application/pdf"],
+             "maxSizeBytes": "20971520"},
+            {"kind": "partner-letter"}
+        ]});
+        let (p, present) = programme(&v).unwrap();
+        assert_eq!(present, vec!["document_requirements".to_owned()]);
+        let r = &p.document_requirements;
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (r[0].kind, r[0].required, r[0].max_size_bytes),
+            (v1::DocumentKind::Proposal as i32, true, 20 << 20)
+        );
+        assert_eq!(r[0].media_types, vec!["application/pdf".to_owned()]);
+        assert_eq!(
+            (r[1].kind, r[1].required),
+            (v1::DocumentKind::PartnerLetter as i32, false)
+        );
+        let err = programme(&json!({"documentRequirements": [{"kind": "THESIS"}]}))
+            .unwrap_err()
+            .message;
+        assert!(err.contains("programme.document_requirements[0].kind"), "{err}");
+        assert!(programme(&json!({"documentRequirements": [{"kind": "BUDGET", "colour": "red"}]})).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Proto3 JSON of the messages grantctl prints: Institution, Programme,
 //! Application, Disbursement, ApiKey, ApplicationEvent, ProgrammeSummary,
-//! Review and ReviewRanking.
+//! Review, ReviewRanking and Document.
 
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::api_key::Role;
@@ -31,6 +31,14 @@ fn recommendation(v: i32) -> Option<&'static str> {
 
 fn activity_kind(v: i32) -> Option<&'static str> {
     v1::review_activity::Kind::try_from(v).ok().map(|k| k.as_str_name())
+}
+
+fn document_kind(v: i32) -> Option<&'static str> {
+    v1::DocumentKind::try_from(v).ok().map(|k| k.as_str_name())
+}
+
+fn document_activity_kind(v: i32) -> Option<&'static str> {
+    v1::document_activity::Kind::try_from(v).ok().map(|k| k.as_str_name())
 }
 
 pub fn institution(i: &v1::Institution) -> Value {
@@ -69,6 +77,41 @@ pub fn programme(p: &v1::Programme) -> Value {
         .time("create_time", p.create_time.as_ref())
         .time("update_time", p.update_time.as_ref())
         .object("review_settings", p.review_settings.as_ref().map(review_settings))
+        .list(
+            "document_requirements",
+            p.document_requirements.iter().map(document_requirement).collect(),
+        )
+        .build()
+}
+
+pub fn document_requirement(r: &v1::DocumentRequirement) -> Value {
+    Obj::new()
+        .enumeration("kind", r.kind, document_kind(r.kind))
+        .bool("required", r.required)
+        .strs("media_types", &r.media_types)
+        .int64("max_size_bytes", r.max_size_bytes)
+        .build()
+}
+
+pub fn document(d: &v1::Document) -> Value {
+    Obj::new()
+        .str("name", &d.name)
+        .enumeration("kind", d.kind, document_kind(d.kind))
+        .int32("version", d.version)
+        .str("file_name", &d.file_name)
+        .str("media_type", &d.media_type)
+        .int64("size_bytes", d.size_bytes)
+        .str("sha256", &d.sha256)
+        .str("uploader", &d.uploader)
+        .time("create_time", d.create_time.as_ref())
+        .bool("superseded", d.superseded)
+        .build()
+}
+
+pub fn document_activity(a: &v1::DocumentActivity) -> Value {
+    Obj::new()
+        .enumeration("kind", a.kind, document_activity_kind(a.kind))
+        .object("document", a.document.as_ref().map(document))
         .build()
 }
 
@@ -164,6 +207,7 @@ pub fn event(e: &v1::ApplicationEvent) -> Value {
         .object("snapshot", e.snapshot.as_ref().map(application))
         .str("disbursement", &e.disbursement)
         .object("review_activity", e.review_activity.as_ref().map(review_activity))
+        .object("document_activity", e.document_activity.as_ref().map(document_activity))
         .build()
 }
 
