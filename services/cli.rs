@@ -227,6 +227,13 @@ struct CreateKeyArgs {
     /// A label for the key.
     #[arg(long, default_value = "")]
     display_name: String,
+    /// The person who holds the key: events and endorsements show them.
+    #[arg(long, default_value = "")]
+    person_name: String,
+    /// The holder's ORCID iD (with --person-name); a reviewer whose ORCID
+    /// iD is on an application's team is conflicted on it.
+    #[arg(long, default_value = "")]
+    person_orcid: String,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -326,6 +333,8 @@ async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error
         programmes,
         all_programmes,
         display_name,
+        person_name,
+        person_orcid,
         db,
     } = args;
     let input = ApiKeyInput {
@@ -334,6 +343,8 @@ async fn create_key(args: CreateKeyArgs) -> Result<(), Box<dyn std::error::Error
         programmes,
         all_programmes,
         display_name,
+        person_name,
+        person_orcid,
     };
     let jobs = Jobs::new();
     let db = Db::connect_existing(&db.options(), &jobs).await?;

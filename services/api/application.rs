@@ -162,6 +162,55 @@ impl ApplicationService for ApplicationApi {
         }))
     }
 
+    async fn endorse_application(
+        &self,
+        request: Request<v1::EndorseApplicationRequest>,
+    ) -> Result<Response<v1::EndorseApplicationResponse>, Status> {
+        let caller = caller(&request)?;
+        let message = request.into_inner();
+        let key = request_key("EndorseApplication", &message.request_id, &message);
+        let v1::EndorseApplicationRequest {
+            name,
+            etag,
+            institution,
+            request_id: _,
+        } = message;
+        let name = ApplicationName::parse(&name, "name").status()?;
+        let changed = self
+            .grants
+            .endorse_application(&caller, &name, &etag, &institution, key)
+            .await
+            .status()?;
+        Ok(Response::new(v1::EndorseApplicationResponse {
+            application: Some(conv::output(changed.application)),
+        }))
+    }
+
+    async fn withdraw_endorsement(
+        &self,
+        request: Request<v1::WithdrawEndorsementRequest>,
+    ) -> Result<Response<v1::WithdrawEndorsementResponse>, Status> {
+        let caller = caller(&request)?;
+        let message = request.into_inner();
+        let key = request_key("WithdrawEndorsement", &message.request_id, &message);
+        let v1::WithdrawEndorsementRequest {
+            name,
+            institution,
+            reason,
+            etag,
+            request_id: _,
+        } = message;
+        let name = ApplicationName::parse(&name, "name").status()?;
+        let changed = self
+            .grants
+            .withdraw_endorsement(&caller, &name, &institution, &reason, &etag, key)
+            .await
+            .status()?;
+        Ok(Response::new(v1::WithdrawEndorsementResponse {
+            application: Some(conv::output(changed.application)),
+        }))
+    }
+
     async fn list_application_events(
         &self,
         request: Request<v1::ListApplicationEventsRequest>,

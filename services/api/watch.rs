@@ -186,8 +186,10 @@ impl WatchApi {
             applicant_institution,
             application,
             cursor,
+            relation,
         } = request.into_inner();
-        let filter = WatchFilter::parse(&programme, &applicant_institution, &application).status()?;
+        let mut filter = WatchFilter::parse(&programme, &applicant_institution, &application).status()?;
+        filter.relation = crate::api::convert::team::relation_in(relation, "relation").status()?;
         let cursor = (!cursor.is_empty())
             .then(|| Cursor::parse(&cursor, "cursor"))
             .transpose()

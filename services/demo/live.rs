@@ -99,8 +99,12 @@ impl Demo {
                 partners: Vec::new(),
                 requested: Some(money("CNY", rand::rng().random_range(20..=300) * 100_000)?),
                 duration_months: 24,
+                team: Vec::new(),
             };
             let draft = g.create_application(c, programme, input, None).await?;
+            // The applicant's research office signs before submission.
+            g.endorse_application(c, &draft.name, &draft.etag(), &draft.applicant.to_string(), None)
+                .await?;
             g.submit_application(c, &draft.name, "", None).await?;
             return Ok(format!("{} submitted {title:?}", who.display_name));
         }

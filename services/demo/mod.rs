@@ -17,6 +17,7 @@ use crate::domain::ids::{ApplicationName, ProgrammeName};
 use crate::domain::institution::{InstitutionInput, Region};
 use crate::domain::money::Money;
 use crate::domain::programme::ProgrammeInput;
+use crate::domain::team::{EndorsementRequirement, TeamMemberInput, TeamRole};
 use crate::domain::service::RequestKey;
 use crate::domain::time::Timestamp;
 use crate::domain::{Error, Grants, Result};
@@ -62,6 +63,7 @@ impl Demo {
             role: Role::Admin,
             institution: None,
             programmes: crate::domain::access::ProgrammeScope::All,
+            person: None,
         };
         let mut token = String::new();
         loop {
@@ -123,6 +125,12 @@ impl Demo {
                 close_time: Some(Timestamp::from_micros(now + 365 * day)),
                 review: None,
                 documents: Vec::new(),
+                // Joint schemes ask both sides' research offices to sign.
+                endorsement: if p.requires_partner {
+                    EndorsementRequirement::ApplicantAndPartners
+                } else {
+                    EndorsementRequirement::Applicant
+                },
             };
             let made = g
                 .create_programme(c, input, request(&format!("programme-{}", p.key)))
@@ -145,6 +153,23 @@ impl Demo {
                 "" => Vec::new(),
                 k => vec![lookup(k)?.0.to_string()],
             };
+            // The PI at the applicant; a co-investigator at the partner.
+            let mut team = vec![TeamMemberInput {
+                name: project.investigator.to_owned(),
+                orcid: orcid(n as u64),
+                email: format!("pi{n}@{}.example.org", project.applicant),
+                institution: applicant.to_string(),
+                role: Some(TeamRole::PrincipalInvestigator),
+            }];
+            if let Some(partner) = partners.first() {
+                team.push(TeamMemberInput {
+                    name: format!("Co-investigator of project {}", n + 1),
+                    orcid: String::new(),
+                    email: String::new(),
+                    institution: partner.clone(),
+                    role: Some(TeamRole::CoInvestigator),
+                });
+            }
             let input = ApplicationInput {
                 applicant: applicant.to_string(),
                 title: project.title.to_owned(),
@@ -155,6 +180,7 @@ impl Demo {
                 partners,
                 requested: Some(money(currency, project.requested)?),
                 duration_months: 36,
+                team,
             };
             let draft = g
                 .create_application(c, &programme, input, request(&format!("project-{n}")))
@@ -193,6 +219,15 @@ impl Demo {
             g.withdraw_application(c, name, "The team joined another consortium", "", id("withdraw"))
                 .await?;
             return Ok(());
+        }
+        // Each research office on the application signs it first, as
+        // joint schemes ask (each at the etag the one before left).
+        let mut etag = draft.etag();
+        for (k, institution) in std::iter::once(&draft.applicant).chain(&draft.partners).enumerate() {
+            let signed = g
+                .endorse_application(c, name, &etag, &institution.to_string(), id(&format!("endorse-{k}")))
+                .await?;
+            etag = signed.application.etag();
         }
         g.submit_application(c, name, "", id("submit")).await?;
         if matches!(fate, Fate::Submitted) {

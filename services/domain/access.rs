@@ -80,6 +80,7 @@ pub struct ApiKey {
     pub display_name: String,
     pub create_time: Timestamp,
     pub revoke_time: Option<Timestamp>,
+    pub person: Option<super::team::Person>,
 }
 
 /// A key's fields as a client or the command line sends them.
@@ -90,6 +91,9 @@ pub struct ApiKeyInput {
     pub programmes: Vec<String>,
     pub all_programmes: bool,
     pub display_name: String,
+    /// The holder's name and ORCID iD (both optional).
+    pub person_name: String,
+    pub person_orcid: String,
 }
 
 /// A validated key to issue. Whether the named institution and programmes
@@ -101,6 +105,7 @@ pub struct NewApiKey {
     pub programmes: Vec<ProgrammeName>,
     pub all_programmes: bool,
     pub display_name: String,
+    pub person: Option<super::team::Person>,
 }
 
 impl NewApiKey {
@@ -111,9 +116,12 @@ impl NewApiKey {
             programmes,
             all_programmes,
             display_name,
+            person_name,
+            person_orcid,
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
+        let person = v.check(super::team::Person::parse(&person_name, &person_orcid, &f("person")));
         let display_name = v.check(text::optional_line(&display_name, &f("display_name"), 200));
         let institution = if institution.is_empty() {
             None
@@ -176,7 +184,7 @@ impl NewApiKey {
             }
         }
         v.finish()?;
-        let (Some(role), Some(display_name)) = (role, display_name) else {
+        let (Some(role), Some(display_name), Some(person)) = (role, display_name, person) else {
             return Err(Error::internal("key validation lost a violation"));
         };
         Ok(Self {
@@ -185,6 +193,7 @@ impl NewApiKey {
             programmes: parsed,
             all_programmes,
             display_name,
+            person,
         })
     }
 }
@@ -218,6 +227,8 @@ pub struct Caller {
     /// Applicant: its institution; officer and reviewer: its affiliation.
     pub institution: Option<InstitutionName>,
     pub programmes: ProgrammeScope,
+    /// The person who holds the key, if it names one.
+    pub person: Option<super::team::Person>,
 }
 
 impl Caller {
@@ -233,6 +244,7 @@ impl Caller {
             role: key.role,
             institution: key.institution.clone(),
             programmes,
+            person: key.person.clone(),
         }
     }
 

@@ -6,6 +6,7 @@ use super::error::{Error, Result, Violations};
 use super::filter;
 use super::ids::{ApiKeyName, ApplicationName, InstitutionName, OrcidId};
 use super::money::Money;
+use super::team::{Endorsement, TeamMember, TeamMemberInput};
 use super::text;
 use super::time::Timestamp;
 
@@ -112,9 +113,46 @@ pub struct Application {
     pub awarded: Option<Money>,
     /// Total disbursed, in the programme's currency.
     pub disbursed: Money,
+    pub team: Vec<TeamMember>,
+    /// Sign-offs of the application as it stands (a change of content
+    /// clears them).
+    pub endorsements: Vec<Endorsement>,
+}
+
+/// Whose application it is to an institution: its own, or one naming it
+/// as a partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    Own,
+    Partner,
+}
+
+impl Relation {
+    /// Parses `OWN`, `RELATION_PARTNER`, `partner` (any case).
+    pub fn parse(value: &str, field: &str) -> Result<Self> {
+        let upper = text::enum_word(value);
+        match upper.strip_prefix("RELATION_").unwrap_or(&upper) {
+            "OWN" => Ok(Relation::Own),
+            "PARTNER" => Ok(Relation::Partner),
+            _ => Err(Error::invalid(
+                field,
+                format!("{} is not a relation (OWN or PARTNER)", text::excerpt(value)),
+            )),
+        }
+    }
 }
 
 impl Application {
+    /// Whether `institution` is named as a partner.
+    pub fn has_partner(&self, institution: &InstitutionName) -> bool {
+        self.partners.contains(institution)
+    }
+
+    /// Whether `institution` is the applicant or a partner.
+    pub fn involves(&self, institution: &InstitutionName) -> bool {
+        &self.applicant == institution || self.has_partner(institution)
+    }
+
     pub fn etag(&self) -> String {
         self.version.to_string()
     }
@@ -130,6 +168,9 @@ impl Application {
     pub fn in_view(mut self, view: View) -> Self {
         if !view.emails {
             self.investigator.email.clear();
+            for m in &mut self.team {
+                m.email.clear();
+            }
         }
         self
     }
@@ -179,6 +220,7 @@ pub struct ApplicationInput {
     pub partners: Vec<String>,
     pub requested: Option<Money>,
     pub duration_months: i32,
+    pub team: Vec<TeamMemberInput>,
 }
 
 /// Fields of a draft after format checks (completeness comes at submit).
@@ -190,9 +232,10 @@ pub struct DraftFields {
     pub partners: Vec<InstitutionName>,
     pub requested: Option<Money>,
     pub duration_months: Option<i32>,
+    pub team: Vec<TeamMember>,
 }
 
-fn valid_email(email: &str) -> bool {
+pub(super) fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -207,8 +250,14 @@ fn valid_email(email: &str) -> bool {
 
 impl DraftFields {
     /// Checks the format of every given field under `prefix`; empty ones
-    /// are allowed in a draft. Amounts must be in `currency`.
-    pub fn parse(input: &ApplicationInput, currency: &super::money::Currency, prefix: &str) -> Result<Self> {
+    /// are allowed in a draft. Amounts must be in `currency`; the team's
+    /// people at `applicant` or the partners given.
+    pub fn parse(
+        input: &ApplicationInput,
+        applicant: &InstitutionName,
+        currency: &super::money::Currency,
+        prefix: &str,
+    ) -> Result<Self> {
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
         let title = v.check(text::optional_line(&input.title, &f("title"), MAX_TITLE_CHARS));
@@ -264,6 +313,7 @@ impl DraftFields {
             }
         };
         v.finish()?;
+        let team = super::team::parse_team(&input.team, applicant, &partners, prefix)?;
         let (Some(title), Some(abstract_text), Some(pi_name), Some(orcid)) = (title, abstract_text, pi_name, orcid)
         else {
             return Err(Error::internal("application validation lost a violation"));
@@ -279,12 +329,13 @@ impl DraftFields {
             partners,
             requested: input.requested.clone(),
             duration_months,
+            team,
         })
     }
 }
 
 /// The fields UpdateApplication may change.
-pub const UPDATABLE_FIELDS: [&str; 9] = [
+pub const UPDATABLE_FIELDS: [&str; 10] = [
     "title",
     "abstract",
     "principal_investigator",
@@ -294,6 +345,7 @@ pub const UPDATABLE_FIELDS: [&str; 9] = [
     "partner_institutions",
     "requested_amount",
     "duration_months",
+    "team",
 ];
 
 /// Merges the masked fields of `input` over `current` (as input), so the
@@ -365,6 +417,11 @@ pub fn merge_update(current: &Application, input: ApplicationInput, mask: &[Stri
         } else {
             current.duration_months.unwrap_or(0)
         },
+        team: if has("team") {
+            input.team
+        } else {
+            current.team.iter().map(TeamMemberInput::from).collect()
+        },
     })
 }
 
@@ -376,6 +433,10 @@ pub struct ApplicationFilter {
     /// Restricts to these programmes (the caller's scope), if set.
     pub programmes_in: Option<Vec<super::ids::ProgrammeName>>,
     pub applicant: Option<InstitutionName>,
+    /// An applicant institution's own view: the applications it applied
+    /// for or is a partner on (`relation` narrows to one of the two).
+    pub involving: Option<InstitutionName>,
+    pub relation: Option<Relation>,
     pub state: Option<State>,
     /// Only applications with a live review by this reviewer.
     pub assigned_to: Option<super::ids::ApiKeyName>,
@@ -384,9 +445,10 @@ pub struct ApplicationFilter {
 impl ApplicationFilter {
     pub fn parse(filter: &str) -> Result<Self> {
         let mut out = Self::default();
-        for term in filter::parse(filter, &["state", "applicant_institution"])? {
+        for term in filter::parse(filter, &["state", "applicant_institution", "relation"])? {
             match term.field.as_str() {
                 "state" => out.state = Some(State::parse(&term.value, "filter")?),
+                "relation" => out.relation = Some(Relation::parse(&term.value, "filter")?),
                 _ => out.applicant = Some(InstitutionName::parse(&term.value, "filter")?),
             }
         }

@@ -53,6 +53,9 @@ pub enum Reason {
     AssignmentEnded,
     AwardAboveMaxAward,
     DocumentsMissing,
+    EndorsementsMissing,
+    NotEndorsed,
+    PartnerReadOnly,
     CursorExpired,
     CursorAhead,
     CursorUnknownLog,
@@ -74,7 +77,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 45] = [
+    pub const ALL: [Reason; 48] = [
         Reason::InvalidField,
         Reason::RequestIdReused,
         Reason::PayeeAmountMismatch,
@@ -102,6 +105,9 @@ impl Reason {
         Reason::AssignmentEnded,
         Reason::AwardAboveMaxAward,
         Reason::DocumentsMissing,
+        Reason::EndorsementsMissing,
+        Reason::NotEndorsed,
+        Reason::PartnerReadOnly,
         Reason::CursorExpired,
         Reason::CursorAhead,
         Reason::CursorUnknownLog,
@@ -151,6 +157,9 @@ impl Reason {
             Reason::AssignmentEnded => "ASSIGNMENT_ENDED",
             Reason::AwardAboveMaxAward => "AWARD_ABOVE_MAX_AWARD",
             Reason::DocumentsMissing => "DOCUMENTS_MISSING",
+            Reason::EndorsementsMissing => "ENDORSEMENTS_MISSING",
+            Reason::NotEndorsed => "NOT_ENDORSED",
+            Reason::PartnerReadOnly => "PARTNER_READ_ONLY",
             Reason::CursorExpired => "CURSOR_EXPIRED",
             Reason::CursorAhead => "CURSOR_AHEAD",
             Reason::CursorUnknownLog => "CURSOR_UNKNOWN_LOG",

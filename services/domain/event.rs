@@ -102,6 +102,29 @@ pub struct NewEvent {
     pub disbursement: Option<DisbursementName>,
     pub review: Option<ReviewActivity>,
     pub document: Option<DocumentActivity>,
+    /// A team or sign-off event, or endorsements a change cleared.
+    pub team: Option<super::team::TeamActivity>,
+    /// The person behind the actor's key, if it names one.
+    pub actor_person: Option<super::team::Person>,
+}
+
+impl NewEvent {
+    /// An event of `caller` moving an application from `previous` to
+    /// `new`, with nothing else to say yet.
+    pub fn by(caller: &super::access::Caller, previous: Option<State>, new: State, reason: String) -> Self {
+        Self {
+            previous,
+            new,
+            actor: caller.key.clone(),
+            actor_role: caller.role,
+            reason,
+            disbursement: None,
+            review: None,
+            document: None,
+            team: None,
+            actor_person: caller.person.clone(),
+        }
+    }
 }
 
 /// What a document event did.
@@ -202,6 +225,8 @@ pub struct ApplicationEvent {
     pub disbursement: Option<DisbursementName>,
     pub review: Option<ReviewActivity>,
     pub document: Option<DocumentActivity>,
+    pub team: Option<super::team::TeamActivity>,
+    pub actor_person: Option<super::team::Person>,
 }
 
 impl ApplicationEvent {
@@ -211,6 +236,7 @@ impl ApplicationEvent {
         self.snapshot = self.snapshot.in_view(view);
         if !view.reviewers && self.actor_role == Role::Reviewer {
             self.actor = ApiKeyName::from_id("");
+            self.actor_person = None;
         }
         self
     }

@@ -7,6 +7,7 @@ use super::ids::ProgrammeName;
 use super::institution::Region;
 use super::money::{Currency, Money};
 use super::review::{ReviewSettings, ReviewSettingsInput};
+use super::team::EndorsementRequirement;
 use super::text;
 use super::time::Timestamp;
 
@@ -38,6 +39,8 @@ pub struct Programme {
     pub review: Option<ReviewSettings>,
     /// The documents applications carry; empty: any kind, none required.
     pub documents: Vec<DocumentRequirement>,
+    /// Whose sign-off an application needs before submission.
+    pub endorsement: EndorsementRequirement,
 }
 
 impl Programme {
@@ -70,6 +73,7 @@ pub struct ProgrammeInput {
     pub close_time: Option<Timestamp>,
     pub review: Option<ReviewSettingsInput>,
     pub documents: Vec<RequirementInput>,
+    pub endorsement: EndorsementRequirement,
 }
 
 /// A validated programme to create.
@@ -87,6 +91,7 @@ pub struct NewProgramme {
     pub close_time: Timestamp,
     pub review: Option<ReviewSettings>,
     pub documents: Vec<DocumentRequirement>,
+    pub endorsement: EndorsementRequirement,
 }
 
 fn money_in(v: &mut Violations, value: Option<Money>, currency: Option<&Currency>, field: &str) -> Option<Money> {
@@ -126,6 +131,7 @@ impl NewProgramme {
             close_time,
             review,
             documents,
+            endorsement,
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
@@ -195,6 +201,7 @@ impl NewProgramme {
                 close_time,
                 review,
                 documents,
+                endorsement,
             }),
             _ => Err(Error::internal("programme validation lost a violation")),
         }
@@ -202,7 +209,7 @@ impl NewProgramme {
 }
 
 /// The fields UpdateProgramme may change.
-pub const UPDATABLE_FIELDS: [&str; 11] = [
+pub const UPDATABLE_FIELDS: [&str; 12] = [
     "display_name",
     "local_name",
     "funder",
@@ -214,6 +221,7 @@ pub const UPDATABLE_FIELDS: [&str; 11] = [
     "close_time",
     "review_settings",
     "document_requirements",
+    "endorsement_requirement",
 ];
 
 /// Applies the masked fields of `input` to `current`, validating the
@@ -289,6 +297,11 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
                 })
                 .collect()
         },
+        endorsement: if has("endorsement_requirement") {
+            input.endorsement
+        } else {
+            current.endorsement
+        },
     };
     let review = if has("review_settings") {
         let wanted = input
@@ -348,6 +361,7 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         update_time: Timestamp::now(),
         review,
         documents: valid.documents,
+        endorsement: valid.endorsement,
     })
 }
 

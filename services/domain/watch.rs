@@ -1,7 +1,7 @@
 //! What a watcher may see of the event log, and programme summaries.
 
 use super::access::{Caller, Role};
-use super::application::{State, View};
+use super::application::{Relation, State, View};
 use super::error::{Error, Reason, Result};
 use super::event::{ApplicationEvent, Cursor, ReviewActivityKind};
 use super::ids::{ApplicationName, InstitutionName, ProgrammeName, ReviewName};
@@ -17,11 +17,15 @@ use super::time::Timestamp;
 pub struct EventScope {
     /// `None`: every programme.
     pub programmes: Option<Vec<ProgrammeName>>,
+    /// The applicant institution.
     pub institution: Option<InstitutionName>,
     pub application: Option<ApplicationName>,
     /// A reviewer's stream: it ends after the event that ends this review's
     /// assignment.
     pub review: Option<ReviewName>,
+    /// Events of applications this institution applied for or is named on
+    /// as a partner (in the event's snapshot), or only one of the two.
+    pub involving: Option<(InstitutionName, Option<Relation>)>,
 }
 
 impl EventScope {
@@ -36,6 +40,11 @@ impl EventScope {
             .is_none_or(|list| list.contains(&event.programme))
             && self.institution.as_ref().is_none_or(|i| i == &event.applicant)
             && self.application.as_ref().is_none_or(|a| a == &event.application)
+            && self.involving.as_ref().is_none_or(|(i, relation)| match relation {
+                None => &event.applicant == i || event.snapshot.has_partner(i),
+                Some(Relation::Own) => &event.applicant == i,
+                Some(Relation::Partner) => event.snapshot.has_partner(i),
+            })
     }
 
     /// Whether `event` ends this reviewer's stream: its assignment ended.
@@ -55,6 +64,8 @@ pub struct WatchFilter {
     pub programme: Option<ProgrammeName>,
     pub institution: Option<InstitutionName>,
     pub application: Option<ApplicationName>,
+    /// Own applications, partnered ones, or (`None`) both.
+    pub relation: Option<Relation>,
 }
 
 impl WatchFilter {
@@ -80,6 +91,7 @@ impl WatchFilter {
             application: (!application.is_empty())
                 .then(|| ApplicationName::parse(application, "application"))
                 .transpose()?,
+            relation: None,
         })
     }
 
@@ -92,12 +104,14 @@ impl WatchFilter {
             programme,
             institution,
             application,
+            relation,
         } = self;
         let mut scope = EventScope {
             programmes: None,
             institution,
             application,
             review: None,
+            involving: None,
         };
         if let Some(p) = programme {
             caller.require_programme(&p)?;
@@ -106,17 +120,30 @@ impl WatchFilter {
         if let Some(a) = &scope.application {
             caller.require_programme(&a.programme).map_err(|_| not_visible(a))?;
         }
+        if caller.role != Role::Applicant && relation.is_some() {
+            // For other roles, `relation` qualifies the institution named.
+            let Some(institution) = scope.institution.take() else {
+                return Err(Error::invalid(
+                    "relation",
+                    "needs applicant_institution to say whose relation it is",
+                ));
+            };
+            scope.involving = Some((institution, relation));
+        }
         match caller.role {
             Role::Admin => {}
             Role::Applicant => {
                 let own = caller.institution.clone();
-                if scope.institution.is_some() && scope.institution != own {
+                // Another applicant's events only as its partner.
+                if scope.institution.is_some() && scope.institution != own && relation != Some(Relation::Partner) {
                     return Err(Error::denied(
                         Reason::OutOfScope,
-                        "applicants watch their own institution only",
+                        "applicants watch their own institution, or others' applications they are partners on \
+                         (relation PARTNER)",
                     ));
                 }
-                scope.institution = own.or_else(|| Some(InstitutionName::from_id("-")));
+                let own = own.unwrap_or_else(|| InstitutionName::from_id("-"));
+                scope.involving = Some((own, relation));
             }
             Role::Officer | Role::Viewer => {
                 if scope.programmes.is_none() {

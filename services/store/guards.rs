@@ -103,6 +103,8 @@ fn sample_application() -> application::Model {
         award_number: None,
         awarded_minor: Some(0),
         disbursed_minor: 0,
+        team: Some("[]".into()),
+        endorsements: Some("[ ]".into()),
     }
 }
 
@@ -126,6 +128,7 @@ fn sample_programme() -> programme::Model {
         update_time: 0,
         review_settings: None,
         document_requirements: None,
+        endorsement_requirement: Some("APPLICANT".into()),
     }
 }
 
@@ -153,6 +156,8 @@ fn every_entity_reads_back_in_its_own_column_order() {
         display_name: String::new(),
         create_time: 0,
         revoke_time: Some(0),
+        person_name: Some("name".into()),
+        person_orcid: Some("orcid".into()),
     });
     round_trip::<disbursement::Entity>(disbursement::Model {
         id: String::new(),
@@ -209,6 +214,9 @@ fn every_entity_reads_back_in_its_own_column_order() {
         snapshot: String::new(),
         review_activity: None,
         document_activity: None,
+        team_activity: Some("team".into()),
+        actor_person: Some("person".into()),
+        partner_institution_ids: Some("partners".into()),
     });
     round_trip::<document::Entity>(document::Model {
         id: String::new(),
@@ -313,6 +321,7 @@ mod lifecycle {
             key: ApiKeyName::from_id(format!("{role:?}")),
             role,
             institution: (role == Role::Applicant).then(|| InstitutionName::from_id("hku")),
+            person: None,
             programmes: match role {
                 Role::Officer => ProgrammeScope::Only(vec![ProgrammeName::from_id("p1")]),
                 _ => ProgrammeScope::All,

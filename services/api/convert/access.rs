@@ -38,13 +38,17 @@ pub fn input(value: Option<v1::ApiKey>) -> Result<ApiKeyInput> {
         display_name,
         create_time: _,
         revoke_time: _,
+        person,
     } = value.unwrap_or_default();
+    let (person_name, person_orcid) = super::team::person_in(person);
     Ok(ApiKeyInput {
         role: role_in(role, "api_key.role")?,
         institution,
         programmes,
         all_programmes,
         display_name,
+        person_name,
+        person_orcid,
     })
 }
 
@@ -58,6 +62,7 @@ pub fn output(value: ApiKey) -> v1::ApiKey {
         display_name,
         create_time,
         revoke_time,
+        person,
     } = value;
     v1::ApiKey {
         name: name.to_string(),
@@ -68,5 +73,6 @@ pub fn output(value: ApiKey) -> v1::ApiKey {
         display_name,
         create_time: Some(time_out(create_time)),
         revoke_time: revoke_time.map(time_out),
+        person: person.map(super::team::person_out),
     }
 }

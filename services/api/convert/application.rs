@@ -42,6 +42,8 @@ pub fn input(value: v1::Application) -> Result<(ApplicationInput, String, String
         award_number: _,
         awarded_amount: _,
         disbursed_amount: _,
+        team,
+        endorsements: _,
     } = value;
     let v1::Investigator {
         name: investigator_name,
@@ -58,6 +60,7 @@ pub fn input(value: v1::Application) -> Result<(ApplicationInput, String, String
         partners: partner_institutions,
         requested: money_in(requested_amount, "application.requested_amount")?,
         duration_months,
+        team: team.into_iter().map(super::team::member_in).collect(),
     };
     Ok((input, name, etag))
 }
@@ -86,6 +89,8 @@ pub fn output(value: Application) -> v1::Application {
         award_number,
         awarded,
         disbursed,
+        team,
+        endorsements,
     } = value;
     v1::Application {
         name: name.to_string(),
@@ -113,6 +118,8 @@ pub fn output(value: Application) -> v1::Application {
         award_number: award_number.unwrap_or_default(),
         awarded_amount: awarded.as_ref().map(money_out),
         disbursed_amount: Some(money_out(&disbursed)),
+        team: team.into_iter().map(super::team::member_out).collect(),
+        endorsements: endorsements.into_iter().map(super::team::endorsement_out).collect(),
     }
 }
 
@@ -132,6 +139,8 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         disbursement,
         review,
         document,
+        team,
+        actor_person,
     } = value;
     v1::ApplicationEvent {
         cursor: cursor.encode(),
@@ -148,6 +157,8 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         disbursement: disbursement.map(|d| d.to_string()).unwrap_or_default(),
         review_activity: review.map(super::review::activity_out),
         document_activity: document.map(super::document::activity_out),
+        team_activity: team.map(super::team::activity_out),
+        actor_person: actor_person.map(super::team::person_out),
     }
 }
 

@@ -9,3 +9,4 @@ pub mod document;
 pub mod institution;
 pub mod programme;
 pub mod review;
+pub mod team;

@@ -27,6 +27,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
         update_time: _,
         review_settings,
         document_requirements,
+        endorsement_requirement,
     } = value;
     let mut regions = Vec::with_capacity(eligible_regions.len());
     for (i, r) in eligible_regions.into_iter().enumerate() {
@@ -50,6 +51,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
             .enumerate()
             .map(|(i, r)| super::document::requirement_in(r, i))
             .collect::<Result<_>>()?,
+        endorsement: super::team::requirement_in(endorsement_requirement, "programme.endorsement_requirement")?,
     };
     Ok((input, name, etag))
 }
@@ -75,6 +77,7 @@ pub fn output(value: Programme) -> v1::Programme {
         update_time,
         review,
         documents,
+        endorsement,
     } = value;
     v1::Programme {
         name: name.to_string(),
@@ -94,6 +97,7 @@ pub fn output(value: Programme) -> v1::Programme {
         update_time: Some(time_out(update_time)),
         review_settings: review.map(settings_out),
         document_requirements: documents.into_iter().map(super::document::requirement_out).collect(),
+        endorsement_requirement: super::team::requirement_out(endorsement).into(),
     }
 }
 

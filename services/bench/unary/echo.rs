@@ -45,6 +45,7 @@ pub fn programme() -> v1::Programme {
         update_time: ts(),
         review_settings: None,
         document_requirements: Vec::new(),
+        endorsement_requirement: 0,
     }
 }
 
@@ -140,6 +141,20 @@ impl v1::application_service_server::ApplicationService for Echo {
         &self,
         _: Request<v1::WithdrawApplicationRequest>,
     ) -> Result<Response<v1::WithdrawApplicationResponse>, Status> {
+        Err(Status::unimplemented("echo"))
+    }
+
+    async fn endorse_application(
+        &self,
+        _: Request<v1::EndorseApplicationRequest>,
+    ) -> Result<Response<v1::EndorseApplicationResponse>, Status> {
+        Err(Status::unimplemented("echo"))
+    }
+
+    async fn withdraw_endorsement(
+        &self,
+        _: Request<v1::WithdrawEndorsementRequest>,
+    ) -> Result<Response<v1::WithdrawEndorsementResponse>, Status> {
         Err(Status::unimplemented("echo"))
     }
 

@@ -25,16 +25,28 @@ fn settings_of(p: &Programme) -> Result<&ReviewSettings> {
 }
 
 fn event(caller: &Caller, previous: State, new: State, activity: ReviewActivity) -> NewEvent {
-    NewEvent {
-        previous: Some(previous),
-        new,
-        actor: caller.key.clone(),
-        actor_role: caller.role,
-        reason: String::new(),
-        disbursement: None,
-        review: Some(activity),
-        document: None,
+    let mut e = NewEvent::by(caller, Some(previous), new, String::new());
+    e.review = Some(activity);
+    e
+}
+
+/// FAILED_PRECONDITION when the person behind a reviewer's key (by ORCID
+/// iD) is on the application's team.
+fn check_team_conflict(person: Option<&crate::domain::team::Person>, s: &Situation, hint: &str) -> Result<()> {
+    let Some(orcid) = person.and_then(|p| p.orcid.as_ref()) else {
+        return Ok(());
+    };
+    if s.application.team.iter().any(|m| m.orcid.as_ref() == Some(orcid)) {
+        return Err(Error::precondition(
+            Reason::ConflictOfInterest,
+            format!(
+                "this reviewer ({}) is on the team of {}{hint}",
+                orcid.as_str(),
+                s.application.name
+            ),
+        ));
     }
+    Ok(())
 }
 
 fn unchanged(s: &Situation, review: Review) -> Outcome {
@@ -87,6 +99,7 @@ pub fn assign(caller: &Caller, s: &Situation, reviewer: &ApiKey, name: ReviewNam
             format!("this reviewer is affiliated with {affiliation}, {role} of this application"),
         ));
     }
+    check_team_conflict(reviewer.person.as_ref(), s, "")?;
     let review = Review {
         name,
         reviewer: reviewer.name.clone(),
@@ -290,6 +303,7 @@ pub fn submit_review(
             ),
         ));
     }
+    check_team_conflict(caller.person.as_ref(), s, "; declare the conflict")?;
     let settings = settings_of(&s.programme)?;
     let scores = check_input(input, settings)?;
     let first = current.state == ReviewState::Assigned;

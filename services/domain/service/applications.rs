@@ -72,7 +72,7 @@ impl Grants {
                 format!("{applicant} does not exist"),
             ));
         }
-        let fields = DraftFields::parse(&input, &currency, "application")?;
+        let fields = DraftFields::parse(&input, &applicant, &currency, "application")?;
         let now = Timestamp::now();
         let application = Application {
             name: ApplicationName::generate(parent.clone()),
@@ -92,17 +92,10 @@ impl Grants {
             award_number: None,
             awarded: None,
             disbursed: Money::zero(currency),
+            team: fields.team,
+            endorsements: Vec::new(),
         };
-        let event = NewEvent {
-            previous: None,
-            new: State::Draft,
-            actor: caller.key.clone(),
-            actor_role: caller.role,
-            reason: String::new(),
-            disbursement: None,
-            review: None,
-            document: None,
-        };
+        let event = NewEvent::by(caller, None, State::Draft, String::new());
         Ok(self
             .store
             .create_application(application, event, idem)
@@ -141,17 +134,28 @@ impl Grants {
             self.require_programme_parent(caller, &programme).await?;
             parsed.programme = Some(programme);
         }
+        if caller.role != Role::Applicant && parsed.relation.is_some() {
+            // For other roles, `relation` qualifies the institution named.
+            parsed.involving = parsed.applicant.take();
+            if parsed.involving.is_none() {
+                return Err(Error::invalid(
+                    "filter",
+                    "relation needs applicant_institution to say whose relation it is",
+                ));
+            }
+        }
         match caller.role {
             Role::Admin => {}
             Role::Applicant => {
-                let own = caller.institution.clone();
-                if parsed.applicant.is_some() && parsed.applicant != own {
-                    return Ok(Page {
-                        items: Vec::new(),
-                        next_page_token: String::new(),
-                    });
-                }
-                parsed.applicant = own.or_else(|| Some(InstitutionName::from_id("-")));
+                // Its own applications and those naming it as a partner
+                // (`relation` narrows to one); `applicant_institution`
+                // then picks among them.
+                parsed.involving = Some(
+                    caller
+                        .institution
+                        .clone()
+                        .unwrap_or_else(|| InstitutionName::from_id("-")),
+                );
             }
             Role::Officer | Role::Viewer => parsed.programmes_in = caller.programme_scope().map(<[_]>::to_vec),
             Role::Reviewer => {
@@ -206,6 +210,7 @@ impl Grants {
             if !may_see(&who, current) {
                 return Err(not_visible(&current.name));
             }
+            crate::domain::lifecycle::require_own(&who, current, "edit it")?;
             if !current.state.is_editable() {
                 return Err(Error::precondition(
                     Reason::InvalidState,
@@ -223,26 +228,8 @@ impl Grants {
                 });
             }
             let merged = merge_update(current, input.clone(), &mask)?;
-            let fields = DraftFields::parse(&merged, &s.programme.currency, "application")?;
-            let mut application = current.clone();
-            application.title = fields.title;
-            application.abstract_text = fields.abstract_text;
-            application.investigator = fields.investigator;
-            application.partners = fields.partners;
-            application.requested = fields.requested;
-            application.duration_months = fields.duration_months;
-            application.version += 1;
-            application.update_time = now;
-            Ok(Outcome {
-                application,
-                programme: None,
-                event: None,
-                disbursement: None,
-                review: None,
-                review_label: None,
-                document: None,
-                noop: false,
-            })
+            let fields = DraftFields::parse(&merged, &current.applicant, &s.programme.currency, "application")?;
+            crate::domain::lifecycle::edit(&who, s, fields, now)
         });
         Ok(self
             .apply(caller, name, request, None, false, decide)

@@ -154,6 +154,7 @@ impl Grants {
         // Refused before a byte is taken: the application out of reach or
         // frozen, the kind or type not taken, the size over the limit.
         let application = self.get_application(caller, &upload.parent).await?;
+        crate::domain::lifecycle::require_own(caller, &application, "upload its documents")?;
         if !application.state.is_editable() {
             return Err(Error::precondition(
                 Reason::InvalidState,

@@ -54,6 +54,56 @@ impl Grants {
         self.apply(caller, name, request, None, false, decide).await
     }
 
+    /// An institution's sign-off of the application as it stands at
+    /// `etag` (required: nobody signs content they did not see).
+    pub async fn endorse_application(
+        &self,
+        caller: &Caller,
+        name: &ApplicationName,
+        etag: &str,
+        institution: &str,
+        request: Option<RequestKey>,
+    ) -> Result<StateChange> {
+        if etag.is_empty() {
+            return Err(Error::invalid("etag", "is required: the etag of the content you endorse"));
+        }
+        let institution = signer(institution)?;
+        let now = Timestamp::now();
+        let (who, etag) = (caller.clone(), etag.to_owned());
+        let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| {
+            if !lifecycle::may_see(&who, &s.application) {
+                return Err(lifecycle::not_visible(&s.application.name));
+            }
+            check_etag(s, &etag)?;
+            lifecycle::endorse(&who, s, institution.as_ref(), now)
+        });
+        self.apply(caller, name, request, None, false, decide).await
+    }
+
+    /// Withdraws an institution's sign-off.
+    pub async fn withdraw_endorsement(
+        &self,
+        caller: &Caller,
+        name: &ApplicationName,
+        institution: &str,
+        reason: &str,
+        etag: &str,
+        request: Option<RequestKey>,
+    ) -> Result<StateChange> {
+        let reason = optional_reason(reason)?;
+        let institution = signer(institution)?;
+        let now = Timestamp::now();
+        let (who, etag) = (caller.clone(), etag.to_owned());
+        let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| {
+            if !lifecycle::may_see(&who, &s.application) {
+                return Err(lifecycle::not_visible(&s.application.name));
+            }
+            check_etag(s, &etag)?;
+            lifecycle::withdraw_endorsement(&who, s, institution.as_ref(), reason.clone(), now)
+        });
+        self.apply(caller, name, request, None, false, decide).await
+    }
+
     pub async fn start_review(
         &self,
         caller: &Caller,
@@ -250,6 +300,14 @@ fn check_payee_amount(amount: &Money, rate: &str, payee: &Money, charges: &Money
         });
     }
     Ok(())
+}
+
+/// The institution a sign-off names, if any.
+fn signer(institution: &str) -> Result<Option<crate::domain::ids::InstitutionName>> {
+    if institution.is_empty() {
+        return Ok(None);
+    }
+    crate::domain::ids::InstitutionName::parse(institution, "institution").map(Some)
 }
 
 /// An optional etag: when sent, it must be current (checked after access).

@@ -38,7 +38,17 @@ impl Grants {
             self.require_programme_parent(caller, programme).await?;
         }
         if let Some(institution) = &filter.institution {
-            self.require_institution_parent(caller, institution).await?;
+            if caller.role == Role::Applicant
+                && filter.relation == Some(crate::domain::application::Relation::Partner)
+            {
+                // Another institution's applications, as their partner:
+                // the institution must exist; the scope does the rest.
+                if self.store.get_institution(institution).await?.is_none() {
+                    return Err(crate::domain::lifecycle::not_visible(institution));
+                }
+            } else {
+                self.require_institution_parent(caller, institution).await?;
+            }
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ mod m0006_peer_review;
 mod m0007_institution_versions;
 mod m0008_institution_update_times;
 mod m0009_documents;
+mod m0010_teams;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_institution_versions::Migration),
             Box::new(m0008_institution_update_times::Migration),
             Box::new(m0009_documents::Migration),
+            Box::new(m0010_teams::Migration),
         ]
     }
 }

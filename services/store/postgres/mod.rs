@@ -369,6 +369,8 @@ pub(crate) fn write_statements_for_tests() -> (String, String) {
         award_number: None,
         awarded: None,
         disbursed: Money::zero(currency),
+        team: Vec::new(),
+        endorsements: Vec::new(),
     };
     let event = NewEvent {
         previous: None,
@@ -379,6 +381,8 @@ pub(crate) fn write_statements_for_tests() -> (String, String) {
         disbursement: None,
         review: None,
         document: None,
+        team: None,
+        actor_person: None,
     };
     let create = write::create_statement(0, &application, &event, None).expect("a create");
     let append = log::append(0, &application, &event, None).expect("an append");

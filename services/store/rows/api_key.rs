@@ -6,7 +6,8 @@ use sea_orm::entity::prelude::*;
 use super::{corrupt, entity, ids};
 use crate::domain::Result;
 use crate::domain::access::{ApiKey, NewApiKey, Role};
-use crate::domain::ids::{ApiKeyName, InstitutionName, ProgrammeName};
+use crate::domain::ids::{ApiKeyName, InstitutionName, OrcidId, ProgrammeName};
+use crate::domain::team::Person;
 use crate::domain::time::Timestamp;
 
 entity! {
@@ -24,6 +25,11 @@ entity! {
         pub display_name: String,
         pub create_time: i64,
         pub revoke_time: Option<i64>,
+        /// Added by m0010: the holder, when the key names one.
+        #[serde(default)]
+        pub person_name: Option<String>,
+        #[serde(default)]
+        pub person_orcid: Option<String>,
     }
 }
 
@@ -38,7 +44,19 @@ pub fn to_domain(m: Model) -> Result<ApiKey> {
         display_name,
         create_time,
         revoke_time,
+        person_name,
+        person_orcid,
     } = m;
+    let person = match person_name {
+        Some(name) => Some(Person {
+            name,
+            orcid: person_orcid
+                .map(|o| OrcidId::parse(&o, "person_orcid"))
+                .transpose()
+                .map_err(|e| corrupt("api key", e))?,
+        }),
+        None => None,
+    };
     Ok(ApiKey {
         name: ApiKeyName::from_id(id),
         role: Role::parse(&role, "role").map_err(|e| corrupt("api key", e))?,
@@ -48,6 +66,7 @@ pub fn to_domain(m: Model) -> Result<ApiKey> {
         display_name,
         create_time: Timestamp::from_micros(create_time),
         revoke_time: revoke_time.map(Timestamp::from_micros),
+        person,
     })
 }
 
@@ -59,6 +78,7 @@ pub fn new_row(name: &ApiKeyName, new: NewApiKey, secret_hash: String, now: Time
         programmes,
         all_programmes,
         display_name,
+        person,
     } = new;
     Model {
         id: name.id().to_owned(),
@@ -70,6 +90,8 @@ pub fn new_row(name: &ApiKeyName, new: NewApiKey, secret_hash: String, now: Time
         display_name,
         create_time: now.micros(),
         revoke_time: None,
+        person_orcid: person.as_ref().and_then(|p| p.orcid.as_ref()).map(|o| o.as_str().to_owned()),
+        person_name: person.map(|p| p.name),
     }
 }
 

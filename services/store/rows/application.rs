@@ -40,6 +40,12 @@ entity! {
         pub award_number: Option<String>,
         pub awarded_minor: Option<i64>,
         pub disbursed_minor: i64,
+        /// Added by m0010: the team, as JSON (none: no team).
+        #[serde(default)]
+        pub team: Option<String>,
+        /// Added by m0010: the endorsements, as JSON (none: none).
+        #[serde(default)]
+        pub endorsements: Option<String>,
     }
 }
 
@@ -68,6 +74,8 @@ pub fn to_domain(m: Model) -> Result<Application> {
         award_number,
         awarded_minor,
         disbursed_minor,
+        team,
+        endorsements,
     } = m;
     let bad = |e| corrupt("application", e);
     let currency = Currency::parse(&currency_code, "currency_code").map_err(bad)?;
@@ -104,10 +112,15 @@ pub fn to_domain(m: Model) -> Result<Application> {
         award_number,
         awarded: awarded_minor.map(|m| Money::from_minor(currency.clone(), m)),
         disbursed: Money::from_minor(currency, disbursed_minor),
+        team: super::team::team_from_json(team.as_deref())?,
+        endorsements: super::team::endorsements_from_json(endorsements.as_deref())?,
     })
 }
 
 pub fn to_model(a: &Application) -> Model {
+    // Both encode plain strings and integers: they cannot fail.
+    let team = super::team::team_to_json(&a.team).unwrap_or_default();
+    let endorsements = super::team::endorsements_to_json(&a.endorsements).unwrap_or_default();
     Model {
         id: a.name.id().to_owned(),
         programme_id: a.name.programme.id().to_owned(),
@@ -132,6 +145,8 @@ pub fn to_model(a: &Application) -> Model {
         award_number: a.award_number.clone(),
         awarded_minor: a.awarded.as_ref().map(Money::minor),
         disbursed_minor: a.disbursed.minor(),
+        team,
+        endorsements,
     }
 }
 

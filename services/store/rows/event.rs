@@ -33,6 +33,16 @@ entity! {
         /// Added by m0009: what a document event did, as JSON.
         #[serde(default)]
         pub document_activity: Option<String>,
+        /// Added by m0010: what a team or sign-off event did, as JSON.
+        #[serde(default)]
+        pub team_activity: Option<String>,
+        /// Added by m0010: the person behind the actor's key, as JSON.
+        #[serde(default)]
+        pub actor_person: Option<String>,
+        /// Added by m0010: the partners the application named after the
+        /// change, comma-separated ids (a partner's scope selects on it).
+        #[serde(default)]
+        pub partner_institution_ids: Option<String>,
     }
 }
 
@@ -54,6 +64,10 @@ pub fn new_row(application: &Application, event: &NewEvent, time: Timestamp) -> 
         snapshot: to_json("snapshot", &application::to_model(application))?,
         review_activity: event.review.as_ref().map(super::review::activity_to_json),
         document_activity: event.document.as_ref().map(document_activity_to_json).transpose()?,
+        team_activity: super::team::activity_to_json(event.team.as_ref())?,
+        actor_person: super::team::person_to_json(event.actor_person.as_ref())?,
+        partner_institution_ids: (!application.partners.is_empty())
+            .then(|| application.partners.iter().map(|p| p.id()).collect::<Vec<_>>().join(",")),
     })
 }
 
@@ -104,6 +118,9 @@ pub fn to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
         snapshot,
         review_activity,
         document_activity,
+        team_activity,
+        actor_person,
+        partner_institution_ids: _,
     } = m;
     let bad = |e| corrupt("event", e);
     let row: application::Model = from_json("snapshot", &snapshot)?;
@@ -127,6 +144,8 @@ pub fn to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
             .map(|r| super::review::activity_from_json(&r, &application))
             .transpose()?,
         document: document_activity.map(|d| document_activity_from_json(&d)).transpose()?,
+        team: super::team::activity_from_json(team_activity.as_deref())?,
+        actor_person: super::team::person_from_json(actor_person.as_deref())?,
         application,
     })
 }

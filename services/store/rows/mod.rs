@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod institution;
 pub mod programme;
 pub mod review;
+pub mod team;
 
 use sea_orm::{EntityTrait, IdenStatic, Iterable};
 

@@ -41,6 +41,10 @@ entity! {
         /// NULL when it asks nothing.
         #[serde(default)]
         pub document_requirements: Option<String>,
+        /// Added by m0010: whose endorsement submission needs; NULL for
+        /// none.
+        #[serde(default)]
+        pub endorsement_requirement: Option<String>,
     }
 }
 
@@ -84,6 +88,7 @@ pub fn to_domain(m: Model) -> Result<Programme> {
         update_time,
         review_settings,
         document_requirements,
+        endorsement_requirement,
     } = m;
     let currency = Currency::parse(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
     let review = review_settings
@@ -116,6 +121,7 @@ pub fn to_domain(m: Model) -> Result<Programme> {
         update_time: Timestamp::from_micros(update_time),
         review,
         documents,
+        endorsement: super::team::requirement_from_column(endorsement_requirement.as_deref())?,
     })
 }
 
@@ -139,6 +145,7 @@ pub fn to_model(p: &Programme) -> Model {
         update_time: p.update_time.micros(),
         review_settings: p.review.as_ref().map(super::review::settings_to_json),
         document_requirements: (!p.documents.is_empty()).then(|| requirements_to_json(&p.documents)),
+        endorsement_requirement: super::team::requirement_to_column(p.endorsement),
     }
 }
 

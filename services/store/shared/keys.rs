@@ -172,6 +172,7 @@ impl<T: HasSea + Send + Sync> KeyStore for T {
                     programmes: Vec::new(),
                     all_programmes: false,
                     display_name: "bootstrap admin".into(),
+                    person: None,
                 };
                 let model = new_row(&ApiKeyName::generate(), new, secret_hash, Timestamp::now());
                 let inserted = row::ActiveModel::from(model)

@@ -38,6 +38,7 @@ pub(crate) async fn create(
         close_time,
         review,
         documents,
+        endorsement,
     } = new;
     let programme = Programme {
         name: ProgrammeName::generate(),
@@ -58,6 +59,7 @@ pub(crate) async fn create(
         update_time: now,
         review,
         documents,
+        endorsement,
     };
     sea.clone()
         .detached(async move {

@@ -6,9 +6,9 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use super::Sea;
-use crate::domain::application::{Application, ApplicationFilter, State};
+use crate::domain::application::{Application, ApplicationFilter, Relation, State};
 use crate::domain::event::Disbursement;
-use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, ProgrammeName};
+use crate::domain::ids::{ApiKeyName, ApplicationName, DisbursementName, InstitutionName, ProgrammeName};
 use crate::domain::institution::Region;
 use crate::domain::page::PageRequest;
 use crate::domain::review::{Review, ReviewState};
@@ -70,6 +70,15 @@ pub(crate) fn applications(filter: &ApplicationFilter, page: &PageRequest) -> Se
     if let Some(applicant) = &filter.applicant {
         query = query.filter(Column::ApplicantInstitutionId.eq(applicant.id()));
     }
+    if let Some(institution) = &filter.involving {
+        let own = Expr::col((application::Entity, Column::ApplicantInstitutionId)).eq(institution.id());
+        let partner = names_partner(Column::PartnerInstitutionIds, institution);
+        query = match filter.relation {
+            None => query.filter(own.or(partner)),
+            Some(Relation::Own) => query.filter(own),
+            Some(Relation::Partner) => query.filter(partner),
+        };
+    }
     if let Some(state) = filter.state {
         query = query.filter(Column::State.eq(state.as_str()));
     }
@@ -114,6 +123,17 @@ pub(crate) fn institution_exists(institution: &crate::domain::ids::InstitutionNa
     )
 }
 
+/// Whether a comma-separated id column names `institution` (ids hold no
+/// comma, `%` or `_`), in plain comparisons both databases build alike.
+fn names_partner<C: sea_orm::sea_query::IntoColumnRef + Copy>(column: C, institution: &InstitutionName) -> Expr {
+    let id = institution.id();
+    Expr::col(column)
+        .eq(id)
+        .or(Expr::col(column).like(format!("{id},%")))
+        .or(Expr::col(column).like(format!("%,{id}")))
+        .or(Expr::col(column).like(format!("%,{id},%")))
+}
+
 /// The events after position `after` that `scope` selects, in log order
 /// (without a limit).
 pub(crate) fn events_in_scope(after: i64, scope: &crate::domain::watch::EventScope) -> Select<event::Entity> {
@@ -124,6 +144,15 @@ pub(crate) fn events_in_scope(after: i64, scope: &crate::domain::watch::EventSco
     }
     if let Some(i) = &scope.institution {
         query = query.filter(Column::InstitutionId.eq(i.id()));
+    }
+    if let Some((i, relation)) = &scope.involving {
+        let own = Expr::col((event::Entity, Column::InstitutionId)).eq(i.id());
+        let partner = names_partner(Column::PartnerInstitutionIds, i);
+        query = match relation {
+            None => query.filter(own.or(partner)),
+            Some(Relation::Own) => query.filter(own),
+            Some(Relation::Partner) => query.filter(partner),
+        };
     }
     if let Some(a) = &scope.application {
         query = query
@@ -470,3 +499,4 @@ impl<T: super::HasSea + Send + Sync> crate::domain::ports::HistoryStore for T {
         summary(self.sea(), programme).await
     }
 }
+
