@@ -9,4 +9,5 @@ export { ProgrammeService } from "../src/gen/gba/grants/v1/programme_pb";
 export { ReviewService } from "../src/gen/gba/grants/v1/review_pb";
 export { WatchService } from "../src/gen/gba/grants/v1/watch_pb";
 export { Region } from "../src/gen/gba/grants/v1/common_pb";
+export { EndorsementRequirement, TeamMember_Role } from "../src/gen/gba/grants/v1/team_pb";
 export { timestampFromDate } from "@bufbuild/protobuf/wkt";

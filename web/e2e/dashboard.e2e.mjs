@@ -16,7 +16,8 @@
 // submitted application, with two versions of its proposal uploaded by
 // client streaming while it was a draft; sign in on the page with a viewer
 // key; approve the application over gRPC and see it on the page within
-// 2 s; see document events live in the feed; stop the server
+// 2 s; see document events, an endorsement by a key naming its person, and
+// the clearing of that endorsement live in the feed; stop the server
 // (SIGTERM), see the page reconnecting, restart it on the same port and
 // database, write 10 more events and see each exactly once; then, in each
 // language (English, Traditional and Simplified Chinese) and at 1280, 768
@@ -24,7 +25,9 @@
 // currency, the history panel and its documents, no overflow and no amount
 // or button broken across lines; screenshots of each. Then downloads: as the
 // officer, files whose SHA-256 equals the uploads'; an altered download
-// refused; a viewer's download refused with the server's reason.
+// refused; a viewer's download refused with the server's reason. Then, on
+// `gba-grants demo`'s picture (a server of its own), the history panel's
+// team and sign-off in each language and at each width.
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, chmod } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
@@ -198,6 +201,222 @@ async function uploadDocument(client, parent, kind, fileName, bytes) {
   return document;
 }
 
+// ---- team and sign-off, on the demo ---------------------------------------------
+/** Runs `gba-grants demo` on `dbUrl`; resolves to the viewer key it prints. */
+async function fillDemo(bin, dbUrl, logPath) {
+  const proc = spawn(bin, ["demo", "--database-url", dbUrl], { stdio: ["ignore", "pipe", "pipe"] });
+  const logFile = createWriteStream(logPath, { flags: "a" });
+  proc.stderr.pipe(logFile);
+  let stdout = "";
+  proc.stdout.on("data", (chunk) => (stdout += chunk));
+  const exit = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  const r = await Promise.race([exit, sleep(180_000).then(() => null)]);
+  if (!r) {
+    proc.kill("SIGKILL");
+    throw new E2EError(`gba-grants demo did not finish within 180 s; see ${logPath}`);
+  }
+  check(r.code === 0, `gba-grants demo exited with ${JSON.stringify(r)}; see ${logPath}`);
+  const key = stdout.split("\n").map((l) => l.trim()).filter((l) => l && !/\s/.test(l)).at(-1);
+  check(key && key.length > 8, `gba-grants demo printed no viewer key (stdout: ${JSON.stringify(stdout.slice(0, 200))})`);
+  return key;
+}
+
+/** Every application the key sees, with its programme. */
+async function allApplications(client, programmes) {
+  const out = [];
+  for (const p of programmes) {
+    let pageToken = "";
+    do {
+      const res = await client.applications.listApplications({ parent: p.name, pageSize: 100, pageToken });
+      out.push(...res.applications.map((a) => ({ app: a, programme: p })));
+      pageToken = res.nextPageToken;
+    } while (pageToken);
+  }
+  return out;
+}
+
+/**
+ * The history panel's team and sign-off, on the demo: a submitted joint
+ * project signed by both sides, and a draft no one has signed yet, in each
+ * language, with the timeline's endorsements, and the layout at each width.
+ */
+async function checkDemoTeams({ c, bin, tmp, context, pageErrors, layoutProblems, widths, cleanups }) {
+  const dbUrl = `sqlite://${join(tmp, "demo.db")}`;
+  const logPath = join(artifacts, "server-demo.log");
+  await rm(logPath, { force: true });
+  const viewerKey = await fillDemo(bin, dbUrl, logPath);
+  const port = await freePort();
+  const server = new Server(bin, port, dbUrl, logPath);
+  cleanups.push(() => server.stop().catch(() => {}));
+  await server.start({ expectKey: false });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const as = clientsFor(c, baseUrl);
+  await untilServing(as, viewerKey, "the demo's server");
+  const viewer = as(viewerKey);
+  const { programmes } = await viewer.programmes.listProgrammes({ pageSize: 100 });
+  const { institutions } = await viewer.institutions.listInstitutions({ pageSize: 100 });
+  const inst = new Map(institutions.map((i) => [i.name, i]));
+  const apps = await allApplications(viewer, programmes);
+  const lacking = "(a binary built before teams and endorsements? rebuild it)";
+  check(apps.some(({ app }) => app.team.length > 0), `no demo application has a team ${lacking}`);
+  const Req = c.EndorsementRequirement;
+  const S = c.Application_State;
+  const signedOne = apps.find(
+    ({ app, programme }) =>
+      programme.endorsementRequirement === Req.APPLICANT_AND_PARTNERS &&
+      ![S.DRAFT, S.WITHDRAWN].includes(app.state) &&
+      app.partnerInstitutions.length === 1 &&
+      app.endorsements.length === 2,
+  );
+  check(signedOne, `no submitted demo application of a programme requiring the applicant's and partners' sign-off carries both endorsements ${lacking}`);
+  const unsigned = apps.find(({ app, programme }) => app.state === S.DRAFT && !app.endorsements.length && programme.endorsementRequirement !== Req.UNSPECIFIED);
+  const a = signedOne.app;
+  const partner = a.partnerInstitutions[0];
+  const coI = a.team.find((m) => m.role === c.TeamMember_Role.CO_INVESTIGATOR && m.institution === partner);
+  check(coI && /^Co-investigator of project \d+$/.test(coI.displayName), `the demo's ${a.name} has no "Co-investigator of project N" at its partner: ${JSON.stringify(a.team)}`);
+
+  let pageUrl = `${baseUrl}/`;
+  if (process.env.GBA_GRANTS_PAGE_URL === "dev") {
+    const { startDevServer } = await import(pathToFileURL(join(webRoot, "scripts/dev-server.mjs")).href);
+    const dev = await startDevServer({ port: 0, upstream: `127.0.0.1:${port}` });
+    cleanups.unshift(() => dev.close());
+    pageUrl = dev.url;
+  }
+  const page = await context.newPage();
+  page.on("pageerror", (e) => pageErrors.push(`(demo tab) ${e.message}`));
+  try {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(pageUrl);
+    await page.waitForSelector("#signin-form", { state: "visible", timeout: 10_000 });
+    await page.fill("#api-key", viewerKey);
+    await page.click('#signin-form button[type="submit"]');
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 15_000 });
+    const open = async (app) => {
+      if (await page.isVisible("#history")) await page.click("#history-close");
+      await page.waitForSelector(`#feed li[data-application="${app.name}"] [data-open-application]`, { timeout: 10_000 });
+      await page.click(`#feed li[data-application="${app.name}"] [data-open-application] >> nth=0`);
+      await page.waitForFunction((name) => document.getElementById("history")?.dataset.application === name, app.name, { timeout: 5_000 });
+      await page.waitForSelector("#history-team", { timeout: 5_000 }).catch(async () => {
+        const served = await page.evaluate(() => document.querySelector("#history-body")?.textContent?.slice(0, 200) ?? "");
+        throw new E2EError(
+          `the history panel of ${app.name} has no team section (${JSON.stringify(served)}); ` +
+            "a page older than web/dist? With a binary built before this page, run with GBA_GRANTS_PAGE_URL=dev",
+        );
+      });
+      await page.waitForFunction(() => !document.getElementById("history-status"), null, { timeout: 5_000 });
+    };
+    const readPanel = () =>
+      page.evaluate(() => {
+        const text = (el, sel) => el.querySelector(sel)?.textContent ?? null;
+        const signoff = document.getElementById("history-signoff");
+        return {
+          members: [...document.querySelectorAll("#history-team li.member")].map((li) => ({
+            role: li.dataset.role,
+            institution: li.dataset.institution,
+            name: text(li, '[data-field="member-name"]'),
+            roleText: text(li, '[data-field="member-role"]'),
+            instText: text(li, '[data-field="member-institution"]'),
+            orcid: li.querySelector('a[data-field="member-orcid"]')?.getAttribute("href") ?? null,
+            email: text(li, '[data-field="member-email"]'),
+          })),
+          requirement: signoff?.dataset.requirement,
+          missing: signoff?.dataset.missing,
+          requirementText: text(signoff, '[data-field="requirement"]'),
+          status: text(signoff, '[data-field="signoff-status"]'),
+          rows: [...(signoff?.querySelectorAll("li.signoff-row") ?? [])].map((li) => {
+            const time = li.querySelector('[data-field="signed-time"]');
+            return {
+              institution: li.dataset.institution,
+              signed: li.dataset.signed,
+              required: li.dataset.required,
+              name: text(li, '[data-field="signoff-institution"]'),
+              by: text(li, '[data-field="signed-by"]'),
+              time: time?.textContent ?? null,
+              timeExpected: time ? new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "medium", timeStyle: "medium" }).format(new Date(time.getAttribute("datetime"))) : null,
+              missing: text(li, '[data-field="not-signed"]'),
+            };
+          }),
+          endorsedEvents: [...document.querySelectorAll('#history-list li[data-team-activity="ENDORSED"] .change')].map((e) => e.textContent),
+        };
+      });
+    const L = {
+      en: { pi: "Principal investigator", coi: "Co-investigator", endorsed: (n) => `${n} endorsed`, complete: "All the required sign-offs are in.", missing: "Not yet signed", awaiting: "Awaiting the sign-off of " },
+      "zh-Hant": { pi: "首席研究員", coi: "合作研究員", endorsed: (n) => `${n}已簽署`, complete: "所需簽署已齊備。", missing: "尚未簽署", awaiting: "尚待簽署：" },
+      "zh-Hans": { pi: "项目负责人", coi: "合作研究员", endorsed: (n) => `${n}已签署`, complete: "所需签署已齐备。", missing: "尚未签署", awaiting: "尚待签署：" },
+    };
+    const notes = [];
+    for (const lang of ["en", "zh-Hant", "zh-Hans"]) {
+      const W = L[lang];
+      const nameOf = (n) => (lang === "en" ? inst.get(n)?.displayName : inst.get(n)?.localName || inst.get(n)?.displayName);
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.click(`#lang-switch [data-set-lang="${lang}"]`);
+      await page.waitForFunction((id) => document.documentElement.dataset.lang === id, lang, { timeout: 3_000 });
+      await open(a);
+      const p = await readPanel();
+      const what = `${lang}: the history panel of the demo's ${a.name} (${a.title})`;
+      const wantMembers = a.team.map((m) => ({
+        role: c.TeamMember_Role[m.role],
+        institution: m.institution,
+        name: m.displayName,
+        roleText: m.role === c.TeamMember_Role.PRINCIPAL_INVESTIGATOR ? W.pi : m.role === c.TeamMember_Role.CO_INVESTIGATOR ? W.coi : p.members.find((x) => x.name === m.displayName)?.roleText,
+        instText: nameOf(m.institution),
+        orcid: m.orcid ? `https://orcid.org/${m.orcid}` : null,
+        // Whatever the server sends the viewer (redacted: nothing).
+        email: m.email || null,
+      }));
+      check(JSON.stringify(p.members) === JSON.stringify(wantMembers), `${what} shows the team ${JSON.stringify(p.members)}, not ${JSON.stringify(wantMembers)}`);
+      check(p.members.some((m) => m.role === "PRINCIPAL_INVESTIGATOR" && m.institution === a.applicantInstitution), `${what}: no PI at the applicant`);
+      check(p.requirement === "APPLICANT_AND_PARTNERS" && p.missing === "" && p.status === W.complete, `${what}: sign-off ${JSON.stringify({ requirement: p.requirement, missing: p.missing, status: p.status })}`);
+      const wantRows = a.endorsements
+        .slice()
+        .sort((x, y) => (x.institution === a.applicantInstitution ? -1 : y.institution === a.applicantInstitution ? 1 : 0))
+        .map((e) => ({ institution: e.institution, signed: "true", required: "true", name: nameOf(e.institution), by: e.actorPerson?.displayName || e.actor }));
+      const gotRows = p.rows.map((r) => ({ institution: r.institution, signed: r.signed, required: r.required, name: r.name, by: r.by }));
+      check(JSON.stringify(gotRows) === JSON.stringify(wantRows), `${what} shows the sign-offs ${JSON.stringify(gotRows)}, not ${JSON.stringify(wantRows)}`);
+      for (const r of p.rows) check(r.time && r.time === r.timeExpected, `${what}: ${r.institution} signed at "${r.time}", not "${r.timeExpected}"`);
+      const wantEndorsed = [a.applicantInstitution, partner].map((n) => W.endorsed(nameOf(n)));
+      check(JSON.stringify(p.endorsedEvents) === JSON.stringify(wantEndorsed), `${what}: the timeline's endorsements read ${JSON.stringify(p.endorsedEvents)}, not ${JSON.stringify(wantEndorsed)}`);
+
+      if (unsigned) {
+        const d = unsigned.app;
+        await open(d);
+        const q = await readPanel();
+        const req = unsigned.programme.endorsementRequirement;
+        const wantMissing = [
+          ...([Req.APPLICANT, Req.APPLICANT_AND_PARTNERS].includes(req) ? [d.applicantInstitution] : []),
+          ...([Req.PARTNERS, Req.APPLICANT_AND_PARTNERS].includes(req) ? d.partnerInstitutions : []),
+        ];
+        check(q.missing === wantMissing.join(" "), `${lang}: the unsigned draft ${d.name} lists ${JSON.stringify(q.missing)} as still to sign, not ${JSON.stringify(wantMissing)}`);
+        check(q.status?.startsWith(W.awaiting) && wantMissing.every((n) => q.status.includes(nameOf(n))), `${lang}: the unsigned draft's sign-off status reads ${JSON.stringify(q.status)}`);
+        check(q.rows.length === wantMissing.length && q.rows.every((r) => r.signed === "false" && r.missing === W.missing), `${lang}: the unsigned draft's rows ${JSON.stringify(q.rows)}`);
+        await open(a);
+      }
+
+      // The panel at each width: nothing cut, nothing broken inside a word.
+      for (const width of widths) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const shot = join(artifacts, `history-team-${width}-${lang}.png`);
+        await page.locator("#history-team").scrollIntoViewIfNeeded();
+        await page.screenshot({ path: shot });
+        const lay = await layoutProblems("#history, #history button, #history-team, #history-signoff", page);
+        check(!lay.problems.length, `${lang}, the demo's history panel at ${width} px (${shot}): ${lay.problems.slice(0, 8).join("; ")}`);
+        notes.push(`${lang} ${width} px: ${lay.checked}`);
+      }
+      await page.click("#history-close");
+    }
+    ok(
+      `demo: "${a.title}" shows its team (${a.team.map((m) => `${m.displayName}, ${c.TeamMember_Role[m.role]}`).join("; ")}), ` +
+        `its 2 sign-offs with who and when, and "… endorsed" twice in its timeline, in 3 languages` +
+        (unsigned ? `; the draft "${unsigned.app.title}" lists who is still to sign` : "; no unsigned draft to check") +
+        `; layout holds (${notes.join(", ")})`,
+    );
+  } finally {
+    await page.close();
+    await server.stop().catch(() => {});
+  }
+}
+
 // ---- the test --------------------------------------------------------------
 async function main() {
   const bin = process.env.GBA_GRANTS_BIN;
@@ -314,7 +533,10 @@ async function main() {
     const umApplicant = await key({ role: c.ApiKey_Role.APPLICANT, institution: um.name, displayName: "UM applicant" });
     const officer = await key({ role: c.ApiKey_Role.OFFICER, programmes: [programme.name, youngScientists.name], displayName: "programme officer" });
     const viewer = await key({ role: c.ApiKey_Role.VIEWER, allProgrammes: true, displayName: "dashboard viewer" });
-    check([hkApplicant, umApplicant, officer, viewer].every((k) => typeof k === "string" && k.length > 8), "CreateApiKey returned no secret");
+    // HKU's research office, whose key names the person who signs.
+    const signerPerson = { displayName: "Lee Ka-yan", orcid: "" };
+    const hkSigner = await key({ role: c.ApiKey_Role.APPLICANT, institution: hku.name, displayName: "HKU research office", person: signerPerson });
+    check([hkApplicant, umApplicant, officer, viewer, hkSigner].every((k) => typeof k === "string" && k.length > 8), "CreateApiKey returned no secret");
 
     let appSeq = 0;
     const submitApplication = async (applicantKey, institution, title, more = {}) => {
@@ -391,7 +613,7 @@ async function main() {
       requestedAmount: hkd(88_888, 880_000_000),
     });
     ok(
-      "admin set up 3 institutions, 4 programmes (CNY, CNY, HKD, MOP) and 4 keys; applications submitted, one approved and partly paid; " +
+      "admin set up 3 institutions, 4 programmes (CNY, CNY, HKD, MOP) and 5 keys; applications submitted, one approved and partly paid; " +
         `the first carries a proposal in 2 versions (${proposal1.bytes.length} and ${proposal2.bytes.length} bytes, uploaded by client streaming while a draft)`,
     );
 
@@ -414,9 +636,12 @@ async function main() {
     const builtIndex = await readFile(join(webRoot, "dist/index.html"), "utf8");
     const builtScript = await readFile(join(webRoot, "dist/app.js"), "utf8");
     const servedScript = await fetch(new URL("app.js", pageUrl)).then((r) => r.text(), () => "");
-    if (served !== builtIndex || servedScript !== builtScript) {
+    const servedStale = served !== builtIndex || servedScript !== builtScript;
+    if (servedStale) {
       log("warning: the page served differs from web/dist (a binary built with an older bundle?)");
     }
+    // Appended to failures of what only a page as new as web/dist shows.
+    const staleHint = servedStale ? " (the page served differs from web/dist: rebuild the binary, or run with GBA_GRANTS_PAGE_URL=dev)" : "";
 
     const profile = join(tmp, "chromium-profile");
     const context = await chromium.launchPersistentContext(profile, {
@@ -538,6 +763,7 @@ async function main() {
     // then deleted, and is submitted; the feed shows each event as it comes.
     const letter = { fileName: "support-letter.pdf", bytes: pdfOf(20_000) };
     const liveDocs = {};
+    const liveTeam = {};
     const liveApp = await submitApplication(hkApplicant, hku, "Live documents application", {
       beforeSubmit: async (application) => {
         const doc = await uploadDocument(as(hkApplicant), application.name, c.DocumentKind.PARTNER_LETTER, letter.fileName, letter.bytes);
@@ -546,7 +772,7 @@ async function main() {
           const text = await page
             .waitForFunction(
               ({ app, doc, activity }) =>
-                document.querySelector(`#feed li[data-application="${app}"][data-document="${doc}"] [data-document-activity="${activity}"]`)?.textContent ?? null,
+                document.querySelector(`#feed li[data-application="${app}"][data-document="${doc}"] [data-document-activity="${activity}"] .dv`)?.textContent ?? null,
               { app: application.name, doc: doc.name, activity },
               { timeout: 5_000, polling: 50 },
             )
@@ -557,8 +783,35 @@ async function main() {
           liveDocs[activity] = { text, ms: Date.now() - since };
         };
         await shown("DOCUMENT_ADDED");
+        // HKU's research office signs it as it stands: the feed says so,
+        // with the person behind the key.
+        const { application: current } = await as(hkSigner).applications.getApplication({ name: application.name });
+        const etag = current?.etag;
+        check(etag, `GetApplication gave no etag for ${application.name}`);
+        const since = Date.now();
+        await as(hkSigner).applications.endorseApplication({ name: application.name, etag, requestId: rid() });
+        liveTeam.endorsed = await page
+          .waitForFunction(
+            (app) => {
+              const row = document.querySelector(`#feed li[data-application="${app}"][data-team-activity="ENDORSED"]`);
+              return row ? { text: row.querySelector(".change")?.textContent ?? "", person: row.querySelector('.role [data-field="actor-person"]')?.textContent ?? "" } : null;
+            },
+            application.name,
+            { timeout: 5_000, polling: 50 },
+          )
+          .then((h) => h.jsonValue())
+          .catch(() => {
+            throw new E2EError(`the feed did not show the endorsement of ${application.name} within 5 s${staleHint}`);
+          });
+        liveTeam.endorsed.ms = Date.now() - since;
+        // Deleting the letter changes the content: it clears the sign-off,
+        // and the document event says so too.
         await as(hkApplicant).documents.deleteDocument({ name: doc.name, requestId: rid() });
         await shown("DOCUMENT_DELETED");
+        liveTeam.cleared = await page.$eval(
+          `#feed li[data-application="${application.name}"][data-document="${doc.name}"] [data-document-activity="DOCUMENT_DELETED"]`,
+          (e) => e.querySelector('[data-team-activity="ENDORSEMENTS_CLEARED"]')?.textContent ?? null,
+        );
         const rowsOf = await page.$$eval(`#feed li[data-document="${doc.name}"]`, (els) => els.length);
         check(rowsOf === 2, `the letter's 2 events are on ${rowsOf} feed rows`);
       },
@@ -581,6 +834,15 @@ async function main() {
       `live document events: "${liveDocs.DOCUMENT_ADDED.text}" after ${liveDocs.DOCUMENT_ADDED.ms} ms, ` +
         `"${liveDocs.DOCUMENT_DELETED.text}" after ${liveDocs.DOCUMENT_DELETED.ms} ms; uploads refused once submitted`,
     );
+    check(
+      liveTeam.endorsed.text === `${hku.displayName} endorsed` && liveTeam.endorsed.person === signerPerson.displayName,
+      `the feed reads ${JSON.stringify(liveTeam.endorsed)} for HKU's endorsement, not "${hku.displayName} endorsed" by ${signerPerson.displayName}${staleHint}`,
+    );
+    check(
+      liveTeam.cleared === `the change cleared the endorsements of ${hku.displayName}`,
+      `the letter's deletion reads ${JSON.stringify(liveTeam.cleared)} about the endorsement it cleared${staleHint}`,
+    );
+    ok(`live team events: "${liveTeam.endorsed.text}" by ${liveTeam.endorsed.person} after ${liveTeam.endorsed.ms} ms; the deletion adds "${liveTeam.cleared}"`);
 
     // 5. Stop the server; the page reconnects; restart; 10 new events each once.
     const rowsBefore = await page.$$eval("#feed li[data-cursor]", (els) => els.map((e) => e.dataset.cursor));
@@ -1283,6 +1545,12 @@ async function main() {
     } finally {
       await blind.close();
     }
+
+    // Team and sign-off, on the demo's picture (`gba-grants demo`, in a
+    // database and a server of their own): each project has its PI at the
+    // applicant and, with a partner, "Co-investigator of project N" there;
+    // each research office signed before submission.
+    await checkDemoTeams({ c, bin: binCopy, tmp, context, pageErrors, layoutProblems, widths: WIDTHS, cleanups });
 
     // 7. A burst of events must not freeze the tab: rows are drawn in
     // batches at most once per frame / 100 ms and the feed keeps 500 rows.

@@ -9,6 +9,7 @@ import type { ApiKey_Role as Role } from "./gen/gba/grants/v1/access_pb";
 import { DocumentActivity_Kind, type Document, type DocumentKind } from "./gen/gba/grants/v1/document_pb";
 import type { Institution } from "./gen/gba/grants/v1/institution_pb";
 import type { Programme } from "./gen/gba/grants/v1/programme_pb";
+import type { Person } from "./gen/gba/grants/v1/team_pb";
 import type { ProgrammeSummary } from "./gen/gba/grants/v1/watch_pb";
 import { apiKey, createClients, type Clients } from "./client";
 import { describe, recoveryFor } from "./lib/errors";
@@ -17,8 +18,9 @@ import { SummaryFeed } from "./lib/summary-feed";
 import { Backoff } from "./lib/backoff";
 import { byId, FrameScheduler, h } from "./ui/dom";
 import { renderProgrammeCard } from "./ui/programme-card";
-import { institutionLabel, renderEventRow, renderHistoryItem } from "./ui/event-row";
+import { institutionLabel, institutionName, renderEventRow, renderHistoryItem } from "./ui/event-row";
 import { renderApplicationFacts } from "./ui/history";
+import { renderSignOff, renderTeam } from "./ui/team";
 import { renderDocuments, renderDownloadStatus, saveBlob, type DownloadState } from "./ui/documents";
 import { mayDownload, formatBytes } from "./lib/documents";
 import { DownloadError, downloadDocument } from "./lib/download";
@@ -304,7 +306,8 @@ const eventFeed = new EventFeed<ApplicationEvent>(
     events(batch) {
       for (const ev of batch) {
         pendingEvents.push(ev);
-        if (!institutions.has(ev.applicantInstitution)) refreshInstitutionsSoon();
+        const named = [ev.applicantInstitution, ev.teamActivity?.institution ?? "", ...(ev.teamActivity?.cleared ?? [])];
+        if (named.some((i) => i && !institutions.has(i))) refreshInstitutionsSoon();
         if (programmesLoaded && !programmes.has(ev.programme)) refreshProgrammesSoon();
         if (historyApp && ev.application === historyApp) {
           appendHistory([ev]);
@@ -413,6 +416,8 @@ async function loadProgrammes(signal: AbortSignal): Promise<void> {
   // it covers the new one too.
   if (added) void summaryFeed.start();
   fillProgrammeSelect();
+  // The history panel's sign-off reads the programme's requirement.
+  drawHistory();
   cardsAll = true;
   render.request();
 }
@@ -442,7 +447,14 @@ async function loadInstitutions(signal: AbortSignal): Promise<void> {
     const name = row.dataset["institution"] ?? "";
     if (cell && cell.textContent === name && institutions.has(name)) cell.replaceChildren(...institutionLabel(name, lookup));
   }
+  // And the institutions that team events name.
+  for (const el of els.feed.querySelectorAll<HTMLElement>(".inst-name.mono[data-institution]")) {
+    const name = el.dataset["institution"] ?? "";
+    if (institutions.has(name)) el.replaceWith(institutionName(name, lookup));
+  }
   fillInstitutionSelect();
+  // The history panel names institutions (team, sign-off, events).
+  drawHistory();
 }
 
 /** "name · other name", the page language's name first. */
@@ -614,23 +626,23 @@ function reloadDocumentsSoon(): void {
   }, 150);
 }
 
-/** The role of the key that uploaded each document, from its event in the panel. */
-function uploaderRoles(): Map<string, Role> {
-  const roles = new Map<string, Role>();
+/** The role of the key that uploaded each document, and the person behind it, from its event in the panel. */
+function uploaders(): Map<string, { role: Role; person?: Person | undefined }> {
+  const by = new Map<string, { role: Role; person?: Person | undefined }>();
   for (const ev of historyEvents) {
     const a = ev.documentActivity;
-    if (a?.document && a.kind !== DocumentActivity_Kind.DOCUMENT_DELETED) roles.set(a.document.name, ev.actorRole);
+    if (a?.document && a.kind !== DocumentActivity_Kind.DOCUMENT_DELETED) by.set(a.document.name, { role: ev.actorRole, person: ev.actorPerson });
   }
-  return roles;
+  return by;
 }
 
 function drawDocuments(): HTMLElement {
-  const roles = uploaderRoles();
+  const by = uploaders();
   return renderDocuments({
     docs: historyDocs,
     status: historyDocsStatus,
     canDownload: mayDownload(currentRole),
-    uploaderRole: (name) => roles.get(name),
+    uploader: (name) => by.get(name),
     downloads,
     expanded: expandedKinds,
     onToggle(kind, open) {
@@ -732,6 +744,8 @@ function drawHistory(): void {
   els.historyBody.replaceChildren(
     h("p", { class: "muted mono" }, historyApp),
     latest?.snapshot ? renderApplicationFacts(latest.snapshot, latest.programme, lookup) : "",
+    latest?.snapshot ? renderTeam(latest.snapshot, lookup) : "",
+    latest?.snapshot ? renderSignOff(latest.snapshot, latest.programme, lookup) : "",
     historyStatus ? h("p", { class: "muted", id: "history-status" }, words(historyStatus)) : "",
     drawDocuments(),
     h("h3", { class: "facts-h" }, t("history.events")),

@@ -30,8 +30,8 @@ export interface DocumentsView {
   status: Text | null;
   /** false: no download buttons (a viewer key); null: not known, offered. */
   canDownload: boolean | null;
-  /** The role of the key that uploaded a document, from its event, when known. */
-  uploaderRole(name: string): Role | undefined;
+  /** The role of the key that uploaded a document, and the person behind it, from its event, when known. */
+  uploader(name: string): { role: Role; person?: { displayName: string } | undefined } | undefined;
   downloads: ReadonlyMap<string, DownloadState>;
   /** Kinds whose earlier versions are shown. */
   expanded: ReadonlySet<DocumentKind>;
@@ -67,8 +67,9 @@ export function renderDownloadStatus(name: string, state: DownloadState | undefi
 
 function documentItem(d: Document, view: DocumentsView, older: boolean): HTMLLIElement {
   const state = view.downloads.get(d.name);
-  const role = view.uploaderRole(d.name);
-  const who = role !== undefined ? roleLabel(role) : d.uploader || "—";
+  const by = view.uploader(d.name);
+  const person = by?.person?.displayName.trim();
+  const who = by ? (person ? t("actor.withPerson", { person, role: roleLabel(by.role) }) : roleLabel(by.role)) : d.uploader || "—";
   const time = h("time", { datetime: isoString(d.createTime), "data-field": "uploaded-time" }, formatDateTime(d.createTime));
   const uploaded = tParts("docs.uploaded", { who }, ["time"]).map((p) => (typeof p === "string" ? p : time));
   const offer = view.canDownload !== false;

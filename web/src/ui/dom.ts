@@ -29,6 +29,11 @@ export function append(parent: Node, children: Child[]): void {
   }
 }
 
+/** A message's parts (see i18n `tParts`) with each slot drawn by `fill`. */
+export function fillParts(parts: (string | { slot: string })[], fill: (slot: string) => Child): Child[] {
+  return parts.map((p) => (typeof p === "string" ? p : fill(p.slot)));
+}
+
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (!el) throw new Error(`#${id} missing from index.html`);

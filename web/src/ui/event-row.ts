@@ -1,15 +1,17 @@
 // One application event: a row of the live feed, or an item of the
-// history panel, in the page's language.
+// history panel, in the page's language, with the person behind the
+// acting key when the key names one.
 import type { ApplicationEvent } from "../gen/gba/grants/v1/application_pb";
 import { Application_State as State } from "../gen/gba/grants/v1/application_pb";
 import type { Institution } from "../gen/gba/grants/v1/institution_pb";
 import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import { formatDateTime, isoString } from "../lib/dates";
-import { names, t } from "../lib/i18n";
+import { names, t, tParts } from "../lib/i18n";
 import { localNameLang, roleLabel, stateLabel, stateToken } from "../lib/labels";
 import { describeReviewEvent } from "../lib/reviews";
 import { documentActivityToken, documentEventParts } from "../lib/documents";
-import { h } from "./dom";
+import { actorParts, alsoClearedParts, clearedParts, teamActivityToken, teamEventParts } from "../lib/team";
+import { fillParts, h, type Child } from "./dom";
 import { amount } from "./programme-card";
 
 export interface Lookup {
@@ -31,6 +33,22 @@ export function institutionLabel(name: string, lookup: Lookup): (string | HTMLEl
   ].flat();
 }
 
+/**
+ * An institution's name in the page's language only, the other name in its
+ * tooltip (the resource name while the institution is not known).
+ */
+export function institutionName(name: string, lookup: Lookup): HTMLElement {
+  const i = lookup.institution(name);
+  if (!i) return h("span", { class: "inst-name mono", "data-institution": name }, name);
+  const n = names(i, undefined, localNameLang(i.region));
+  return h("span", { class: "inst-name", lang: n.primaryLang, title: n.secondary || null, "data-institution": name }, n.primary);
+}
+
+/** Institutions as one list in the page's language ("A, B" / "A、B"), each name with its own `lang`. */
+export function institutionList(list: readonly string[], lookup: Lookup): Child[] {
+  return list.flatMap((name, i) => (i ? [t("list.names"), institutionName(name, lookup)] : [institutionName(name, lookup)]));
+}
+
 /** A programme's name in the page's language. */
 export function programmeLabel(name: string, lookup: Lookup): HTMLElement | string {
   const p = lookup.programme(name);
@@ -43,7 +61,34 @@ function stateChip(s: State): HTMLElement {
   return h("span", { class: `st st-${stateToken(s)}`, "data-state": stateToken(s) }, stateLabel(s));
 }
 
-function change(ev: ApplicationEvent): HTMLElement {
+/**
+ * A team event's words, institutions drawn by name: its main words, what
+ * a team change adds when it cleared endorsements, or what a document
+ * event adds; "" for none.
+ */
+function teamWords(ev: ApplicationEvent, lookup: Lookup, which: "main" | "also" | "cleared"): Child {
+  const a = ev.teamActivity;
+  if (!a) return "";
+  const main = which === "main";
+  const parts = main ? teamEventParts(a) : which === "also" ? alsoClearedParts(a) : clearedParts(a);
+  if (!parts.length) return "";
+  const token = main ? teamActivityToken(a.kind) : "ENDORSEMENTS_CLEARED";
+  return h(
+    "span",
+    { class: `tv tv-${token}`, "data-team-activity": token },
+    fillParts(parts, (slot) => (slot === "institution" ? institutionName(a.institution, lookup) : institutionList(a.cleared, lookup))),
+  );
+}
+
+/** The acting key's role, with the person behind it when the key names one. */
+function actor(ev: ApplicationEvent): Child[] {
+  const person = ev.actorPerson;
+  return fillParts(actorParts(roleLabel(ev.actorRole), person), () =>
+    h("span", { class: "actor-person", "data-field": "actor-person" }, person?.displayName.trim() ?? ""),
+  );
+}
+
+function change(ev: ApplicationEvent, lookup: Lookup): HTMLElement {
   const to = stateChip(ev.newState);
   if (ev.reviewActivity) {
     // A peer-review event: what happened and the application's review
@@ -58,8 +103,10 @@ function change(ev: ApplicationEvent): HTMLElement {
   }
   if (ev.documentActivity) {
     // A document added, replaced or deleted: the state did not change.
+    // It may also have cleared the endorsements.
     const a = ev.documentActivity;
     const token = documentActivityToken(a.kind);
+    const cleared = teamWords(ev, lookup, "cleared");
     return h(
       "span",
       { class: "change", "data-document-activity": token },
@@ -68,7 +115,15 @@ function change(ev: ApplicationEvent): HTMLElement {
         { class: `dv dv-${token}` },
         documentEventParts(a).map((p) => (typeof p === "string" ? p : h("span", { class: "file-name" }, a.document?.fileName ?? ""))),
       ),
+      cleared && [" · ", cleared],
     );
+  }
+  if (ev.teamActivity) {
+    // The team changed, an institution signed or withdrew, or a change
+    // cleared the endorsements: the state did not change.
+    const token = teamActivityToken(ev.teamActivity.kind);
+    const cleared = teamWords(ev, lookup, "also");
+    return h("span", { class: "change", "data-team-activity": token }, teamWords(ev, lookup, "main"), cleared && [" · ", cleared]);
   }
   if (ev.disbursement) {
     const total = ev.snapshot?.disbursedAmount;
@@ -95,6 +150,7 @@ export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElem
       "data-institution": ev.applicantInstitution,
       "data-state": stateToken(ev.newState),
       "data-document": ev.documentActivity?.document?.name,
+      "data-team-activity": ev.teamActivity ? teamActivityToken(ev.teamActivity.kind) : null,
     },
     h("time", { datetime: isoString(ev.eventTime) }, formatDateTime(ev.eventTime)),
     h(
@@ -104,8 +160,13 @@ export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElem
       lookup.programme(ev.programme) && h("span", { class: "programme" }, programmeLabel(ev.programme, lookup)),
     ),
     h("span", { class: "inst" }, institutionLabel(ev.applicantInstitution, lookup)),
-    change(ev),
-    h("span", { class: "role" }, roleLabel(ev.actorRole)),
+    change(ev, lookup),
+    h(
+      "span",
+      { class: "role" },
+      roleLabel(ev.actorRole),
+      ev.actorPerson?.displayName.trim() && h("span", { class: "actor-person", "data-field": "actor-person" }, ev.actorPerson.displayName.trim()),
+    ),
     h("span", { class: "reason" }, ev.reason),
   );
 }
@@ -119,10 +180,15 @@ export function renderHistoryItem(ev: ApplicationEvent, lookup: Lookup): HTMLLIE
   }
   return h(
     "li",
-    { "data-cursor": ev.cursor, "data-state": stateToken(ev.newState), "data-document": ev.documentActivity?.document?.name },
+    {
+      "data-cursor": ev.cursor,
+      "data-state": stateToken(ev.newState),
+      "data-document": ev.documentActivity?.document?.name,
+      "data-team-activity": ev.teamActivity ? teamActivityToken(ev.teamActivity.kind) : null,
+    },
     h("time", { datetime: isoString(ev.eventTime) }, formatDateTime(ev.eventTime)),
-    change(ev),
-    h("span", { class: "muted" }, " ", t("history.by", { role: roleLabel(ev.actorRole) })),
+    change(ev, lookup),
+    h("span", { class: "muted history-by" }, " ", fillParts(tParts("history.by", {}, ["role"]), () => actor(ev))),
     ev.reason && h("p", { class: "reason" }, ev.reason),
     awardedLine,
     h("p", { class: "small muted" }, institutionLabel(ev.applicantInstitution, lookup)),

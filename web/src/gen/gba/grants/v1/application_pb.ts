@@ -10,6 +10,8 @@ import type { Money } from "./common_pb";
 import { file_gba_grants_v1_common } from "./common_pb";
 import type { DocumentActivity } from "./document_pb";
 import { file_gba_grants_v1_document } from "./document_pb";
+import type { Endorsement, Person, TeamActivity, TeamMember } from "./team_pb";
+import { file_gba_grants_v1_team } from "./team_pb";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -18,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/application.proto.
  */
 export const file_gba_grants_v1_application: GenFile = /*@__PURE__*/
-  fileDesc("Ch9nYmEvZ3JhbnRzL3YxL2FwcGxpY2F0aW9uLnByb3RvEg1nYmEuZ3JhbnRzLnYxIs0GCgtBcHBsaWNhdGlvbhIMCgRuYW1lGAEgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgCIAEoCRINCgV0aXRsZRgDIAEoCRIQCghhYnN0cmFjdBgEIAEoCRI7ChZwcmluY2lwYWxfaW52ZXN0aWdhdG9yGAUgASgLMhsuZ2JhLmdyYW50cy52MS5JbnZlc3RpZ2F0b3ISHAoUcGFydG5lcl9pbnN0aXR1dGlvbnMYBiADKAkSLgoQcmVxdWVzdGVkX2Ftb3VudBgHIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFwoPZHVyYXRpb25fbW9udGhzGAggASgFEi8KBXN0YXRlGAkgASgOMiAuZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbi5TdGF0ZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLc3VibWl0X3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCGRlY2lzaW9uGA4gASgLMhcuZ2JhLmdyYW50cy52MS5EZWNpc2lvbhIUCgxhd2FyZF9udW1iZXIYDyABKAkSLAoOYXdhcmRlZF9hbW91bnQYECABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei4KEGRpc2J1cnNlZF9hbW91bnQYESABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5ItoBCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEg8KC1NUQVRFX0RSQUZUEAESEwoPU1RBVEVfU1VCTUlUVEVEEAISFgoSU1RBVEVfVU5ERVJfUkVWSUVXEAMSGwoXU1RBVEVfQ0hBTkdFU19SRVFVRVNURUQQBBISCg5TVEFURV9BUFBST1ZFRBAFEhAKDFNUQVRFX0FDVElWRRAGEhAKDFNUQVRFX0NMT1NFRBAHEhIKDlNUQVRFX1JFSkVDVEVEEAgSEwoPU1RBVEVfV0lUSERSQVdOEAkiOgoMSW52ZXN0aWdhdG9yEgwKBG5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSDQoFb3JjaWQYAyABKAkiWgoIRGVjaXNpb24SDgoGcmVhc29uGAEgASgJEg0KBWFjdG9yGAIgASgJEi8KC2RlY2lkZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKPBAoQQXBwbGljYXRpb25FdmVudBIOCgZjdXJzb3IYASABKAkSEwoLYXBwbGljYXRpb24YAiABKAkSEQoJcHJvZ3JhbW1lGAMgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgEIAEoCRI4Cg5wcmV2aW91c19zdGF0ZRgFIAEoDjIgLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24uU3RhdGUSMwoJbmV3X3N0YXRlGAYgASgOMiAuZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbi5TdGF0ZRINCgVhY3RvchgHIAEoCRIuCgphY3Rvcl9yb2xlGAggASgOMhouZ2JhLmdyYW50cy52MS5BcGlLZXkuUm9sZRIOCgZyZWFzb24YCSABKAkSLgoKZXZlbnRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIc25hcHNob3QYCyABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uEhQKDGRpc2J1cnNlbWVudBgMIAEoCRI2Cg9yZXZpZXdfYWN0aXZpdHkYDSABKAsyHS5nYmEuZ3JhbnRzLnYxLlJldmlld0FjdGl2aXR5EjoKEWRvY3VtZW50X2FjdGl2aXR5GA4gASgLMh8uZ2JhLmdyYW50cy52MS5Eb2N1bWVudEFjdGl2aXR5Iq8CCg5SZXZpZXdBY3Rpdml0eRIwCgRraW5kGAEgASgOMiIuZ2JhLmdyYW50cy52MS5SZXZpZXdBY3Rpdml0eS5LaW5kEg4KBnJldmlldxgCIAEoCRIZChFjb21wbGV0ZWRfcmV2aWV3cxgDIAEoBRIYChByZXF1aXJlZF9yZXZpZXdzGAQgASgFIqUBCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIaChZLSU5EX1JFVklFV0VSX0FTU0lHTkVEEAESGgoWS0lORF9DT05GTElDVF9ERUNMQVJFRBACEhkKFUtJTkRfUkVWSUVXX1NVQk1JVFRFRBADEhcKE0tJTkRfUkVWSUVXX1JFVklTRUQQBBIbChdLSU5EX1JFVklFV1NfT1ZFUlJJRERFThAFIm8KGENyZWF0ZUFwcGxpY2F0aW9uUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSLwoLYXBwbGljYXRpb24YAiABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uEhIKCnJlcXVlc3RfaWQYAyABKAkiTAoZQ3JlYXRlQXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iJQoVR2V0QXBwbGljYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiSQoWR2V0QXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iYAoXTGlzdEFwcGxpY2F0aW9uc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEg4KBmZpbHRlchgEIAEoCSJlChhMaXN0QXBwbGljYXRpb25zUmVzcG9uc2USMAoMYXBwbGljYXRpb25zGAEgAygLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikAEKGFVwZGF0ZUFwcGxpY2F0aW9uUmVxdWVzdBIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24SLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhIKCnJlcXVlc3RfaWQYAyABKAkiTAoZVXBkYXRlQXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iSgoYU3VibWl0QXBwbGljYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEZXRhZxgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIkwKGVN1Ym1pdEFwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIlwKGldpdGhkcmF3QXBwbGljYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJOChtXaXRoZHJhd0FwcGxpY2F0aW9uUmVzcG9uc2USLwoLYXBwbGljYXRpb24YASABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIlUKHExpc3RBcHBsaWNhdGlvbkV2ZW50c1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImkKHUxpc3RBcHBsaWNhdGlvbkV2ZW50c1Jlc3BvbnNlEi8KBmV2ZW50cxgBIAMoCzIfLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb25FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky8gUKEkFwcGxpY2F0aW9uU2VydmljZRJmChFDcmVhdGVBcHBsaWNhdGlvbhInLmdiYS5ncmFudHMudjEuQ3JlYXRlQXBwbGljYXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5DcmVhdGVBcHBsaWNhdGlvblJlc3BvbnNlEl0KDkdldEFwcGxpY2F0aW9uEiQuZ2JhLmdyYW50cy52MS5HZXRBcHBsaWNhdGlvblJlcXVlc3QaJS5nYmEuZ3JhbnRzLnYxLkdldEFwcGxpY2F0aW9uUmVzcG9uc2USYwoQTGlzdEFwcGxpY2F0aW9ucxImLmdiYS5ncmFudHMudjEuTGlzdEFwcGxpY2F0aW9uc1JlcXVlc3QaJy5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbnNSZXNwb25zZRJmChFVcGRhdGVBcHBsaWNhdGlvbhInLmdiYS5ncmFudHMudjEuVXBkYXRlQXBwbGljYXRpb25SZXF1ZXN0GiguZ2JhLmdyYW50cy52MS5VcGRhdGVBcHBsaWNhdGlvblJlc3BvbnNlEmYKEVN1Ym1pdEFwcGxpY2F0aW9uEicuZ2JhLmdyYW50cy52MS5TdWJtaXRBcHBsaWNhdGlvblJlcXVlc3QaKC5nYmEuZ3JhbnRzLnYxLlN1Ym1pdEFwcGxpY2F0aW9uUmVzcG9uc2USbAoTV2l0aGRyYXdBcHBsaWNhdGlvbhIpLmdiYS5ncmFudHMudjEuV2l0aGRyYXdBcHBsaWNhdGlvblJlcXVlc3QaKi5nYmEuZ3JhbnRzLnYxLldpdGhkcmF3QXBwbGljYXRpb25SZXNwb25zZRJyChVMaXN0QXBwbGljYXRpb25FdmVudHMSKy5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbkV2ZW50c1JlcXVlc3QaLC5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbkV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_access, file_gba_grants_v1_common, file_gba_grants_v1_document, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("Ch9nYmEvZ3JhbnRzL3YxL2FwcGxpY2F0aW9uLnByb3RvEg1nYmEuZ3JhbnRzLnYxIqgHCgtBcHBsaWNhdGlvbhIMCgRuYW1lGAEgASgJEh0KFWFwcGxpY2FudF9pbnN0aXR1dGlvbhgCIAEoCRINCgV0aXRsZRgDIAEoCRIQCghhYnN0cmFjdBgEIAEoCRI7ChZwcmluY2lwYWxfaW52ZXN0aWdhdG9yGAUgASgLMhsuZ2JhLmdyYW50cy52MS5JbnZlc3RpZ2F0b3ISHAoUcGFydG5lcl9pbnN0aXR1dGlvbnMYBiADKAkSLgoQcmVxdWVzdGVkX2Ftb3VudBgHIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFwoPZHVyYXRpb25fbW9udGhzGAggASgFEi8KBXN0YXRlGAkgASgOMiAuZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbi5TdGF0ZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLc3VibWl0X3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCGRlY2lzaW9uGA4gASgLMhcuZ2JhLmdyYW50cy52MS5EZWNpc2lvbhIUCgxhd2FyZF9udW1iZXIYDyABKAkSLAoOYXdhcmRlZF9hbW91bnQYECABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei4KEGRpc2J1cnNlZF9hbW91bnQYESABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EicKBHRlYW0YEiADKAsyGS5nYmEuZ3JhbnRzLnYxLlRlYW1NZW1iZXISMAoMZW5kb3JzZW1lbnRzGBMgAygLMhouZ2JhLmdyYW50cy52MS5FbmRvcnNlbWVudCLaAQoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABIPCgtTVEFURV9EUkFGVBABEhMKD1NUQVRFX1NVQk1JVFRFRBACEhYKElNUQVRFX1VOREVSX1JFVklFVxADEhsKF1NUQVRFX0NIQU5HRVNfUkVRVUVTVEVEEAQSEgoOU1RBVEVfQVBQUk9WRUQQBRIQCgxTVEFURV9BQ1RJVkUQBhIQCgxTVEFURV9DTE9TRUQQBxISCg5TVEFURV9SRUpFQ1RFRBAIEhMKD1NUQVRFX1dJVEhEUkFXThAJIjoKDEludmVzdGlnYXRvchIMCgRuYW1lGAEgASgJEg0KBWVtYWlsGAIgASgJEg0KBW9yY2lkGAMgASgJIloKCERlY2lzaW9uEg4KBnJlYXNvbhgBIAEoCRINCgVhY3RvchgCIAEoCRIvCgtkZWNpZGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8AQKEEFwcGxpY2F0aW9uRXZlbnQSDgoGY3Vyc29yGAEgASgJEhMKC2FwcGxpY2F0aW9uGAIgASgJEhEKCXByb2dyYW1tZRgDIAEoCRIdChVhcHBsaWNhbnRfaW5zdGl0dXRpb24YBCABKAkSOAoOcHJldmlvdXNfc3RhdGUYBSABKA4yIC5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uLlN0YXRlEjMKCW5ld19zdGF0ZRgGIAEoDjIgLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24uU3RhdGUSDQoFYWN0b3IYByABKAkSLgoKYWN0b3Jfcm9sZRgIIAEoDjIaLmdiYS5ncmFudHMudjEuQXBpS2V5LlJvbGUSDgoGcmVhc29uGAkgASgJEi4KCmV2ZW50X3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCHNuYXBzaG90GAsgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbhIUCgxkaXNidXJzZW1lbnQYDCABKAkSNgoPcmV2aWV3X2FjdGl2aXR5GA0gASgLMh0uZ2JhLmdyYW50cy52MS5SZXZpZXdBY3Rpdml0eRI6ChFkb2N1bWVudF9hY3Rpdml0eRgOIAEoCzIfLmdiYS5ncmFudHMudjEuRG9jdW1lbnRBY3Rpdml0eRIyCg10ZWFtX2FjdGl2aXR5GA8gASgLMhsuZ2JhLmdyYW50cy52MS5UZWFtQWN0aXZpdHkSKwoMYWN0b3JfcGVyc29uGBAgASgLMhUuZ2JhLmdyYW50cy52MS5QZXJzb24irwIKDlJldmlld0FjdGl2aXR5EjAKBGtpbmQYASABKA4yIi5nYmEuZ3JhbnRzLnYxLlJldmlld0FjdGl2aXR5LktpbmQSDgoGcmV2aWV3GAIgASgJEhkKEWNvbXBsZXRlZF9yZXZpZXdzGAMgASgFEhgKEHJlcXVpcmVkX3Jldmlld3MYBCABKAUipQEKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEhoKFktJTkRfUkVWSUVXRVJfQVNTSUdORUQQARIaChZLSU5EX0NPTkZMSUNUX0RFQ0xBUkVEEAISGQoVS0lORF9SRVZJRVdfU1VCTUlUVEVEEAMSFwoTS0lORF9SRVZJRVdfUkVWSVNFRBAEEhsKF0tJTkRfUkVWSUVXU19PVkVSUklEREVOEAUibwoYQ3JlYXRlQXBwbGljYXRpb25SZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRIvCgthcHBsaWNhdGlvbhgCIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24SEgoKcmVxdWVzdF9pZBgDIAEoCSJMChlDcmVhdGVBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiIlChVHZXRBcHBsaWNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJJChZHZXRBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiJgChdMaXN0QXBwbGljYXRpb25zUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSDgoGZmlsdGVyGAQgASgJImUKGExpc3RBcHBsaWNhdGlvbnNSZXNwb25zZRIwCgxhcHBsaWNhdGlvbnMYASADKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKQAQoYVXBkYXRlQXBwbGljYXRpb25SZXF1ZXN0Ei8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEgoKcmVxdWVzdF9pZBgDIAEoCSJMChlVcGRhdGVBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiJKChhTdWJtaXRBcHBsaWNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRldGFnGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiTAoZU3VibWl0QXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iXAoaV2l0aGRyYXdBcHBsaWNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZyZWFzb24YAiABKAkSDAoEZXRhZxgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIk4KG1dpdGhkcmF3QXBwbGljYXRpb25SZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iVQocTGlzdEFwcGxpY2F0aW9uRXZlbnRzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiaQodTGlzdEFwcGxpY2F0aW9uRXZlbnRzUmVzcG9uc2USLwoGZXZlbnRzGAEgAygLMh8uZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbkV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJgChlFbmRvcnNlQXBwbGljYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEZXRhZxgCIAEoCRITCgtpbnN0aXR1dGlvbhgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIk0KGkVuZG9yc2VBcHBsaWNhdGlvblJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiJxChpXaXRoZHJhd0VuZG9yc2VtZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJEhMKC2luc3RpdHV0aW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIMCgRldGFnGAQgASgJEhIKCnJlcXVlc3RfaWQYBSABKAkiTgobV2l0aGRyYXdFbmRvcnNlbWVudFJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbjLLBwoSQXBwbGljYXRpb25TZXJ2aWNlEmYKEUNyZWF0ZUFwcGxpY2F0aW9uEicuZ2JhLmdyYW50cy52MS5DcmVhdGVBcHBsaWNhdGlvblJlcXVlc3QaKC5nYmEuZ3JhbnRzLnYxLkNyZWF0ZUFwcGxpY2F0aW9uUmVzcG9uc2USXQoOR2V0QXBwbGljYXRpb24SJC5nYmEuZ3JhbnRzLnYxLkdldEFwcGxpY2F0aW9uUmVxdWVzdBolLmdiYS5ncmFudHMudjEuR2V0QXBwbGljYXRpb25SZXNwb25zZRJjChBMaXN0QXBwbGljYXRpb25zEiYuZ2JhLmdyYW50cy52MS5MaXN0QXBwbGljYXRpb25zUmVxdWVzdBonLmdiYS5ncmFudHMudjEuTGlzdEFwcGxpY2F0aW9uc1Jlc3BvbnNlEmYKEVVwZGF0ZUFwcGxpY2F0aW9uEicuZ2JhLmdyYW50cy52MS5VcGRhdGVBcHBsaWNhdGlvblJlcXVlc3QaKC5nYmEuZ3JhbnRzLnYxLlVwZGF0ZUFwcGxpY2F0aW9uUmVzcG9uc2USZgoRU3VibWl0QXBwbGljYXRpb24SJy5nYmEuZ3JhbnRzLnYxLlN1Ym1pdEFwcGxpY2F0aW9uUmVxdWVzdBooLmdiYS5ncmFudHMudjEuU3VibWl0QXBwbGljYXRpb25SZXNwb25zZRJsChNXaXRoZHJhd0FwcGxpY2F0aW9uEikuZ2JhLmdyYW50cy52MS5XaXRoZHJhd0FwcGxpY2F0aW9uUmVxdWVzdBoqLmdiYS5ncmFudHMudjEuV2l0aGRyYXdBcHBsaWNhdGlvblJlc3BvbnNlEmkKEkVuZG9yc2VBcHBsaWNhdGlvbhIoLmdiYS5ncmFudHMudjEuRW5kb3JzZUFwcGxpY2F0aW9uUmVxdWVzdBopLmdiYS5ncmFudHMudjEuRW5kb3JzZUFwcGxpY2F0aW9uUmVzcG9uc2USbAoTV2l0aGRyYXdFbmRvcnNlbWVudBIpLmdiYS5ncmFudHMudjEuV2l0aGRyYXdFbmRvcnNlbWVudFJlcXVlc3QaKi5nYmEuZ3JhbnRzLnYxLldpdGhkcmF3RW5kb3JzZW1lbnRSZXNwb25zZRJyChVMaXN0QXBwbGljYXRpb25FdmVudHMSKy5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbkV2ZW50c1JlcXVlc3QaLC5nYmEuZ3JhbnRzLnYxLkxpc3RBcHBsaWNhdGlvbkV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_access, file_gba_grants_v1_common, file_gba_grants_v1_document, file_gba_grants_v1_team, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A grant application by one institution to one programme. Resource name:
@@ -64,7 +66,11 @@ export type Application = Message<"gba.grants.v1.Application"> & {
   principalInvestigator?: Investigator | undefined;
 
   /**
-   * Partner institutions, `institutions/{institution}` each.
+   * Partner institutions, `institutions/{institution}` each. Keys of a
+   * partner institution (applicant role) read, list, watch and download
+   * the documents of the application from the moment it names them, and
+   * may endorse it; they may not change it, submit or withdraw it
+   * (PERMISSION_DENIED PARTNER_READ_ONLY).
    *
    * @generated from field: repeated string partner_institutions = 6;
    */
@@ -146,6 +152,25 @@ export type Application = Message<"gba.grants.v1.Application"> & {
    * @generated from field: gba.grants.v1.Money disbursed_amount = 17;
    */
   disbursedAmount?: Money | undefined;
+
+  /**
+   * The people of the project: at most 50, each at the applicant or a
+   * partner institution, at most one principal investigator (at the
+   * applicant). Editable, like the other content, in DRAFT and
+   * CHANGES_REQUESTED (update_mask `team`).
+   *
+   * @generated from field: repeated gba.grants.v1.TeamMember team = 18;
+   */
+  team: TeamMember[];
+
+  /**
+   * Output only. Endorsements of the institutions that signed the
+   * application as it stands (EndorseApplication). A change of content
+   * clears them all.
+   *
+   * @generated from field: repeated gba.grants.v1.Endorsement endorsements = 19;
+   */
+  endorsements: Endorsement[];
 };
 
 /**
@@ -420,6 +445,22 @@ export type ApplicationEvent = Message<"gba.grants.v1.ApplicationEvent"> & {
    * @generated from field: gba.grants.v1.DocumentActivity document_activity = 14;
    */
   documentActivity?: DocumentActivity | undefined;
+
+  /**
+   * Set for team and sign-off events: the team changed, an institution
+   * endorsed or withdrew its endorsement, or a change of content (which
+   * may also be a document event) cleared the endorsements.
+   *
+   * @generated from field: gba.grants.v1.TeamActivity team_activity = 15;
+   */
+  teamActivity?: TeamActivity | undefined;
+
+  /**
+   * The person behind the actor's key, when the key names one.
+   *
+   * @generated from field: gba.grants.v1.Person actor_person = 16;
+   */
+  actorPerson?: Person | undefined;
 };
 
 /**
@@ -660,8 +701,11 @@ export type ListApplicationsRequest = Message<"gba.grants.v1.ListApplicationsReq
 
   /**
    * Optional filter, terms joined by AND: `state = SUBMITTED`,
-   * `applicant_institution = "institutions/x"`. Enum values in any case
-   * (`state = submitted`, `STATE_UNDER_REVIEW`, `under-review`).
+   * `applicant_institution = "institutions/x"`, and for keys of an
+   * applicant institution `relation = OWN` (it applied) or
+   * `relation = PARTNER` (it is named as a partner; without the term, both).
+   * Enum values in any case (`state = submitted`, `STATE_UNDER_REVIEW`,
+   * `under-review`).
    *
    * @generated from field: string filter = 4;
    */
@@ -947,6 +991,143 @@ export const ListApplicationEventsResponseSchema: GenMessage<ListApplicationEven
   messageDesc(file_gba_grants_v1_application, 18);
 
 /**
+ * Request of EndorseApplication.
+ *
+ * @generated from message gba.grants.v1.EndorseApplicationRequest
+ */
+export type EndorseApplicationRequest = Message<"gba.grants.v1.EndorseApplicationRequest"> & {
+  /**
+   * The application's resource name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The etag being endorsed: required, and it must be current (ABORTED
+   * ETAG_MISMATCH otherwise), so nobody signs content they did not see.
+   *
+   * @generated from field: string etag = 2;
+   */
+  etag: string;
+
+  /**
+   * The endorsing institution, `institutions/{institution}`: a key of an
+   * applicant institution signs for its own (may be left empty); an
+   * administrator names it.
+   *
+   * @generated from field: string institution = 3;
+   */
+  institution: string;
+
+  /**
+   * Optional idempotency key.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.EndorseApplicationRequest.
+ * Use `create(EndorseApplicationRequestSchema)` to create a new message.
+ */
+export const EndorseApplicationRequestSchema: GenMessage<EndorseApplicationRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_application, 19);
+
+/**
+ * Response of EndorseApplication.
+ *
+ * @generated from message gba.grants.v1.EndorseApplicationResponse
+ */
+export type EndorseApplicationResponse = Message<"gba.grants.v1.EndorseApplicationResponse"> & {
+  /**
+   * The application with the endorsement.
+   *
+   * @generated from field: gba.grants.v1.Application application = 1;
+   */
+  application?: Application | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.EndorseApplicationResponse.
+ * Use `create(EndorseApplicationResponseSchema)` to create a new message.
+ */
+export const EndorseApplicationResponseSchema: GenMessage<EndorseApplicationResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_application, 20);
+
+/**
+ * Request of WithdrawEndorsement.
+ *
+ * @generated from message gba.grants.v1.WithdrawEndorsementRequest
+ */
+export type WithdrawEndorsementRequest = Message<"gba.grants.v1.WithdrawEndorsementRequest"> & {
+  /**
+   * The application's resource name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The institution whose endorsement is withdrawn, as for
+   * EndorseApplication.
+   *
+   * @generated from field: string institution = 2;
+   */
+  institution: string;
+
+  /**
+   * Optional reason.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * Optional etag; when set it must be current.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+
+  /**
+   * Optional idempotency key.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.WithdrawEndorsementRequest.
+ * Use `create(WithdrawEndorsementRequestSchema)` to create a new message.
+ */
+export const WithdrawEndorsementRequestSchema: GenMessage<WithdrawEndorsementRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_application, 21);
+
+/**
+ * Response of WithdrawEndorsement.
+ *
+ * @generated from message gba.grants.v1.WithdrawEndorsementResponse
+ */
+export type WithdrawEndorsementResponse = Message<"gba.grants.v1.WithdrawEndorsementResponse"> & {
+  /**
+   * The application without the endorsement.
+   *
+   * @generated from field: gba.grants.v1.Application application = 1;
+   */
+  application?: Application | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.WithdrawEndorsementResponse.
+ * Use `create(WithdrawEndorsementResponseSchema)` to create a new message.
+ */
+export const WithdrawEndorsementResponseSchema: GenMessage<WithdrawEndorsementResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_application, 22);
+
+/**
  * Drafting, submitting and withdrawing applications (applicants), and
  * reading them (every role within its scope).
  *
@@ -1012,6 +1193,27 @@ export const ApplicationService: GenService<{
     methodKind: "unary";
     input: typeof WithdrawApplicationRequestSchema;
     output: typeof WithdrawApplicationResponseSchema;
+  },
+  /**
+   * Signs the application, as it stands at `etag`, for one institution on
+   * it (the applicant or a partner), in DRAFT or CHANGES_REQUESTED.
+   *
+   * @generated from rpc gba.grants.v1.ApplicationService.EndorseApplication
+   */
+  endorseApplication: {
+    methodKind: "unary";
+    input: typeof EndorseApplicationRequestSchema;
+    output: typeof EndorseApplicationResponseSchema;
+  },
+  /**
+   * Withdraws an institution's endorsement, in DRAFT or CHANGES_REQUESTED.
+   *
+   * @generated from rpc gba.grants.v1.ApplicationService.WithdrawEndorsement
+   */
+  withdrawEndorsement: {
+    methodKind: "unary";
+    input: typeof WithdrawEndorsementRequestSchema;
+    output: typeof WithdrawEndorsementResponseSchema;
   },
   /**
    * Pages through committed events, oldest first: of one application, of a
