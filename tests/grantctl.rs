@@ -6,7 +6,9 @@
 //! the `--state` / `--institution` shortcuts and values in any case,
 //! missing parents, `institutions update`, the `review` alias, relative
 //! times, and documents (uploads and downloads byte for byte, resumed,
-//! across a dropped connection; requirements and submission). grantctl's
+//! across a dropped connection; requirements and submission), and
+//! cross-border teams and sign-off (team commands, endorsements, partners'
+//! lists and watches, the JSON of teams and people). grantctl's
 //! self-contained modules (errors and exit codes, money, names, times,
 //! tables, backoff, sizes, media types, the progress line) are
 //! compiled in here too, so their unit tests run with `cargo test --test
@@ -62,6 +64,8 @@ mod reviewing;
 mod run;
 #[path = "grantctl/story.rs"]
 mod story;
+#[path = "grantctl/teams.rs"]
+mod teams;
 #[path = "grantctl/usability.rs"]
 mod usability;
 #[path = "grantctl/watching.rs"]
@@ -80,6 +84,10 @@ use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
 use golden::{tables_align_bilingual_names_and_format_money, text_that_would_redraw_a_terminal_is_escaped};
 use reviewing::peer_review_through_grantctl;
 use story::the_gba_story_through_grantctl_alone;
+use teams::{
+    json_shapes_of_teams_sign_off_people_and_requirements,
+    partners_read_but_do_not_change_and_bad_teams_name_their_field, the_cross_border_sign_off_through_grantctl,
+};
 use usability::{
     institutions_update_changes_only_the_fields_given, missing_and_foreign_parents_are_the_same_error_exit_3,
     review_and_reviews_are_one_tree, times_may_be_relative_to_now,
@@ -105,6 +113,9 @@ on_every_backend!(
     documents_upload_and_download_byte_for_byte_and_resume,
     document_requirements_lists_versions_and_submission,
     documents_survive_a_dropped_connection,
+    the_cross_border_sign_off_through_grantctl,
+    partners_read_but_do_not_change_and_bad_teams_name_their_field,
+    json_shapes_of_teams_sign_off_people_and_requirements,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

@@ -1,8 +1,10 @@
 //! README's "A quick tour with grantctl", run as written, on every backend:
 //! the shell block is taken from README.md as it stands, run by bash with
 //! `set -euo pipefail` against a real server, with grantctl on the PATH and
-//! nothing but `KEY` and a scheme-less `GBA_GRANTS_ENDPOINT` set. Its last
-//! command is a live watch: the test writes events until the watch prints
+//! nothing but `KEY` and a scheme-less `GBA_GRANTS_ENDPOINT` set. On the
+//! way, the Guangdong partner finds the joint draft, the team grows and
+//! both research offices sign before the submission. Its last command is
+//! a live watch: the test writes events until the watch prints
 //! one, then interrupts it as a person would (Ctrl-C) and expects the last
 //! cursor and a clean exit.
 
@@ -130,6 +132,26 @@ async fn the_readme_tour_runs_as_written(backend: Backend) {
         out.contains("Typhoon-resilient coastal infrastructure"),
         "the submitted application is listed:\n{out}"
     );
+    // The cross-border sign-off: the team, both signatures, nobody left to
+    // sign, and the history saying who signed.
+    assert!(
+        out.contains("PRINCIPAL_INVESTIGATOR") && out.contains("Li Hua") && out.contains("CO_INVESTIGATOR"),
+        "the team:\n{out}"
+    );
+    assert!(
+        out.contains("Sign-off:") && out.contains("Ou Yang"),
+        "who signed:\n{out}"
+    );
+    assert!(
+        out.contains("To sign:       nobody"),
+        "every office required has signed:\n{out}"
+    );
+    assert!(
+        out.contains("APPLICANT (Ou Yang)"),
+        "the history names SYSU's signer:\n{out}"
+    );
+    let err = text(&stderr);
+    assert_eq!(err.matches("Endorsed ").count(), 2, "both offices signed:\n{err}");
     let order: Vec<usize> = ["SUBMITTED", "UNDER_REVIEW", "APPROVED", "ACTIVE"]
         .iter()
         .map(|state| {

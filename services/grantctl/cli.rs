@@ -163,7 +163,7 @@ pub enum Command {
         #[command(subcommand)]
         command: programmes::Cmd,
     },
-    /// Draft, submit, withdraw and read applications and their history.
+    /// Draft, submit, withdraw and read applications, their history, teams and sign-off.
     #[command(
         after_help = "Example:\n  grantctl applications list --programme programmes/0193... --filter 'state = SUBMITTED'"
     )]

@@ -41,6 +41,14 @@ impl CliError {
         Self::new(exit::OTHER, message)
     }
 
+    /// Whether this is a refusal of the server with this ErrorInfo reason
+    /// (`ABORTED ETAG_MISMATCH: …`).
+    pub fn has_reason(&self, reason: &str) -> bool {
+        self.message
+            .split_once(": ")
+            .is_some_and(|(head, _)| head.split(' ').nth(1) == Some(reason))
+    }
+
     /// The sentence and exit code for a failed call to `endpoint`.
     pub fn from_status(status: &Status, endpoint: &str) -> Self {
         let code = exit_code(status.code());
@@ -107,6 +115,15 @@ pub fn hint(reason: &str) -> Option<&'static str> {
             Some("the file's content is not of that media type: check the file, or give --media-type for what it is")
         }
         "CHECKSUM_MISMATCH" | "SIZE_MISMATCH" => Some("did the file change while it was uploaded? upload it again"),
+        "ENDORSEMENTS_MISSING" => Some(
+            "each institution named signs first, with a key of its own: grantctl applications endorse P/A; \
+             grantctl applications get P/A shows who has signed",
+        ),
+        "PARTNER_READ_ONLY" => Some(
+            "a partner's key reads, watches, downloads and endorses; the applicant institution's key edits, \
+             uploads, submits and withdraws",
+        ),
+        "NOT_ENDORSED" => Some("nothing to withdraw: grantctl applications get P/A shows who has signed"),
         _ => None,
     }
 }
@@ -236,6 +253,29 @@ mod tests {
         );
         let e = CliError::from_status(&status(Code::ResourceExhausted, "DOCUMENT_TOO_LARGE", &[]), "http://x");
         assert_eq!(e.code, exit::UNAVAILABLE);
+    }
+
+    #[test]
+    fn sign_off_refusals_say_what_to_do_in_grantctl_terms() {
+        let e = CliError::from_status(
+            &status(Code::FailedPrecondition, "ENDORSEMENTS_MISSING", &[]),
+            "http://x",
+        );
+        assert_eq!(e.code, exit::CONFLICT);
+        assert!(e.has_reason("ENDORSEMENTS_MISSING") && !e.has_reason("NOT_ENDORSED"));
+        assert!(
+            e.message.starts_with(
+                "FAILED_PRECONDITION ENDORSEMENTS_MISSING: the message (each institution named signs first"
+            ) && e.message.contains("grantctl applications endorse P/A"),
+            "{}",
+            e.message
+        );
+        let e = CliError::from_status(&status(Code::PermissionDenied, "PARTNER_READ_ONLY", &[]), "http://x");
+        assert_eq!(e.code, exit::NOT_FOUND_OR_DENIED);
+        assert!(e.message.contains("a partner's key reads"), "{}", e.message);
+        let e = CliError::from_status(&status(Code::FailedPrecondition, "NOT_ENDORSED", &[]), "http://x");
+        assert!(e.message.contains("nothing to withdraw"), "{}", e.message);
+        assert!(!CliError::invalid("--name", "x: y").has_reason("y"));
     }
 
     #[test]

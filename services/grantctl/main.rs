@@ -25,6 +25,7 @@ mod views;
 mod views_app;
 mod views_doc;
 mod views_review;
+mod views_team;
 
 use std::process::ExitCode;
 

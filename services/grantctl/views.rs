@@ -148,6 +148,7 @@ impl Resource for v1::Programme {
         ];
         fields.extend(crate::views_review::settings_details(self));
         fields.extend(crate::views_doc::requirements_details(self));
+        fields.extend(crate::views_team::programme_details(self));
         fields.push(("Etag", self.etag.clone()));
         fields
     }
@@ -165,7 +166,15 @@ impl Resource for v1::ApiKey {
     }
 
     fn header() -> &'static [&'static str] {
-        &["NAME", "ROLE", "INSTITUTION", "PROGRAMMES", "LABEL", "REVOKED"]
+        &[
+            "NAME",
+            "ROLE",
+            "INSTITUTION",
+            "PROGRAMMES",
+            "LABEL",
+            "PERSON",
+            "REVOKED",
+        ]
     }
 
     fn row(&self) -> Vec<String> {
@@ -175,6 +184,7 @@ impl Resource for v1::ApiKey {
             self.institution.clone(),
             programmes(self),
             self.display_name.clone(),
+            self.person.as_ref().map(|p| p.display_name.clone()).unwrap_or_default(),
             time(self.revoke_time.as_ref()),
         ]
     }
@@ -186,6 +196,7 @@ impl Resource for v1::ApiKey {
             ("Institution", self.institution.clone()),
             ("Programmes", programmes(self)),
             ("Label", self.display_name.clone()),
+            ("Person", crate::views_team::person_word(self.person.as_ref())),
             ("Issued", time(self.create_time.as_ref())),
             ("Revoked", time(self.revoke_time.as_ref())),
         ]

@@ -1,6 +1,6 @@
 //! Views of applications, their disbursements and events (with their
-//! review and document activity), and programme summaries (see views.rs
-//! for the other resources).
+//! review, document and team activity), and programme summaries (see
+//! views.rs for the other resources; views_team.rs for teams and sign-off).
 
 use gba_grants::proto::v1;
 use serde_json::Value;
@@ -43,7 +43,7 @@ impl Resource for v1::Application {
             .collect::<Vec<_>>()
             .join(", ");
         let decision = self.decision.clone().unwrap_or_default();
-        vec![
+        let mut fields = vec![
             ("Name", self.name.clone()),
             ("Title", self.title.clone()),
             ("State", state_word(self.state)),
@@ -66,7 +66,9 @@ impl Resource for v1::Application {
             ("Submitted", time(self.submit_time.as_ref())),
             ("Updated", time(self.update_time.as_ref())),
             ("Etag", self.etag.clone()),
-        ]
+        ];
+        fields.extend(crate::views_team::application_details(self));
+        fields
     }
 }
 
@@ -120,9 +122,9 @@ impl Resource for v1::Disbursement {
 }
 
 /// `Submitted → Under review`; a creation reads `created → Draft`; peer
-/// review adds what it did, `review R submitted (1/2 complete)`, and a
-/// document event `DOCUMENT_ADDED proposal.pdf v1`, alone when the state
-/// stayed.
+/// review adds what it did, `review R submitted (1/2 complete)`, a
+/// document event `DOCUMENT_ADDED proposal.pdf v1` and a team event
+/// `institutions/h endorsed`, alone when the state stayed.
 fn change(e: &v1::ApplicationEvent) -> String {
     let activities: Vec<String> = e
         .review_activity
@@ -135,6 +137,12 @@ fn change(e: &v1::ApplicationEvent) -> String {
                 .as_ref()
                 .filter(|a| a.kind != 0)
                 .map(crate::views_doc::activity),
+        )
+        .chain(
+            e.team_activity
+                .as_ref()
+                .filter(|a| a.kind != 0)
+                .map(crate::views_team::activity),
         )
         .collect();
     let from = if e.previous_state == 0 {
@@ -158,6 +166,15 @@ fn change(e: &v1::ApplicationEvent) -> String {
     text
 }
 
+/// `APPLICANT`, or `APPLICANT (Ou Yang)` when the key names its person.
+fn by(e: &v1::ApplicationEvent) -> String {
+    let role = role_word(e.actor_role);
+    match e.actor_person.as_ref().map(|p| p.display_name.as_str()) {
+        Some(name) if !name.is_empty() => format!("{role} ({name})"),
+        _ => role,
+    }
+}
+
 impl Resource for v1::ApplicationEvent {
     const PLURAL: &'static str = "events";
 
@@ -178,7 +195,7 @@ impl Resource for v1::ApplicationEvent {
             time(self.event_time.as_ref()),
             names::short_application(&self.application),
             change(self),
-            role_word(self.actor_role),
+            by(self),
             table::truncate(&self.reason, 60),
         ]
     }
@@ -189,6 +206,7 @@ impl Resource for v1::ApplicationEvent {
             ("Application", self.application.clone()),
             ("Change", change(self)),
             ("By", format!("{} ({})", self.actor, role_word(self.actor_role))),
+            ("Person", crate::views_team::person_word(self.actor_person.as_ref())),
             ("Reason", self.reason.clone()),
             ("Disbursement", self.disbursement.clone()),
             (

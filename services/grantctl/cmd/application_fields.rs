@@ -1,11 +1,11 @@
 //! The fields of an application as flags (and `--from-file`), for
 //! `applications create` and `applications update`: the message, and the
-//! update mask of the fields given.
+//! update mask of the fields given. `--member` gives the team, as a whole.
 
 use clap::Args;
 use gba_grants::proto::v1;
 
-use super::{WriteArgs, institution_arg, money_opt};
+use super::{WriteArgs, institution_arg, money_opt, team};
 use crate::error::Result;
 use crate::json::input;
 
@@ -38,6 +38,11 @@ pub struct Fields {
     /// Duration of the project in months.
     #[arg(long)]
     duration_months: Option<i32>,
+    /// A person of the team, as 'NAME;ROLE;INSTITUTION[;ORCID[;EMAIL]]'
+    /// (ROLE: pi, co-pi, co-i, collaborator); repeat for each. The list
+    /// replaces the whole team (to add or remove one: applications team).
+    #[arg(long = "member", value_name = "NAME;ROLE;INSTITUTION[;ORCID[;EMAIL]]")]
+    members: Vec<String>,
     /// An Application in proto3 JSON (`-`: standard input); flags override it.
     #[arg(long, value_name = "FILE")]
     from_file: Option<String>,
@@ -52,6 +57,7 @@ const UPDATABLE: &[&str] = &[
     "partner_institutions",
     "requested_amount",
     "duration_months",
+    "team",
 ];
 
 impl Fields {
@@ -91,6 +97,14 @@ impl Fields {
         if let Some(m) = self.duration_months {
             a.duration_months = m;
             set.push("duration_months".into());
+        }
+        if !self.members.is_empty() {
+            a.team = self
+                .members
+                .iter()
+                .map(|m| team::member_arg(m))
+                .collect::<Result<_>>()?;
+            set.push("team".into());
         }
         let whole_pi = set.iter().any(|f| f == "principal_investigator");
         set.retain(|f| UPDATABLE.contains(&f.as_str()) || (!whole_pi && f.starts_with("principal_investigator.")));

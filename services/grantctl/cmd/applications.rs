@@ -1,11 +1,13 @@
-//! `grantctl applications create|get|list|update|submit|withdraw|events`.
+//! `grantctl applications create|get|list|update|submit|withdraw|events`,
+//! and the team and sign-off commands `team list|add|remove` (team.rs) and
+//! `endorse|unendorse` (signoff.rs).
 
 use clap::Subcommand;
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::application_service_client::ApplicationServiceClient as Client;
 
 use super::application_fields::Fields;
-use super::{AppRef, Ctx, ListArgs, StateArg, WriteArgs, institution_arg, programme_arg};
+use super::{AppRef, Ctx, ListArgs, RelationArg, StateArg, WriteArgs, institution_arg, programme_arg, signoff, team};
 use crate::error::{CliError, Result};
 use crate::output;
 
@@ -16,7 +18,9 @@ pub enum Cmd {
         after_help = "Example:\n  grantctl applications create --programme programmes/0193... \\\n    \
                             --title 'Typhoon-resilient coastal infrastructure' --abstract 'We model storm surge.' \\\n    \
                             --pi-name 'Dr Chan Tai Man' --pi-email tmchan@hku.hk --pi-orcid 0000-0002-1825-0097 \\\n    \
-                            --partner institutions/0193... --requested '800,000 CNY' --duration-months 24"
+                            --partner institutions/0193... --requested '800,000 CNY' --duration-months 24 \\\n    \
+                            --member 'Dr Chan Tai Man;pi;institutions/0193...;0000-0002-1825-0097;tmchan@hku.hk' \\\n    \
+                            --member 'Li Hua;co-pi;institutions/0194...;0000-0001-5109-3700'"
     )]
     Create {
         /// The programme: programmes/ID or the bare ID.
@@ -25,14 +29,15 @@ pub enum Cmd {
         #[command(flatten)]
         fields: Fields,
     },
-    /// Show one application.
+    /// Show one application, with its team, its sign-off and who still has to sign.
     #[command(after_help = "Example:\n  grantctl applications get 0193aaaa.../0193bbbb... -o json")]
     Get(AppRef),
     /// List applications of a programme, or of every programme you may see.
     #[command(
         after_help = "Example:\n  grantctl applications list --programme programmes/0193... --state submitted\n  \
                             grantctl applications list --institution institutions/0193... --state under-review -o name\n  \
-                            grantctl applications list --filter 'state = SUBMITTED'"
+                            grantctl applications list --filter 'state = SUBMITTED'\n  \
+                            grantctl applications list --relation partner    # a partner's key: the joint applications naming it"
     )]
     List {
         /// The programme (default: every programme you may see).
@@ -44,6 +49,10 @@ pub enum Cmd {
         /// Only applications of this applying institution: institutions/ID or the bare ID.
         #[arg(long)]
         institution: Option<String>,
+        /// An applicant institution's key: only its own applications (own)
+        /// or only those naming it as a partner (partner); default both.
+        #[arg(long, value_enum, ignore_case = true)]
+        relation: Option<RelationArg>,
         #[command(flatten)]
         list: ListArgs,
     },
@@ -89,6 +98,28 @@ pub enum Cmd {
     #[command(after_help = "Example:\n  grantctl applications events P/A -o jsonl\n  \
                             grantctl applications events --programme programmes/0193... --limit 100")]
     Events(super::events::EventsArgs),
+    /// An application's team: list, add and remove people.
+    #[command(after_help = "Example:\n  grantctl applications team list P/A\n  \
+                            grantctl applications team add P/A --name 'Li Hua' --role co-pi --institution institutions/0193...\n  \
+                            grantctl applications team remove P/A --name 'Li Hua'")]
+    Team {
+        #[command(subcommand)]
+        command: team::Cmd,
+    },
+    /// Sign the application as it stands, for your institution (the applicant or a partner).
+    ///
+    /// Without --etag, reads the application and signs the etag just read
+    /// (said on standard error). Any later change of its content clears
+    /// every endorsement. DRAFT or CHANGES_REQUESTED only.
+    #[command(after_help = "Example:\n  grantctl applications endorse P/A\n  \
+                            grantctl applications endorse P/A --etag 7\n  \
+                            grantctl applications endorse P/A --institution institutions/0193...   # an admin names it")]
+    Endorse(signoff::EndorseArgs),
+    /// Withdraw your institution's endorsement.
+    #[command(
+        after_help = "Example:\n  grantctl applications unendorse P/A --reason 'the budget table is still wrong'"
+    )]
+    Unendorse(signoff::UnendorseArgs),
 }
 
 pub async fn get(ctx: &Ctx, name: String) -> Result<v1::Application> {
@@ -119,11 +150,12 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 .await?;
             r.application
         }
-        Cmd::Get(app) => Some(get(ctx, app.name()?).await?),
+        Cmd::Get(app) => return signoff::show(ctx, &get(ctx, app.name()?).await?).await,
         Cmd::List {
             programme,
             state,
             institution,
+            relation,
             list,
         } => {
             let parent = match programme {
@@ -136,6 +168,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             let filter = list.filter_with(&[
                 ("--state", "state", state.map(|s| s.filter_value().to_owned())),
                 ("--institution", "applicant_institution", institution),
+                ("--relation", "relation", relation.map(|r| r.filter_value().to_owned())),
             ])?;
             let items = list
                 .paging()
@@ -166,7 +199,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             if mask.is_empty() {
                 return Err(CliError::invalid(
                     "update",
-                    "give at least one field to change, such as --title",
+                    "give at least one field to change, such as --title or --member",
                 ));
             }
             application.name = name.clone();
@@ -226,6 +259,9 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             r.application
         }
         Cmd::Events(args) => return super::events::run(ctx, args).await,
+        Cmd::Team { command } => return team::run(ctx, command).await,
+        Cmd::Endorse(args) => return signoff::endorse(ctx, args).await,
+        Cmd::Unendorse(args) => return signoff::unendorse(ctx, args).await,
     };
     output::one(ctx.format, &application.unwrap_or_default())
 }

@@ -1,6 +1,8 @@
 //! `grantctl keys create|list|revoke` (admin). `create` prints the secret
 //! alone on standard output (it is shown once) and the key's details on
-//! standard error; `-o json`/`jsonl` print the whole response instead.
+//! standard error; `-o json`/`jsonl` print the whole response instead. A
+//! key may name the person who holds it (`--person-name`, `--person-orcid`):
+//! events and endorsements show them.
 
 use clap::{Args, Subcommand};
 use gba_grants::proto::v1;
@@ -18,6 +20,8 @@ pub enum Cmd {
     #[command(after_help = "Example:\n  \
                             OFFICER=$(grantctl keys create --role officer --programme programmes/0193... --display-name 'Ms Lee')\n  \
                             grantctl keys create --role applicant --institution institutions/0193... > hku.key\n  \
+                            grantctl keys create --role applicant --institution institutions/0193... --person-name 'Ou Yang' \\\n    \
+                            --person-orcid 0000-0003-1415-9269 > sysu-office.key\n  \
                             grantctl keys create --role reviewer --institution institutions/0193... --programme programmes/0193... > reviewer.key")]
     Create(CreateArgs),
     /// List issued keys (never their secrets).
@@ -51,6 +55,13 @@ pub struct CreateArgs {
     /// A label, such as the holder's name.
     #[arg(long)]
     display_name: Option<String>,
+    /// The person who holds the key (events and endorsements show them).
+    #[arg(long, value_name = "NAME")]
+    person_name: Option<String>,
+    /// The holder's ORCID iD (with --person-name); a reviewer whose ORCID iD
+    /// is on an application's team is conflicted on it.
+    #[arg(long, value_name = "ORCID")]
+    person_orcid: Option<String>,
     /// An ApiKey in proto3 JSON (`-`: standard input); flags override it.
     #[arg(long, value_name = "FILE")]
     from_file: Option<String>,
@@ -81,6 +92,15 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             key.all_programmes |= a.all_programmes;
             if let Some(d) = a.display_name {
                 key.display_name = d;
+            }
+            if a.person_name.is_some() || a.person_orcid.is_some() {
+                let person = key.person.get_or_insert_with(Default::default);
+                if let Some(n) = a.person_name {
+                    person.display_name = n;
+                }
+                if let Some(o) = a.person_orcid {
+                    person.orcid = o;
+                }
             }
             let request = v1::CreateApiKeyRequest {
                 api_key: Some(key),

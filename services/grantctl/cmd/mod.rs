@@ -1,6 +1,7 @@
 //! The commands, one module per noun, and what they share: the context
 //! (connection, output format), request ids, list flags, application
-//! references, region and role values, and parsing of typed money and times.
+//! references, region, role and relation values, and parsing of typed money
+//! and times.
 
 pub mod application_fields;
 pub mod applications;
@@ -13,8 +14,10 @@ pub mod keys;
 pub mod programmes;
 pub mod review;
 pub mod reviews;
+pub mod signoff;
 pub mod summary;
 pub mod system;
+pub mod team;
 pub mod watch;
 pub mod whoami;
 
@@ -201,6 +204,33 @@ impl RegionArg {
             Self::HongKong => v1::Region::HongKong as i32,
             Self::Macao => v1::Region::Macao as i32,
             Self::Guangdong => v1::Region::Guangdong as i32,
+        }
+    }
+}
+
+/// Whose applications an applicant institution's key lists or watches:
+/// its own, or those naming it as a partner (`own`, `PARTNER`, any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RelationArg {
+    #[value(alias = "relation_own")]
+    Own,
+    #[value(alias = "relation_partner")]
+    Partner,
+}
+
+impl RelationArg {
+    /// The value a filter takes: `PARTNER`.
+    pub fn filter_value(self) -> &'static str {
+        match self {
+            Self::Own => "OWN",
+            Self::Partner => "PARTNER",
+        }
+    }
+
+    pub fn proto(self) -> i32 {
+        match self {
+            Self::Own => v1::Relation::Own as i32,
+            Self::Partner => v1::Relation::Partner as i32,
         }
     }
 }

@@ -3,13 +3,15 @@
 //! fetches the current etag unless `--etag` is passed. The peer-review
 //! flags change `review_settings` as a whole: on update, the ones not given
 //! keep their current values. The document flags (`--require-document`,
-//! `--accept-document`) replace `document_requirements` as a whole.
+//! `--accept-document`) replace `document_requirements` as a whole;
+//! `--endorsement-requirement` sets whose sign-off submission needs.
 
 use clap::{Args, Subcommand};
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::programme_service_client::ProgrammeServiceClient as Client;
 
 use super::documents::requirement_arg;
+use super::signoff::RequirementArg;
 use super::{Ctx, ListArgs, RegionArg, WriteArgs, money_arg, money_opt, programme_arg, time_opt};
 use crate::error::{CliError, Result};
 use crate::json::input;
@@ -40,7 +42,8 @@ pub enum Cmd {
                             grantctl programmes update programmes/0193... --criterion 'scientific merit=0.5' \\\n    \
                             --criterion feasibility=0.3 --criterion impact=0.2 --required-reviews 2\n  \
                             grantctl programmes update programmes/0193... --require-document proposal:pdf:20MiB \\\n    \
-                            --require-document budget:xlsx,csv --accept-document partner-letter:pdf"
+                            --require-document budget:xlsx,csv --accept-document partner-letter:pdf\n  \
+                            grantctl programmes update programmes/0193... --endorsement-requirement applicant-and-partners"
     )]
     Update {
         /// programmes/ID or the bare ID.
@@ -125,6 +128,11 @@ pub struct Fields {
     /// form, such as partner-letter:pdf or other.
     #[arg(long = "accept-document", value_name = "KIND[:TYPES][:MAXSIZE]")]
     accept_documents: Vec<String>,
+    /// Sign-off: whose endorsement an application needs before it may be
+    /// submitted: none, applicant, partners (every partner named), or
+    /// applicant-and-partners.
+    #[arg(long, value_enum, ignore_case = true, value_name = "WHO")]
+    endorsement_requirement: Option<RequirementArg>,
     /// A Programme in proto3 JSON (`-`: standard input); flags override it.
     #[arg(long, value_name = "FILE")]
     from_file: Option<String>,
@@ -260,6 +268,10 @@ impl Fields {
         if let Some(v) = self.requires_guangdong_partner {
             p.requires_guangdong_partner = v;
             mark("requires_guangdong_partner");
+        }
+        if let Some(r) = self.endorsement_requirement {
+            p.endorsement_requirement = r.proto();
+            mark("endorsement_requirement");
         }
         if self.open_time.is_some() {
             p.open_time = time_opt("--open-time", self.open_time.as_ref())?;

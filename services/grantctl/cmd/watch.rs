@@ -12,7 +12,7 @@ use gba_grants::proto::v1::watch_application_events_response::Kind;
 use gba_grants::proto::v1::watch_service_client::WatchServiceClient as Client;
 use tonic::Status;
 
-use super::{Ctx, institution_arg, programme_arg};
+use super::{Ctx, RelationArg, institution_arg, programme_arg};
 use crate::backoff::Backoff;
 use crate::error::{self, CliError, Result};
 use crate::output::{self, Format};
@@ -25,7 +25,8 @@ pub enum Cmd {
     /// Print application events as they are committed, reconnecting as needed.
     #[command(
         after_help = "Example:\n  grantctl watch events --programme programmes/0193... -o jsonl\n  \
-                            grantctl watch events --cursor \"$(grantctl applications events P/A -o jsonl | tail -1 | jq -r .cursor)\""
+                            grantctl watch events --cursor \"$(grantctl applications events P/A -o jsonl | tail -1 | jq -r .cursor)\"\n  \
+                            grantctl watch events --relation partner   # a partner's key: the joint applications naming it"
     )]
     Events(EventsArgs),
     /// One line per programme: counts by state and money, redrawn live.
@@ -44,6 +45,11 @@ pub struct EventsArgs {
     /// Only this application's events (programmes/P/applications/A or P/A).
     #[arg(long)]
     application: Option<String>,
+    /// An applicant institution's key: only its own applications (own) or
+    /// only those naming it as a partner (partner); default both. Other
+    /// roles: with --institution, that institution's own or partnered ones.
+    #[arg(long, value_enum, ignore_case = true)]
+    relation: Option<RelationArg>,
     /// Start after this cursor (default: from now).
     #[arg(long)]
     cursor: Option<String>,
@@ -151,6 +157,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
 
 async fn events(ctx: &Ctx, args: EventsArgs) -> Result<()> {
     let request = v1::WatchApplicationEventsRequest {
+        relation: args.relation.map_or(0, RelationArg::proto),
         programme: args
             .programme
             .map(|p| programme_arg("--programme", &p))

@@ -1,7 +1,8 @@
 //! `grantctl whoami`: the key in use (AccessService.GetCurrentApiKey) — its
 //! role, its scope with the institution's and programmes' names where the
 //! key may read them (best effort: a refused lookup shows the name alone),
-//! its label and its name; never its secret. `-o json` prints the ApiKey.
+//! its label, the person who holds it and its name; never its secret.
+//! `-o json` prints the ApiKey.
 
 use futures_util::future::join_all;
 use gba_grants::proto::v1;
@@ -77,7 +78,9 @@ fn scope(k: &v1::ApiKey) -> String {
     };
     match Role::try_from(k.role) {
         Ok(Role::Admin) => "everything".into(),
-        Ok(Role::Applicant) => "the applications of its institution".into(),
+        Ok(Role::Applicant) => {
+            "the applications of its institution, and (read and endorse) those naming it as a partner".into()
+        }
         Ok(Role::Viewer) if k.all_programmes => "all programmes (read only)".into(),
         Ok(Role::Viewer) => format!("{programmes} (read only)"),
         Ok(Role::Officer) => programmes,
@@ -128,6 +131,7 @@ pub async fn run(ctx: &Ctx) -> Result<()> {
         (institution_label, institution),
         ("Programmes", programmes.join("\n")),
         ("Label", key.display_name.clone()),
+        ("Person", crate::views_team::person_word(key.person.as_ref())),
         ("Key", key.name.clone()),
         ("Issued", time(key.create_time.as_ref())),
         ("Revoked", time(key.revoke_time.as_ref())),

@@ -8,7 +8,7 @@ use gba_grants::proto::v1;
 use gba_grants::proto::v1::api_key::Role;
 use serde_json::Value;
 
-use super::Fields;
+use super::{Fields, team};
 use crate::error::{CliError, Result};
 
 /// Reads and parses the JSON document at `path` (`-`: standard input).
@@ -27,6 +27,14 @@ pub fn read(path: &str) -> Result<Value> {
 
 fn region(s: &str) -> Option<i32> {
     v1::Region::from_str_name(s).map(|r| r as i32)
+}
+
+/// `APPLICANT`, `ENDORSEMENT_REQUIREMENT_PARTNERS`, `applicant-and-partners`.
+pub fn endorsement_requirement(s: &str) -> Option<i32> {
+    let upper = s.trim().to_ascii_uppercase().replace('-', "_");
+    let bare = upper.strip_prefix("ENDORSEMENT_REQUIREMENT_").unwrap_or(&upper);
+    let bare = if bare == "NONE" { "UNSPECIFIED" } else { bare };
+    v1::EndorsementRequirement::from_str_name(&format!("ENDORSEMENT_REQUIREMENT_{bare}")).map(|r| r as i32)
 }
 
 fn role(s: &str) -> Option<i32> {
@@ -80,6 +88,7 @@ pub const PROGRAMME: &[&str] = &[
     "update_time",
     "review_settings",
     "document_requirements",
+    "endorsement_requirement",
 ];
 
 const REVIEW_SETTINGS: &[&str] = &[
@@ -167,6 +176,9 @@ pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
         update_time: f.time("update_time")?,
         review_settings: review_settings(&f)?,
         document_requirements: document_requirements(&f)?,
+        endorsement_requirement: f
+            .enum_one("endorsement_requirement", endorsement_requirement)?
+            .unwrap_or_default(),
     };
     Ok((p, f.present()))
 }
@@ -189,6 +201,8 @@ pub const APPLICATION: &[&str] = &[
     "award_number",
     "awarded_amount",
     "disbursed_amount",
+    "team",
+    "endorsements",
 ];
 
 /// The application, and the names of the fields the file set.
@@ -204,6 +218,7 @@ pub fn application(v: &Value) -> Result<(v1::Application, Vec<String>)> {
     };
     // Output only; checked for shape, then dropped.
     f.object("decision", &["reason", "actor", "decide_time"])?;
+    team::check_endorsements(&f)?;
     let a = v1::Application {
         name: f.string("name")?.unwrap_or_default(),
         applicant_institution: f.string("applicant_institution")?.unwrap_or_default(),
@@ -216,6 +231,7 @@ pub fn application(v: &Value) -> Result<(v1::Application, Vec<String>)> {
         state: f.enum_one("state", state)?.unwrap_or_default(),
         etag: f.string("etag")?.unwrap_or_default(),
         award_number: f.string("award_number")?.unwrap_or_default(),
+        team: team::team_in(&f)?.unwrap_or_default(),
         ..Default::default()
     };
     Ok((a, f.present()))
@@ -255,6 +271,7 @@ const API_KEY: &[&str] = &[
     "display_name",
     "create_time",
     "revoke_time",
+    "person",
 ];
 
 pub fn api_key(v: &Value) -> Result<v1::ApiKey> {
@@ -268,6 +285,7 @@ pub fn api_key(v: &Value) -> Result<v1::ApiKey> {
         display_name: f.string("display_name")?.unwrap_or_default(),
         create_time: f.time("create_time")?,
         revoke_time: f.time("revoke_time")?,
+        person: team::person_in(&f)?,
     })
 }
 

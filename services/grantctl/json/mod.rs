@@ -1,11 +1,13 @@
 //! The proto3 JSON mapping, by hand for the few messages grantctl prints
 //! and reads (prost types have no serde): lowerCamelCase names (snake_case
 //! accepted on input), enums by value name, int64 as strings, Timestamps as
-//! RFC 3339, default values left out of the output.
+//! RFC 3339, default values left out of the output. Teams and sign-off
+//! are in `team.rs`.
 
 mod fields;
 pub mod input;
 pub mod out;
+pub mod team;
 
 pub use fields::Fields;
 

@@ -1,13 +1,13 @@
 //! Proto3 JSON of the messages grantctl prints: Institution, Programme,
 //! Application, Disbursement, ApiKey, ApplicationEvent, ProgrammeSummary,
-//! Review, ReviewRanking and Document.
+//! Review, ReviewRanking and Document (teams and sign-off: `team.rs`).
 
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::api_key::Role;
 use gba_grants::proto::v1::application::State;
 use serde_json::Value;
 
-use super::Obj;
+use super::{Obj, team};
 
 fn region(v: i32) -> Option<&'static str> {
     v1::Region::try_from(v).ok().map(|r| r.as_str_name())
@@ -80,6 +80,11 @@ pub fn programme(p: &v1::Programme) -> Value {
         .list(
             "document_requirements",
             p.document_requirements.iter().map(document_requirement).collect(),
+        )
+        .enumeration(
+            "endorsement_requirement",
+            p.endorsement_requirement,
+            team::requirement_name(p.endorsement_requirement),
         )
         .build()
 }
@@ -163,6 +168,8 @@ pub fn application(a: &v1::Application) -> Value {
         .str("award_number", &a.award_number)
         .money("awarded_amount", a.awarded_amount.as_ref())
         .money("disbursed_amount", a.disbursed_amount.as_ref())
+        .list("team", a.team.iter().map(team::member).collect())
+        .list("endorsements", a.endorsements.iter().map(team::endorsement).collect())
         .build()
 }
 
@@ -189,6 +196,7 @@ pub fn api_key(k: &v1::ApiKey) -> Value {
         .str("display_name", &k.display_name)
         .time("create_time", k.create_time.as_ref())
         .time("revoke_time", k.revoke_time.as_ref())
+        .object("person", k.person.as_ref().map(team::person))
         .build()
 }
 
@@ -208,6 +216,8 @@ pub fn event(e: &v1::ApplicationEvent) -> Value {
         .str("disbursement", &e.disbursement)
         .object("review_activity", e.review_activity.as_ref().map(review_activity))
         .object("document_activity", e.document_activity.as_ref().map(document_activity))
+        .object("team_activity", e.team_activity.as_ref().map(team::activity))
+        .object("actor_person", e.actor_person.as_ref().map(team::person))
         .build()
 }
 
