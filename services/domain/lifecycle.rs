@@ -469,7 +469,12 @@ pub fn delete_document(caller: &Caller, s: &Situation, document: &Document, now:
 /// An edit of a draft (or of an application whose changes were requested)
 /// to `fields`, already checked. A change of content clears every
 /// endorsement; a change of the team, or a clearing, is an event.
-pub fn edit(caller: &Caller, s: &Situation, fields: super::application::DraftFields, now: Timestamp) -> Result<Outcome> {
+pub fn edit(
+    caller: &Caller,
+    s: &Situation,
+    fields: super::application::DraftFields,
+    now: Timestamp,
+) -> Result<Outcome> {
     let current = &s.application;
     let mut application = current.clone();
     application.title = fields.title;
@@ -572,7 +577,14 @@ fn signing_institution(
     Ok(institution)
 }
 
-fn signed(caller: &Caller, s: &Situation, team: TeamActivity, endorsements: Vec<Endorsement>, reason: String, now: Timestamp) -> Outcome {
+fn signed(
+    caller: &Caller,
+    s: &Situation,
+    team: TeamActivity,
+    endorsements: Vec<Endorsement>,
+    reason: String,
+    now: Timestamp,
+) -> Outcome {
     let mut application = s.application.clone();
     application.endorsements = endorsements;
     application.version += 1;
@@ -597,8 +609,12 @@ fn signed(caller: &Caller, s: &Situation, team: TeamActivity, endorsements: Vec<
 pub fn endorse(caller: &Caller, s: &Situation, named: Option<&InstitutionName>, now: Timestamp) -> Result<Outcome> {
     let a = &s.application;
     let institution = signing_institution(caller, a, named, "endorse")?;
-    let mut endorsements: Vec<Endorsement> =
-        a.endorsements.iter().filter(|e| e.institution != institution).cloned().collect();
+    let mut endorsements: Vec<Endorsement> = a
+        .endorsements
+        .iter()
+        .filter(|e| e.institution != institution)
+        .cloned()
+        .collect();
     endorsements.push(Endorsement {
         institution: institution.clone(),
         etag: a.etag(),
@@ -630,7 +646,12 @@ pub fn withdraw_endorsement(
             format!("{institution} has not endorsed {} as it stands", a.name),
         ));
     }
-    let endorsements = a.endorsements.iter().filter(|e| e.institution != institution).cloned().collect();
+    let endorsements = a
+        .endorsements
+        .iter()
+        .filter(|e| e.institution != institution)
+        .cloned()
+        .collect();
     let team = TeamActivity {
         kind: TeamActivityKind::EndorsementWithdrawn,
         institution: Some(institution),

@@ -119,14 +119,21 @@ pub fn parse_team(
     prefix: &str,
 ) -> Result<Vec<TeamMember>> {
     if input.len() > MAX_TEAM {
-        return Err(Error::invalid(format!("{prefix}.team"), format!("at most {MAX_TEAM} people")));
+        return Err(Error::invalid(
+            format!("{prefix}.team"),
+            format!("at most {MAX_TEAM} people"),
+        ));
     }
     let mut v = Violations::new();
     let mut team = Vec::with_capacity(input.len());
     let mut pis = 0;
     for (i, m) in input.iter().enumerate() {
         let f = |name: &str| format!("{prefix}.team[{i}].{name}");
-        let name = v.check(text::line(&m.name, &f("display_name"), super::application::MAX_PERSON_CHARS));
+        let name = v.check(text::line(
+            &m.name,
+            &f("display_name"),
+            super::application::MAX_PERSON_CHARS,
+        ));
         let orcid = if m.orcid.trim().is_empty() {
             Some(None)
         } else {
@@ -137,7 +144,10 @@ pub fn parse_team(
             && !email.is_empty()
             && !super::application::valid_email(&email)
         {
-            v.add(f("email"), format!("{} is not an e-mail address", text::excerpt(&email)));
+            v.add(
+                f("email"),
+                format!("{} is not an e-mail address", text::excerpt(&email)),
+            );
         }
         let institution = if m.institution.trim().is_empty() {
             v.add(f("institution"), "is required: the applicant or one of its partners");
@@ -358,8 +368,14 @@ mod tests {
     fn requirements_name_their_signatories() {
         let (a, p) = (inst("a"), vec![inst("p1"), inst("p2")]);
         assert!(EndorsementRequirement::None.signatories(&a, &p).is_empty());
-        assert_eq!(EndorsementRequirement::Applicant.signatories(&a, &p), [a.clone()]);
+        assert_eq!(
+            EndorsementRequirement::Applicant.signatories(&a, &p),
+            std::slice::from_ref(&a)
+        );
         assert_eq!(EndorsementRequirement::Partners.signatories(&a, &p), p);
-        assert_eq!(EndorsementRequirement::ApplicantAndPartners.signatories(&a, &p).len(), 3);
+        assert_eq!(
+            EndorsementRequirement::ApplicantAndPartners.signatories(&a, &p).len(),
+            3
+        );
     }
 }

@@ -2,8 +2,7 @@
 
 use super::common::time_out;
 use crate::domain::team::{
-    Endorsement, EndorsementRequirement, Person, TeamActivity, TeamActivityKind, TeamMember, TeamMemberInput,
-    TeamRole,
+    Endorsement, EndorsementRequirement, Person, TeamActivity, TeamActivityKind, TeamMember, TeamMemberInput, TeamRole,
 };
 use crate::proto::v1;
 use crate::proto::v1::team_member::Role as ProtoRole;
@@ -124,7 +123,10 @@ pub fn relation_in(value: i32, field: &str) -> crate::domain::Result<Option<crat
         Ok(v1::Relation::Unspecified) => Ok(None),
         Ok(v1::Relation::Own) => Ok(Some(Relation::Own)),
         Ok(v1::Relation::Partner) => Ok(Some(Relation::Partner)),
-        Err(_) => Err(crate::domain::Error::invalid(field, format!("{value} is not a relation"))),
+        Err(_) => Err(crate::domain::Error::invalid(
+            field,
+            format!("{value} is not a relation"),
+        )),
     }
 }
 

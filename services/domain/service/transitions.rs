@@ -65,7 +65,10 @@ impl Grants {
         request: Option<RequestKey>,
     ) -> Result<StateChange> {
         if etag.is_empty() {
-            return Err(Error::invalid("etag", "is required: the etag of the content you endorse"));
+            return Err(Error::invalid(
+                "etag",
+                "is required: the etag of the content you endorse",
+            ));
         }
         let institution = signer(institution)?;
         let now = Timestamp::now();

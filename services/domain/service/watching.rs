@@ -38,8 +38,7 @@ impl Grants {
             self.require_programme_parent(caller, programme).await?;
         }
         if let Some(institution) = &filter.institution {
-            if caller.role == Role::Applicant
-                && filter.relation == Some(crate::domain::application::Relation::Partner)
+            if caller.role == Role::Applicant && filter.relation == Some(crate::domain::application::Relation::Partner)
             {
                 // Another institution's applications, as their partner:
                 // the institution must exist; the scope does the rest.

@@ -90,7 +90,10 @@ pub fn new_row(name: &ApiKeyName, new: NewApiKey, secret_hash: String, now: Time
         display_name,
         create_time: now.micros(),
         revoke_time: None,
-        person_orcid: person.as_ref().and_then(|p| p.orcid.as_ref()).map(|o| o.as_str().to_owned()),
+        person_orcid: person
+            .as_ref()
+            .and_then(|p| p.orcid.as_ref())
+            .map(|o| o.as_str().to_owned()),
         person_name: person.map(|p| p.name),
     }
 }

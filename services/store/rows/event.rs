@@ -66,8 +66,14 @@ pub fn new_row(application: &Application, event: &NewEvent, time: Timestamp) -> 
         document_activity: event.document.as_ref().map(document_activity_to_json).transpose()?,
         team_activity: super::team::activity_to_json(event.team.as_ref())?,
         actor_person: super::team::person_to_json(event.actor_person.as_ref())?,
-        partner_institution_ids: (!application.partners.is_empty())
-            .then(|| application.partners.iter().map(|p| p.id()).collect::<Vec<_>>().join(",")),
+        partner_institution_ids: (!application.partners.is_empty()).then(|| {
+            application
+                .partners
+                .iter()
+                .map(|p| p.id())
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
     })
 }
 

@@ -49,7 +49,9 @@ struct ActivityJson {
 }
 
 fn orcid(text: Option<String>, what: &str) -> Result<Option<OrcidId>> {
-    text.map(|o| OrcidId::parse(&o, what)).transpose().map_err(|e| corrupt(what, e))
+    text.map(|o| OrcidId::parse(&o, what))
+        .transpose()
+        .map_err(|e| corrupt(what, e))
 }
 
 fn person_json(p: &Person) -> PersonJson {
@@ -94,8 +96,9 @@ pub fn team_from_json(text: Option<&str>) -> Result<Vec<TeamMember>> {
     rows.into_iter()
         .map(|m| {
             Ok(TeamMember {
-                role: TeamRole::from_str_exact(&m.role)
-                    .ok_or_else(|| crate::domain::Error::internal(format!("stored team role {:?} is unknown", m.role)))?,
+                role: TeamRole::from_str_exact(&m.role).ok_or_else(|| {
+                    crate::domain::Error::internal(format!("stored team role {:?} is unknown", m.role))
+                })?,
                 name: m.name,
                 orcid: orcid(m.orcid, "team")?,
                 email: m.email,
@@ -177,8 +180,7 @@ pub fn requirement_to_column(r: EndorsementRequirement) -> Option<String> {
 pub fn requirement_from_column(text: Option<&str>) -> Result<EndorsementRequirement> {
     match text {
         None => Ok(EndorsementRequirement::None),
-        Some(t) => EndorsementRequirement::from_str_exact(t).ok_or_else(|| {
-            crate::domain::Error::internal(format!("stored endorsement requirement {t:?} is unknown"))
-        }),
+        Some(t) => EndorsementRequirement::from_str_exact(t)
+            .ok_or_else(|| crate::domain::Error::internal(format!("stored endorsement requirement {t:?} is unknown"))),
     }
 }

@@ -499,4 +499,3 @@ impl<T: super::HasSea + Send + Sync> crate::domain::ports::HistoryStore for T {
         summary(self.sea(), programme).await
     }
 }
-
