@@ -623,33 +623,31 @@ async fn limits_answer_resource_exhausted(backend: Backend) {
     let other = w.draft(&server, 500_000).await;
     let content = pdf(100_000, 4);
     let declared = Declared::pdf(&other.name, DocumentKind::Proposal, &content);
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    let mut first = server.documents(&w.hku_key);
-    let call = tokio::spawn(async move {
-        first
-            .upload_document(tokio_stream::wrappers::ReceiverStream::new(rx))
+    // The first upload: declared, and half its content sent; it holds the
+    // key's one slot while it waits for the rest.
+    let start_first = || {
+        let mut first = server.documents(&w.hku_key);
+        let declared = declared.clone();
+        let half = bytes::Bytes::copy_from_slice(&content[..50_000]);
+        async move {
+            let (tx, rx) = tokio::sync::mpsc::channel(4);
+            let call = tokio::spawn(async move {
+                first
+                    .upload_document(tokio_stream::wrappers::ReceiverStream::new(rx))
+                    .await
+            });
+            tx.send(declared.message())
+                .await
+                .expect("the first upload's declaration");
+            tx.send(v1::UploadDocumentRequest {
+                part: Some(v1::upload_document_request::Part::Chunk(half)),
+            })
             .await
-    });
-    tx.send(v1::UploadDocumentRequest {
-        part: Some(v1::upload_document_request::Part::Upload(v1::DocumentUpload {
-            parent: declared.parent.clone(),
-            kind: declared.kind.into(),
-            file_name: declared.file_name.clone(),
-            media_type: declared.media_type.clone(),
-            size_bytes: declared.size_bytes,
-            sha256: declared.sha256.clone(),
-            request_id: String::new(),
-        })),
-    })
-    .await
-    .unwrap();
-    tx.send(v1::UploadDocumentRequest {
-        part: Some(v1::upload_document_request::Part::Chunk(bytes::Bytes::copy_from_slice(
-            &content[..50_000],
-        ))),
-    })
-    .await
-    .unwrap();
+            .expect("the first upload's first half");
+            (tx, call)
+        }
+    };
+    let (mut tx, mut call) = start_first().await;
     // A probe that would be refused for its checksum if it got a slot:
     // once the first upload holds the key's one slot, it is refused for
     // the limit instead (and stores nothing either way).
@@ -669,6 +667,13 @@ async fn limits_answer_resource_exhausted(backend: Backend) {
         }
         // The first upload has not taken its slot yet.
         assert_eq!(reason(&status), "CHECKSUM_MISMATCH", "{status:?}");
+        if call.is_finished() {
+            // A probe held the slot when the first upload asked for it:
+            // the first was refused for the limit; start it again.
+            let refused = call.await.expect("the first upload's task").expect_err("refused");
+            assert_eq!(reason(&refused), "TOO_MANY_UPLOADS_PER_KEY", "{refused:?}");
+            (tx, call) = start_first().await;
+        }
         assert!(tokio::time::Instant::now() < deadline, "never refused for the limit");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -64,7 +64,7 @@ impl Declared {
         }
     }
 
-    fn message(&self) -> v1::UploadDocumentRequest {
+    pub fn message(&self) -> v1::UploadDocumentRequest {
         v1::UploadDocumentRequest {
             part: Some(v1::upload_document_request::Part::Upload(v1::DocumentUpload {
                 parent: self.parent.clone(),
