@@ -16,6 +16,7 @@ pub mod ports;
 pub mod programme;
 pub mod review;
 pub mod service;
+pub mod signoff;
 pub mod team;
 pub mod text;
 pub mod time;

@@ -229,7 +229,7 @@ impl Grants {
             }
             let merged = merge_update(current, input.clone(), &mask)?;
             let fields = DraftFields::parse(&merged, &current.applicant, &s.programme.currency, "application")?;
-            crate::domain::lifecycle::edit(&who, s, fields, now)
+            crate::domain::signoff::edit(&who, s, fields, now)
         });
         Ok(self
             .apply(caller, name, request, None, false, decide)

@@ -78,7 +78,7 @@ impl Grants {
                 return Err(lifecycle::not_visible(&s.application.name));
             }
             check_etag(s, &etag)?;
-            lifecycle::endorse(&who, s, institution.as_ref(), now)
+            crate::domain::signoff::endorse(&who, s, institution.as_ref(), now)
         });
         self.apply(caller, name, request, None, false, decide).await
     }
@@ -102,7 +102,7 @@ impl Grants {
                 return Err(lifecycle::not_visible(&s.application.name));
             }
             check_etag(s, &etag)?;
-            lifecycle::withdraw_endorsement(&who, s, institution.as_ref(), reason.clone(), now)
+            crate::domain::signoff::withdraw_endorsement(&who, s, institution.as_ref(), reason.clone(), now)
         });
         self.apply(caller, name, request, None, false, decide).await
     }
