@@ -48,6 +48,11 @@ use crate::store::shared::reads::{payment_with_reference, reviews_of};
 /// Pieces of work done in one transaction at most.
 const MAX_GROUP: usize = 64;
 
+/// Prepared statements the writer's connection keeps (rusqlite's default
+/// is 16; a group's pieces use more than that between them: the reads,
+/// an update for each set of columns a transition alters, the inserts).
+const STATEMENTS_KEPT: usize = 128;
+
 /// A piece of work and who waits for its answer.
 enum Work {
     Create {
@@ -250,8 +255,13 @@ const TRACE: &str = crate::telemetry::TRACE;
 /// The writer's read-write connection, set up as the pools' are.
 fn open(path: &str, timeout: Duration) -> rusqlite::Result<Connection> {
     let conn = super::checkpoint::read_write(path, timeout)?;
-    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    // Each piece of a group runs in a savepoint, whose sub-journal keeps a
+    // copy of every page the piece first touches: in memory, not in a
+    // temporary file (measured: the file's writes were a quarter of the
+    // server's CPU on a create).
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY")?;
     conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
     Ok(conn)
 }
 
