@@ -466,8 +466,11 @@ async fn postgres_database() -> Option<String> {
     let name = format!("gba_bench_{}", uuid::Uuid::now_v7().simple());
     conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.ok()?;
     conn.close().await.ok();
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
-    Some(format!("{base}/{name}"))
+    // The admin URL's options (`?sslmode=disable`, say) carry over.
+    let (admin, options) = admin.split_once('?').map_or((admin.as_str(), ""), |(a, o)| (a, o));
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    let options = if options.is_empty() { String::new() } else { format!("?{options}") };
+    Some(format!("{base}/{name}{options}"))
 }
 
 /// `BENCH_READS_ONLY=1`: health, an unknown key and the point reads only.
