@@ -121,9 +121,14 @@ impl Blobs for ObjectBlobs {
             true => Writing::Direct(upload),
             false => Writing::Parts(WriteMultipart::new_with_chunk_size(upload, S3_PART_BYTES)),
         };
+        let file = self
+            .dir
+            .as_ref()
+            .map(|dir| dir.join(self.path(sha256).as_ref()));
         Ok(Box::new(ObjectWriter {
             inner: Some(inner),
             describe: self.describe.clone(),
+            file,
         }))
     }
 
@@ -226,6 +231,20 @@ enum Writing {
 struct ObjectWriter {
     inner: Option<Writing>,
     describe: String,
+    /// The object's file in a local store: made durable once complete.
+    file: Option<std::path::PathBuf>,
+}
+
+/// Flushes `file` and its directory's entry of it to the disk, so that a
+/// document's row (committed after) never outlives its content through a
+/// power cut. (`object_store`'s local store leaves both in the page
+/// cache; an S3 store is durable once the upload is complete.)
+fn durable(file: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(file)?.sync_all()?;
+    match file.parent() {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
 }
 
 impl ObjectWriter {
@@ -263,7 +282,12 @@ impl BlobWriter for ObjectWriter {
             Some(Writing::Parts(parts)) => parts.finish().await.map(drop),
             None => return Err(Error::internal("an object finished twice")),
         };
-        done.map_err(|e| unavailable(&describe, e))
+        done.map_err(|e| unavailable(&describe, e))?;
+        let Some(file) = self.file.take() else { return Ok(()) };
+        tokio::task::spawn_blocking(move || durable(&file))
+            .await
+            .map_err(|e| unavailable(&describe, e))?
+            .map_err(|e| unavailable(&describe, e))
     }
 
     async fn abort(mut self: Box<Self>) -> Result<()> {

@@ -363,66 +363,104 @@ impl Grants {
 
 /// Takes the content: checks each chunk against the limits and the
 /// declaration, the media type on the first bytes, and the size and
-/// checksum at the end, writing as it goes.
+/// checksum at the end, writing as it goes. The chunk taken last is
+/// written while the next one arrives and is checked: the store's write
+/// and the hashing overlap.
 async fn receive(
     upload: &Upload,
     limit: i64,
     content: &mut BoxStream<'static, Result<Bytes>>,
     writer: &mut dyn BlobWriter,
 ) -> Result<()> {
-    let mut hasher = Sha256::new();
-    let mut received: i64 = 0;
-    let mut head: Vec<u8> = Vec::new();
-    let mut recognised = false;
-    while let Some(chunk) = content.next().await {
+    let mut check = Check::new(upload, limit);
+    let mut taken = check.next(content).await?;
+    while let Some(chunk) = taken {
+        let (written, next) = futures_util::future::join(writer.write(chunk), check.next(content)).await;
+        written?;
+        taken = next?;
+    }
+    check.end()
+}
+
+/// What an upload's content is checked against as it arrives.
+struct Check<'a> {
+    upload: &'a Upload,
+    limit: i64,
+    hasher: Sha256,
+    received: i64,
+    /// The first bytes, until the media type is recognised.
+    head: Vec<u8>,
+    recognised: bool,
+}
+
+impl<'a> Check<'a> {
+    fn new(upload: &'a Upload, limit: i64) -> Self {
+        Self {
+            upload,
+            limit,
+            hasher: Sha256::new(),
+            received: 0,
+            head: Vec::new(),
+            recognised: false,
+        }
+    }
+
+    /// The next chunk, checked and hashed; `None` at the end.
+    async fn next(&mut self, content: &mut BoxStream<'static, Result<Bytes>>) -> Result<Option<Bytes>> {
+        let Some(chunk) = content.next().await else { return Ok(None) };
         let chunk = chunk?;
         if chunk.is_empty() || chunk.len() > MAX_CHUNK_BYTES {
             return Err(Error::invalid("chunk", format!("must be 1 to {MAX_CHUNK_BYTES} bytes")));
         }
-        received += chunk.len() as i64;
-        if received > limit {
-            return Err(too_large(limit));
+        self.received += chunk.len() as i64;
+        if self.received > self.limit {
+            return Err(too_large(self.limit));
         }
-        if received > upload.size_bytes {
+        if self.received > self.upload.size_bytes {
             return Err(invalid(
                 Reason::SizeMismatch,
                 "upload.size_bytes",
-                format!("more than the {} bytes declared arrived", upload.size_bytes),
+                format!("more than the {} bytes declared arrived", self.upload.size_bytes),
             ));
         }
-        if !recognised {
-            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
-            head.extend_from_slice(&chunk[..take]);
-            if head.len() >= SNIFF_BYTES {
-                if !document::content_is(&upload.media_type, &head, false) {
-                    return Err(document::not_of_media_type(&upload.media_type));
+        if !self.recognised {
+            let take = (SNIFF_BYTES - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+            if self.head.len() >= SNIFF_BYTES {
+                if !document::content_is(&self.upload.media_type, &self.head, false) {
+                    return Err(document::not_of_media_type(&self.upload.media_type));
                 }
-                recognised = true;
-                head = Vec::new();
+                self.recognised = true;
+                self.head = Vec::new();
             }
         }
-        hasher.update(&chunk);
-        writer.write(chunk).await?;
+        self.hasher.update(&chunk);
+        Ok(Some(chunk))
     }
-    if received != upload.size_bytes {
-        return Err(invalid(
-            Reason::SizeMismatch,
-            "upload.size_bytes",
-            format!("{received} bytes arrived, not the {} declared", upload.size_bytes),
-        ));
+
+    /// The size, the media type of a short document, and the checksum.
+    fn end(self) -> Result<()> {
+        let upload = self.upload;
+        if self.received != upload.size_bytes {
+            return Err(invalid(
+                Reason::SizeMismatch,
+                "upload.size_bytes",
+                format!("{} bytes arrived, not the {} declared", self.received, upload.size_bytes),
+            ));
+        }
+        if !self.recognised && !document::content_is(&upload.media_type, &self.head, true) {
+            return Err(document::not_of_media_type(&upload.media_type));
+        }
+        let digest = hex::encode(self.hasher.finalize());
+        if digest != upload.sha256 {
+            return Err(invalid(
+                Reason::ChecksumMismatch,
+                "upload.sha256",
+                format!("the content's SHA-256 is {digest}, not the one declared"),
+            ));
+        }
+        Ok(())
     }
-    if !recognised && !document::content_is(&upload.media_type, &head, true) {
-        return Err(document::not_of_media_type(&upload.media_type));
-    }
-    let digest = hex::encode(hasher.finalize());
-    if digest != upload.sha256 {
-        return Err(invalid(
-            Reason::ChecksumMismatch,
-            "upload.sha256",
-            format!("the content's SHA-256 is {digest}, not the one declared"),
-        ));
-    }
-    Ok(())
 }
 
 /// The object's pieces regrouped into chunks of up to [`MAX_CHUNK_BYTES`]
