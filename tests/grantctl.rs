@@ -8,9 +8,11 @@
 //! times, and documents (uploads and downloads byte for byte, resumed,
 //! across a dropped connection; requirements and submission), and
 //! cross-border teams and sign-off (team commands, endorsements, partners'
-//! lists and watches, the JSON of teams and people). grantctl's
+//! lists and watches, the JSON of teams and people), and exports (CSV
+//! read back by Python's csv module, JSON Lines, --excel). grantctl's
 //! self-contained modules (errors and exit codes, money, names, times,
-//! tables, backoff, sizes, media types, the progress line) are
+//! tables, backoff, sizes, media types, the progress line, exported
+//! records: CSV quoting, the BOM, files renamed into place) are
 //! compiled in here too, so their unit tests run with `cargo test --test
 //! grantctl`.
 
@@ -38,6 +40,9 @@ mod names;
 #[path = "../services/grantctl/progress.rs"]
 mod progress;
 #[allow(dead_code)]
+#[path = "../services/grantctl/records.rs"]
+mod records;
+#[allow(dead_code)]
 #[path = "../services/grantctl/size.rs"]
 mod size;
 #[allow(dead_code)]
@@ -56,6 +61,8 @@ mod contexts;
 mod documents;
 #[path = "grantctl/errors.rs"]
 mod errors;
+#[path = "grantctl/exports.rs"]
+mod exports;
 #[path = "grantctl/golden.rs"]
 mod golden;
 #[path = "grantctl/reviewing.rs"]
@@ -81,6 +88,7 @@ use documents::{
     documents_upload_and_download_byte_for_byte_and_resume,
 };
 use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
+use exports::exports_read_back_by_python_match_the_api;
 use golden::{tables_align_bilingual_names_and_format_money, text_that_would_redraw_a_terminal_is_escaped};
 use reviewing::peer_review_through_grantctl;
 use story::the_gba_story_through_grantctl_alone;
@@ -116,6 +124,7 @@ on_every_backend!(
     the_cross_border_sign_off_through_grantctl,
     partners_read_but_do_not_change_and_bad_teams_name_their_field,
     json_shapes_of_teams_sign_off_people_and_requirements,
+    exports_read_back_by_python_match_the_api,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

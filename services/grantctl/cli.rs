@@ -8,7 +8,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
-use crate::cmd::{applications, awards, config, documents, institutions, keys, programmes, reviews, system, watch};
+use crate::cmd::{
+    applications, awards, config, documents, export, institutions, keys, programmes, reviews, system, watch,
+};
 use crate::output::Format;
 
 pub const EXIT_CODES: &str = "\
@@ -203,6 +205,16 @@ pub enum Command {
     Awards {
         #[command(subcommand)]
         command: awards::Cmd,
+    },
+    /// Export applications, awards or disbursements as CSV or JSON Lines,
+    /// streamed page by page (for spreadsheets and finance systems).
+    #[command(
+        after_help = "Example:\n  grantctl export awards --programme programmes/0193... --excel -O awards.csv\n  \
+                      grantctl export disbursements --programme programmes/0193... --format jsonl"
+    )]
+    Export {
+        #[command(subcommand)]
+        command: export::Cmd,
     },
     /// Issue, list and revoke API keys (admin).
     #[command(

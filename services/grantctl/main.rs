@@ -16,6 +16,7 @@ mod money;
 mod names;
 mod output;
 mod progress;
+mod records;
 mod settings;
 mod size;
 mod table;
@@ -90,6 +91,7 @@ async fn run(cli: Cli, given: Given) -> Result<()> {
         Command::Documents { command } => cmd::documents::run(&ctx, command).await,
         Command::Reviews { command } => cmd::reviews::run(&ctx, command).await,
         Command::Awards { command } => cmd::awards::run(&ctx, command).await,
+        Command::Export { command } => cmd::export::run(&ctx, command).await,
         Command::Keys { command } => cmd::keys::run(&ctx, command).await,
         Command::Watch { command } => cmd::watch::run(&ctx, command).await,
         Command::Whoami => cmd::whoami::run(&ctx).await,

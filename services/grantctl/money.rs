@@ -118,6 +118,26 @@ impl Amount {
     }
 }
 
+impl Amount {
+    /// `1234567.89`: the exact decimal with the currency's decimal places,
+    /// without separators or code (what exports write).
+    pub fn plain(&self) -> String {
+        let exp = exponent(&self.currency);
+        let scale = 10_u128.pow(exp);
+        let abs = self.minor.unsigned_abs();
+        let sign = if self.minor < 0 { "-" } else { "" };
+        if exp == 0 {
+            return format!("{sign}{abs}");
+        }
+        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exp as usize)
+    }
+}
+
+/// `1234567.89` for an amount of the proto shape (see [`Amount::plain`]).
+pub fn plain(m: &v1::Money) -> String {
+    Amount::from_proto(m).plain()
+}
+
 /// `CNY 1,200,000.00`: code, then the amount with thousands separators and
 /// the currency's decimal places.
 pub fn format(m: &v1::Money) -> String {
@@ -201,5 +221,29 @@ mod tests {
         assert_eq!(format(&m("CNY", 0, 0)), "CNY 0.00");
         assert_eq!(format(&m("CNY", 999, 0)), "CNY 999.00");
         assert_eq!(format(&m("CNY", -5, -50_000_000)), "CNY -5.05");
+    }
+
+    #[test]
+    fn plain_decimals_are_exact_without_separators() {
+        let m = |code: &str, units, nanos| v1::Money {
+            currency_code: code.into(),
+            units,
+            nanos,
+        };
+        assert_eq!(plain(&m("CNY", 1_234_567, 890_000_000)), "1234567.89");
+        assert_eq!(plain(&m("CNY", 750_000, 0)), "750000.00");
+        assert_eq!(plain(&m("HKD", 0, 50_000_000)), "0.05");
+        assert_eq!(plain(&m("CNY", -5, -50_000_000)), "-5.05");
+        assert_eq!(plain(&m("JPY", 1_200, 0)), "1200");
+        assert_eq!(
+            plain(&m("CNY", 9_007_199_254_740_993, 10_000_000)),
+            "9007199254740993.01"
+        );
+        assert_eq!(parse("1,234,567.89 CNY").unwrap().plain(), "1234567.89");
+        let remaining = Amount {
+            currency: "CNY".into(),
+            minor: parse("1,234,567.89 CNY").unwrap().minor - parse("100,000.10 CNY").unwrap().minor,
+        };
+        assert_eq!(remaining.plain(), "1134567.79");
     }
 }

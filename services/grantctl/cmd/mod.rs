@@ -9,6 +9,7 @@ pub mod awards;
 pub mod config;
 pub mod documents;
 pub mod events;
+pub mod export;
 pub mod institutions;
 pub mod keys;
 pub mod programmes;
