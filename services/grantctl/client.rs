@@ -63,7 +63,12 @@ impl Conn {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(20))
-            .keep_alive_while_idle(true);
+            .keep_alive_while_idle(true)
+            // Downloads come in 1 MiB chunks: whole chunks a frame, and
+            // room for the next while one is hashed and written.
+            .max_frame_size(1 << 20)
+            .initial_stream_window_size(4 << 20)
+            .initial_connection_window_size(16 << 20);
         if endpoint.starts_with("https://") {
             target = target
                 .tls_config(tls.config()?)

@@ -121,10 +121,7 @@ impl Blobs for ObjectBlobs {
             true => Writing::Direct(upload),
             false => Writing::Parts(WriteMultipart::new_with_chunk_size(upload, S3_PART_BYTES)),
         };
-        let file = self
-            .dir
-            .as_ref()
-            .map(|dir| dir.join(self.path(sha256).as_ref()));
+        let file = self.dir.as_ref().map(|dir| dir.join(self.path(sha256).as_ref()));
         Ok(Box::new(ObjectWriter {
             inner: Some(inner),
             describe: self.describe.clone(),

@@ -416,7 +416,9 @@ async fn measure(exe: &str, url: &str, database: &str, sizes: &Sizes, rows: &mut
         ][i % 5];
         let bytes = content(sizes.document, 1_000 + i as u64);
         let sha = checksum(&bytes);
-        tasks.push(tokio::spawn(async move { upload(client, &parent, bytes, sha, kind).await }));
+        tasks.push(tokio::spawn(
+            async move { upload(client, &parent, bytes, sha, kind).await },
+        ));
     }
     let mut done = 0;
     for task in tasks {

@@ -469,7 +469,11 @@ async fn postgres_database() -> Option<String> {
     // The admin URL's options (`?sslmode=disable`, say) carry over.
     let (admin, options) = admin.split_once('?').map_or((admin.as_str(), ""), |(a, o)| (a, o));
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    let options = if options.is_empty() { String::new() } else { format!("?{options}") };
+    let options = if options.is_empty() {
+        String::new()
+    } else {
+        format!("?{options}")
+    };
     Some(format!("{base}/{name}{options}"))
 }
 

@@ -407,7 +407,9 @@ impl<'a> Check<'a> {
 
     /// The next chunk, checked and hashed; `None` at the end.
     async fn next(&mut self, content: &mut BoxStream<'static, Result<Bytes>>) -> Result<Option<Bytes>> {
-        let Some(chunk) = content.next().await else { return Ok(None) };
+        let Some(chunk) = content.next().await else {
+            return Ok(None);
+        };
         let chunk = chunk?;
         if chunk.is_empty() || chunk.len() > MAX_CHUNK_BYTES {
             return Err(Error::invalid("chunk", format!("must be 1 to {MAX_CHUNK_BYTES} bytes")));
@@ -445,7 +447,10 @@ impl<'a> Check<'a> {
             return Err(invalid(
                 Reason::SizeMismatch,
                 "upload.size_bytes",
-                format!("{} bytes arrived, not the {} declared", self.received, upload.size_bytes),
+                format!(
+                    "{} bytes arrived, not the {} declared",
+                    self.received, upload.size_bytes
+                ),
             ));
         }
         if !self.recognised && !document::content_is(&upload.media_type, &self.head, true) {
