@@ -23,13 +23,15 @@
 // language (English, Traditional and Simplified Chinese) and at 1280, 768
 // and 390 px: the words, the locale's numbers and dates, the totals per
 // currency, the history panel and its documents, no overflow and no amount
-// or button broken across lines; screenshots of each. Then downloads: as the
+// or button broken across lines; screenshots of each. Then the programme
+// cards' CSV downloads (applications, payments), parsed back and compared
+// with what the server lists, amounts exact. Then downloads: as the
 // officer, files whose SHA-256 equals the uploads'; an altered download
 // refused; a viewer's download refused with the server's reason. Then, on
 // `gba-grants demo`'s picture (a server of its own), the history panel's
 // team and sign-off in each language and at each width.
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, chmod } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, chmod, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -417,6 +419,219 @@ async function checkDemoTeams({ c, bin, tmp, context, pageErrors, layoutProblems
   }
 }
 
+// ---- CSV downloads -------------------------------------------------------------
+/**
+ * Reads a CSV file as RFC 4180 says, independently of the page's writer:
+ * UTF-8 (strict) after a byte order mark, fields separated by commas,
+ * quoted fields with doubled quotes, every record ended by CRLF.
+ */
+function parseCsv(bytes, what) {
+  check(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, `${what} does not start with the UTF-8 BOM (EF BB BF): ${[...bytes.subarray(0, 3)]}`);
+  let s;
+  try {
+    s = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(3));
+  } catch (e) {
+    throw new E2EError(`${what} is not UTF-8: ${e.message}`);
+  }
+  const records = [];
+  let record = [];
+  let i = 0;
+  while (i < s.length) {
+    let field = "";
+    if (s[i] === '"') {
+      i++;
+      for (;;) {
+        const q = s.indexOf('"', i);
+        check(q >= 0, `${what}: a quoted field is not closed`);
+        field += s.slice(i, q);
+        i = q + 1;
+        if (s[i] === '"') {
+          field += '"';
+          i++;
+        } else break;
+      }
+    } else {
+      while (i < s.length && !",\r\n".includes(s[i])) {
+        check(s[i] !== '"', `${what}: a quote inside an unquoted field (record ${records.length + 1})`);
+        field += s[i++];
+      }
+    }
+    record.push(field);
+    if (s[i] === ",") {
+      i++;
+      continue;
+    }
+    check(s.slice(i, i + 2) === "\r\n", `${what}: record ${records.length + 1} does not end in CRLF (${JSON.stringify(s.slice(i, i + 2))})`);
+    i += 2;
+    records.push(record);
+    record = [];
+  }
+  check(records.length > 0, `${what} is empty`);
+  const width = records[0].length;
+  for (const [n, r] of records.entries()) check(r.length === width, `${what}: record ${n + 1} has ${r.length} fields, the header ${width}`);
+  const [header, ...data] = records;
+  return { header, rows: data.map((r) => Object.fromEntries(header.map((k, j) => [k, r[j]]))) };
+}
+
+/** Clicks a programme card's CSV button and reads the file the page saves. */
+async function downloadCsv(page, programme, kind) {
+  const card = `.card[data-programme="${programme.name}"]`;
+  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 20_000 }), page.click(`${card} [data-export="${kind}"]`)]);
+  const failure = await download.failure();
+  check(!failure, `the ${kind} CSV of ${programme.name} failed in the browser: ${failure}`);
+  const bytes = await readFile(await download.path());
+  await writeFile(join(artifacts, download.suggestedFilename()), bytes);
+  const what = `the ${kind} CSV of ${programme.name} ("${download.suggestedFilename()}", kept in e2e/artifacts)`;
+  const { header, rows } = parseCsv(bytes, what);
+  const status = await page
+    .waitForSelector(`${card} [data-export-status="${kind}"][data-phase="saved"]`, { timeout: 5_000 })
+    .then((e) => e.evaluate((el) => ({ rows: el.dataset.rows, file: el.dataset.file, text: el.textContent })));
+  return { file: download.suggestedFilename(), header, rows, bytes: bytes.length, what, status };
+}
+
+async function checkCsvDownloads(x) {
+  const { c, page, as, viewer, programme, youngScientists, youngApp, paid, outreach, first, um, hku } = x;
+  const S = c.Application_State;
+  const money = (m) => (m && (m.currencyCode || x.nanosOf(m) !== 0n) ? [x.decimal(x.nanosOf(m)), m.currencyCode] : ["", ""]);
+  const guard = (t) => (/^[=+\-@]/.test(t) ? `'${t}` : t);
+  const rfc3339 = (ts) => {
+    if (!ts) return "";
+    const whole = new Date(Number(ts.seconds) * 1000).toISOString().replace(/\.\d+Z$/, "");
+    if (!ts.nanos) return `${whole}Z`;
+    let f = String(ts.nanos).padStart(9, "0");
+    while (f.length > 3 && f.endsWith("000")) f = f.slice(0, -3);
+    return `${whole}.${f}Z`;
+  };
+  const idOf = (p) => p.name.replace(/^programmes\//, "");
+  const listed = async (p) => {
+    const out = [];
+    let pageToken = "";
+    do {
+      const res = await as(viewer).applications.listApplications({ parent: p.name, pageSize: 2, pageToken });
+      out.push(...res.applications);
+      pageToken = res.nextPageToken;
+    } while (pageToken);
+    return out;
+  };
+  const wantApplication = (a) => {
+    const inst = x.institutionsByName.get(a.applicantInstitution);
+    const [requested_amount, requested_currency] = money(a.requestedAmount);
+    const [awarded_amount, awarded_currency] = money(a.awardedAmount);
+    const [disbursed_amount, disbursed_currency] = money(a.disbursedAmount);
+    return {
+      application: a.name,
+      title: guard(a.title),
+      state: S[a.state],
+      applicant_institution: a.applicantInstitution,
+      institution_display_name: inst?.displayName ?? "",
+      institution_local_name: inst?.localName ?? "",
+      requested_amount, requested_currency, awarded_amount, awarded_currency, disbursed_amount, disbursed_currency,
+      submit_time: rfc3339(a.submitTime),
+      award_number: guard(a.awardNumber),
+    };
+  };
+  const same = (got, want) => JSON.stringify(got) === JSON.stringify(want);
+
+  // An application whose title a spreadsheet would run as a formula, with
+  // a comma, quotes and Chinese, for the smallest amount in MOP.
+  const trickyTitle = '=HYPERLINK("http://example.org","澳門, 科普")';
+  const { application: tricky } = await as(x.umApplicant).applications.createApplication({
+    parent: outreach.name,
+    application: {
+      applicantInstitution: um.name,
+      title: trickyTitle,
+      abstract: "CSV export check.",
+      principalInvestigator: { name: "Wong Siu Ming", email: "pi@example.org", orcid: "0000-0002-1825-0097" },
+      requestedAmount: x.mop(0, 10_000_000),
+      durationMonths: 12,
+    },
+    requestId: x.rid(),
+  });
+  await as(x.umApplicant).applications.submitApplication({ name: tricky.name, requestId: x.rid() });
+  x.book("MOP").applications++;
+  x.book("MOP").requested += x.nanosOf(x.mop(0, 10_000_000));
+
+  // 1. The applications of the first programme, through every page.
+  const apps = await downloadCsv(page, programme, "applications");
+  check(apps.file === `programme-${idOf(programme)}-applications.csv`, `${apps.what}: not named programme-<id>-applications.csv`);
+  const header = apps.header;
+  const wantHeader = [
+    "application", "title", "state", "applicant_institution", "institution_display_name", "institution_local_name",
+    "requested_amount", "requested_currency", "awarded_amount", "awarded_currency", "disbursed_amount", "disbursed_currency",
+    "submit_time", "award_number",
+  ];
+  check(same(header, wantHeader), `${apps.what}: the header is ${JSON.stringify(header)}`);
+  const server = await listed(programme);
+  const extra = apps.rows.filter((r) => !server.some((a) => a.name === r.application)).map((r) => `${r.application} (${r.title}, ${r.state})`);
+  const lacking = server.filter((a) => !apps.rows.some((r) => r.application === a.name)).map((a) => `${a.name} (${a.title})`);
+  check(
+    apps.rows.length === server.length && server.length >= 7 && !extra.length && !lacking.length,
+    `${apps.what} has ${apps.rows.length} rows; the server lists ${server.length} applications (only in the file: ${extra.join(", ") || "none"}; missing: ${lacking.join(", ") || "none"})`,
+  );
+  for (const a of server) {
+    const got = apps.rows.find((r) => r.application === a.name);
+    check(got && same(got, wantApplication(a)), `${apps.what}: the row of ${a.name} reads ${JSON.stringify(got)}, not ${JSON.stringify(wantApplication(a))}`);
+  }
+  const firstRow = apps.rows.find((r) => r.application === first.name);
+  check(
+    firstRow.requested_amount === "1234567.89" && firstRow.requested_currency === "CNY" &&
+      firstRow.awarded_amount === "1000000.50" && firstRow.awarded_currency === "CNY" &&
+      firstRow.state === "APPROVED" && firstRow.award_number !== "" &&
+      firstRow.institution_display_name === hku.displayName && firstRow.institution_local_name === "香港大學" &&
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$/.test(firstRow.submit_time),
+    `${apps.what}: the first application's row reads ${JSON.stringify(firstRow)}`,
+  );
+  check(apps.status.rows === String(server.length) && apps.status.file === apps.file, `${apps.what}: the card's status says ${JSON.stringify(apps.status)}`);
+
+  // 2. The payments of the programme that paid one.
+  const pays = await downloadCsv(page, youngScientists, "payments");
+  check(pays.file === `programme-${idOf(youngScientists)}-payments.csv`, `${pays.what}: not named programme-<id>-payments.csv`);
+  const { disbursements } = await as(viewer).awards.listDisbursements({ parent: youngApp.name, pageSize: 100 });
+  check(disbursements.length === 1, `the server lists ${disbursements.length} disbursements of ${youngApp.name}`);
+  const d = disbursements[0];
+  const [amount, currency] = money(d.amount);
+  const [payee_amount, payee_currency] = money(d.payeeAmount);
+  const [bank_charges, bank_charges_currency] = money(d.bankCharges);
+  const wantPay = {
+    application: youngApp.name, disbursement: d.name, reference: "E2E-PAY-1", amount, currency, payee_amount, payee_currency,
+    exchange_rate: d.exchangeRate, bank_charges, bank_charges_currency, pay_time: rfc3339(d.payTime), create_time: rfc3339(d.createTime),
+  };
+  check(same(pays.header, Object.keys(wantPay)), `${pays.what}: the header is ${JSON.stringify(pays.header)}`);
+  check(pays.rows.length === 1 && same(pays.rows[0], wantPay), `${pays.what} reads ${JSON.stringify(pays.rows)}, not [${JSON.stringify(wantPay)}]`);
+  check(amount === x.decimal(x.nanosOf(paid)) && amount === "150000.33" && currency === "CNY", `the payment was ${amount} ${currency}, not 150000.33 CNY`);
+  // The first programme paid nothing: the header alone.
+  const none = await downloadCsv(page, programme, "payments");
+  check(none.rows.length === 0 && none.header.length === 12 && none.status.rows === "0", `${none.what} has ${none.rows.length} rows, not none`);
+
+  // 3. A title that would be a formula; 0.01 MOP; the Macao names.
+  const mopCsv = await downloadCsv(page, outreach, "applications");
+  const t = mopCsv.rows.find((r) => r.application === tricky.name);
+  check(
+    t && t.title === `'${trickyTitle}` && t.requested_amount === "0.01" && t.requested_currency === "MOP" &&
+      t.institution_display_name === um.displayName && t.institution_local_name === "澳門大學" && t.state === "SUBMITTED",
+    `${mopCsv.what}: the row of ${tricky.name} reads ${JSON.stringify(t)}`,
+  );
+
+  // The cards with their statuses hold at each width.
+  const notes = [];
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const shot = join(artifacts, `csv-${width}-en.png`);
+    await page.locator(`.card[data-programme="${programme.name}"] .card-export`).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: shot });
+    const lay = await x.layoutProblems(".card, .card button");
+    check(!lay.problems.length, `the cards with their CSV statuses at ${width} px (${shot}): ${lay.problems.slice(0, 8).join("; ")}`);
+    notes.push(`${width} px: ${lay.checked} elements`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  ok(
+    `CSV downloads (viewer key): "${apps.file}" with ${apps.rows.length} applications as the server lists them (1234567.89 CNY requested, ` +
+      `"${firstRow.institution_display_name}" / "${firstRow.institution_local_name}"), "${pays.file}" with its payment of ${amount} ${currency}, ` +
+      `an empty payments file, and 0.01 MOP with the title ${JSON.stringify(t.title)}; BOM, CRLF, RFC 4180 quoting; layout holds (${notes.join("; ")})`,
+  );
+}
+
 // ---- the test --------------------------------------------------------------
 async function main() {
   const bin = process.env.GBA_GRANTS_BIN;
@@ -519,7 +734,7 @@ async function main() {
       eligibleRegions: [c.Region.HONG_KONG],
       maxAward: hkd(1_000_000),
     });
-    await createProgramme({
+    const outreach = await createProgramme({
       displayName: "Macao Science Outreach Grants",
       localName: "澳門科學普及資助",
       funder: "Macao Science and Technology Development Fund",
@@ -1412,6 +1627,15 @@ async function main() {
     check(after.lang === "en" && after.heading === "Programmes" && after.stored === "en", `after choosing English and a reload the page shows ${JSON.stringify(after)}`);
     await page.waitForSelector(`${card} [data-amount="budget"]`, { timeout: 10_000 });
     ok(`the language chosen is remembered across reloads (${last.id}, then en); screenshots in ${artifacts}/dashboard-{${WIDTHS.join(",")}}-{${LANGS.map((L) => L.id).join(",")}}.png`);
+
+    // CSV downloads of a programme's applications and payments, with the
+    // viewer key: each file must parse back (RFC 4180, UTF-8 with a BOM)
+    // to what the server lists, amounts exact. An application whose title
+    // would be a spreadsheet formula comes back with a quote in front.
+    await checkCsvDownloads({
+      c, page, as, viewer, umApplicant, um, hku, rid, book, decimal, nanosOf, mop, layoutProblems,
+      institutionsByName, programme, youngScientists, youngApp, paid, outreach, first,
+    });
 
     // Downloads, in tabs of their own (each tab keeps its own key). First
     // as the programme's officer, who may download: each version's file

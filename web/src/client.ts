@@ -4,6 +4,7 @@ import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { AccessService } from "./gen/gba/grants/v1/access_pb";
 import { ApplicationService } from "./gen/gba/grants/v1/application_pb";
+import { AwardService } from "./gen/gba/grants/v1/award_pb";
 import { DocumentService } from "./gen/gba/grants/v1/document_pb";
 import { InstitutionService } from "./gen/gba/grants/v1/institution_pb";
 import { ProgrammeService } from "./gen/gba/grants/v1/programme_pb";
@@ -42,6 +43,7 @@ export function createClients(baseUrl: string) {
   return {
     access: createClient(AccessService, transport),
     applications: createClient(ApplicationService, transport),
+    awards: createClient(AwardService, transport),
     documents: createClient(DocumentService, transport),
     institutions: createClient(InstitutionService, transport),
     programmes: createClient(ProgrammeService, transport),

@@ -1,7 +1,8 @@
 // The gba-grants live dashboard: totals per currency and programme budgets
 // and counts from WatchProgrammeSummary, and a feed of application events
-// (history, then WatchApplicationEvents), all over gRPC-Web on this page's
-// own origin, in English, Traditional or Simplified Chinese.
+// (history, then WatchApplicationEvents), with each programme's applications
+// and payments as CSV downloads, all over gRPC-Web on this page's own
+// origin, in English, Traditional or Simplified Chinese.
 import "./styles.css";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ApplicationEvent } from "./gen/gba/grants/v1/application_pb";
@@ -25,6 +26,9 @@ import { renderDocuments, renderDownloadStatus, saveBlob, type DownloadState } f
 import { mayDownload, formatBytes } from "./lib/documents";
 import { DownloadError, downloadDocument } from "./lib/download";
 import { renderTotals } from "./ui/totals";
+import { renderExportStatus, type ExportState } from "./ui/export";
+import { CSV_MEDIA_TYPE, type ExportKind } from "./lib/csv";
+import { exportProgramme } from "./lib/programme-export";
 import { programmeFigures, totalsByCurrency } from "./lib/totals";
 import {
   browserLanguages,
@@ -113,6 +117,8 @@ let docsReload: ReturnType<typeof setTimeout> | null = null;
 const expandedKinds = new Set<DocumentKind>();
 /** Downloads of this session, by document name. */
 const downloads = new Map<string, DownloadState>();
+/** CSV downloads of this session, by programme, then kind. */
+const exports = new Map<string, Map<ExportKind, ExportState>>();
 /** The event each feed row shows, to draw it again in another language. */
 const rowEvents = new WeakMap<Element, ApplicationEvent>();
 
@@ -139,7 +145,7 @@ const render = new FrameScheduler(() => {
   els.feedEmpty.hidden = els.feed.childElementCount > 0;
   if (cardsAll) {
     cardsAll = false;
-    const cards = [...programmes.values()].map((p) => renderProgrammeCard(p, summaries.get(p.name)));
+    const cards = [...programmes.values()].map((p) => card(p));
     els.programmes.replaceChildren(...cards);
     if (!cards.length) els.programmes.append(h("p", { class: "empty" }, t("programmes.none")));
     dirtyCards.clear();
@@ -148,7 +154,7 @@ const render = new FrameScheduler(() => {
     for (const name of dirtyCards) {
       const p = programmes.get(name);
       const old = els.programmes.querySelector(`[data-programme="${CSS.escape(name)}"]`);
-      if (p && old) old.replaceWith(renderProgrammeCard(p, summaries.get(name)));
+      if (p && old) old.replaceWith(card(p));
     }
     if (dirtyCards.size) totalsDirty = true;
     dirtyCards.clear();
@@ -159,6 +165,10 @@ const render = new FrameScheduler(() => {
   }
   renderConnection();
 });
+
+function card(p: Programme): HTMLElement {
+  return renderProgrammeCard(p, summaries.get(p.name), (kind) => exports.get(p.name)?.get(kind));
+}
 
 function renderConnection(): void {
   let state: ConnState = feedState;
@@ -256,6 +266,7 @@ function signOut(message: Text): void {
   apiKey.clear();
   currentRole = null;
   downloads.clear();
+  exports.clear();
   programmes.clear();
   programmesLoaded = false;
   summaries.clear();
@@ -713,6 +724,83 @@ function startDownload(name: string): void {
       setDownload(name, {
         phase: "failed",
         message: msg(denied ? "docs.denied" : "docs.downloadFailed", { detail }),
+        failure: denied ? "denied" : (f.reason ?? "error"),
+      });
+    },
+  );
+}
+
+// ---- CSV downloads of a programme -------------------------------------------
+els.programmes.addEventListener("click", (ev) => {
+  const button = (ev.target as Element).closest<HTMLButtonElement>("[data-export]");
+  const programme = button?.closest<HTMLElement>("[data-programme]")?.dataset["programme"];
+  const kind = button?.dataset["export"];
+  if (button && !button.disabled && programme && (kind === "applications" || kind === "payments")) startExport(programme, kind);
+});
+
+/** Shows an export's state on its programme's card (drawn again from `exports` when the card is). */
+function setExport(programme: string, kind: ExportKind, state: ExportState): void {
+  let byKind = exports.get(programme);
+  if (!byKind) exports.set(programme, (byKind = new Map()));
+  byKind.set(kind, state);
+  const cardEl = els.programmes.querySelector(`[data-programme="${CSS.escape(programme)}"]`);
+  if (!cardEl) return;
+  cardEl.querySelector(`[data-export-status="${kind}"]`)?.replaceWith(renderExportStatus(kind, state));
+  const button = cardEl.querySelector<HTMLButtonElement>(`[data-export="${kind}"]`);
+  if (button) button.disabled = state.phase === "running";
+}
+
+/**
+ * Lists the programme's applications (every page), and for payments the
+ * disbursements of each paid one, with this tab's key, and saves them as
+ * `programme-<id>-<kind>.csv` (see lib/csv.ts).
+ */
+function startExport(programme: string, kind: ExportKind): void {
+  const signal = session?.signal;
+  if (!signal || exports.get(programme)?.get(kind)?.phase === "running") return;
+  setExport(programme, kind, { phase: "running", progress: { step: "applications", done: 0 } });
+  exportProgramme(
+    kind,
+    programme,
+    {
+      listApplications: (parent, pageToken, s) => clients.applications.listApplications({ parent, pageToken, pageSize: 1000 }, { signal: s }),
+      listDisbursements: (parent, pageToken, s) => clients.awards.listDisbursements({ parent, pageToken, pageSize: 1000 }, { signal: s }),
+      async getInstitution(name, s) {
+        try {
+          return (await clients.institutions.getInstitution({ name }, { signal: s })).institution;
+        } catch (err) {
+          const code = ConnectError.from(err).code;
+          // Not visible to this key: its names stay empty.
+          if (code === Code.NotFound || code === Code.PermissionDenied) return undefined;
+          throw err;
+        }
+      },
+    },
+    {
+      signal,
+      knownInstitution: (name) => institutions.get(name),
+      onProgress: (progress) => {
+        if (!signal.aborted) setExport(programme, kind, { phase: "running", progress });
+      },
+    },
+  ).then(
+    ({ fileName, text, rows }) => {
+      if (signal.aborted) return;
+      saveBlob(new Blob([text], { type: CSV_MEDIA_TYPE }), fileName);
+      setExport(programme, kind, { phase: "saved", rows, fileName });
+    },
+    (err) => {
+      if (signal.aborted) return;
+      const f = describe(err);
+      if (f.code === Code.Unauthenticated) {
+        signOut(msg("signout.notAccepted"));
+        return;
+      }
+      const detail = [f.reason, f.message].filter(Boolean).join(": ");
+      const denied = f.code === Code.PermissionDenied;
+      setExport(programme, kind, {
+        phase: "failed",
+        message: msg(denied ? "export.denied" : "export.failed", { detail }),
         failure: denied ? "denied" : (f.reason ?? "error"),
       });
     },

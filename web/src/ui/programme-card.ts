@@ -1,5 +1,6 @@
 // One programme: names, funder, budget bar, counts by state, awards, peer
-// review progress and money by applicant region, in the page's language.
+// review progress and money by applicant region, in the page's language,
+// and the CSV downloads of its applications and payments (export.ts).
 import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import type { ProgrammeSummary, RegionTotals } from "../gen/gba/grants/v1/watch_pb";
 import { decimalString, percentOf, zero, type MoneyValue } from "../lib/money";
@@ -9,13 +10,23 @@ import { REGION_ORDER, regionLabel, STATE_ORDER, stateLabel, stateToken } from "
 import { reviewProgress, reviewSettingsText } from "../lib/reviews";
 import { programmeFigures } from "../lib/totals";
 import { h } from "./dom";
+import { renderExports, type ExportState } from "./export";
+import type { ExportKind } from "../lib/csv";
 
 /** An amount that never wraps, with its exact value in `data-value`. */
 export function amount(m: MoneyValue, attrs: Record<string, string> = {}, opts: Parameters<typeof formatAmount>[1] = {}): HTMLElement {
   return h("span", { class: "amount", "data-value": decimalString(m), "data-currency": m.currencyCode, ...attrs }, formatAmount(m, opts));
 }
 
-export function renderProgrammeCard(p: Programme, s: ProgrammeSummary | undefined): HTMLElement {
+/**
+ * `exports` gives the state of the card's CSV downloads (applications,
+ * payments) in this session; without it the card has no download buttons.
+ */
+export function renderProgrammeCard(
+  p: Programme,
+  s: ProgrammeSummary | undefined,
+  exports?: (kind: ExportKind) => ExportState | undefined,
+): HTMLElement {
   const cur = p.currencyCode;
   const f = programmeFigures(p, s);
   const segments: [string, MsgKey, MoneyValue][] = [
@@ -98,6 +109,7 @@ export function renderProgrammeCard(p: Programme, s: ProgrammeSummary | undefine
     renderReviews(s),
     renderRegions(s?.regionTotals ?? [], cur),
     s?.computeTime && h("p", { class: "muted small" }, t("card.asOf", { time: formatDateTime(s.computeTime) })),
+    exports && renderExports(name.primary, exports),
   );
 }
 
