@@ -347,6 +347,9 @@ struct Row {
 async fn measure(exe: &str, url: &str, database: &str, sizes: &Sizes, rows: &mut Vec<Row>) -> Res<()> {
     let scratch = tempfile::tempdir()?;
     let store = scratch.path().join("documents");
+    // What an earlier database's uploads left dirty in the page cache is
+    // written back first, not during this one's measurements.
+    let _ = Command::new("sync").status();
     let server = start(exe, url, &store).await?;
     let (key, app) = draft(&server).await?;
     let client = authed(&server.channel, &key)?;
@@ -354,6 +357,7 @@ async fn measure(exe: &str, url: &str, database: &str, sizes: &Sizes, rows: &mut
     let mut cached_up = vec![];
     for round in 0..sizes.rounds {
         let bytes = content(sizes.document, round as u64);
+        let _ = Command::new("sync").status();
         let d = direct(&scratch.path().join("direct"), &bytes, round).await?;
         direct_up.push(d.durable_write);
         cached_up.push(d.cached_write);
