@@ -32,9 +32,10 @@ use crate::store::{Db, DbOptions};
 /// How much a client may send on one HTTP/2 stream before the server has
 /// read it: one whole request message of the largest size taken by
 /// default (4 MiB), so that an upload's next 1 MiB chunk is on its way
-/// while the last is hashed and written (hyper's default, 1 MiB, held each
-/// chunk until the one before was read: measured, uploads at 0.85 and
-/// downloads at 0.80 of the speed with these windows).
+/// while the last is hashed and written (with hyper's default, 1 MiB,
+/// each chunk waited until the one before was read: measured side by
+/// side, uploads ran at 0.78–0.86 and downloads at 0.58–0.79 of their
+/// speed with these windows; BENCHMARKS.md, "Documents").
 const STREAM_WINDOW_BYTES: u32 = 4 << 20;
 /// How much a client may send on one connection, all its streams
 /// together, before the server has read it: four such messages.
