@@ -9,6 +9,9 @@
 //                        http://127.0.0.1:<port>/). `dev` serves web/dist
 //                        through scripts/dev-server.mjs, which proxies the API.
 //   GBA_GRANTS_PORT      the server's port (default: a free one).
+//   GRANTCTL_BIN         grantctl, to compare the CSV downloads with its
+//                        exports (default: grantctl beside GBA_GRANTS_BIN;
+//                        none: not compared).
 //   CHROMIUM             the browser (default /usr/bin/chromium).
 //
 // Steps: start the server on an empty SQLite database and read the
@@ -25,14 +28,16 @@
 // currency, the history panel and its documents, no overflow and no amount
 // or button broken across lines; screenshots of each. Then the programme
 // cards' CSV downloads (applications, payments), parsed back and compared
-// with what the server lists, amounts exact. Then downloads: as the
+// with what the server lists, amounts exact, in grantctl export's columns
+// (and byte for byte with grantctl's --excel output when grantctl is
+// built). Then downloads: as the
 // officer, files whose SHA-256 equals the uploads'; an altered download
 // refused; a viewer's download refused with the server's reason. Then, on
 // `gba-grants demo`'s picture (a server of its own), the history panel's
 // team and sign-off in each language and at each width.
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, chmod, writeFile } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
+import { access, copyFile, mkdir, mkdtemp, readFile, rm, chmod, writeFile } from "node:fs/promises";
+import { constants as fsConstants, createWriteStream } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -486,14 +491,51 @@ async function downloadCsv(page, programme, kind) {
   const status = await page
     .waitForSelector(`${card} [data-export-status="${kind}"][data-phase="saved"]`, { timeout: 5_000 })
     .then((e) => e.evaluate((el) => ({ rows: el.dataset.rows, file: el.dataset.file, text: el.textContent })));
-  return { file: download.suggestedFilename(), header, rows, bytes: bytes.length, what, status };
+  return { file: download.suggestedFilename(), header, rows, bytes: bytes.length, raw: bytes, what, status };
+}
+
+/**
+ * `grantctl export <kind> --programme P --excel` against the test's server
+ * with `key`: the bytes it writes to standard output. Undefined when there
+ * is no grantctl (GRANTCTL_BIN, else grantctl beside GBA_GRANTS_BIN).
+ */
+async function grantctlExport(baseUrl, key, kind, programme) {
+  const bin = process.env.GRANTCTL_BIN || join(dirname(process.env.GBA_GRANTS_BIN), "grantctl");
+  try {
+    await access(bin, fsConstants.X_OK);
+  } catch {
+    if (process.env.GRANTCTL_BIN) throw new E2EError(`GRANTCTL_BIN=${bin} is not an executable`);
+    return undefined;
+  }
+  const env = { ...process.env, GBA_GRANTS_ENDPOINT: baseUrl, GBA_GRANTS_TOKEN: key, GBA_GRANTS_CONFIG: join(os.tmpdir(), `gba-grants-e2e-no-config-${process.pid}.json`) };
+  for (const k of ["GBA_GRANTS_TOKEN_FILE", "GBA_GRANTS_CONTEXT", "GBA_GRANTS_CA_FILE", "GBA_GRANTS_CERT_FILE", "GBA_GRANTS_KEY_FILE"]) delete env[k];
+  const proc = spawn(bin, ["export", kind, "--programme", programme, "--excel"], { stdio: ["ignore", "pipe", "pipe"], env });
+  const out = [];
+  let err = "";
+  proc.stdout.on("data", (b) => out.push(b));
+  proc.stderr.on("data", (b) => (err += b));
+  const code = await new Promise((resolve, reject) => {
+    proc.on("error", reject);
+    proc.on("close", resolve);
+  });
+  check(code === 0, `grantctl export ${kind} --programme ${programme} --excel exited with ${code}: ${err.trim()}`);
+  return Buffer.concat(out);
 }
 
 async function checkCsvDownloads(x) {
   const { c, page, as, viewer, programme, youngScientists, youngApp, paid, outreach, first, um, hku } = x;
   const S = c.Application_State;
-  const money = (m) => (m && (m.currencyCode || x.nanosOf(m) !== 0n) ? [x.decimal(x.nanosOf(m)), m.currencyCode] : ["", ""]);
+  // The values as grantctl export writes them (services/grantctl/cmd/export.rs), written here again:
+  // amounts in minor units (the test's currencies have 2 digits), the currency beside, both empty when not set.
+  const plain = (m) => {
+    check(["CNY", "HKD", "MOP"].includes(m.currencyCode), `an amount in ${m.currencyCode}: the test knows the minor digits of CNY, HKD and MOP only`);
+    const minor = BigInt(m.units) * 100n + BigInt(m.nanos ?? 0) / 10_000_000n;
+    const abs = minor < 0n ? -minor : minor;
+    return `${minor < 0n ? "-" : ""}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
+  };
+  const money = (m) => (m ? [plain(m), m.currencyCode] : ["", ""]);
   const guard = (t) => (/^[=+\-@]/.test(t) ? `'${t}` : t);
+  const stateWord = (v) => (v === S.UNSPECIFIED ? "" : (S[v] ?? String(v)));
   const rfc3339 = (ts) => {
     if (!ts) return "";
     const whole = new Date(Number(ts.seconds) * 1000).toISOString().replace(/\.\d+Z$/, "");
@@ -516,18 +558,20 @@ async function checkCsvDownloads(x) {
   const wantApplication = (a) => {
     const inst = x.institutionsByName.get(a.applicantInstitution);
     const [requested_amount, requested_currency] = money(a.requestedAmount);
-    const [awarded_amount, awarded_currency] = money(a.awardedAmount);
-    const [disbursed_amount, disbursed_currency] = money(a.disbursedAmount);
     return {
-      application: a.name,
+      name: a.name,
+      programme: a.name.replace(/\/applications\/[^/]+$/, ""),
       title: guard(a.title),
-      state: S[a.state],
+      state: stateWord(a.state),
       applicant_institution: a.applicantInstitution,
-      institution_display_name: inst?.displayName ?? "",
-      institution_local_name: inst?.localName ?? "",
-      requested_amount, requested_currency, awarded_amount, awarded_currency, disbursed_amount, disbursed_currency,
+      institution_name_en: guard(inst?.displayName ?? ""),
+      institution_name_zh: guard(inst?.localName ?? ""),
+      principal_investigator: guard(a.principalInvestigator?.name ?? ""),
+      requested_amount, requested_currency,
+      duration_months: a.durationMonths ? String(a.durationMonths) : "",
       submit_time: rfc3339(a.submitTime),
-      award_number: guard(a.awardNumber),
+      create_time: rfc3339(a.createTime),
+      update_time: rfc3339(a.updateTime),
     };
   };
   const same = (got, want) => JSON.stringify(got) === JSON.stringify(want);
@@ -555,45 +599,46 @@ async function checkCsvDownloads(x) {
   const apps = await downloadCsv(page, programme, "applications");
   check(apps.file === `programme-${idOf(programme)}-applications.csv`, `${apps.what}: not named programme-<id>-applications.csv`);
   const header = apps.header;
+  // grantctl export applications' columns, in its order.
   const wantHeader = [
-    "application", "title", "state", "applicant_institution", "institution_display_name", "institution_local_name",
-    "requested_amount", "requested_currency", "awarded_amount", "awarded_currency", "disbursed_amount", "disbursed_currency",
-    "submit_time", "award_number",
+    "name", "programme", "title", "state", "applicant_institution", "institution_name_en", "institution_name_zh",
+    "principal_investigator", "requested_amount", "requested_currency", "duration_months", "submit_time", "create_time", "update_time",
   ];
   check(same(header, wantHeader), `${apps.what}: the header is ${JSON.stringify(header)}`);
   const server = await listed(programme);
-  const extra = apps.rows.filter((r) => !server.some((a) => a.name === r.application)).map((r) => `${r.application} (${r.title}, ${r.state})`);
-  const lacking = server.filter((a) => !apps.rows.some((r) => r.application === a.name)).map((a) => `${a.name} (${a.title})`);
+  const extra = apps.rows.filter((r) => !server.some((a) => a.name === r.name)).map((r) => `${r.name} (${r.title}, ${r.state})`);
+  const lacking = server.filter((a) => !apps.rows.some((r) => r.name === a.name)).map((a) => `${a.name} (${a.title})`);
   check(
     apps.rows.length === server.length && server.length >= 7 && !extra.length && !lacking.length,
     `${apps.what} has ${apps.rows.length} rows; the server lists ${server.length} applications (only in the file: ${extra.join(", ") || "none"}; missing: ${lacking.join(", ") || "none"})`,
   );
   for (const a of server) {
-    const got = apps.rows.find((r) => r.application === a.name);
+    const got = apps.rows.find((r) => r.name === a.name);
     check(got && same(got, wantApplication(a)), `${apps.what}: the row of ${a.name} reads ${JSON.stringify(got)}, not ${JSON.stringify(wantApplication(a))}`);
   }
-  const firstRow = apps.rows.find((r) => r.application === first.name);
+  const firstRow = apps.rows.find((r) => r.name === first.name);
+  const time = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$/;
   check(
-    firstRow.requested_amount === "1234567.89" && firstRow.requested_currency === "CNY" &&
-      firstRow.awarded_amount === "1000000.50" && firstRow.awarded_currency === "CNY" &&
-      firstRow.state === "APPROVED" && firstRow.award_number !== "" &&
-      firstRow.institution_display_name === hku.displayName && firstRow.institution_local_name === "香港大學" &&
-      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$/.test(firstRow.submit_time),
+    firstRow.programme === programme.name && firstRow.requested_amount === "1234567.89" && firstRow.requested_currency === "CNY" &&
+      firstRow.state === "APPROVED" && firstRow.principal_investigator !== "" &&
+      firstRow.institution_name_en === hku.displayName && firstRow.institution_name_zh === "香港大學" &&
+      time.test(firstRow.submit_time) && time.test(firstRow.create_time) && time.test(firstRow.update_time),
     `${apps.what}: the first application's row reads ${JSON.stringify(firstRow)}`,
   );
   check(apps.status.rows === String(server.length) && apps.status.file === apps.file, `${apps.what}: the card's status says ${JSON.stringify(apps.status)}`);
 
-  // 2. The payments of the programme that paid one.
+  // 2. The payments of the programme that paid one (grantctl's disbursements).
   const pays = await downloadCsv(page, youngScientists, "payments");
-  check(pays.file === `programme-${idOf(youngScientists)}-payments.csv`, `${pays.what}: not named programme-<id>-payments.csv`);
+  check(pays.file === `programme-${idOf(youngScientists)}-disbursements.csv`, `${pays.what}: not named programme-<id>-disbursements.csv`);
   const { disbursements } = await as(viewer).awards.listDisbursements({ parent: youngApp.name, pageSize: 100 });
   check(disbursements.length === 1, `the server lists ${disbursements.length} disbursements of ${youngApp.name}`);
   const d = disbursements[0];
   const [amount, currency] = money(d.amount);
   const [payee_amount, payee_currency] = money(d.payeeAmount);
   const [bank_charges, bank_charges_currency] = money(d.bankCharges);
+  // grantctl export disbursements' columns, in its order.
   const wantPay = {
-    application: youngApp.name, disbursement: d.name, reference: "E2E-PAY-1", amount, currency, payee_amount, payee_currency,
+    application: youngApp.name, name: d.name, reference: "E2E-PAY-1", amount, currency, payee_amount, payee_currency,
     exchange_rate: d.exchangeRate, bank_charges, bank_charges_currency, pay_time: rfc3339(d.payTime), create_time: rfc3339(d.createTime),
   };
   check(same(pays.header, Object.keys(wantPay)), `${pays.what}: the header is ${JSON.stringify(pays.header)}`);
@@ -605,12 +650,27 @@ async function checkCsvDownloads(x) {
 
   // 3. A title that would be a formula; 0.01 MOP; the Macao names.
   const mopCsv = await downloadCsv(page, outreach, "applications");
-  const t = mopCsv.rows.find((r) => r.application === tricky.name);
+  const t = mopCsv.rows.find((r) => r.name === tricky.name);
   check(
     t && t.title === `'${trickyTitle}` && t.requested_amount === "0.01" && t.requested_currency === "MOP" &&
-      t.institution_display_name === um.displayName && t.institution_local_name === "澳門大學" && t.state === "SUBMITTED",
+      t.institution_name_en === um.displayName && t.institution_name_zh === "澳門大學" && t.state === "SUBMITTED" &&
+      t.principal_investigator === "Wong Siu Ming" && t.duration_months === "12" && t.programme === outreach.name,
     `${mopCsv.what}: the row of ${tricky.name} reads ${JSON.stringify(t)}`,
   );
+
+  // 4. The same bytes as grantctl's export with --excel, with the same key (when grantctl is built).
+  const sameAsGrantctl = [];
+  for (const [got, kind, p] of [[apps, "applications", programme], [pays, "disbursements", youngScientists], [none, "disbursements", programme], [mopCsv, "applications", outreach]]) {
+    const want = await grantctlExport(x.baseUrl, viewer, kind, p.name);
+    if (!want) break;
+    if (!got.raw.equals(want)) {
+      const at = [...got.raw].findIndex((b, i) => b !== want[i]);
+      const around = (buf) => JSON.stringify(buf.subarray(Math.max(0, at - 60), at + 60).toString("utf8"));
+      throw new E2EError(`${got.what} differs from grantctl export ${kind} --programme ${p.name} --excel at byte ${at}: page ${around(got.raw)}, grantctl ${around(want)}`);
+    }
+    sameAsGrantctl.push(got.file);
+  }
+  const grantctlNote = sameAsGrantctl.length ? `; byte for byte what grantctl export --excel writes (${sameAsGrantctl.join(", ")})` : "; no grantctl to compare with";
 
   // The cards with their statuses hold at each width.
   const notes = [];
@@ -627,8 +687,8 @@ async function checkCsvDownloads(x) {
   await page.setViewportSize({ width: 1280, height: 900 });
   ok(
     `CSV downloads (viewer key): "${apps.file}" with ${apps.rows.length} applications as the server lists them (1234567.89 CNY requested, ` +
-      `"${firstRow.institution_display_name}" / "${firstRow.institution_local_name}"), "${pays.file}" with its payment of ${amount} ${currency}, ` +
-      `an empty payments file, and 0.01 MOP with the title ${JSON.stringify(t.title)}; BOM, CRLF, RFC 4180 quoting; layout holds (${notes.join("; ")})`,
+      `"${firstRow.institution_name_en}" / "${firstRow.institution_name_zh}"), "${pays.file}" with its payment of ${amount} ${currency}, ` +
+      `an empty payments file, and 0.01 MOP with the title ${JSON.stringify(t.title)}; grantctl's columns; BOM, CRLF, RFC 4180 quoting${grantctlNote}; layout holds (${notes.join("; ")})`,
   );
 }
 
@@ -1633,7 +1693,7 @@ async function main() {
     // to what the server lists, amounts exact. An application whose title
     // would be a spreadsheet formula comes back with a quote in front.
     await checkCsvDownloads({
-      c, page, as, viewer, umApplicant, um, hku, rid, book, decimal, nanosOf, mop, layoutProblems,
+      c, page, as, viewer, umApplicant, um, hku, rid, book, decimal, nanosOf, mop, layoutProblems, baseUrl,
       institutionsByName, programme, youngScientists, youngApp, paid, outreach, first,
     });
 

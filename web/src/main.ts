@@ -753,7 +753,8 @@ function setExport(programme: string, kind: ExportKind, state: ExportState): voi
 /**
  * Lists the programme's applications (every page), and for payments the
  * disbursements of each paid one, with this tab's key, and saves them as
- * `programme-<id>-<kind>.csv` (see lib/csv.ts).
+ * `programme-<id>-applications.csv` or `programme-<id>-disbursements.csv`,
+ * the columns of grantctl's exports (see lib/csv.ts).
  */
 function startExport(programme: string, kind: ExportKind): void {
   const signal = session?.signal;

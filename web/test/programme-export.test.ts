@@ -39,13 +39,18 @@ function fakeServer(apps: Application[], disbursements: Map<string, Disbursement
   return { server, calls };
 }
 
+const awarded = [State.APPROVED, State.ACTIVE, State.CLOSED];
 const app = (id: string, state: State, paid: bigint, inst = "institutions/hku") =>
   create(ApplicationSchema, {
     name: `${P}/applications/${id}`,
     applicantInstitution: inst,
     title: `Application ${id}`,
     state,
+    principalInvestigator: { name: `PI of ${id}` },
     requestedAmount: m("CNY", 1_234_567n, 890_000_000),
+    durationMonths: 24,
+    createTime: { seconds: 1_740_787_200n, nanos: 0 },
+    awardNumber: awarded.includes(state) ? `GBA-${id}` : "",
     disbursedAmount: paid ? m("CNY", paid) : undefined,
   });
 const disb = (appId: string, id: string, units: bigint, nanos = 0) =>
@@ -86,16 +91,17 @@ test("applications: every page, the institutions the page lacks asked for once e
   ]);
   const l = lines(file.text);
   assert.equal(l.length, 6);
-  assert.equal(l[1], `${P}/applications/a1,Application a1,ACTIVE,institutions/hku,The University of Hong Kong,香港大學,1234567.89,CNY,,,300.00,CNY,,`);
-  assert.equal(l[2], `${P}/applications/a2,Application a2,SUBMITTED,institutions/um,University of Macau,澳門大學,1234567.89,CNY,,,,,,`);
-  assert.equal(l[5], `${P}/applications/a5,Application a5,DRAFT,institutions/hidden,,,1234567.89,CNY,,,,,,`);
+  assert.equal(l[0], "name,programme,title,state,applicant_institution,institution_name_en,institution_name_zh,principal_investigator,requested_amount,requested_currency,duration_months,submit_time,create_time,update_time");
+  assert.equal(l[1], `${P}/applications/a1,${P},Application a1,ACTIVE,institutions/hku,The University of Hong Kong,香港大學,PI of a1,1234567.89,CNY,24,,2025-03-01T00:00:00Z,`);
+  assert.equal(l[2], `${P}/applications/a2,${P},Application a2,SUBMITTED,institutions/um,University of Macau,澳門大學,PI of a2,1234567.89,CNY,24,,2025-03-01T00:00:00Z,`);
+  assert.equal(l[5], `${P}/applications/a5,${P},Application a5,DRAFT,institutions/hidden,,,PI of a5,1234567.89,CNY,24,,2025-03-01T00:00:00Z,`);
 });
 
 test("payments: the disbursements of the paid applications only, every page, in order", async () => {
   const { server, calls } = fakeServer(apps, payments, institutions);
   const progress: ExportProgress[] = [];
   const file = await exportProgramme("payments", P, server, { signal: new AbortController().signal, onProgress: (p) => progress.push(p), concurrency: 2 });
-  assert.equal(file.fileName, "programme-p1-payments.csv");
+  assert.equal(file.fileName, "programme-p1-disbursements.csv");
   assert.equal(file.rows, 5);
   const disbCalls = calls.filter((c) => c.startsWith("disb")).sort();
   assert.deepEqual(disbCalls, [`disb ${P}/applications/a1 `, `disb ${P}/applications/a1 t2`, `disb ${P}/applications/a3 `]);
@@ -118,7 +124,8 @@ test("no paid application: the header alone", async () => {
   const { server } = fakeServer([app("a2", State.SUBMITTED, 0n)], payments, institutions);
   const file = await exportProgramme("payments", P, server, { signal: new AbortController().signal });
   assert.equal(file.rows, 0);
-  assert.equal(file.text, "\uFEFFapplication,disbursement,reference,amount,currency,payee_amount,payee_currency,exchange_rate,bank_charges,bank_charges_currency,pay_time,create_time\r\n");
+  assert.equal(file.fileName, "programme-p1-disbursements.csv");
+  assert.equal(file.text, "\uFEFFapplication,name,reference,amount,currency,payee_amount,payee_currency,exchange_rate,bank_charges,bank_charges_currency,pay_time,create_time\r\n");
 });
 
 test("a server that gives a page token twice is an error, not a loop", async () => {

@@ -1,8 +1,10 @@
 // A programme's applications or payments, fetched through every page, as a
-// CSV file (see csv.ts): ListApplications with the programme as parent
-// until the page token is empty; for payments, ListDisbursements (every
-// page) of each application that has been paid. The calls are injected,
-// so that this is tested with fake servers.
+// CSV file (see csv.ts), the file `grantctl export applications` or
+// `grantctl export disbursements` writes with --excel: ListApplications
+// with the programme as parent until the page token is empty; for
+// payments, ListDisbursements (every page) of each award that has paid
+// anything, in the applications' order. The calls are injected, so that
+// this is tested with fake servers.
 import type { Application } from "../gen/gba/grants/v1/application_pb";
 import type { Disbursement } from "../gen/gba/grants/v1/award_pb";
 import { applicationsCsv, csvFileName, isPaid, paymentsCsv, type ExportKind, type InstitutionNames, type Payment } from "./csv";
