@@ -124,6 +124,31 @@ impl Kept {
         Ok(row.map(QueryResult::from))
     }
 
+    /// Runs one statement and returns its rows: on a kept connection when
+    /// one is free, else on the pool.
+    pub(crate) async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>> {
+        use crate::store::faults::sqlx as wrap;
+        let values = sea_query_sqlx::SqlxValues(statement.values.unwrap_or(sea_orm::Values(Vec::new())));
+        let query = sqlx::query_with(sqlx::AssertSqlSafe(statement.sql), values);
+        let rows = match self.take().await.map_err(wrap).map_err(db_err)? {
+            None => query.fetch_all(&self.pool).await,
+            Some((mut conn, permit)) => {
+                let rows = query.fetch_all(&mut conn).await;
+                if rows.is_ok() {
+                    self.give(conn);
+                }
+                drop(permit);
+                rows
+            }
+        };
+        Ok(rows
+            .map_err(wrap)
+            .map_err(db_err)?
+            .into_iter()
+            .map(QueryResult::from)
+            .collect())
+    }
+
     /// The one row `select` finds (a point read).
     pub(crate) async fn find<E: EntityTrait>(&self, select: Select<E>) -> Result<Option<E::Model>> {
         self.query_one(select.build(DbBackend::Postgres))

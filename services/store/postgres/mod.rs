@@ -218,12 +218,16 @@ impl ApplicationStore for PgStore {
     }
 
     async fn list_applications(&self, filter: &ApplicationFilter, page: &PageRequest) -> Result<Vec<Application>> {
-        let rows = shared::reads::applications(filter, page)
-            .limit(page.fetch_limit())
-            .all(&self.sea_ref().conn)
-            .await
-            .map_err(db_err)?;
-        rows.into_iter().map(application::to_domain).collect()
+        // On a kept connection, read by position (every column, in the
+        // entity's order).
+        let select = shared::reads::applications(filter, page).limit(page.fetch_limit());
+        let rows = self.0.kept.query_all(select.build(DbBackend::Postgres)).await?;
+        rows.iter()
+            .map(|row| {
+                let model = <application::Model as crate::store::rows::FromPgRow>::from_pg_row(row).map_err(db_err)?;
+                application::to_domain(model)
+            })
+            .collect()
     }
 
     async fn change_application(

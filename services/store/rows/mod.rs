@@ -25,6 +25,14 @@ pub trait FromSqliteRow: Sized {
     fn from_sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
+/// A model read from a PostgreSQL row that selects every column of its
+/// entity in declaration order (as `Entity::find()` does), by position:
+/// reading by name looks each column up among the row's (measured: a
+/// sixth of the server's CPU on a page of 50 applications).
+pub trait FromPgRow: Sized {
+    fn from_pg_row(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr>;
+}
+
 /// Declares an entity: the SeaORM model (serialisable: responses and
 /// snapshots are kept as JSON) and its [`FromSqliteRow`] reader, from one
 /// list of fields, so the two cannot disagree.
@@ -53,6 +61,20 @@ macro_rules! entity {
                 Ok(Self {
                     $( $field: {
                         let value = row.get(at)?;
+                        at += 1;
+                        value
+                    } ),*
+                })
+            }
+        }
+
+        impl $crate::store::rows::FromPgRow for Model {
+            #[allow(unused_assignments)]
+            fn from_pg_row(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+                let mut at = 0_usize;
+                Ok(Self {
+                    $( $field: {
+                        let value = row.try_get_by_index::<$ty>(at)?;
                         at += 1;
                         value
                     } ),*
