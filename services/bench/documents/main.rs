@@ -4,7 +4,9 @@
 //! reading the same bytes through the object store directly (the same
 //! `object_store` local directory, 1 MiB parts, in this process; the
 //! write synced to disk as the server syncs an object); then
-//! the server's memory while 50 such uploads run at once.
+//! the server's memory while 50 such uploads run at once. Two bare tonic
+//! servers (`bare.rs`) split an upload's cost: gRPC alone, and gRPC with
+//! the least an upload must do (hash, write, sync).
 //!
 //! `cargo build --release && cargo bench --bench documents` (`-- quick`:
 //! 10 MB and 5 uploads). PostgreSQL: `GBA_GRANTS_TEST_POSTGRES` (default
@@ -24,9 +26,11 @@ use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
+mod bare;
+
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const CHUNK: usize = 1 << 20;
+pub(crate) const CHUNK: usize = 1 << 20;
 
 #[derive(Clone)]
 struct Bearer(MetadataValue<tonic::metadata::Ascii>);
@@ -355,6 +359,22 @@ async fn measure(exe: &str, url: &str, database: &str, sizes: &Sizes, rows: &mut
     let client = authed(&server.channel, &key)?;
     let (mut up, mut down, mut direct_up, mut direct_down) = (vec![], vec![], vec![], vec![]);
     let mut cached_up = vec![];
+    let (mut bare_discard, mut bare_store) = (vec![], vec![]);
+    let bare_channel = |addr: String| async move {
+        Endpoint::from_shared(format!("http://{addr}"))?
+            .max_frame_size(1 << 20)
+            .initial_stream_window_size(4 << 20)
+            .initial_connection_window_size(16 << 20)
+            .connect()
+            .await
+            .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })
+    };
+    let (discard_server, discard) = bare::spawn(bare::Work::Discard, &scratch.path().join("bare-discard"))?;
+    let (store_server, store_bare) = bare::spawn(bare::Work::Store, &scratch.path().join("bare-store"))?;
+    let discard = bare_channel(discard).await?;
+    let store_bare = bare_channel(store_bare).await?;
+    let discard = authed(&discard, "bare")?;
+    let store_bare = authed(&store_bare, "bare")?;
     for round in 0..sizes.rounds {
         let bytes = content(sizes.document, round as u64);
         let _ = Command::new("sync").status();
@@ -363,6 +383,13 @@ async fn measure(exe: &str, url: &str, database: &str, sizes: &Sizes, rows: &mut
         cached_up.push(d.cached_write);
         direct_down.push(d.read);
         let sha = checksum(&bytes);
+        for (bare, speeds) in [(&discard, &mut bare_discard), (&store_bare, &mut bare_store)] {
+            let started = Instant::now();
+            let stored = upload(bare.clone(), &app, bytes.clone(), sha.clone(), v1::DocumentKind::Other).await?;
+            assert_eq!(stored.size_bytes, bytes.len() as i64);
+            speeds.push(mib_per_s(bytes.len(), started.elapsed()));
+        }
+        let _ = Command::new("sync").status();
         let started = Instant::now();
         let document = upload(client.clone(), &app, bytes.clone(), sha, v1::DocumentKind::Other).await?;
         up.push(mib_per_s(bytes.len(), started.elapsed()));
@@ -371,6 +398,7 @@ async fn measure(exe: &str, url: &str, database: &str, sizes: &Sizes, rows: &mut
         assert_eq!(read, bytes.len());
         down.push(mib_per_s(bytes.len(), started.elapsed()));
     }
+    drop((discard_server, store_server));
     let mb = sizes.document / 1_000_000;
     let (up, cached_up) = (median(up), median(cached_up));
     let rounds = sizes.rounds;
@@ -380,8 +408,11 @@ async fn measure(exe: &str, url: &str, database: &str, sizes: &Sizes, rows: &mut
             up,
             median(direct_up),
             format!(
-                "median of {rounds} rounds; against a direct write without sync (page cache): {cached_up:.0} MiB/s, ratio {:.2}",
-                up / cached_up.max(1e-9)
+                "median of {rounds} rounds; against a direct write without sync (page cache): {cached_up:.0} MiB/s, ratio {:.2}; \
+                 bare tonic upload dropping the bytes: {:.0} MiB/s; bare tonic upload hashing, writing and syncing: {:.0} MiB/s",
+                up / cached_up.max(1e-9),
+                median(bare_discard),
+                median(bare_store),
             ),
         ),
         (
@@ -486,8 +517,18 @@ async fn postgres_url() -> Option<(String, String, String)> {
     Some((admin, name, url))
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Res<()> {
+fn main() -> Res<()> {
+    if let Some(served) = bare::serve_if_asked() {
+        return served;
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> Res<()> {
     let quick = std::env::args().any(|a| a == "quick");
     let sizes = match quick {
         true => Sizes {
