@@ -22,6 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "watch",
         "access",
         "document",
+        "schedule",
+        "report",
     ]
     .map(|f| PathBuf::from(format!("proto/gba/grants/v1/{f}.proto")));
 

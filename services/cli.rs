@@ -154,6 +154,10 @@ struct DocumentArgs {
     /// Seconds between sweeps of objects no document names.
     #[arg(long, env = "GBA_GRANTS_DOCUMENT_SWEEP_INTERVAL_SECONDS", default_value_t = 600)]
     document_sweep_interval_seconds: u64,
+    /// Seconds between looks for reports past their due time (marked
+    /// OVERDUE once each, by one replica at a time).
+    #[arg(long, env = "GBA_GRANTS_REPORT_OVERDUE_INTERVAL_SECONDS", default_value_t = 30)]
+    report_overdue_interval_seconds: u64,
 }
 
 /// Limits: going over one answers RESOURCE_EXHAUSTED with a reason naming
@@ -307,6 +311,7 @@ async fn serve_with(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
         sweep_interval: Duration::from_secs(d.document_sweep_interval_seconds.max(1)),
     };
+    settings.report_overdue_interval = Duration::from_secs(d.report_overdue_interval_seconds.max(1));
     let mut signal = Box::pin(startup::shutdown_signal());
     // A signal during start-up (say, while the database is still being
     // waited for) stops it at once.

@@ -84,6 +84,9 @@ pub struct Settings {
     pub tls: Option<crate::tls::TlsFiles>,
     /// Where documents are kept, and their limits.
     pub documents: DocumentSettings,
+    /// How often reports past due are looked for (and marked OVERDUE, by
+    /// the one replica holding the job's lease).
+    pub report_overdue_interval: Duration,
 }
 
 /// The document store and its limits.
@@ -151,6 +154,7 @@ impl Settings {
             metrics_listen: None,
             tls: None,
             documents: DocumentSettings::default(),
+            report_overdue_interval: Duration::from_secs(30),
         }
     }
 }
@@ -172,7 +176,7 @@ pub enum Error {
 }
 
 /// The service's fully qualified gRPC names, for health reporting.
-const SERVICES: [&str; 8] = [
+const SERVICES: [&str; 9] = [
     "gba.grants.v1.InstitutionService",
     "gba.grants.v1.ProgrammeService",
     "gba.grants.v1.ApplicationService",
@@ -181,6 +185,7 @@ const SERVICES: [&str; 8] = [
     "gba.grants.v1.WatchService",
     "gba.grants.v1.AccessService",
     "gba.grants.v1.DocumentService",
+    "gba.grants.v1.ReportService",
 ];
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -336,6 +341,10 @@ impl Application {
         });
         let (sweeping, every) = (grants.clone(), settings.documents.sweep_interval);
         jobs.spawn("document sweeper", move |stop| sweep_documents(sweeping, every, stop));
+        let (marking, every) = (grants.clone(), settings.report_overdue_interval);
+        jobs.spawn("report deadlines", move |stop| {
+            mark_overdue_reports(marking, every, stop)
+        });
         let (pruned, keep) = (db.clone(), settings.request_id_retention);
         jobs.spawn("request id retention", move |stop| {
             forget_request_ids(pruned, keep, stop)
@@ -535,6 +544,25 @@ async fn sweep_documents(grants: Grants, every: Duration, stop: CancellationToke
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "the document sweep failed"),
+        }
+    }
+}
+
+/// Marks reports past due as OVERDUE, every `every`, while this process
+/// holds the job's lease (one replica at a time; another takes over
+/// within three intervals of this one's end).
+async fn mark_overdue_reports(grants: Grants, every: Duration, stop: CancellationToken) {
+    let holder = crate::domain::ids::new_id();
+    let lease = (every * 3).max(Duration::from_secs(3));
+    loop {
+        match grants.mark_overdue_reports(&holder, lease).await {
+            Ok(marked) if marked > 0 => tracing::info!(marked, "reports marked overdue"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "looking for overdue reports failed"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
         }
     }
 }

@@ -69,6 +69,7 @@ async fn round(server: &Arc<TestServer>, applicant: &str, applicant_key: &str) {
                     reason: String::new(),
                     request_id: String::new(),
                     override_incomplete_reviews: false,
+                    schedule: None,
                 })
                 .await
         })

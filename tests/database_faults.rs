@@ -181,6 +181,7 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
                 reason: String::new(),
                 request_id: "stuck-approval".into(),
                 override_incomplete_reviews: false,
+                schedule: None,
             })
             .await
     });
@@ -270,6 +271,7 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
             reason: String::new(),
             request_id: "stuck-approval".into(),
             override_incomplete_reviews: false,
+            schedule: None,
         })
         .await
         .expect("the retry answers the approval")

@@ -134,6 +134,7 @@ async fn the_whole_story_from_draft_to_closed_grant(backend: Backend) {
             reason: "Excellent".into(),
             request_id: String::new(),
             override_incomplete_reviews: false,
+            schedule: None,
         })
         .await
         .unwrap()
@@ -725,6 +726,7 @@ async fn request_ids_make_state_changes_idempotent(backend: Backend) {
                     reason: String::new(),
                     request_id: "approve-1".into(),
                     override_incomplete_reviews: false,
+                    schedule: None,
                 })
                 .await
         }));

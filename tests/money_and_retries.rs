@@ -75,6 +75,7 @@ async fn a_retry_returns_the_first_response_byte_for_byte(backend: Backend) {
         reason: "Strong team".into(),
         request_id: "approve-1".into(),
         override_incomplete_reviews: false,
+        schedule: None,
     };
     let mut reviews = server.reviews(&w.officer_key);
     let approved = reviews.approve_application(approve.clone()).await.unwrap().into_inner();

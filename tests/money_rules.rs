@@ -132,6 +132,7 @@ async fn awards_are_checked_by_field_and_against_the_current_maximum(backend: Ba
                     reason: "Fund".into(),
                     request_id: String::new(),
                     override_incomplete_reviews: false,
+                    schedule: None,
                 })
                 .await
         }

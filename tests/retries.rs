@@ -208,6 +208,7 @@ async fn lifecycle_retries_answer_the_first_response(backend: Backend) {
         reason: "Fund".into(),
         request_id: "approve".into(),
         override_incomplete_reviews: false,
+        schedule: None,
     };
     let approved = first("approve", async {
         reviews

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod metrics;
 pub mod page;
 mod programme;
+mod report;
 mod review;
 mod watch;
 mod watch_encoded;
@@ -32,7 +33,7 @@ use crate::proto::v1::{
     access_service_server::AccessServiceServer, application_service_server::ApplicationServiceServer,
     award_service_server::AwardServiceServer, document_service_server::DocumentServiceServer,
     institution_service_server::InstitutionServiceServer, programme_service_server::ProgrammeServiceServer,
-    review_service_server::ReviewServiceServer,
+    report_service_server::ReportServiceServer, review_service_server::ReviewServiceServer,
 };
 
 type Institutions = InstitutionServiceServer<institution::InstitutionApi>;
@@ -42,6 +43,7 @@ type Applications = ApplicationServiceServer<application::ApplicationApi>;
 type Reviews = ReviewServiceServer<review::ReviewApi>;
 type Awards = AwardServiceServer<award::AwardApi>;
 type Documents = DocumentServiceServer<document::DocumentApi>;
+type Reports = ReportServiceServer<report::ReportApi>;
 
 /// Every gba.grants.v1 service, each routed from the start behind its
 /// own readiness gate (`gate.rs`), and opened once the store is ready.
@@ -54,6 +56,7 @@ pub struct Services {
     reviews: Gated<Reviews>,
     awards: Gated<Awards>,
     documents: Gated<Documents>,
+    reports: Gated<Reports>,
     watch: Gated<watch_encoded::WatchServer>,
 }
 
@@ -68,6 +71,7 @@ impl Services {
             .add_service(self.reviews.clone())
             .add_service(self.awards.clone())
             .add_service(self.documents.clone())
+            .add_service(self.reports.clone())
             .add_service(self.watch.clone())
     }
 
@@ -92,6 +96,8 @@ impl Services {
             .open(auth.layer(Awards::new(award::AwardApi { grants: g() }).max_decoding_message_size(max)));
         self.documents
             .open(auth.layer(Documents::new(document::DocumentApi { grants: g() }).max_decoding_message_size(max)));
+        self.reports
+            .open(auth.layer(Reports::new(report::ReportApi { grants: g() }).max_decoding_message_size(max)));
         self.watch.open(auth.layer(watch_encoded::WatchServer::new(
             watch::WatchApi {
                 grants: g(),

@@ -7,6 +7,7 @@ use super::convert::{application as conv, common::money_in, common::request_key,
 use super::error::IntoStatus;
 use crate::domain::Grants;
 use crate::domain::ids::{ApplicationName, ProgrammeName, ReviewName};
+use crate::domain::service::Approval;
 use crate::proto::v1::{self, review_service_server::ReviewService};
 
 pub struct ReviewApi {
@@ -66,12 +67,24 @@ impl ReviewService for ReviewApi {
             reason,
             request_id: _,
             override_incomplete_reviews,
+            schedule,
         } = message;
         let name = ApplicationName::parse(&name, "name").status()?;
         let awarded = money_in(awarded_amount, "awarded_amount").status()?;
+        let schedule = crate::api::convert::report::schedule_in(schedule).status()?;
         let changed = self
             .grants
-            .approve_application(&caller, &name, awarded, &reason, override_incomplete_reviews, key)
+            .approve_application(
+                &caller,
+                &name,
+                Approval {
+                    awarded,
+                    reason,
+                    override_reviews: override_incomplete_reviews,
+                    schedule,
+                },
+                key,
+            )
             .await
             .status()?;
         Ok(Response::new(v1::ApproveApplicationResponse {

@@ -148,6 +148,7 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
         regions,
         reviews_completed,
         reviews_required,
+        reports,
     } = s;
     v1::WatchProgrammeSummaryResponse {
         summary: Some(v1::ProgrammeSummary {
@@ -168,6 +169,9 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
             region_totals: regions.iter().map(region_totals_out).collect(),
             reviews_completed: *reviews_completed,
             reviews_required: *reviews_required,
+            reports_due: reports.due,
+            reports_overdue: reports.overdue,
+            reports_accepted: reports.accepted,
         }),
     }
 }

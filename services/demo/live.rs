@@ -120,9 +120,17 @@ impl Demo {
             let requested = a.requested.clone().ok_or_else(|| Error::internal("no amount"))?;
             let award = money("CNY", requested.minor() / 100 * 9 / 10)?;
             if rand::rng().random_bool(0.7)
-                && g.approve_application(c, &a.name, Some(award), "", false, None)
-                    .await
-                    .is_ok()
+                && g.approve_application(
+                    c,
+                    &a.name,
+                    crate::domain::service::Approval {
+                        awarded: Some(award),
+                        ..Default::default()
+                    },
+                    None,
+                )
+                .await
+                .is_ok()
             {
                 return Ok(format!("approved: {}", a.title));
             }

@@ -251,8 +251,11 @@ impl Demo {
             Fate::Closed(award, paid) => (award, paid, true),
             Fate::Draft | Fate::Submitted | Fate::Withdrawn => return Ok(()),
         };
-        g.approve_application(c, name, Some(money(currency, award)?), "", false, id("approve"))
-            .await?;
+        let approval = crate::domain::service::Approval {
+            awarded: Some(money(currency, award)?),
+            ..Default::default()
+        };
+        g.approve_application(c, name, approval, id("approve")).await?;
         if paid > 0 {
             self.pay(name, n, currency, paid, payee).await?;
         }
@@ -277,6 +280,7 @@ impl Demo {
             exchange_rate: format!("{}.{:04}", payee.rate_per_10k / 10_000, payee.rate_per_10k % 10_000),
             pay_time: None,
             reference: format!("GBA-DEMO-{n:04}-{units}"),
+            tranche: 0,
         };
         let id = request(&format!("project-{n}-pay-{units}"));
         self.grants.record_disbursement(&self.caller, name, input, id).await?;

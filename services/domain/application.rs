@@ -117,6 +117,13 @@ pub struct Application {
     /// Sign-offs of the application as it stands (a change of content
     /// clears them).
     pub endorsements: Vec<Endorsement>,
+    /// How the award is paid and reported on; set at approval (`None`
+    /// for awards made before schedules: one tranche of the whole award).
+    pub schedule: Option<super::postaward::Schedule>,
+    /// Every version of every report submitted, in submission order.
+    pub reports: Vec<super::postaward::ReportVersion>,
+    /// How a CLOSED grant ended.
+    pub closure: Option<super::postaward::Closure>,
 }
 
 /// Whose application it is to an institution: its own, or one naming it

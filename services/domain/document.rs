@@ -17,15 +17,18 @@ pub enum DocumentKind {
     PartnerLetter,
     EthicsApproval,
     Other,
+    /// A report after the award: uploaded only while the grant runs.
+    Report,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 5] = [
+    pub const ALL: [DocumentKind; 6] = [
         DocumentKind::Proposal,
         DocumentKind::Budget,
         DocumentKind::PartnerLetter,
         DocumentKind::EthicsApproval,
         DocumentKind::Other,
+        DocumentKind::Report,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,7 +38,29 @@ impl DocumentKind {
             DocumentKind::PartnerLetter => "PARTNER_LETTER",
             DocumentKind::EthicsApproval => "ETHICS_APPROVAL",
             DocumentKind::Other => "OTHER",
+            DocumentKind::Report => "REPORT",
         }
+    }
+
+    /// Uploads of this kind are taken in `state`: reports while the grant
+    /// runs (APPROVED or ACTIVE), the others while the application may be
+    /// edited (they are frozen at submission).
+    pub fn check_upload_state(self, name: &impl std::fmt::Display, state: super::application::State) -> Result<()> {
+        use super::application::State;
+        let (open, why) = match self {
+            DocumentKind::Report => (
+                matches!(state, State::Approved | State::Active),
+                "REPORT documents are uploaded while the grant runs (APPROVED or ACTIVE)",
+            ),
+            _ => (state.is_editable(), "documents are frozen once submitted"),
+        };
+        if open {
+            return Ok(());
+        }
+        Err(Error::precondition(
+            super::error::Reason::InvalidState,
+            format!("{why}: {name} is {}", state.as_str()),
+        ))
     }
 
     /// Parses `PROPOSAL`, `DOCUMENT_KIND_PROPOSAL` or `proposal`.
@@ -46,7 +71,7 @@ impl DocumentKind {
             Error::invalid(
                 field,
                 format!(
-                    "{} is not a document kind (PROPOSAL, BUDGET, PARTNER_LETTER, ETHICS_APPROVAL, OTHER)",
+                    "{} is not a document kind (PROPOSAL, BUDGET, PARTNER_LETTER, ETHICS_APPROVAL, OTHER, REPORT)",
                     text::excerpt(value)
                 ),
             )

@@ -55,6 +55,10 @@ pub enum Reason {
     DocumentsMissing,
     EndorsementsMissing,
     NotEndorsed,
+    ReportNotAccepted,
+    TranchePaid,
+    ReportNotSubmitted,
+    ReportNotOpen,
     PartnerReadOnly,
     CursorExpired,
     CursorAhead,
@@ -77,7 +81,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 48] = [
+    pub const ALL: [Reason; 52] = [
         Reason::InvalidField,
         Reason::RequestIdReused,
         Reason::PayeeAmountMismatch,
@@ -107,6 +111,10 @@ impl Reason {
         Reason::DocumentsMissing,
         Reason::EndorsementsMissing,
         Reason::NotEndorsed,
+        Reason::ReportNotAccepted,
+        Reason::TranchePaid,
+        Reason::ReportNotSubmitted,
+        Reason::ReportNotOpen,
         Reason::PartnerReadOnly,
         Reason::CursorExpired,
         Reason::CursorAhead,
@@ -159,6 +167,10 @@ impl Reason {
             Reason::DocumentsMissing => "DOCUMENTS_MISSING",
             Reason::EndorsementsMissing => "ENDORSEMENTS_MISSING",
             Reason::NotEndorsed => "NOT_ENDORSED",
+            Reason::ReportNotAccepted => "REPORT_NOT_ACCEPTED",
+            Reason::TranchePaid => "TRANCHE_PAID",
+            Reason::ReportNotSubmitted => "REPORT_NOT_SUBMITTED",
+            Reason::ReportNotOpen => "REPORT_NOT_OPEN",
             Reason::PartnerReadOnly => "PARTNER_READ_ONLY",
             Reason::CursorExpired => "CURSOR_EXPIRED",
             Reason::CursorAhead => "CURSOR_AHEAD",

@@ -104,6 +104,9 @@ pub struct NewEvent {
     pub document: Option<DocumentActivity>,
     /// A team or sign-off event, or endorsements a change cleared.
     pub team: Option<super::team::TeamActivity>,
+    /// A post-award event: a schedule revised, a report submitted,
+    /// decided on or overdue.
+    pub report: Option<super::postaward::ReportActivity>,
     /// The person behind the actor's key, if it names one.
     pub actor_person: Option<super::team::Person>,
 }
@@ -122,6 +125,7 @@ impl NewEvent {
             review: None,
             document: None,
             team: None,
+            report: None,
             actor_person: caller.person.clone(),
         }
     }
@@ -226,6 +230,7 @@ pub struct ApplicationEvent {
     pub review: Option<ReviewActivity>,
     pub document: Option<DocumentActivity>,
     pub team: Option<super::team::TeamActivity>,
+    pub report: Option<super::postaward::ReportActivity>,
     pub actor_person: Option<super::team::Person>,
 }
 
@@ -256,6 +261,9 @@ pub struct Disbursement {
     pub bank_charges: Money,
     /// Payee currency units per programme currency unit, exact decimal.
     pub exchange_rate: String,
+    /// The tranche of the schedule it paid (1-based; 0 for payments
+    /// recorded before schedules, or to pay the next tranche).
+    pub tranche: u32,
     pub pay_time: Timestamp,
     pub reference: String,
     pub create_time: Timestamp,
@@ -270,6 +278,8 @@ pub struct DisbursementInput {
     pub exchange_rate: String,
     pub pay_time: Option<Timestamp>,
     pub reference: String,
+    /// The tranche paid; 0: the first with a remainder.
+    pub tranche: i32,
 }
 
 /// Checks an exchange rate: a positive decimal with at most 12 places.

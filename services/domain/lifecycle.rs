@@ -134,8 +134,16 @@ pub fn authorise(caller: &Caller, action: Action, application: &Application) -> 
     }
     caller.require(action.roles(), &format!("{} applications", action.as_str()))?;
     require_own(caller, application, &format!("{} it", action.as_str()))?;
-    if action.conflicts()
-        && caller.role == Role::Officer
+    if action.conflicts() {
+        conflicted(caller, application)?;
+    }
+    Ok(())
+}
+
+/// Conflict of interest: an officer affiliated with the applicant or a
+/// partner may not decide on the application.
+pub fn conflicted(caller: &Caller, application: &Application) -> Result<()> {
+    if caller.role == Role::Officer
         && let Some(affiliation) = &caller.institution
     {
         let role = if affiliation == &application.applicant {
@@ -342,14 +350,19 @@ pub fn submit(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome>
     Ok(out)
 }
 
-/// Who may upload and delete documents, and when: the applicant's keys and
-/// admins, while the application may be edited.
-fn may_edit_documents(caller: &Caller, a: &Application) -> Result<()> {
+/// Who may upload and delete documents: the applicant's keys and admins.
+fn may_change_documents(caller: &Caller, a: &Application) -> Result<()> {
     if !may_see(caller, a) {
         return Err(not_visible(&a.name));
     }
     caller.require(&[Role::Admin, Role::Applicant], "upload or delete documents")?;
-    require_own(caller, a, "upload or delete its documents")?;
+    require_own(caller, a, "upload or delete its documents")
+}
+
+/// Who may delete documents, and when: the applicant's keys and admins,
+/// while the application may be edited (a report, once uploaded, stays).
+fn may_edit_documents(caller: &Caller, a: &Application) -> Result<()> {
+    may_change_documents(caller, a)?;
     if !a.state.is_editable() {
         return Err(Error::precondition(
             Reason::InvalidState,
@@ -409,7 +422,10 @@ pub fn add_document(
     max_documents: usize,
     now: Timestamp,
 ) -> Result<Outcome> {
-    may_edit_documents(caller, &s.application)?;
+    may_change_documents(caller, &s.application)?;
+    document
+        .kind
+        .check_upload_state(&s.application.name, s.application.state)?;
     check_kind_taken(s, document.kind)?;
     if s.documents.len() >= max_documents {
         return Err(Error::ResourceExhausted {
@@ -441,7 +457,8 @@ pub fn add_document(
 /// declares requirements takes the kinds it lists).
 pub fn check_kind_taken(s: &Situation, kind: DocumentKind) -> Result<()> {
     let p = &s.programme;
-    if !p.documents.is_empty() && !p.documents.iter().any(|r| r.kind == kind) {
+    let taken = kind == DocumentKind::Report || p.documents.iter().any(|r| r.kind == kind);
+    if !p.documents.is_empty() && !taken {
         let taken: Vec<&str> = p.documents.iter().map(|r| r.kind.as_str()).collect();
         return Err(Error::invalid(
             "upload.kind",
@@ -509,6 +526,7 @@ pub fn approve(
     awarded: Money,
     reason: String,
     override_reviews: bool,
+    schedule: Option<&super::postaward::schedule::ScheduleInput>,
     now: Timestamp,
 ) -> Result<Outcome> {
     let overridden = super::review::check_reviews_for_approval(s, override_reviews, &reason);
@@ -559,6 +577,7 @@ pub fn approve(
     programme.awards_issued += 1;
     programme.version += 1;
     programme.update_time = now;
+    out.application.schedule = Some(super::postaward::decide::at_approval(schedule, &awarded)?);
     out.application.award_number = Some(award_number(p, programme.awards_issued, now));
     out.application.awarded = Some(awarded);
     out.programme = Some(programme);
@@ -566,7 +585,7 @@ pub fn approve(
 }
 
 /// A disbursement: never beyond the award; the first moves to ACTIVE.
-pub fn disburse(caller: &Caller, s: &Situation, d: Disbursement, now: Timestamp) -> Result<Outcome> {
+pub fn disburse(caller: &Caller, s: &Situation, mut d: Disbursement, now: Timestamp) -> Result<Outcome> {
     let mut out = moved(caller, s, Action::Disburse, d.reference.clone(), now)?;
     let p = &s.programme;
     if d.amount.currency() != &p.currency {
@@ -594,6 +613,7 @@ pub fn disburse(caller: &Caller, s: &Situation, d: Disbursement, now: Timestamp)
             ),
         ));
     }
+    super::postaward::decide::pay_tranche(&mut out.application, &mut d)?;
     out.application.disbursed = total;
     if let Some(event) = &mut out.event {
         event.disbursement = Some(d.name.clone());
@@ -615,6 +635,8 @@ pub fn close(caller: &Caller, s: &Situation, reason: String, now: Timestamp) -> 
         ));
     }
     let a = &s.application;
+    let reason = out.event.as_ref().map_or("", |e| e.reason.as_str());
+    out.application.closure = Some(super::postaward::decide::closure(a, reason)?);
     let awarded = a
         .awarded
         .clone()

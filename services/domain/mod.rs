@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod page;
 pub mod ports;
+pub mod postaward;
 pub mod programme;
 pub mod review;
 pub mod service;

@@ -274,6 +274,18 @@ pub trait BlobWriter: Send {
     async fn abort(self: Box<Self>) -> Result<()>;
 }
 
+/// Jobs one replica at a time runs, and the overdue job's work list.
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes or renews the lease of `job` for `holder` until `until`:
+    /// true when `holder` now holds it (it was free, expired at `now`, or
+    /// already `holder`'s).
+    async fn take_lease(&self, job: &str, holder: &str, until: Timestamp, now: Timestamp) -> Result<bool>;
+    /// Applications with a report due by `now` that is not yet marked
+    /// overdue, earliest first.
+    async fn reports_due_by(&self, now: Timestamp, limit: u64) -> Result<Vec<ApplicationName>>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
     InstitutionStore
@@ -285,6 +297,7 @@ pub trait Store:
     + EventStore
     + HistoryStore
     + DocumentStore
+    + LeaseStore
 {
 }
 
@@ -298,5 +311,6 @@ impl<T> Store for T where
         + EventStore
         + HistoryStore
         + DocumentStore
+        + LeaseStore
 {
 }

@@ -194,6 +194,9 @@ pub struct ProgrammeSummary {
     /// up to what its application needs, and what they need in all.
     pub reviews_completed: i64,
     pub reviews_required: i64,
+    /// Reports of running grants waiting for the applicant and not past
+    /// due, overdue, and accepted (of every grant).
+    pub reports: crate::domain::postaward::ReportCounts,
 }
 
 /// Money and awards of one programme for applicants of one region.
@@ -221,6 +224,8 @@ pub struct SummaryGroup {
     pub disbursed: i128,
     /// Applications of the group with a disbursement.
     pub paid: i64,
+    /// Their reports: due, overdue, accepted.
+    pub reports: crate::domain::postaward::ReportCounts,
 }
 
 impl RegionTotals {
@@ -246,7 +251,11 @@ impl ProgrammeSummary {
         let mut disbursed = Total::zero(currency.clone());
         let mut regions: Vec<RegionTotals> = Vec::new();
         let mut award_count = 0;
+        let mut reports = crate::domain::postaward::ReportCounts::default();
         for g in groups {
+            reports.due += g.reports.due;
+            reports.overdue += g.reports.overdue;
+            reports.accepted += g.reports.accepted;
             match counts.iter_mut().find(|(s, _)| *s == g.state) {
                 Some((_, n)) => *n += g.count,
                 None => counts.push((g.state, g.count)),
@@ -302,6 +311,7 @@ impl ProgrammeSummary {
             regions,
             reviews_completed,
             reviews_required,
+            reports,
         }
     }
 }

@@ -105,6 +105,13 @@ fn sample_application() -> application::Model {
         disbursed_minor: 0,
         team: Some("[]".into()),
         endorsements: Some("[ ]".into()),
+        schedule: Some(r#"{"tranches":[]}"#.into()),
+        reports: Some("[  ]".into()),
+        closure: Some("COMPLETED".into()),
+        next_report_due: Some(7),
+        reports_due: Some(1),
+        reports_overdue: Some(2),
+        reports_accepted: Some(3),
     }
 }
 
@@ -171,6 +178,7 @@ fn every_entity_reads_back_in_its_own_column_order() {
         pay_time: 0,
         reference: String::new(),
         create_time: 0,
+        tranche: Some(2),
     });
     round_trip::<review::Entity>(review::Model {
         id: String::new(),
@@ -217,6 +225,7 @@ fn every_entity_reads_back_in_its_own_column_order() {
         team_activity: Some("team".into()),
         actor_person: Some("person".into()),
         partner_institution_ids: Some("partners".into()),
+        report_activity: Some("report".into()),
     });
     round_trip::<document::Entity>(document::Model {
         id: String::new(),
@@ -297,6 +306,8 @@ mod lifecycle {
         app.decision_time = None;
         app.awarded_minor = matches!(state, "APPROVED" | "ACTIVE").then_some(300_000_00);
         app.disbursed_minor = 0;
+        // Approved before schedules: one tranche of the whole award.
+        (app.schedule, app.reports, app.closure) = (None, None, None);
         let inst = |id: &str, region: &str| institution::Model {
             id: id.into(),
             display_name: id.into(),
@@ -342,6 +353,7 @@ mod lifecycle {
             bank_charges: Money::zero(Currency::parse("HKD", "c").expect("HKD")),
             exchange_rate: "1.125".into(),
             pay_time: now,
+            tranche: 0,
             reference: "FPS-1".into(),
             create_time: now,
         };

@@ -172,6 +172,7 @@ pub async fn approve_overriding(
             reason: reason.into(),
             request_id: String::new(),
             override_incomplete_reviews: true,
+            schedule: None,
         })
         .await?;
     Ok(r.into_inner().application.unwrap_or_default())

@@ -263,6 +263,7 @@ pub async fn approve(
             reason: "Strong cross-border team".into(),
             request_id: id.into(),
             override_incomplete_reviews: false,
+            schedule: None,
         })
         .await?;
     Ok(r.into_inner().application.unwrap_or_default())

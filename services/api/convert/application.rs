@@ -44,6 +44,8 @@ pub fn input(value: v1::Application) -> Result<(ApplicationInput, String, String
         disbursed_amount: _,
         team,
         endorsements: _,
+        schedule: _,
+        closure: _,
     } = value;
     let v1::Investigator {
         name: investigator_name,
@@ -67,6 +69,7 @@ pub fn input(value: v1::Application) -> Result<(ApplicationInput, String, String
 
 pub fn output(value: Application) -> v1::Application {
     let etag = value.etag();
+    let schedule = super::report::schedule_out(&value);
     let Application {
         name,
         applicant,
@@ -91,6 +94,9 @@ pub fn output(value: Application) -> v1::Application {
         disbursed,
         team,
         endorsements,
+        schedule: _,
+        reports: _,
+        closure,
     } = value;
     v1::Application {
         name: name.to_string(),
@@ -120,6 +126,8 @@ pub fn output(value: Application) -> v1::Application {
         disbursed_amount: Some(money_out(&disbursed)),
         team: team.into_iter().map(super::team::member_out).collect(),
         endorsements: endorsements.into_iter().map(super::team::endorsement_out).collect(),
+        schedule,
+        closure: super::report::closure_out(closure).into(),
     }
 }
 
@@ -140,6 +148,7 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         review,
         document,
         team,
+        report,
         actor_person,
     } = value;
     v1::ApplicationEvent {
@@ -159,6 +168,7 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         document_activity: document.map(super::document::activity_out),
         team_activity: team.map(super::team::activity_out),
         actor_person: actor_person.map(super::team::person_out),
+        report_activity: report.map(super::report::activity_out),
     }
 }
 
@@ -172,6 +182,7 @@ pub fn disbursement_in(value: Option<v1::Disbursement>) -> Result<DisbursementIn
         reference,
         create_time: _,
         bank_charges,
+        tranche,
     } = value.unwrap_or_default();
     Ok(DisbursementInput {
         amount: money_in(amount, "disbursement.amount")?,
@@ -180,6 +191,7 @@ pub fn disbursement_in(value: Option<v1::Disbursement>) -> Result<DisbursementIn
         exchange_rate,
         pay_time: time_in(pay_time, "disbursement.pay_time")?,
         reference,
+        tranche,
     })
 }
 
@@ -193,8 +205,10 @@ pub fn disbursement_out(value: Disbursement) -> v1::Disbursement {
         pay_time,
         reference,
         create_time,
+        tranche,
     } = value;
     v1::Disbursement {
+        tranche: tranche as i32,
         name: name.to_string(),
         amount: Some(money_out(&amount)),
         payee_amount: Some(money_out(&payee_amount)),

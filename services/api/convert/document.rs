@@ -24,6 +24,7 @@ pub fn kind_out(value: DocumentKind) -> v1::DocumentKind {
         DocumentKind::PartnerLetter => v1::DocumentKind::PartnerLetter,
         DocumentKind::EthicsApproval => v1::DocumentKind::EthicsApproval,
         DocumentKind::Other => v1::DocumentKind::Other,
+        DocumentKind::Report => v1::DocumentKind::Report,
     }
 }
 

@@ -8,5 +8,6 @@ pub mod common;
 pub mod document;
 pub mod institution;
 pub mod programme;
+pub mod report;
 pub mod review;
 pub mod team;

@@ -406,6 +406,7 @@ async fn measure_backend(
                     reason: String::new(),
                     request_id: String::new(),
                     override_incomplete_reviews: false,
+                    schedule: None,
                 })
                 .await;
             submitted.is_ok() && reviewed.is_ok() && approved.is_ok()

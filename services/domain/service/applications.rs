@@ -94,6 +94,9 @@ impl Grants {
             disbursed: Money::zero(currency),
             team: fields.team,
             endorsements: Vec::new(),
+            schedule: None,
+            reports: Vec::new(),
+            closure: None,
         };
         let event = NewEvent::by(caller, None, State::Draft, String::new());
         Ok(self

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Grants, RequestKey, idempotency};
 use crate::domain::access::{Caller, Role};
-use crate::domain::document::{self, Document, MAX_CHUNK_BYTES, SNIFF_BYTES, Upload, UploadInput};
+use crate::domain::document::{self, Document, DocumentKind, MAX_CHUNK_BYTES, SNIFF_BYTES, Upload, UploadInput};
 use crate::domain::error::{Error, FieldViolation, Reason, Result};
 use crate::domain::ids::{ApiKeyName, DocumentName};
 use crate::domain::lifecycle::{self, not_visible};
@@ -155,16 +155,7 @@ impl Grants {
         // frozen, the kind or type not taken, the size over the limit.
         let application = self.get_application(caller, &upload.parent).await?;
         crate::domain::lifecycle::require_own(caller, &application, "upload its documents")?;
-        if !application.state.is_editable() {
-            return Err(Error::precondition(
-                Reason::InvalidState,
-                format!(
-                    "documents are frozen once submitted: {} is {}",
-                    application.name,
-                    application.state.as_str()
-                ),
-            ));
-        }
+        upload.kind.check_upload_state(&application.name, application.state)?;
         let programme = self
             .store
             .get_programme(&upload.parent.programme)
@@ -186,7 +177,7 @@ impl Grants {
                 }
                 r.limit(server_limit)
             }
-            None if programme.documents.is_empty() => server_limit,
+            None if programme.documents.is_empty() || upload.kind == DocumentKind::Report => server_limit,
             None => {
                 let taken: Vec<&str> = programme.documents.iter().map(|r| r.kind.as_str()).collect();
                 return Err(Error::invalid(

@@ -153,17 +153,30 @@ impl Grants {
         &self,
         caller: &Caller,
         name: &ApplicationName,
-        awarded: Option<Money>,
-        reason: &str,
-        override_reviews: bool,
+        approval: Approval,
         request: Option<RequestKey>,
     ) -> Result<StateChange> {
+        let Approval {
+            awarded,
+            reason,
+            override_reviews,
+            schedule,
+        } = approval;
+        let reason = reason.as_str();
         let awarded = awarded.ok_or_else(|| Error::invalid("awarded_amount", "is required"))?;
         let reason = optional_reason(reason)?;
         let now = Timestamp::now();
         let who = caller.clone();
         let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| {
-            lifecycle::approve(&who, s, awarded.clone(), reason.clone(), override_reviews, now)
+            lifecycle::approve(
+                &who,
+                s,
+                awarded.clone(),
+                reason.clone(),
+                override_reviews,
+                schedule.as_ref(),
+                now,
+            )
         });
         self.apply(caller, name, request, None, true, decide).await
     }
@@ -182,6 +195,7 @@ impl Grants {
             exchange_rate,
             pay_time,
             reference,
+            tranche,
         } = input;
         let mut v = Violations::new();
         let f = |n: &str| format!("disbursement.{n}");
@@ -213,6 +227,9 @@ impl Grants {
             (None, Some(p)) => Some(Money::zero(p.currency().clone())),
             (None, None) => None,
         };
+        if tranche < 0 {
+            v.add(f("tranche"), "must not be negative (0 pays the next tranche)");
+        }
         let now = Timestamp::now();
         if pay_time.is_some_and(|t| t > now) {
             v.add(f("pay_time"), "must not be in the future");
@@ -233,6 +250,7 @@ impl Grants {
             pay_time: pay_time.unwrap_or(now),
             reference,
             create_time: now,
+            tranche: tranche.max(0) as u32,
         };
         let claim = disbursement.name.clone();
         let who = caller.clone();
@@ -276,6 +294,16 @@ impl Grants {
             d.name.id().to_owned()
         }))
     }
+}
+
+/// What an officer approves: the award, why, whether incomplete reviews
+/// are overridden, and how it is paid (none: one tranche).
+#[derive(Debug, Clone, Default)]
+pub struct Approval {
+    pub awarded: Option<Money>,
+    pub reason: String,
+    pub override_reviews: bool,
+    pub schedule: Option<crate::domain::postaward::schedule::ScheduleInput>,
 }
 
 /// The payee amount must be `amount × rate`, rounded half-even to the payee

@@ -103,6 +103,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 reason: reason.unwrap_or_default(),
                 request_id: write.id(),
                 override_incomplete_reviews,
+                schedule: None,
             };
             c.call(
                 request,

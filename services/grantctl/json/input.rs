@@ -246,6 +246,7 @@ const DISBURSEMENT: &[&str] = &[
     "reference",
     "create_time",
     "bank_charges",
+    "tranche",
 ];
 
 pub fn disbursement(v: &Value) -> Result<v1::Disbursement> {
@@ -259,6 +260,7 @@ pub fn disbursement(v: &Value) -> Result<v1::Disbursement> {
         reference: f.string("reference")?.unwrap_or_default(),
         create_time: f.time("create_time")?,
         bank_charges: f.money("bank_charges")?,
+        tranche: f.int32("tranche")?.unwrap_or_default(),
     })
 }
 

@@ -11,6 +11,7 @@ mod m0007_institution_versions;
 mod m0008_institution_update_times;
 mod m0009_documents;
 mod m0010_teams;
+mod m0011_post_award;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_institution_update_times::Migration),
             Box::new(m0009_documents::Migration),
             Box::new(m0010_teams::Migration),
+            Box::new(m0011_post_award::Migration),
         ]
     }
 }

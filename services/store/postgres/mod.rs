@@ -375,6 +375,9 @@ pub(crate) fn write_statements_for_tests() -> (String, String) {
         disbursed: Money::zero(currency),
         team: Vec::new(),
         endorsements: Vec::new(),
+        schedule: None,
+        reports: Vec::new(),
+        closure: None,
     };
     let event = NewEvent {
         previous: None,
@@ -386,6 +389,7 @@ pub(crate) fn write_statements_for_tests() -> (String, String) {
         review: None,
         document: None,
         team: None,
+        report: None,
         actor_person: None,
     };
     let create = write::create_statement(0, &application, &event, None).expect("a create");

@@ -46,6 +46,29 @@ entity! {
         /// Added by m0010: the endorsements, as JSON (none: none).
         #[serde(default)]
         pub endorsements: Option<String>,
+        /// Added by m0011: the payment schedule and reports due, as JSON
+        /// (none: approved before schedules, or not approved).
+        #[serde(default)]
+        pub schedule: Option<String>,
+        /// Added by m0011: every report version, as JSON (none: none).
+        #[serde(default)]
+        pub reports: Option<String>,
+        /// Added by m0011: COMPLETED or TERMINATED, once closed.
+        #[serde(default)]
+        pub closure: Option<String>,
+        /// Added by m0011, derived from the schedule: the earliest due
+        /// time of a running grant's report still waiting and not marked
+        /// overdue (indexed: the overdue job's work list).
+        #[serde(default)]
+        pub next_report_due: Option<i64>,
+        /// Added by m0011, derived: reports due, overdue and accepted
+        /// (summaries add them up).
+        #[serde(default)]
+        pub reports_due: Option<i64>,
+        #[serde(default)]
+        pub reports_overdue: Option<i64>,
+        #[serde(default)]
+        pub reports_accepted: Option<i64>,
     }
 }
 
@@ -76,6 +99,13 @@ pub fn to_domain(m: Model) -> Result<Application> {
         disbursed_minor,
         team,
         endorsements,
+        schedule,
+        reports,
+        closure,
+        next_report_due: _,
+        reports_due: _,
+        reports_overdue: _,
+        reports_accepted: _,
     } = m;
     let bad = |e| corrupt("application", e);
     let currency = Currency::parse(&currency_code, "currency_code").map_err(bad)?;
@@ -87,8 +117,8 @@ pub fn to_domain(m: Model) -> Result<Application> {
         }),
         _ => None,
     };
+    let name = ApplicationName::new(ProgrammeName::from_id(programme_id), id);
     Ok(Application {
-        name: ApplicationName::new(ProgrammeName::from_id(programme_id), id),
         applicant: InstitutionName::from_id(applicant_institution_id),
         title,
         abstract_text,
@@ -111,9 +141,18 @@ pub fn to_domain(m: Model) -> Result<Application> {
         decision,
         award_number,
         awarded: awarded_minor.map(|m| Money::from_minor(currency.clone(), m)),
-        disbursed: Money::from_minor(currency, disbursed_minor),
+        disbursed: Money::from_minor(currency.clone(), disbursed_minor),
         team: super::team::team_from_json(team.as_deref())?,
         endorsements: super::team::endorsements_from_json(endorsements.as_deref())?,
+        schedule: super::postaward::schedule_from_json(schedule.as_deref(), &currency)?,
+        reports: super::postaward::reports_from_json(reports.as_deref(), &name)?,
+        closure: closure
+            .map(|c| {
+                crate::domain::postaward::Closure::from_str_exact(&c)
+                    .ok_or_else(|| crate::domain::Error::internal(format!("stored closure {c:?} is unknown")))
+            })
+            .transpose()?,
+        name,
     })
 }
 
@@ -121,6 +160,7 @@ pub fn to_model(a: &Application) -> Model {
     // Both encode plain strings and integers: they cannot fail.
     let team = super::team::team_to_json(&a.team).unwrap_or_default();
     let endorsements = super::team::endorsements_to_json(&a.endorsements).unwrap_or_default();
+    let post = super::postaward::derived(a);
     Model {
         id: a.name.id().to_owned(),
         programme_id: a.name.programme.id().to_owned(),
@@ -147,6 +187,13 @@ pub fn to_model(a: &Application) -> Model {
         disbursed_minor: a.disbursed.minor(),
         team,
         endorsements,
+        schedule: post.schedule,
+        reports: post.reports,
+        closure: a.closure.map(|c| c.as_str().to_owned()),
+        next_report_due: post.next_report_due,
+        reports_due: post.counts.map(|c| c.due),
+        reports_overdue: post.counts.map(|c| c.overdue),
+        reports_accepted: post.counts.map(|c| c.accepted),
     }
 }
 

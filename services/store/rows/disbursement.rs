@@ -27,6 +27,9 @@ entity! {
         pub pay_time: i64,
         pub reference: String,
         pub create_time: i64,
+        /// Added by m0011: the tranche paid (none: before schedules).
+        #[serde(default)]
+        pub tranche: Option<i32>,
     }
 }
 
@@ -44,6 +47,7 @@ pub fn to_domain(m: Model, application: &Application) -> Result<Disbursement> {
         pay_time,
         reference,
         create_time,
+        tranche,
     } = m;
     let payee = Currency::parse(&payee_currency, "payee_currency").map_err(|e| corrupt("disbursement", e))?;
     Ok(Disbursement {
@@ -55,6 +59,7 @@ pub fn to_domain(m: Model, application: &Application) -> Result<Disbursement> {
         pay_time: Timestamp::from_micros(pay_time),
         reference,
         create_time: Timestamp::from_micros(create_time),
+        tranche: tranche.map_or(0, |t| t.max(0) as u32),
     })
 }
 
@@ -71,5 +76,6 @@ pub fn to_model(d: &Disbursement) -> Model {
         pay_time: d.pay_time.micros(),
         reference: d.reference.clone(),
         create_time: d.create_time.micros(),
+        tranche: (d.tranche > 0).then_some(d.tranche as i32),
     }
 }

@@ -43,6 +43,9 @@ entity! {
         /// change, comma-separated ids (a partner's scope selects on it).
         #[serde(default)]
         pub partner_institution_ids: Option<String>,
+        /// Added by m0011: what a post-award event did, as JSON.
+        #[serde(default)]
+        pub report_activity: Option<String>,
     }
 }
 
@@ -74,6 +77,11 @@ pub fn new_row(application: &Application, event: &NewEvent, time: Timestamp) -> 
                 .collect::<Vec<_>>()
                 .join(",")
         }),
+        report_activity: event
+            .report
+            .as_ref()
+            .map(super::postaward::activity_to_json)
+            .transpose()?,
     })
 }
 
@@ -127,6 +135,7 @@ pub fn to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
         team_activity,
         actor_person,
         partner_institution_ids: _,
+        report_activity,
     } = m;
     let bad = |e| corrupt("event", e);
     let row: application::Model = from_json("snapshot", &snapshot)?;
@@ -152,6 +161,9 @@ pub fn to_domain(m: Model, log: LogId) -> Result<ApplicationEvent> {
         document: document_activity.map(|d| document_activity_from_json(&d)).transpose()?,
         team: super::team::activity_from_json(team_activity.as_deref())?,
         actor_person: super::team::person_from_json(actor_person.as_deref())?,
+        report: report_activity
+            .map(|r| super::postaward::activity_from_json(&r))
+            .transpose()?,
         application,
     })
 }

@@ -11,6 +11,7 @@ pub mod document;
 pub mod event;
 pub mod idempotency;
 pub mod institution;
+pub mod postaward;
 pub mod programme;
 pub mod review;
 pub mod team;

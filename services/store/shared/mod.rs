@@ -8,6 +8,7 @@ pub(crate) mod documents;
 pub(crate) mod facts;
 pub(crate) mod institutions;
 pub(crate) mod keys;
+pub(crate) mod leases;
 pub(crate) mod once;
 pub(crate) mod programmes;
 pub(crate) mod reads;

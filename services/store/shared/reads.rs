@@ -385,7 +385,9 @@ pub(crate) async fn summary(sea: &Sea, programme: &ProgrammeName) -> Result<Opti
     let query = Query::select()
         .expr(Expr::cust(format!(
             "a.state, i.region, CAST(COUNT(*) AS BIGINT), {}, {}, {}, \
-             CAST(SUM(CASE WHEN a.disbursed_minor > 0 THEN 1 ELSE 0 END) AS BIGINT)",
+             CAST(SUM(CASE WHEN a.disbursed_minor > 0 THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(COALESCE(SUM(a.reports_due), 0) AS BIGINT), CAST(COALESCE(SUM(a.reports_overdue), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(a.reports_accepted), 0) AS BIGINT)",
             sum("a.requested_minor"),
             sum("a.awarded_minor"),
             sum("a.disbursed_minor"),
@@ -415,6 +417,11 @@ pub(crate) async fn summary(sea: &Sea, programme: &ProgrammeName) -> Result<Opti
             awarded: wide(n(5)?, n(6)?),
             disbursed: wide(n(7)?, n(8)?),
             paid: n(9)?,
+            reports: crate::domain::postaward::ReportCounts {
+                due: n(10)?,
+                overdue: n(11)?,
+                accepted: n(12)?,
+            },
         });
     }
     let awaiting = if p.review.is_some() {

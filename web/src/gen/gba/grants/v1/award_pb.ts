@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/award.proto.
  */
 export const file_gba_grants_v1_award: GenFile = /*@__PURE__*/
-  fileDesc("ChlnYmEvZ3JhbnRzL3YxL2F3YXJkLnByb3RvEg1nYmEuZ3JhbnRzLnYxIqMCCgxEaXNidXJzZW1lbnQSDAoEbmFtZRgBIAEoCRIkCgZhbW91bnQYAiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EioKDHBheWVlX2Ftb3VudBgDIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFQoNZXhjaGFuZ2VfcmF0ZRgEIAEoCRIsCghwYXlfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcmVmZXJlbmNlGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgxiYW5rX2NoYXJnZXMYCCABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5InIKGVJlY29yZERpc2J1cnNlbWVudFJlcXVlc3QSDgoGcGFyZW50GAEgASgJEjEKDGRpc2J1cnNlbWVudBgCIAEoCzIbLmdiYS5ncmFudHMudjEuRGlzYnVyc2VtZW50EhIKCnJlcXVlc3RfaWQYAyABKAkigAEKGlJlY29yZERpc2J1cnNlbWVudFJlc3BvbnNlEjEKDGRpc2J1cnNlbWVudBgBIAEoCzIbLmdiYS5ncmFudHMudjEuRGlzYnVyc2VtZW50Ei8KC2FwcGxpY2F0aW9uGAIgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbiJRChhMaXN0RGlzYnVyc2VtZW50c1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImgKGUxpc3REaXNidXJzZW1lbnRzUmVzcG9uc2USMgoNZGlzYnVyc2VtZW50cxgBIAMoCzIbLmdiYS5ncmFudHMudjEuRGlzYnVyc2VtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJFChFDbG9zZUdyYW50UmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnJlYXNvbhgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIkUKEkNsb3NlR3JhbnRSZXNwb25zZRIvCgthcHBsaWNhdGlvbhgBIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24ytAIKDEF3YXJkU2VydmljZRJpChJSZWNvcmREaXNidXJzZW1lbnQSKC5nYmEuZ3JhbnRzLnYxLlJlY29yZERpc2J1cnNlbWVudFJlcXVlc3QaKS5nYmEuZ3JhbnRzLnYxLlJlY29yZERpc2J1cnNlbWVudFJlc3BvbnNlEmYKEUxpc3REaXNidXJzZW1lbnRzEicuZ2JhLmdyYW50cy52MS5MaXN0RGlzYnVyc2VtZW50c1JlcXVlc3QaKC5nYmEuZ3JhbnRzLnYxLkxpc3REaXNidXJzZW1lbnRzUmVzcG9uc2USUQoKQ2xvc2VHcmFudBIgLmdiYS5ncmFudHMudjEuQ2xvc2VHcmFudFJlcXVlc3QaIS5nYmEuZ3JhbnRzLnYxLkNsb3NlR3JhbnRSZXNwb25zZWIGcHJvdG8z", [file_gba_grants_v1_application, file_gba_grants_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("ChlnYmEvZ3JhbnRzL3YxL2F3YXJkLnByb3RvEg1nYmEuZ3JhbnRzLnYxIrQCCgxEaXNidXJzZW1lbnQSDAoEbmFtZRgBIAEoCRIkCgZhbW91bnQYAiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EioKDHBheWVlX2Ftb3VudBgDIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFQoNZXhjaGFuZ2VfcmF0ZRgEIAEoCRIsCghwYXlfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcmVmZXJlbmNlGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgxiYW5rX2NoYXJnZXMYCCABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Eg8KB3RyYW5jaGUYCSABKAUicgoZUmVjb3JkRGlzYnVyc2VtZW50UmVxdWVzdBIOCgZwYXJlbnQYASABKAkSMQoMZGlzYnVyc2VtZW50GAIgASgLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSEgoKcmVxdWVzdF9pZBgDIAEoCSKAAQoaUmVjb3JkRGlzYnVyc2VtZW50UmVzcG9uc2USMQoMZGlzYnVyc2VtZW50GAEgASgLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSLwoLYXBwbGljYXRpb24YAiABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIlEKGExpc3REaXNidXJzZW1lbnRzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiaAoZTGlzdERpc2J1cnNlbWVudHNSZXNwb25zZRIyCg1kaXNidXJzZW1lbnRzGAEgAygLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkUKEUNsb3NlR3JhbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiRQoSQ2xvc2VHcmFudFJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbjK0AgoMQXdhcmRTZXJ2aWNlEmkKElJlY29yZERpc2J1cnNlbWVudBIoLmdiYS5ncmFudHMudjEuUmVjb3JkRGlzYnVyc2VtZW50UmVxdWVzdBopLmdiYS5ncmFudHMudjEuUmVjb3JkRGlzYnVyc2VtZW50UmVzcG9uc2USZgoRTGlzdERpc2J1cnNlbWVudHMSJy5nYmEuZ3JhbnRzLnYxLkxpc3REaXNidXJzZW1lbnRzUmVxdWVzdBooLmdiYS5ncmFudHMudjEuTGlzdERpc2J1cnNlbWVudHNSZXNwb25zZRJRCgpDbG9zZUdyYW50EiAuZ2JhLmdyYW50cy52MS5DbG9zZUdyYW50UmVxdWVzdBohLmdiYS5ncmFudHMudjEuQ2xvc2VHcmFudFJlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_application, file_gba_grants_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * A payment of part of an award. Resource name:
@@ -87,6 +87,18 @@ export type Disbursement = Message<"gba.grants.v1.Disbursement"> & {
    * @generated from field: gba.grants.v1.Money bank_charges = 8;
    */
   bankCharges?: Money | undefined;
+
+  /**
+   * The tranche of the schedule paid. 0: the first tranche with a
+   * remainder. A tranche waiting for a report not yet accepted:
+   * FAILED_PRECONDITION `REPORT_NOT_ACCEPTED` naming the report; more than
+   * the tranche's remainder: FAILED_PRECONDITION
+   * `DISBURSEMENT_EXCEEDS_AWARD` naming the tranche. Output: the tranche
+   * it paid (0 for payments recorded before schedules).
+   *
+   * @generated from field: int32 tranche = 9;
+   */
+  tranche: number;
 };
 
 /**
@@ -236,7 +248,8 @@ export type CloseGrantRequest = Message<"gba.grants.v1.CloseGrantRequest"> & {
   name: string;
 
   /**
-   * Why; required when rescinding an APPROVED grant, optional otherwise.
+   * Why; required when rescinding an APPROVED grant or terminating one
+   * whose final report is not accepted, optional otherwise.
    *
    * @generated from field: string reason = 2;
    */
@@ -307,7 +320,11 @@ export const AwardService: GenService<{
   /**
    * ACTIVE -> CLOSED, releasing the undisbursed remainder to the budget;
    * or APPROVED -> CLOSED for a grant never paid, which rescinds it and
-   * releases the whole award (a reason is then required).
+   * releases the whole award (a reason is then required). The grant closes
+   * COMPLETED when its schedule's final report is accepted (or, asking for
+   * no final report, when it was paid); otherwise it closes TERMINATED and
+   * a reason is required (INVALID_ARGUMENT naming `reason`). The closure
+   * is in the application (`closure`) and its event's snapshot.
    *
    * @generated from rpc gba.grants.v1.AwardService.CloseGrant
    */
