@@ -600,11 +600,35 @@ async fn reports_past_due_are_marked_overdue_once_by_one_of_three_servers(backen
     let second = get(&server, &w.um_key, &names[1]).await.expect("get");
     assert_eq!(statuses(&second), [v1::ReportStatus::Overdue, v1::ReportStatus::Due]);
 
+    // The programme's summary counts them: 3 overdue, 1 due.
+    let mut summaries = server
+        .watch(&w.viewer_key)
+        .watch_programme_summary(v1::WatchProgrammeSummaryRequest {
+            programmes: vec![w.programme.name.clone()],
+        })
+        .await
+        .expect("watch the summary")
+        .into_inner();
+    let counts = |s: &v1::ProgrammeSummary| (s.reports_due, s.reports_overdue, s.reports_accepted);
+    let mut wait_for = async |want: (i64, i64, i64)| {
+        let mut seen = None;
+        while seen != Some(want) {
+            let next = tokio::time::timeout(Duration::from_secs(10), summaries.message())
+                .await
+                .unwrap_or_else(|_| panic!("no summary with {want:?}; last {seen:?}"))
+                .expect("summary stream")
+                .expect("a summary");
+            seen = next.summary.as_ref().map(counts);
+        }
+    };
+    wait_for((1, 3, 0)).await;
+
     // Submitting an overdue report still works, once; it is never marked again.
     let document = report_document(&server, &w, &names[1], 9).await;
     submit_report(&server, &w, &names[1], 1, &document, outputs())
         .await
         .expect("submit the overdue report");
+    wait_for((1, 2, 0)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(overdue(&events(&server, &w.officer_key, &names[1]).await), [1]);
     for other in others {
