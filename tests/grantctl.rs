@@ -8,8 +8,11 @@
 //! times, and documents (uploads and downloads byte for byte, resumed,
 //! across a dropped connection; requirements and submission), and
 //! cross-border teams and sign-off (team commands, endorsements, partners'
-//! lists and watches, the JSON of teams and people), and exports (CSV
-//! read back by Python's csv module, JSON Lines, --excel). grantctl's
+//! lists and watches, the JSON of teams and people), exports (CSV
+//! read back by Python's csv module, JSON Lines, --excel), and the half
+//! after the award (schedules as files and flags, tranches held until a
+//! report is accepted, reports returned and accepted, closures, the
+//! reports export). grantctl's
 //! self-contained modules (errors and exit codes, money, names, times,
 //! tables, backoff, sizes, media types, the progress line, exported
 //! records: CSV quoting, the BOM, files renamed into place) are
@@ -65,6 +68,8 @@ mod errors;
 mod exports;
 #[path = "grantctl/golden.rs"]
 mod golden;
+#[path = "grantctl/reports.rs"]
+mod reports;
 #[path = "grantctl/reviewing.rs"]
 mod reviewing;
 #[path = "grantctl/run.rs"]
@@ -90,6 +95,7 @@ use documents::{
 use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
 use exports::exports_read_back_by_python_match_the_api;
 use golden::{tables_align_bilingual_names_and_format_money, text_that_would_redraw_a_terminal_is_escaped};
+use reports::the_post_award_contract_through_grantctl;
 use reviewing::peer_review_through_grantctl;
 use story::the_gba_story_through_grantctl_alone;
 use teams::{
@@ -125,6 +131,7 @@ on_every_backend!(
     partners_read_but_do_not_change_and_bad_teams_name_their_field,
     json_shapes_of_teams_sign_off_people_and_requirements,
     exports_read_back_by_python_match_the_api,
+    the_post_award_contract_through_grantctl,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
 use crate::cmd::{
-    applications, awards, config, documents, export, institutions, keys, programmes, reviews, system, watch,
+    applications, awards, config, documents, export, institutions, keys, programmes, reports, reviews, system, watch,
 };
 use crate::output::Format;
 
@@ -198,7 +198,7 @@ pub enum Command {
         #[command(subcommand)]
         command: reviews::Cmd,
     },
-    /// Pay and close awarded grants.
+    /// Pay tranches of awarded grants, and close them.
     #[command(
         after_help = "Example:\n  grantctl awards disburse P/A --amount '100,000 CNY' --rate 1.0842 --payee-currency HKD --reference FPS-1"
     )]
@@ -206,8 +206,18 @@ pub enum Command {
         #[command(subcommand)]
         command: awards::Cmd,
     },
-    /// Export applications, awards or disbursements as CSV or JSON Lines,
-    /// streamed page by page (for spreadsheets and finance systems).
+    /// After the award: the payment schedule, and reports submitted,
+    /// accepted, returned and listed.
+    #[command(after_help = "Example:\n  grantctl reports schedule P/A\n  \
+                      grantctl reports submit P/A --number 1 --document D --outputs outputs.json\n  \
+                      grantctl reports accept P/A/1\n  grantctl reports list P/A")]
+    Reports {
+        #[command(subcommand)]
+        command: reports::Cmd,
+    },
+    /// Export applications, awards, disbursements or reports as CSV or
+    /// JSON Lines, streamed page by page (for spreadsheets and finance
+    /// systems).
     #[command(
         after_help = "Example:\n  grantctl export awards --programme programmes/0193... --excel -O awards.csv\n  \
                       grantctl export disbursements --programme programmes/0193... --format jsonl"

@@ -124,6 +124,22 @@ pub fn hint(reason: &str) -> Option<&'static str> {
              uploads, submits and withdraws",
         ),
         "NOT_ENDORSED" => Some("nothing to withdraw: grantctl applications get P/A shows who has signed"),
+        "REPORT_NOT_ACCEPTED" => Some(
+            "the tranche waits for that report: the applicant submits it with grantctl reports submit P/A \
+             --number N --document D, and an officer accepts it with grantctl reports accept P/A/N; \
+             grantctl reports schedule P/A shows where each report stands",
+        ),
+        "REPORT_NOT_SUBMITTED" => {
+            Some("only a report waiting for a decision is accepted or returned: grantctl reports schedule P/A")
+        }
+        "REPORT_NOT_OPEN" => Some(
+            "it waits for the officer's decision or is accepted; a returned report is submitted again: \
+             grantctl reports schedule P/A",
+        ),
+        "TRANCHE_PAID" => Some(
+            "a revision keeps each paid tranche as it is: grantctl reports schedule P/A -o json > schedule.json, \
+             change the others, then grantctl reports revise P/A --schedule schedule.json",
+        ),
         _ => None,
     }
 }
@@ -276,6 +292,27 @@ mod tests {
         let e = CliError::from_status(&status(Code::FailedPrecondition, "NOT_ENDORSED", &[]), "http://x");
         assert!(e.message.contains("nothing to withdraw"), "{}", e.message);
         assert!(!CliError::invalid("--name", "x: y").has_reason("y"));
+    }
+
+    #[test]
+    fn post_award_refusals_say_what_to_do_in_grantctl_terms() {
+        let e = CliError::from_status(
+            &status(Code::FailedPrecondition, "REPORT_NOT_ACCEPTED", &[]),
+            "http://x",
+        );
+        assert_eq!(e.code, exit::CONFLICT);
+        assert!(e.has_reason("REPORT_NOT_ACCEPTED"));
+        assert!(
+            e.message
+                .starts_with("FAILED_PRECONDITION REPORT_NOT_ACCEPTED: the message (the tranche waits")
+                && e.message.contains("grantctl reports accept P/A/N"),
+            "{}",
+            e.message
+        );
+        for reason in ["REPORT_NOT_SUBMITTED", "REPORT_NOT_OPEN", "TRANCHE_PAID"] {
+            let e = CliError::from_status(&status(Code::FailedPrecondition, reason, &[]), "http://x");
+            assert!(e.message.contains("grantctl reports"), "{}", e.message);
+        }
     }
 
     #[test]

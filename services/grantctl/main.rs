@@ -25,6 +25,7 @@ mod transient;
 mod views;
 mod views_app;
 mod views_doc;
+mod views_report;
 mod views_review;
 mod views_team;
 
@@ -91,6 +92,7 @@ async fn run(cli: Cli, given: Given) -> Result<()> {
         Command::Documents { command } => cmd::documents::run(&ctx, command).await,
         Command::Reviews { command } => cmd::reviews::run(&ctx, command).await,
         Command::Awards { command } => cmd::awards::run(&ctx, command).await,
+        Command::Reports { command } => cmd::reports::run(&ctx, command).await,
         Command::Export { command } => cmd::export::run(&ctx, command).await,
         Command::Keys { command } => cmd::keys::run(&ctx, command).await,
         Command::Watch { command } => cmd::watch::run(&ctx, command).await,

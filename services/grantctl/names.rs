@@ -93,6 +93,47 @@ pub fn document(text: &str) -> Result<String, String> {
     }
 }
 
+/// `programmes/P/applications/A/reports/N` from the whole name, `P/A/N`
+/// or `P/A/reports/N`.
+pub fn report(text: &str) -> Result<String, String> {
+    let bad = || format!("{text:?} is not a report: give programmes/P/applications/A/reports/N or P/A/N");
+    let parts: Vec<&str> = text.split('/').collect();
+    let (p, a, n) = match parts.as_slice() {
+        ["programmes", p, "applications", a, "reports", n] => (*p, *a, *n),
+        [p, a, "reports", n] | [p, a, n] => (*p, *a, *n),
+        _ => return Err(bad()),
+    };
+    let number = !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0');
+    if valid_id(p) && valid_id(a) && number {
+        Ok(format!("programmes/{p}/applications/{a}/reports/{n}"))
+    } else {
+        Err(bad())
+    }
+}
+
+/// `P/A/N` for a report name, the short form grantctl accepts.
+pub fn short_report(name: &str) -> String {
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        ["programmes", p, "applications", a, "reports", n] => format!("{p}/{a}/{n}"),
+        _ => name.to_owned(),
+    }
+}
+
+/// A document of `application` (a whole application name): the
+/// document's whole name, `P/A/D`, or its bare id `D`.
+pub fn document_of(application: &str, text: &str) -> Result<String, String> {
+    if text.contains('/') {
+        return document(text);
+    }
+    if valid_id(text) {
+        Ok(format!("{application}/documents/{text}"))
+    } else {
+        Err(format!(
+            "{text:?} is not a document: give programmes/P/applications/A/documents/D, P/A/D, or the bare id D"
+        ))
+    }
+}
+
 /// `P/A/D` for a document name, the short form grantctl accepts.
 pub fn short_document(name: &str) -> String {
     match name.split('/').collect::<Vec<_>>().as_slice() {
@@ -153,5 +194,32 @@ mod tests {
         assert!(document("p1/a1").is_err());
         assert!(document("p1/a1/../x").is_err());
         assert_eq!(short_document("programmes/p1/applications/a1/documents/d1"), "p1/a1/d1");
+    }
+
+    #[test]
+    fn report_names() {
+        let whole = "programmes/p1/applications/a1/reports/2";
+        for text in [whole, "p1/a1/2", "p1/a1/reports/2"] {
+            assert_eq!(report(text).unwrap(), whole, "{text}");
+        }
+        for bad in [
+            "p1/a1",
+            "p1/a1/0",
+            "p1/a1/02",
+            "p1/a1/two",
+            "p1/a1/-1",
+            "programmes/p1/applications/a1/documents/2",
+            "P1/a1/1",
+        ] {
+            assert!(report(bad).is_err(), "{bad}");
+        }
+        assert_eq!(short_report(whole), "p1/a1/2");
+        let a = "programmes/p1/applications/a1";
+        assert_eq!(document_of(a, "d1").unwrap(), format!("{a}/documents/d1"));
+        assert_eq!(
+            document_of(a, "p2/a2/d2").unwrap(),
+            "programmes/p2/applications/a2/documents/d2"
+        );
+        assert!(document_of(a, "D 1").is_err());
     }
 }

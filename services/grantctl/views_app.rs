@@ -1,6 +1,7 @@
 //! Views of applications, their disbursements and events (with their
-//! review, document and team activity), and programme summaries (see
-//! views.rs for the other resources; views_team.rs for teams and sign-off).
+//! review, document, team and post-award activity), and programme
+//! summaries (see views.rs for the other resources; views_team.rs for
+//! teams and sign-off; views_report.rs for schedules and reports).
 
 use gba_grants::proto::v1;
 use serde_json::Value;
@@ -68,6 +69,7 @@ impl Resource for v1::Application {
             ("Etag", self.etag.clone()),
         ];
         fields.extend(crate::views_team::application_details(self));
+        fields.extend(crate::views_report::application_details(self));
         fields
     }
 }
@@ -86,6 +88,7 @@ impl Resource for v1::Disbursement {
     fn header() -> &'static [&'static str] {
         &[
             "DISBURSEMENT",
+            "TRANCHE",
             "AMOUNT",
             "PAYEE AMOUNT",
             "RATE",
@@ -98,6 +101,7 @@ impl Resource for v1::Disbursement {
     fn row(&self) -> Vec<String> {
         vec![
             names::id(&self.name).to_owned(),
+            tranche_word(self.tranche),
             money(self.amount.as_ref()),
             money(self.payee_amount.as_ref()),
             self.exchange_rate.clone(),
@@ -110,6 +114,7 @@ impl Resource for v1::Disbursement {
     fn details(&self) -> Vec<(&'static str, String)> {
         vec![
             ("Name", self.name.clone()),
+            ("Tranche", tranche_word(self.tranche)),
             ("Amount", money(self.amount.as_ref())),
             ("Payee amount", money(self.payee_amount.as_ref())),
             ("Exchange rate", self.exchange_rate.clone()),
@@ -121,10 +126,17 @@ impl Resource for v1::Disbursement {
     }
 }
 
+/// The tranche a disbursement paid; empty for one recorded before
+/// schedules (0).
+fn tranche_word(n: i32) -> String {
+    if n == 0 { String::new() } else { n.to_string() }
+}
+
 /// `Submitted → Under review`; a creation reads `created → Draft`; peer
 /// review adds what it did, `review R submitted (1/2 complete)`, a
-/// document event `DOCUMENT_ADDED proposal.pdf v1` and a team event
-/// `institutions/h endorsed`, alone when the state stayed.
+/// document event `DOCUMENT_ADDED proposal.pdf v1`, a team event
+/// `institutions/h endorsed` and a post-award event `REPORT_ACCEPTED
+/// report 1 v2`, alone when the state stayed.
 fn change(e: &v1::ApplicationEvent) -> String {
     let activities: Vec<String> = e
         .review_activity
@@ -143,6 +155,12 @@ fn change(e: &v1::ApplicationEvent) -> String {
                 .as_ref()
                 .filter(|a| a.kind != 0)
                 .map(crate::views_team::activity),
+        )
+        .chain(
+            e.report_activity
+                .as_ref()
+                .filter(|a| a.kind != 0)
+                .map(crate::views_report::activity),
         )
         .collect();
     let from = if e.previous_state == 0 {
@@ -258,6 +276,10 @@ pub fn summary_line(s: &v1::ProgrammeSummary) -> String {
     );
     if s.reviews_required > 0 {
         line.push_str(&format!("  reviews {}/{}", s.reviews_completed, s.reviews_required));
+    }
+    let reports = crate::views_report::summary_reports(s);
+    if !reports.is_empty() {
+        line.push_str(&format!("  {reports}"));
     }
     if !regions.is_empty() {
         line.push_str(&format!("  committed by region: {}", regions.join(", ")));

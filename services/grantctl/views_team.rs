@@ -94,7 +94,7 @@ impl Resource for v1::TeamMember {
 }
 
 /// A table as one field's value: its lines without the final newline.
-fn inline_table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub fn inline_table(header: &[&str], rows: &[Vec<String>]) -> String {
     table::render(header, rows).trim_end_matches('\n').to_owned()
 }
 

@@ -35,7 +35,7 @@ const APPLICATION_COLUMNS: [&str; 14] = [
     "update_time",
 ];
 
-const AWARD_COLUMNS: [&str; 11] = [
+const AWARD_COLUMNS: [&str; 12] = [
     "name",
     "award_number",
     "title",
@@ -47,6 +47,7 @@ const AWARD_COLUMNS: [&str; 11] = [
     "remaining_amount",
     "currency",
     "state",
+    "closure",
 ];
 
 const DISBURSEMENT_COLUMNS: [&str; 12] = [
@@ -235,6 +236,10 @@ async fn award_row(server: &TestServer, a: &v1::Application) -> Vec<String> {
         format!("{}.{:02}", remaining / 100, remaining % 100),
         code(a.awarded_amount.as_ref()),
         state_word(a.state),
+        match a.closure() {
+            v1::application::Closure::Unspecified => String::new(),
+            c => c.as_str_name().trim_start_matches("CLOSURE_").to_owned(),
+        },
     ]
 }
 
@@ -592,7 +597,11 @@ pub async fn exports_read_back_by_python_match_the_api(backend: Backend) {
         ],
         ["500000.01", "0.00", "500000.01"]
     );
-    assert_eq!([aw(2, "remaining_amount"), aw(2, "state")], ["0.00", "CLOSED"]);
+    assert_eq!(
+        [aw(2, "remaining_amount"), aw(2, "state"), aw(2, "closure")],
+        ["0.00", "CLOSED", "COMPLETED"]
+    );
+    assert_eq!(aw(0, "closure"), "", "not closed");
     assert!(aw(0, "award_number").starts_with("GBA-"));
     let d = |row: usize, column: &str| cell(&disbursement_rows, &DISBURSEMENT_COLUMNS, row, column);
     assert_eq!(disbursement_rows.len(), 3);

@@ -124,8 +124,8 @@ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx3  DRAFT   CNY 1
     same(
         &admin.run(&["awards", "disbursements", &apps[0]]).await.ok_raw(),
         "\
-DISBURSEMENT                      AMOUNT          PAYEE AMOUNT    RATE    CHARGES    REFERENCE  PAID
-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  CNY 100,000.00  HKD 108,395.00  1.0842  HKD 25.00  FPS-1      YYYY-MM-DD hh:mm:ssZ
+DISBURSEMENT                      TRANCHE  AMOUNT          PAYEE AMOUNT    RATE    CHARGES    REFERENCE  PAID
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  1        CNY 100,000.00  HKD 108,395.00  1.0842  HKD 25.00  FPS-1      YYYY-MM-DD hh:mm:ssZ
 ",
     );
     same(

@@ -15,11 +15,17 @@ use crate::{exchange, money, table, views::Resource};
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Record a payment of an award; the first moves APPROVED → ACTIVE.
+    ///
+    /// It pays a tranche of the award's payment schedule (`--tranche N`,
+    /// default the first with something left to pay), within what is left
+    /// of it, and only once the report it waits for is accepted.
     #[command(
         after_help = "Example:\n  grantctl awards disburse P/A --amount '100,000 CNY' --rate 1.0842 \\\n    \
                             --payee-amount '108,420.00 HKD' --reference FPS-1\n  \
                             grantctl awards disburse P/A --amount '100,000 CNY' --rate 1.0842 --payee-currency HKD \\\n    \
-                            --bank-charges '25 HKD' --reference FPS-2   # payee amount computed: HKD 108,395.00"
+                            --bank-charges '25 HKD' --reference FPS-2   # payee amount computed: HKD 108,395.00\n  \
+                            grantctl awards disburse P/A --tranche 2 --amount '450,000 CNY' --rate 1 --payee-currency CNY \\\n    \
+                            --reference BOC-7   # once the report tranche 2 waits for is accepted"
     )]
     Disburse {
         #[command(flatten)]
@@ -45,6 +51,12 @@ pub enum Cmd {
         /// When it was paid: RFC 3339, a date, or relative (now, today, -2d).
         #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         pay_time: Option<String>,
+        /// The tranche of the payment schedule paid (see `grantctl reports
+        /// schedule`); 0: the first with something left to pay. A tranche
+        /// waiting for a report not yet accepted is refused
+        /// (REPORT_NOT_ACCEPTED) [default: 0].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+        tranche: Option<i32>,
         /// A Disbursement in proto3 JSON (`-`: standard input); flags override it.
         #[arg(long, value_name = "FILE")]
         from_file: Option<String>,
@@ -60,7 +72,12 @@ pub enum Cmd {
         list: ListArgs,
     },
     /// ACTIVE → CLOSED (or rescind an APPROVED grant never paid, with --reason).
-    #[command(after_help = "Example:\n  grantctl awards close P/A --reason 'Project completed'")]
+    ///
+    /// It closes COMPLETED once the schedule's final report is accepted (or
+    /// when the schedule asks for no final report), otherwise TERMINATED,
+    /// which needs --reason; the undisbursed remainder returns to the budget.
+    #[command(after_help = "Example:\n  grantctl awards close P/A\n  \
+                            grantctl awards close P/A --reason 'The team dissolved; no final report'")]
     Close {
         #[command(flatten)]
         app: AppRef,
@@ -83,6 +100,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             bank_charges,
             reference,
             pay_time,
+            tranche,
             from_file,
             write,
         } => {
@@ -123,6 +141,9 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             }
             if pay_time.is_some() {
                 d.pay_time = time_opt("--pay-time", pay_time.as_ref())?;
+            }
+            if let Some(n) = tranche {
+                d.tranche = n;
             }
             let request = v1::RecordDisbursementRequest {
                 parent: app.name()?,

@@ -40,7 +40,8 @@ pub enum Cmd {
         after_help = "Example:\n  grantctl documents upload P/A proposal.pdf --kind proposal\n  \
                             grantctl documents upload P/A 'Budget 2026.xlsx' --kind budget\n  \
                             grantctl documents upload P/A scan.bin --kind partner-letter --media-type pdf --file-name letter.pdf\n  \
-                            make-report | grantctl documents upload P/A - --kind other --file-name report.pdf"
+                            make-report | grantctl documents upload P/A - --kind other --file-name report.pdf\n  \
+                            grantctl documents upload P/A interim-report.pdf --kind report   # after the award"
     )]
     Upload(upload::UploadArgs),
     /// Download a document, checked against its size and SHA-256.
@@ -100,6 +101,10 @@ pub enum KindArg {
     EthicsApproval,
     #[value(alias = "document_kind_other")]
     Other,
+    // A progress or final report: uploaded while the grant runs
+    // (APPROVED or ACTIVE), and named by `grantctl reports submit`.
+    #[value(alias = "document_kind_report")]
+    Report,
 }
 
 impl KindArg {
@@ -110,6 +115,7 @@ impl KindArg {
             Self::PartnerLetter => v1::DocumentKind::PartnerLetter as i32,
             Self::EthicsApproval => v1::DocumentKind::EthicsApproval as i32,
             Self::Other => v1::DocumentKind::Other as i32,
+            Self::Report => v1::DocumentKind::Report as i32,
         }
     }
 }
@@ -127,7 +133,7 @@ pub fn requirement_arg(flag: &str, text: &str, required: bool) -> Result<v1::Doc
     let kind_text = parts.next().unwrap_or_default().trim();
     let kind = KindArg::from_str(kind_text, true).map_err(|_| {
         bad(format!(
-            "{kind_text:?} is not a document kind (proposal, budget, partner-letter, ethics-approval, other); {form}"
+            "{kind_text:?} is not a document kind (proposal, budget, partner-letter, ethics-approval, other, report); {form}"
         ))
     })?;
     let mut requirement = v1::DocumentRequirement {

@@ -1,5 +1,6 @@
-//! `grantctl export applications|awards|disbursements`: a programme's data
-//! as CSV (RFC 4180) or JSON Lines, for spreadsheets and finance systems.
+//! `grantctl export applications|awards|disbursements|reports`: a
+//! programme's data as CSV (RFC 4180) or JSON Lines, for spreadsheets and
+//! finance systems (reports: `export/reports.rs`).
 //! Each kind is a [`Table`] of columns and one function that walks the
 //! List RPCs page by page (page_token until empty) and writes each page's
 //! rows as it arrives, so nothing holds the whole data set. Amounts are
@@ -8,6 +9,8 @@
 //! GetInstitution each, cached (empty where the key may not read it);
 //! times are RFC 3339 in UTC; absent values are empty. A file (`-O`) is
 //! written beside its name and renamed into place when complete.
+
+mod reports;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -53,10 +56,12 @@ pub enum Cmd {
         out: Out,
     },
     /// The awards: applications APPROVED, ACTIVE or CLOSED with an award
-    /// number, with what was awarded, disbursed and remains.
+    /// number, with what was awarded, disbursed and remains, and how a
+    /// closed one ended (COMPLETED or TERMINATED).
     #[command(
         after_help = "Columns: name, award_number, title, applicant_institution, institution_name_en, \
-                      institution_name_zh, awarded_amount, disbursed_amount, remaining_amount, currency, state\n\n\
+                      institution_name_zh, awarded_amount, disbursed_amount, remaining_amount, currency, state, \
+                      closure\n\n\
                       Example:\n  grantctl export awards --programme programmes/0193... --excel -O awards.csv"
     )]
     Awards {
@@ -72,6 +77,16 @@ pub enum Cmd {
                       Example:\n  grantctl export disbursements --programme programmes/0193... --format jsonl | jq -r .reference"
     )]
     Disbursements {
+        #[command(flatten)]
+        scope: Scope,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Every version of every report of every award, by application, then
+    /// report number, then version: its kind, status, due and decision,
+    /// its document, and counts of its outputs with their DOIs.
+    #[command(after_help = reports::HELP)]
+    Reports {
         #[command(flatten)]
         scope: Scope,
         #[command(flatten)]
@@ -159,6 +174,7 @@ pub const AWARDS: Table = &[
     number("remaining_amount"),
     text("currency"),
     text("state"),
+    text("closure"),
 ];
 
 pub const DISBURSEMENTS: Table = &[
@@ -181,6 +197,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
         Cmd::Applications { scope, out, .. } => (APPLICATIONS, scope, out),
         Cmd::Awards { scope, out } => (AWARDS, scope, out),
         Cmd::Disbursements { scope, out } => (DISBURSEMENTS, scope, out),
+        Cmd::Reports { scope, out } => (reports::REPORTS, scope, out),
     };
     // Refuse a bad flag (exit 4) before a file is made.
     let parent = scope.parent()?;
@@ -192,6 +209,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             Cmd::Applications { state, .. } => applications(ctx, &parent, *state, page_size, &mut sink).await,
             Cmd::Awards { .. } => awards(ctx, &parent, page_size, &mut sink).await,
             Cmd::Disbursements { .. } => disbursements(ctx, &parent, page_size, &mut sink).await,
+            Cmd::Reports { .. } => reports::reports(ctx, &parent, page_size, &mut sink).await,
         }
     };
     tokio::select! {
@@ -265,6 +283,7 @@ async fn awards(ctx: &Ctx, parent: &str, page_size: i32, sink: &mut Sink) -> Res
                 remaining(a),
                 currency(money),
                 state_word(a.state),
+                crate::views_report::closure_word(a.closure),
             ])?;
         }
         sink.flush()?;
@@ -643,14 +662,15 @@ mod tests {
 
     #[test]
     fn every_table_names_each_column_once() {
-        for table in [APPLICATIONS, AWARDS, DISBURSEMENTS] {
+        for table in [APPLICATIONS, AWARDS, DISBURSEMENTS, reports::REPORTS] {
             let mut names: Vec<&str> = table.iter().map(|c| c.name).collect();
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), table.len());
         }
         assert_eq!(APPLICATIONS.len(), 14);
-        assert_eq!(AWARDS.len(), 11);
+        assert_eq!(AWARDS.len(), 12);
+        assert_eq!(AWARDS.last().map(|c| c.name), Some("closure"), "new columns go last");
         assert_eq!(DISBURSEMENTS.len(), 12);
     }
 }

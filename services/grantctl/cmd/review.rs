@@ -6,6 +6,7 @@ use clap::Subcommand;
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::review_service_client::ReviewServiceClient as Client;
 
+use super::schedule::ScheduleArgs;
 use super::{AppRef, Ctx, WriteArgs, money_arg};
 use crate::error::Result;
 use crate::output;
@@ -34,10 +35,20 @@ pub enum Cmd {
     /// UNDER_REVIEW → APPROVED, committing the award against the budget.
     /// Under peer review, refused (REVIEWS_INCOMPLETE) while fewer reviews
     /// than the programme requires are complete, unless overridden.
+    ///
+    /// The award is paid by its payment schedule: tranches summing to the
+    /// award, each paid any time or only once a report is accepted, and the
+    /// reports due (`--schedule FILE`, or `--tranche` and `--report`).
+    /// Without one, it is paid as one tranche of the whole award and asks
+    /// for no report.
     #[command(
         after_help = "Example:\n  grantctl reviews approve P/A --amount '750,000 CNY' --reason 'Strong cross-border team'\n  \
                       grantctl reviews approve P/A --amount '750,000 CNY' --override-incomplete-reviews \\\n    \
-                      --reason 'Second reviewer unavailable; the panel agreed'"
+                      --reason 'Second reviewer unavailable; the panel agreed'\n  \
+                      grantctl reviews approve P/A --amount '750,000 CNY' \\\n    \
+                      --tranche '300,000 CNY' --tranche '450,000 CNY@after=1' \\\n    \
+                      --report interim@2027-06-30 --report final@2028-12-31\n  \
+                      grantctl reviews approve P/A --amount '750,000 CNY' --schedule schedule.json"
     )]
     Approve {
         #[command(flatten)]
@@ -52,6 +63,8 @@ pub enum Cmd {
         /// event records the override and the reason).
         #[arg(long, requires = "reason")]
         override_incomplete_reviews: bool,
+        #[command(flatten)]
+        schedule: ScheduleArgs,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -95,6 +108,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             amount,
             reason,
             override_incomplete_reviews,
+            schedule,
             write,
         } => {
             let request = v1::ApproveApplicationRequest {
@@ -103,7 +117,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 reason: reason.unwrap_or_default(),
                 request_id: write.id(),
                 override_incomplete_reviews,
-                schedule: None,
+                schedule: schedule.schedule()?,
             };
             c.call(
                 request,

@@ -13,16 +13,22 @@ use crate::error::{CliError, Result};
 
 /// Reads and parses the JSON document at `path` (`-`: standard input).
 pub fn read(path: &str) -> Result<Value> {
+    read_as("--from-file", path)
+}
+
+/// Like [`read`], for the flag `flag` (`--schedule`, `--outputs`), which
+/// errors name.
+pub fn read_as(flag: &str, path: &str) -> Result<Value> {
     let text = if path == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
-            .map_err(|e| CliError::invalid("--from-file -", format!("cannot read standard input: {e}")))?;
+            .map_err(|e| CliError::invalid(&format!("{flag} -"), format!("cannot read standard input: {e}")))?;
         s
     } else {
-        std::fs::read_to_string(path).map_err(|e| CliError::invalid(&format!("--from-file {path}"), e))?
+        std::fs::read_to_string(path).map_err(|e| CliError::invalid(&format!("{flag} {path}"), e))?
     };
-    serde_json::from_str(&text).map_err(|e| CliError::invalid(&format!("--from-file {path}"), format!("not JSON: {e}")))
+    serde_json::from_str(&text).map_err(|e| CliError::invalid(&format!("{flag} {path}"), format!("not JSON: {e}")))
 }
 
 fn region(s: &str) -> Option<i32> {
@@ -203,6 +209,8 @@ pub const APPLICATION: &[&str] = &[
     "disbursed_amount",
     "team",
     "endorsements",
+    "schedule",
+    "closure",
 ];
 
 /// The application, and the names of the fields the file set.
@@ -219,6 +227,11 @@ pub fn application(v: &Value) -> Result<(v1::Application, Vec<String>)> {
     // Output only; checked for shape, then dropped.
     f.object("decision", &["reason", "actor", "decide_time"])?;
     team::check_endorsements(&f)?;
+    // Output only, as are the schedule and the closure.
+    if let Some(schedule) = v.get("schedule").filter(|s| !s.is_null()) {
+        super::report::schedule_in(schedule, "application.schedule")?;
+    }
+    f.enum_one("closure", super::report::closure)?;
     let a = v1::Application {
         name: f.string("name")?.unwrap_or_default(),
         applicant_institution: f.string("applicant_institution")?.unwrap_or_default(),

@@ -1,13 +1,14 @@
 //! Proto3 JSON of the messages grantctl prints: Institution, Programme,
 //! Application, Disbursement, ApiKey, ApplicationEvent, ProgrammeSummary,
-//! Review, ReviewRanking and Document (teams and sign-off: `team.rs`).
+//! Review, ReviewRanking and Document (teams and sign-off: `team.rs`;
+//! schedules, reports and post-award activity: `report.rs`).
 
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::api_key::Role;
 use gba_grants::proto::v1::application::State;
 use serde_json::Value;
 
-use super::{Obj, team};
+use super::{Obj, report, team};
 
 fn region(v: i32) -> Option<&'static str> {
     v1::Region::try_from(v).ok().map(|r| r.as_str_name())
@@ -170,6 +171,8 @@ pub fn application(a: &v1::Application) -> Value {
         .money("disbursed_amount", a.disbursed_amount.as_ref())
         .list("team", a.team.iter().map(team::member).collect())
         .list("endorsements", a.endorsements.iter().map(team::endorsement).collect())
+        .object("schedule", a.schedule.as_ref().map(report::schedule))
+        .enumeration("closure", a.closure, report::closure_name(a.closure))
         .build()
 }
 
@@ -183,6 +186,7 @@ pub fn disbursement(d: &v1::Disbursement) -> Value {
         .str("reference", &d.reference)
         .time("create_time", d.create_time.as_ref())
         .money("bank_charges", d.bank_charges.as_ref())
+        .int32("tranche", d.tranche)
         .build()
 }
 
@@ -218,6 +222,7 @@ pub fn event(e: &v1::ApplicationEvent) -> Value {
         .object("document_activity", e.document_activity.as_ref().map(document_activity))
         .object("team_activity", e.team_activity.as_ref().map(team::activity))
         .object("actor_person", e.actor_person.as_ref().map(team::person))
+        .object("report_activity", e.report_activity.as_ref().map(report::activity))
         .build()
 }
 
@@ -324,6 +329,9 @@ pub fn summary(s: &v1::ProgrammeSummary) -> Value {
         .list("region_totals", regions)
         .int64("reviews_completed", s.reviews_completed)
         .int64("reviews_required", s.reviews_required)
+        .int64("reports_due", s.reports_due)
+        .int64("reports_overdue", s.reports_overdue)
+        .int64("reports_accepted", s.reports_accepted)
         .build()
 }
 

@@ -28,7 +28,8 @@ pub struct UploadArgs {
     /// The file to upload; `-` reads standard input (give --file-name).
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// What the document is: proposal, budget, partner-letter, ethics-approval or other (any case).
+    /// What the document is: proposal, budget, partner-letter, ethics-approval, other, or report
+    /// (a report after the award, while the grant is APPROVED or ACTIVE); any case.
     #[arg(long, value_enum, ignore_case = true, hide_possible_values = true)]
     kind: KindArg,
     /// Its media type: application/pdf, … or a short word: pdf, png,
