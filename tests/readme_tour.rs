@@ -160,6 +160,11 @@ async fn the_readme_tour_runs_as_written(backend: Backend) {
         })
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "history oldest first:\n{out}");
+    assert!(out.contains("COMPLETED"), "the grant closed COMPLETED:\n{out}");
+    assert!(
+        out.contains("REPORT_ACCEPTED"),
+        "the history tells the final report's acceptance:\n{out}"
+    );
     assert_eq!(programme.display_name, "GBA Joint Research");
 
     // The live watch prints what happens now: new drafts in the programme.
