@@ -24,6 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "document",
         "schedule",
         "report",
+        "webhook",
     ]
     .map(|f| PathBuf::from(format!("proto/gba/grants/v1/{f}.proto")));
 

@@ -158,6 +158,19 @@ struct DocumentArgs {
     /// OVERDUE once each, by one replica at a time).
     #[arg(long, env = "GBA_GRANTS_REPORT_OVERDUE_INTERVAL_SECONDS", default_value_t = 30)]
     report_overdue_interval_seconds: u64,
+    /// Let webhooks be sent over plain http (tests on loopback; never in
+    /// production).
+    #[arg(long, env = "GBA_GRANTS_WEBHOOK_ALLOW_HTTP")]
+    webhook_allow_http: bool,
+    /// Let webhooks reach loopback, private and link-local addresses.
+    #[arg(long, env = "GBA_GRANTS_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// Failed attempts in a row after which a webhook is disabled.
+    #[arg(long, env = "GBA_GRANTS_WEBHOOK_MAX_FAILURES", default_value_t = 50)]
+    webhook_max_failures: i32,
+    /// Webhook deliveries in flight at once, all webhooks together.
+    #[arg(long, env = "GBA_GRANTS_WEBHOOK_CONCURRENCY", default_value_t = 64)]
+    webhook_concurrency: usize,
 }
 
 /// Limits: going over one answers RESOURCE_EXHAUSTED with a reason naming
@@ -312,6 +325,12 @@ async fn serve_with(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         sweep_interval: Duration::from_secs(d.document_sweep_interval_seconds.max(1)),
     };
     settings.report_overdue_interval = Duration::from_secs(d.report_overdue_interval_seconds.max(1));
+    settings.webhooks.policy = crate::domain::webhook::UrlPolicy {
+        allow_http: d.webhook_allow_http,
+        allow_private: d.webhook_allow_private,
+    };
+    settings.webhooks.sender.max_failures = d.webhook_max_failures.max(1);
+    settings.webhooks.sender.concurrency = d.webhook_concurrency.max(1);
     let mut signal = Box::pin(startup::shutdown_signal());
     // A signal during start-up (say, while the database is still being
     // waited for) stops it at once.

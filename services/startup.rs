@@ -87,6 +87,15 @@ pub struct Settings {
     /// How often reports past due are looked for (and marked OVERDUE, by
     /// the one replica holding the job's lease).
     pub report_overdue_interval: Duration,
+    /// Where webhooks may send, and how their sender runs.
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhooks: what they may reach, and their sender.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSettings {
+    pub policy: crate::domain::webhook::UrlPolicy,
+    pub sender: crate::webhooks::sender::SenderSettings,
 }
 
 /// The document store and its limits.
@@ -155,6 +164,7 @@ impl Settings {
             tls: None,
             documents: DocumentSettings::default(),
             report_overdue_interval: Duration::from_secs(30),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -176,7 +186,7 @@ pub enum Error {
 }
 
 /// The service's fully qualified gRPC names, for health reporting.
-const SERVICES: [&str; 9] = [
+const SERVICES: [&str; 10] = [
     "gba.grants.v1.InstitutionService",
     "gba.grants.v1.ProgrammeService",
     "gba.grants.v1.ApplicationService",
@@ -186,6 +196,7 @@ const SERVICES: [&str; 9] = [
     "gba.grants.v1.AccessService",
     "gba.grants.v1.DocumentService",
     "gba.grants.v1.ReportService",
+    "gba.grants.v1.WebhookService",
 ];
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -293,7 +304,9 @@ impl Application {
             let documents = settings.documents.store_for(&settings.database_url);
             let blobs = crate::store::ObjectBlobs::open(&documents)?;
             blobs.check().await?;
-            let grants = Grants::new(store.clone()).with_documents(Arc::new(blobs), settings.documents.limits);
+            let grants = Grants::new(store.clone())
+                .with_documents(Arc::new(blobs), settings.documents.limits)
+                .with_webhook_policy(settings.webhooks.policy);
             let bootstrap_secret = grants.bootstrap_admin().await?;
             let hub = Hub::start(
                 store,
@@ -351,7 +364,20 @@ impl Application {
         });
         let limits = Limits::new(settings.limits.clone());
         let auth = api::auth::AuthLayer::new(grants.clone(), limits);
-        services.open(&grants, &hub, &auth, settings.limits.message_bytes);
+        let deliverer = match crate::webhooks::Deliverer::new(settings.webhooks.policy) {
+            Ok(d) => Some(d),
+            Err(err) => {
+                tracing::error!(%err, "webhooks cannot be sent from this server");
+                None
+            }
+        };
+        if let Some(deliverer) = deliverer.clone() {
+            let (sending, how) = (grants.clone(), settings.webhooks.sender.clone());
+            jobs.spawn("webhook sender", move |stop| {
+                crate::webhooks::sender::run(sending, deliverer, how, stop)
+            });
+        }
+        services.open(&grants, &hub, &auth, settings.limits.message_bytes, deliverer);
         health.set(ServingStatus::Serving).await;
         tracing::info!(%addr, "gba-grants serving gRPC, gRPC-Web, health and reflection");
         Ok(Self {

@@ -75,6 +75,7 @@ async fn the_readme_tour_runs_as_written(backend: Backend) {
     }
     let mut child = bash
         .arg(&script)
+        .current_dir(home.path())
         .env("PATH", path)
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))

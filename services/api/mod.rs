@@ -5,7 +5,7 @@ mod access;
 mod application;
 pub mod auth;
 mod award;
-mod convert;
+pub(crate) mod convert;
 pub mod cors;
 mod document;
 pub mod drain;
@@ -21,6 +21,7 @@ mod report;
 mod review;
 mod watch;
 mod watch_encoded;
+mod webhook;
 
 use tonic::service::Routes;
 use tower::Layer;
@@ -34,6 +35,7 @@ use crate::proto::v1::{
     award_service_server::AwardServiceServer, document_service_server::DocumentServiceServer,
     institution_service_server::InstitutionServiceServer, programme_service_server::ProgrammeServiceServer,
     report_service_server::ReportServiceServer, review_service_server::ReviewServiceServer,
+    webhook_service_server::WebhookServiceServer,
 };
 
 type Institutions = InstitutionServiceServer<institution::InstitutionApi>;
@@ -44,6 +46,7 @@ type Reviews = ReviewServiceServer<review::ReviewApi>;
 type Awards = AwardServiceServer<award::AwardApi>;
 type Documents = DocumentServiceServer<document::DocumentApi>;
 type Reports = ReportServiceServer<report::ReportApi>;
+type Webhooks = WebhookServiceServer<webhook::WebhookApi>;
 
 /// Every gba.grants.v1 service, each routed from the start behind its
 /// own readiness gate (`gate.rs`), and opened once the store is ready.
@@ -57,6 +60,7 @@ pub struct Services {
     awards: Gated<Awards>,
     documents: Gated<Documents>,
     reports: Gated<Reports>,
+    webhooks: Gated<Webhooks>,
     watch: Gated<watch_encoded::WatchServer>,
 }
 
@@ -72,12 +76,20 @@ impl Services {
             .add_service(self.awards.clone())
             .add_service(self.documents.clone())
             .add_service(self.reports.clone())
+            .add_service(self.webhooks.clone())
             .add_service(self.watch.clone())
     }
 
     /// Opens every service, each behind `auth`; request messages larger
     /// than `max_message_bytes` are refused before they are decoded.
-    pub fn open(&self, grants: &Grants, hub: &crate::hub::Hub, auth: &AuthLayer, max_message_bytes: usize) {
+    pub fn open(
+        &self,
+        grants: &Grants,
+        hub: &crate::hub::Hub,
+        auth: &AuthLayer,
+        max_message_bytes: usize,
+        deliverer: Option<crate::webhooks::Deliverer>,
+    ) {
         let g = || grants.clone();
         let max = max_message_bytes;
         self.institutions.open(
@@ -98,6 +110,9 @@ impl Services {
             .open(auth.layer(Documents::new(document::DocumentApi { grants: g() }).max_decoding_message_size(max)));
         self.reports
             .open(auth.layer(Reports::new(report::ReportApi { grants: g() }).max_decoding_message_size(max)));
+        self.webhooks.open(
+            auth.layer(Webhooks::new(webhook::WebhookApi { grants: g(), deliverer }).max_decoding_message_size(max)),
+        );
         self.watch.open(auth.layer(watch_encoded::WatchServer::new(
             watch::WatchApi {
                 grants: g(),

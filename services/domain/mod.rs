@@ -22,6 +22,7 @@ pub mod team;
 pub mod text;
 pub mod time;
 pub mod watch;
+pub mod webhook;
 
 pub use error::{Error, FieldViolation, Reason, Result};
 pub use service::{DocumentLimits, Grants, RequestKey};

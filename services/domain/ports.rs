@@ -286,6 +286,38 @@ pub trait LeaseStore: Send + Sync {
     async fn reports_due_by(&self, now: Timestamp, limit: u64) -> Result<Vec<ApplicationName>>;
 }
 
+/// Webhooks and their delivery log.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Stores a new webhook under `idem`; a retry answers the first one
+    /// without its secret (`false`: replayed).
+    async fn create_webhook(
+        &self,
+        new: &super::webhook::Webhook,
+        idem: Option<Idempotency>,
+    ) -> Result<(super::webhook::Webhook, bool)>;
+    async fn get_webhook(&self, name: &super::webhook::WebhookName) -> Result<Option<super::webhook::Webhook>>;
+    /// `creator`'s webhooks (`None`: everyone's), by id.
+    async fn list_webhooks(
+        &self,
+        creator: Option<&ApiKeyName>,
+        page: &PageRequest,
+    ) -> Result<Vec<super::webhook::Webhook>>;
+    /// Writes `new` if the stored version is still `expected_version`.
+    async fn replace_webhook(&self, new: &super::webhook::Webhook, expected_version: i64) -> Result<bool>;
+    /// Deletes a webhook and its delivery log; false if there was none.
+    async fn delete_webhook(&self, name: &super::webhook::WebhookName) -> Result<bool>;
+    /// Webhooks neither paused nor disabled.
+    async fn deliverable_webhooks(&self) -> Result<Vec<super::webhook::Webhook>>;
+    async fn record_delivery(&self, delivery: &super::webhook::Delivery) -> Result<()>;
+    /// A webhook's attempts, newest first.
+    async fn list_deliveries(
+        &self,
+        webhook: &super::webhook::WebhookName,
+        page: &PageRequest,
+    ) -> Result<Vec<super::webhook::Delivery>>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
     InstitutionStore
@@ -298,6 +330,7 @@ pub trait Store:
     + HistoryStore
     + DocumentStore
     + LeaseStore
+    + WebhookStore
 {
 }
 
@@ -312,5 +345,6 @@ impl<T> Store for T where
         + HistoryStore
         + DocumentStore
         + LeaseStore
+        + WebhookStore
 {
 }

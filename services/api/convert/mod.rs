@@ -11,3 +11,4 @@ pub mod programme;
 pub mod report;
 pub mod review;
 pub mod team;
+pub mod webhook;

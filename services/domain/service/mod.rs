@@ -16,6 +16,7 @@ pub mod reports;
 mod reviews;
 mod transitions;
 mod watching;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ pub struct Grants {
     store: Arc<dyn Store>,
     keys: Arc<authn::KeyCache>,
     documents: Option<Arc<Documents>>,
+    webhooks: super::webhook::UrlPolicy,
 }
 
 impl Grants {
@@ -48,7 +50,19 @@ impl Grants {
             store,
             keys: Arc::default(),
             documents: None,
+            webhooks: super::webhook::UrlPolicy::default(),
         }
+    }
+
+    /// Webhooks may reach plain http and non-public addresses as `policy`
+    /// allows.
+    pub fn with_webhook_policy(mut self, policy: super::webhook::UrlPolicy) -> Self {
+        self.webhooks = policy;
+        self
+    }
+
+    pub fn webhook_policy(&self) -> super::webhook::UrlPolicy {
+        self.webhooks
     }
 
     /// With documents kept in `blobs`, under `limits`.

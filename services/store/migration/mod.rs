@@ -12,6 +12,7 @@ mod m0008_institution_update_times;
 mod m0009_documents;
 mod m0010_teams;
 mod m0011_post_award;
+mod m0012_webhooks;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_documents::Migration),
             Box::new(m0010_teams::Migration),
             Box::new(m0011_post_award::Migration),
+            Box::new(m0012_webhooks::Migration),
         ]
     }
 }

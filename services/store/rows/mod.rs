@@ -15,6 +15,7 @@ pub mod postaward;
 pub mod programme;
 pub mod review;
 pub mod team;
+pub mod webhook;
 
 use sea_orm::{EntityTrait, IdenStatic, Iterable};
 
