@@ -171,6 +171,10 @@ struct DocumentArgs {
     /// Webhook deliveries in flight at once, all webhooks together.
     #[arg(long, env = "GBA_GRANTS_WEBHOOK_CONCURRENCY", default_value_t = 64)]
     webhook_concurrency: usize,
+    /// Seconds the webhook sender's lease lasts unrenewed: when the replica
+    /// sending dies, another takes over within this.
+    #[arg(long, env = "GBA_GRANTS_WEBHOOK_LEASE_SECONDS", default_value_t = 10)]
+    webhook_lease_seconds: u64,
 }
 
 /// Limits: going over one answers RESOURCE_EXHAUSTED with a reason naming
@@ -331,6 +335,7 @@ async fn serve_with(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     settings.webhooks.sender.max_failures = d.webhook_max_failures.max(1);
     settings.webhooks.sender.concurrency = d.webhook_concurrency.max(1);
+    settings.webhooks.sender.lease = Duration::from_secs(d.webhook_lease_seconds.max(1));
     let mut signal = Box::pin(startup::shutdown_signal());
     // A signal during start-up (say, while the database is still being
     // waited for) stops it at once.

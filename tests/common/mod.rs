@@ -8,6 +8,7 @@
 pub mod documents;
 pub mod private_pg;
 pub mod process;
+pub mod receiver;
 pub mod reviewing;
 pub mod s3;
 pub mod watching;

@@ -18,6 +18,7 @@ pub type Apps = ApplicationServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Reviews = ReviewServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Awards = AwardServiceClient<InterceptedService<Channel, Bearer>>;
 
+#[derive(Clone)]
 pub struct World {
     pub hku: String,
     pub um: String,

@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -24,10 +25,11 @@ parser = argparse.ArgumentParser()
 parser.add_argument("secrets")
 parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--redirect", default="")
+parser.add_argument("--delay-ms", type=int, default=0)
 args = parser.parse_args()
 
 lock = threading.Lock()
-seen = {"requests": 0}
+seen = {"requests": 0, "inflight": 0}
 
 
 def report(record):
@@ -44,7 +46,18 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         with lock:
             seen["requests"] += 1
+            seen["inflight"] += 1
             n = seen["requests"]
+            inflight = seen["inflight"]
+        try:
+            self.answer(body, n, inflight)
+        finally:
+            with lock:
+                seen["inflight"] -= 1
+
+    def answer(self, body, n, inflight):
+        if args.delay_ms:
+            time.sleep(args.delay_ms / 1000)
         if args.redirect:
             self.send_response(307)
             self.send_header("location", args.redirect)
@@ -77,6 +90,7 @@ class Handler(BaseHTTPRequestHandler):
                 "application": (event or {}).get("application"),
                 "newState": (event or {}).get("newState"),
                 "cursor": (event or {}).get("cursor"),
+                "inflight": inflight,
             }
         )
 
