@@ -22,8 +22,8 @@ on_every_backend!(
     redirects_and_private_addresses_are_refused,
     a_rotated_secret_signs_beside_the_new_one_during_its_overlap,
     a_revoked_key_stops_its_webhooks,
+    a_receiver_that_does_not_answer_times_out_and_is_retried,
 );
-
 
 async fn create(server: &TestServer, key: &str, hook: v1::Webhook) -> (v1::Webhook, String) {
     let made = hooks(server, key)
@@ -443,4 +443,36 @@ async fn a_revoked_key_stops_its_webhooks(backend: Backend) {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.ids().len(), 1, "nothing after the revocation");
+}
+
+async fn a_receiver_that_does_not_answer_times_out_and_is_retried(backend: Backend) {
+    let server = TestServer::start_with(TestDb::new(backend).await, loopback).await;
+    let w = server.world().await;
+    let receiver = Receiver::start(&["--hang-first", "1"]);
+    let (hook, secret) = create(
+        &server,
+        &w.hku_key,
+        v1::Webhook {
+            url: receiver.url(),
+            ..Default::default()
+        },
+    )
+    .await;
+    receiver.set_secrets(&[&secret]);
+    w.draft(&server, 100_000).await;
+    receiver
+        .wait_for("the retry after the timeout", |r| r.ids().len() == 1)
+        .await;
+    let log = deliveries(&server, &w.hku_key, &hook.name).await;
+    let failed = log.last().expect("the first attempt");
+    assert_eq!(failed.outcome(), v1::webhook_delivery::Outcome::Failed);
+    assert_eq!(failed.response_code, 0);
+    assert!(failed.detail.contains("no answer within 10 s"), "{}", failed.detail);
+    assert!(
+        (10_000..11_000).contains(&failed.latency_ms),
+        "{} ms",
+        failed.latency_ms
+    );
+    assert_eq!(log[0].outcome(), v1::webhook_delivery::Outcome::Delivered);
+    assert_eq!(log[0].attempt, 2);
 }

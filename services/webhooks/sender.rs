@@ -207,6 +207,22 @@ async fn drain(shared: &Shared, listed: Webhook) {
                 if !shared.may_send() {
                     return;
                 }
+                // The key is checked again before every attempt: a
+                // revoked key stops its webhooks at once.
+                match shared.grants.webhook_key_valid(&webhook).await {
+                    Ok(None) => {}
+                    Ok(Some(why)) => {
+                        tracing::warn!(webhook = %webhook.name, reason = %why, "webhook disabled");
+                        let mut next = webhook.clone();
+                        next.disabled = Some(why);
+                        shared.progress(&webhook, next).await;
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::warn!(webhook = %webhook.name, %err, "checking a webhook's key failed");
+                        return;
+                    }
+                }
                 let delivered = {
                     let Ok(_permit) = shared.permits.acquire().await else {
                         return;

@@ -8,8 +8,8 @@ on standard output.
 SECRETS_FILE holds one `whsec_...` secret per line and is read again for
 every request (the test rotates secrets). A delivery is answered 204 when
 at least one secret verifies it, else 401; the first N requests are
-answered 500 (`--fail-first`); with `--redirect` every request is answered
-307 to URL. The first line printed is `port N`.
+answered 500 (`--fail-first`), or only after 12 s (`--hang-first`); with
+`--redirect` every request is answered 307 to URL. The first line printed is `port N`.
 """
 
 import argparse
@@ -26,6 +26,7 @@ parser.add_argument("secrets")
 parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--redirect", default="")
 parser.add_argument("--delay-ms", type=int, default=0)
+parser.add_argument("--hang-first", type=int, default=0)
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -49,26 +50,40 @@ class Handler(BaseHTTPRequestHandler):
             seen["inflight"] += 1
             n = seen["requests"]
             inflight = seen["inflight"]
+        self.released = False
         try:
             self.answer(body, n, inflight)
         finally:
+            self.release()
+
+    def release(self):
+        # Out of flight before answering: the next request may follow at once.
+        if not self.released:
+            self.released = True
             with lock:
                 seen["inflight"] -= 1
 
     def answer(self, body, n, inflight):
         if args.delay_ms:
             time.sleep(args.delay_ms / 1000)
+        if n <= args.hang_first:
+            # Longer than the sender waits (10 s): it gives up first.
+            time.sleep(12)
+            report({"hung": self.headers.get("webhook-id"), "request": n})
+            return
         if args.redirect:
+            report({"redirected": self.headers.get("webhook-id")})
+            self.release()
             self.send_response(307)
             self.send_header("location", args.redirect)
             self.end_headers()
-            report({"redirected": self.headers.get("webhook-id")})
             return
         if n <= args.fail_first:
+            report({"failed": self.headers.get("webhook-id"), "request": n})
+            self.release()
             self.send_response(500)
             self.end_headers()
             self.wfile.write(b"try again later")
-            report({"failed": self.headers.get("webhook-id"), "request": n})
             return
         with open(args.secrets) as f:
             secrets = [line.strip() for line in f if line.strip()]
@@ -80,8 +95,8 @@ class Handler(BaseHTTPRequestHandler):
                 verified.append(i)
             except WebhookVerificationError:
                 pass
-        self.send_response(204 if verified else 401)
-        self.end_headers()
+        # Reported before answering: the sender sends the next event only
+        # once answered, so lines are in delivery order.
         report(
             {
                 "id": self.headers.get("webhook-id"),
@@ -93,6 +108,9 @@ class Handler(BaseHTTPRequestHandler):
                 "inflight": inflight,
             }
         )
+        self.release()
+        self.send_response(204 if verified else 401)
+        self.end_headers()
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -267,6 +267,15 @@ impl Grants {
         self.owed_from(webhook, webhook.cursor, limit).await
     }
 
+    /// Why `webhook`'s key may no longer deliver (revoked, or gone), if so.
+    pub async fn webhook_key_valid(&self, webhook: &Webhook) -> Result<Option<String>> {
+        Ok(match self.store.get_api_key(&webhook.creator).await? {
+            None => Some("its key no longer exists".into()),
+            Some(key) if key.revoke_time.is_some() => Some(format!("its key {} was revoked", key.name)),
+            Some(_) => None,
+        })
+    }
+
     async fn owed_from(&self, webhook: &Webhook, after: i64, limit: u64) -> Result<std::result::Result<Owed, Blocked>> {
         let Some(key) = self.store.get_api_key(&webhook.creator).await? else {
             return Ok(Err(Blocked::Disable("its key no longer exists".into())));
