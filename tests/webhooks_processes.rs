@@ -80,7 +80,10 @@ async fn kill_nine_of_the_sender_mid_delivery_skips_nothing(backend: Backend) {
     let db = TestDb::new(backend).await;
     let mut first = Process::start_with(&db.url, &SENDER, &[]);
     let channel = first.serving().await;
-    let admin = first.stdout.recv_timeout(Duration::from_secs(10)).expect("the bootstrap key");
+    let admin = first
+        .stdout
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the bootstrap key");
     let server = TestServer::remote(channel, &admin);
     let w = server.world().await;
     // Slow answers, so the kill lands while deliveries are in flight.
@@ -106,7 +109,9 @@ async fn kill_nine_of_the_sender_mid_delivery_skips_nothing(backend: Backend) {
 
     let mut second = Process::start_with(&db.url, &SENDER, &[]);
     let server = TestServer::remote(second.serving().await, &admin);
-    receiver.wait_for("all 200 after the restart", |r| r.ids().len() >= 200).await;
+    receiver
+        .wait_for("all 200 after the restart", |r| r.ids().len() >= 200)
+        .await;
     let committed = history(&server, &w.officer_key, &w.programme.name).await;
     assert_eq!(committed.len(), 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -153,7 +158,9 @@ async fn three_senders_on_postgres_one_at_a_time_and_the_survivor_takes_over() {
     };
     // Under load, the first two are killed one after the other: whichever
     // held the lease, the third ends up sending.
-    receiver.wait_for("deliveries under load", |r| r.ids().len() >= 50).await;
+    receiver
+        .wait_for("deliveries under load", |r| r.ids().len() >= 50)
+        .await;
     replicas[0].kill_nine();
     receiver.wait_for("deliveries go on", |r| r.ids().len() >= 120).await;
     replicas[1].kill_nine();

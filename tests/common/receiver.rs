@@ -53,7 +53,6 @@ pub fn hooks(server: &TestServer, key: &str) -> Hooks {
     WebhookServiceClient::with_interceptor(server.channel.clone(), Bearer::new(key))
 }
 
-
 pub fn loopback(s: &mut gba_grants::startup::Settings) {
     s.webhooks.policy.allow_http = true;
     s.webhooks.policy.allow_private = true;
@@ -147,4 +146,3 @@ impl Receiver {
         }
     }
 }
-
