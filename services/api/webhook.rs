@@ -159,7 +159,7 @@ impl WebhookService for WebhookApi {
             .status();
         };
         let delivery = deliverer
-            .attempt(&self.grants, &webhook, event, 1, true)
+            .attempt(&self.grants, &webhook, event, None, 1, true)
             .await
             .status()?;
         Ok(Response::new(v1::RedeliverEventResponse {

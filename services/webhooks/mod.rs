@@ -37,11 +37,15 @@ impl Deliverer {
         grants: &Grants,
         webhook: &Webhook,
         event: ApplicationEvent,
+        view: Option<crate::domain::application::View>,
         attempt: i32,
         redelivery: bool,
     ) -> Result<Delivery> {
         let cursor: Cursor = event.cursor;
-        let body = self.render.body(event)?;
+        let body = match view {
+            Some(view) => self.render.body_in(event, view)?,
+            None => self.render.body(event)?,
+        };
         let now = Timestamp::now();
         let id = cursor.encode();
         let timestamp = now.micros() / 1_000_000;

@@ -6,13 +6,25 @@ use bytes::Bytes;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
 
+use crate::domain::application::View;
 use crate::domain::event::ApplicationEvent;
 use crate::domain::{Error, Result};
 
-/// Turns events into JSON bodies.
+/// Bodies kept: enough for every webhook to find the events of the last
+/// moments already rendered.
+const KEPT: usize = 4_096;
+
+/// Turns events into JSON bodies, each (event, view) once.
 #[derive(Clone)]
 pub struct Renderer {
     event: MessageDescriptor,
+    kept: std::sync::Arc<std::sync::Mutex<Kept>>,
+}
+
+#[derive(Default)]
+struct Kept {
+    bodies: std::collections::HashMap<(i64, View), Bytes>,
+    order: std::collections::VecDeque<(i64, View)>,
 }
 
 impl Renderer {
@@ -22,7 +34,31 @@ impl Renderer {
         let event = pool
             .get_message_by_name("gba.grants.v1.ApplicationEvent")
             .ok_or_else(|| Error::internal("ApplicationEvent is missing from the descriptors"))?;
-        Ok(Self { event })
+        Ok(Self {
+            event,
+            kept: Default::default(),
+        })
+    }
+
+    /// The body of `event` as `view` sees it (the event already in it),
+    /// rendered once for every webhook of that view.
+    pub fn body_in(&self, event: ApplicationEvent, view: View) -> Result<Bytes> {
+        let key = (event.cursor.seq, view);
+        let lock = || self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(body) = lock().bodies.get(&key) {
+            return Ok(body.clone());
+        }
+        let body = self.body(event)?;
+        let mut kept = lock();
+        if kept.bodies.insert(key, body.clone()).is_none() {
+            kept.order.push_back(key);
+        }
+        while kept.order.len() > KEPT {
+            if let Some(old) = kept.order.pop_front() {
+                kept.bodies.remove(&old);
+            }
+        }
+        Ok(body)
     }
 
     /// The body of a delivery of `event` (already in its key's view).

@@ -229,7 +229,7 @@ async fn drain(shared: &Shared, listed: Webhook) {
                     };
                     shared
                         .deliverer
-                        .attempt(&shared.grants, &webhook, event.clone(), attempt, false)
+                        .attempt(&shared.grants, &webhook, event.clone(), Some(owed.view), attempt, false)
                         .await
                 };
                 let mut next = webhook.clone();

@@ -22,6 +22,9 @@ pub const UPDATABLE: [&str; 3] = ["url", "event_kinds", "paused"];
 pub struct Owed {
     /// Events after the webhook's cursor that it sends, in commit order.
     pub events: Vec<ApplicationEvent>,
+    /// How much of each event the key sees (one rendering serves every
+    /// webhook with the same view).
+    pub view: View,
     /// The position read up to (events it does not send included): the
     /// cursor may move there once `events` are delivered.
     pub through: i64,
@@ -302,7 +305,7 @@ impl Grants {
             .filter(|e| scope.matches(e) && webhook.sends(crate::domain::webhook::EventKind::of(e)))
             .map(|e| e.in_view(view))
             .collect();
-        Ok(Ok(Owed { events, through }))
+        Ok(Ok(Owed { events, view, through }))
     }
 
     /// Moves a webhook's progress on (cursor, failures, disabled) if it is
