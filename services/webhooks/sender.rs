@@ -207,6 +207,17 @@ async fn drain(shared: &Shared, listed: Webhook) {
                 if !shared.may_send() {
                     return;
                 }
+                // The webhook as it stands now: paused, changed (URL,
+                // kinds, secret) or deleted since this task read it, the
+                // task ends and the next one starts from what is stored.
+                match shared.grants.webhook_now(&webhook.name).await {
+                    Ok(Some(now)) if now.version == webhook.version => {}
+                    Ok(_) => return,
+                    Err(err) => {
+                        tracing::warn!(webhook = %webhook.name, %err, "reading a webhook failed");
+                        return;
+                    }
+                }
                 // The key is checked again before every attempt: a
                 // revoked key stops its webhooks at once.
                 match shared.grants.webhook_key_valid(&webhook).await {

@@ -134,6 +134,26 @@ impl Grants {
         etag: &str,
         mask: &[String],
     ) -> Result<Webhook> {
+        // Without an etag the change applies to the webhook as it is: if
+        // the sender moved its cursor meanwhile, it is applied again.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.update_once(caller, name, &input, etag, mask).await {
+                Err(Error::Aborted { .. }) if etag.is_empty() && tries < 5 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn update_once(
+        &self,
+        caller: &Caller,
+        name: &WebhookName,
+        input: &WebhookInput,
+        etag: &str,
+        mask: &[String],
+    ) -> Result<Webhook> {
         let current = self.owned_webhook(caller, name).await?;
         if !etag.is_empty() && etag != current.etag() {
             return Err(stale(&current));
