@@ -12,7 +12,9 @@
 //! read back by Python's csv module, JSON Lines, --excel), and the half
 //! after the award (schedules as files and flags, tranches held until a
 //! report is accepted, reports returned and accepted, closures, the
-//! reports export). grantctl's
+//! reports export), and webhooks (secrets shown once and verified
+//! against the signatures, deliveries, pause and resume, rotation,
+//! redelivery, plain http refused). grantctl's
 //! self-contained modules (errors and exit codes, money, names, times,
 //! tables, backoff, sizes, media types, the progress line, exported
 //! records: CSV quoting, the BOM, files renamed into place) are
@@ -82,6 +84,10 @@ mod teams;
 mod usability;
 #[path = "grantctl/watching.rs"]
 mod watching;
+#[path = "grantctl/webhook_receiver.rs"]
+mod webhook_receiver;
+#[path = "grantctl/webhooks.rs"]
+mod webhooks;
 
 use common::Backend;
 use contexts::{
@@ -108,6 +114,7 @@ use usability::{
     values_in_any_case_and_the_state_and_institution_shortcuts, whoami_shows_each_roles_key_and_scope_never_its_secret,
 };
 use watching::watch_events_resumes_across_a_restart_without_gaps_or_duplicates;
+use webhooks::webhooks_through_grantctl;
 
 on_every_backend!(
     the_gba_story_through_grantctl_alone,
@@ -132,6 +139,7 @@ on_every_backend!(
     json_shapes_of_teams_sign_off_people_and_requirements,
     exports_read_back_by_python_match_the_api,
     the_post_award_contract_through_grantctl,
+    webhooks_through_grantctl,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

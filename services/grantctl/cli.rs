@@ -10,6 +10,7 @@ use clap_complete::Shell;
 
 use crate::cmd::{
     applications, awards, config, documents, export, institutions, keys, programmes, reports, reviews, system, watch,
+    webhooks,
 };
 use crate::output::Format;
 
@@ -239,6 +240,17 @@ pub enum Command {
     Watch {
         #[command(subcommand)]
         command: watch::Cmd,
+    },
+    /// Webhooks: the events your key may see, POSTed to a URL as they are
+    /// committed and signed (Standard Webhooks); their deliveries.
+    #[command(
+        after_help = "Example:\n  SECRET=$(grantctl webhooks create --url https://erp.hku.hk/hooks/grants --programme programmes/0193...)\n  \
+                      grantctl webhooks list\n  grantctl webhooks deliveries webhooks/0193... --limit 20\n  \
+                      grantctl webhooks update webhooks/0193... --resume"
+    )]
+    Webhooks {
+        #[command(subcommand)]
+        command: webhooks::Cmd,
     },
     /// Show the API key in use: its role, scope and label (never its secret).
     #[command(after_help = "Example:\n  grantctl whoami\n  grantctl whoami -o json | jq -r .role")]

@@ -128,6 +128,27 @@ impl Conn {
         F: Fn(Channel, Request<M>) -> Fut,
         Fut: Future<Output = std::result::Result<Response<R>, Status>>,
     {
+        self.attempts(message, f, ATTEMPTS).await
+    }
+
+    /// One unary call with the deadline, never retried: for a write
+    /// without a request_id that must not happen twice (a second secret
+    /// rotation would end the first one's overlap).
+    pub async fn call_once<M, R, F, Fut>(&self, message: M, f: F) -> Result<R>
+    where
+        M: Clone,
+        F: Fn(Channel, Request<M>) -> Fut,
+        Fut: Future<Output = std::result::Result<Response<R>, Status>>,
+    {
+        self.attempts(message, f, 1).await
+    }
+
+    async fn attempts<M, R, F, Fut>(&self, message: M, f: F, attempts: u32) -> Result<R>
+    where
+        M: Clone,
+        F: Fn(Channel, Request<M>) -> Fut,
+        Fut: Future<Output = std::result::Result<Response<R>, Status>>,
+    {
         let mut backoff = Backoff::retry();
         let mut attempt = 1;
         loop {
@@ -142,7 +163,7 @@ impl Conn {
             };
             match outcome {
                 Ok(response) => return Ok(response.into_inner()),
-                Err(status) if attempt < ATTEMPTS && transient::is_transient(&status) => {
+                Err(status) if attempt < attempts && transient::is_transient(&status) => {
                     attempt += 1;
                     tokio::time::sleep(backoff.next_delay()).await;
                 }

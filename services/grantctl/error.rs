@@ -63,22 +63,23 @@ impl CliError {
         if !reason.is_empty() && reason != head {
             head = format!("{head} {reason}");
         }
-        let violations: Vec<String> = status
+        let fields: Vec<(String, String)> = status
             .get_details_bad_request()
             .map(|b| {
                 b.field_violations
                     .into_iter()
-                    .map(|v| format!("{}: {}", v.field, one_line(&v.description)))
+                    .map(|v| (v.field, one_line(&v.description)))
                     .collect()
             })
             .unwrap_or_default();
+        let violations: Vec<String> = fields.iter().map(|(f, d)| format!("{f}: {d}")).collect();
         let detail = if violations.is_empty() {
             one_line(status.message())
         } else {
             violations.join("; ")
         };
         let mut detail = if detail.is_empty() { "no details".into() } else { detail };
-        if let Some(hint) = hint(&reason) {
+        if let Some(hint) = hint(&reason).or_else(|| fields.iter().find_map(|(f, _)| field_hint(f))) {
             detail = format!("{detail} ({hint})");
         }
         Self::new(code, format!("{head}: {detail}"))
@@ -139,6 +140,23 @@ pub fn hint(reason: &str) -> Option<&'static str> {
         "TRANCHE_PAID" => Some(
             "a revision keeps each paid tranche as it is: grantctl reports schedule P/A -o json > schedule.json, \
              change the others, then grantctl reports revise P/A --schedule schedule.json",
+        ),
+        _ => None,
+    }
+}
+
+/// What to do about a field the server refused, in grantctl's own flags,
+/// where its message alone would not say (the first such field wins).
+pub fn field_hint(field: &str) -> Option<&'static str> {
+    match field {
+        "webhook.url" => Some(
+            "--url takes an https:// URL of a public host; plain http:// and loopback or private \
+             addresses only when the server runs with --webhook-allow-http and --webhook-allow-private",
+        ),
+        "overlap_seconds" => Some("--overlap takes 0 to 7d, such as 24h or 90m"),
+        "event" => Some(
+            "give the event's whole cursor: the `event` of grantctl webhooks deliveries W -o json; \
+             tables shorten it",
         ),
         _ => None,
     }
@@ -313,6 +331,46 @@ mod tests {
             let e = CliError::from_status(&status(Code::FailedPrecondition, reason, &[]), "http://x");
             assert!(e.message.contains("grantctl reports"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn webhook_refusals_say_what_to_do_in_grantctl_terms() {
+        let s = status(
+            Code::InvalidArgument,
+            "INVALID_FIELD",
+            &[(
+                "webhook.url",
+                "must be https:// (this server does not send webhooks over plain http)",
+            )],
+        );
+        let e = CliError::from_status(&s, "http://x");
+        assert_eq!(e.code, exit::INVALID);
+        assert!(
+            e.message
+                .starts_with("INVALID_ARGUMENT INVALID_FIELD: webhook.url: must be https://")
+                && e.message.contains("--webhook-allow-http"),
+            "{}",
+            e.message
+        );
+        let s = status(Code::InvalidArgument, "INVALID_FIELD", &[("event", "is not a cursor")]);
+        let e = CliError::from_status(&s, "http://x");
+        assert!(e.message.contains("-o json"), "{}", e.message);
+        // A reason's hint wins over a field's.
+        let s = status(Code::FailedPrecondition, "DOCUMENTS_MISSING", &[("webhook.url", "x")]);
+        let e = CliError::from_status(&s, "http://x");
+        assert!(e.message.contains("upload them first") && !e.message.contains("--url"));
+        let e = CliError::from_status(
+            &status(
+                Code::InvalidArgument,
+                "INVALID_FIELD",
+                &[("institution.region", "is required")],
+            ),
+            "http://x",
+        );
+        assert_eq!(
+            e.message,
+            "INVALID_ARGUMENT INVALID_FIELD: institution.region: is required"
+        );
     }
 
     #[test]

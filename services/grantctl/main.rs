@@ -28,6 +28,7 @@ mod views_doc;
 mod views_report;
 mod views_review;
 mod views_team;
+mod views_webhook;
 
 use std::process::ExitCode;
 
@@ -96,6 +97,7 @@ async fn run(cli: Cli, given: Given) -> Result<()> {
         Command::Export { command } => cmd::export::run(&ctx, command).await,
         Command::Keys { command } => cmd::keys::run(&ctx, command).await,
         Command::Watch { command } => cmd::watch::run(&ctx, command).await,
+        Command::Webhooks { command } => cmd::webhooks::run(&ctx, command).await,
         Command::Whoami => cmd::whoami::run(&ctx).await,
         Command::Health(args) => cmd::system::run(&ctx, args).await,
         Command::Completion { .. } | Command::Config { .. } => Ok(()),

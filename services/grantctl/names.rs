@@ -35,6 +35,10 @@ pub fn api_key(text: &str) -> Result<String, String> {
     simple(text, "apiKeys")
 }
 
+pub fn webhook(text: &str) -> Result<String, String> {
+    simple(text, "webhooks")
+}
+
 /// `programmes/P/applications/A` from the whole name, `P/A`, or a bare `A`
 /// with the programme given separately.
 pub fn application(text: &str, programme_hint: Option<&str>) -> Result<String, String> {
@@ -164,6 +168,10 @@ mod tests {
         assert_eq!(institution("abc123").unwrap(), "institutions/abc123");
         assert_eq!(institution("institutions/abc123").unwrap(), "institutions/abc123");
         assert!(institution("programmes/abc").is_err());
+        assert_eq!(webhook("0193abc").unwrap(), "webhooks/0193abc");
+        assert_eq!(webhook("webhooks/0193abc").unwrap(), "webhooks/0193abc");
+        assert!(webhook("apiKeys/0193abc").is_err());
+        assert!(webhook("webhooks/").is_err());
         assert_eq!(
             application("programmes/p1/applications/a1", None).unwrap(),
             "programmes/p1/applications/a1"

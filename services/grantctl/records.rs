@@ -184,6 +184,22 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Creates `.NAME.grantctl-PID.tmp` in `target`'s directory.
     pub fn create(target: &Path) -> io::Result<Self> {
+        Self::create_with(target, &File::options())
+    }
+
+    /// Like [`AtomicFile::create`], readable and writable by its owner
+    /// alone (0600 on Unix), for a secret: `target` ends up that way too.
+    pub fn create_private(target: &Path) -> io::Result<Self> {
+        let mut options = File::options();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        Self::create_with(target, &options)
+    }
+
+    fn create_with(target: &Path, options: &std::fs::OpenOptions) -> io::Result<Self> {
         let name = target
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "is not a file name"))?;
@@ -199,7 +215,7 @@ impl AtomicFile {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let file = File::options().write(true).create_new(true).open(&temp)?;
+        let file = options.clone().write(true).create_new(true).open(&temp)?;
         Ok(Self {
             temp,
             target: target.to_path_buf(),
@@ -364,6 +380,24 @@ mod tests {
             .collect();
         assert_eq!(left, vec![std::ffi::OsString::from("awards.csv")]);
         assert!(AtomicFile::create(&dir).is_err(), "a directory is no file");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_replaces_an_open_one_and_is_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("grantctl-records-private-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("hook.secret");
+        std::fs::write(&target, "old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut f = AtomicFile::create_private(&target).unwrap();
+        f.write_all(b"whsec_x\n").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "whsec_x\n");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

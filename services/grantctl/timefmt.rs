@@ -151,6 +151,25 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_millis(ms))
 }
 
+/// A span of whole seconds such as `24h`, `90m`, `7d`, `1w`, `30s` or
+/// `0` (a bare number is seconds); zero is allowed.
+pub fn parse_seconds(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let bad = || format!("{text:?} is not a duration such as 24h, 90m, 7d or 0 (units s, m, h, d, w)");
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let unit_seconds: i64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(unit_seconds).ok_or_else(bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +242,28 @@ mod tests {
         assert!(far.contains("too far"), "{far}");
         let far = parse_at("+9999999d", now()).expect_err("beyond year 9999");
         assert!(far.contains("too far"), "{far}");
+    }
+
+    #[test]
+    fn spans_of_seconds_take_zero_and_days() {
+        assert_eq!(parse_seconds("24h"), Ok(86_400));
+        assert_eq!(parse_seconds("0"), Ok(0));
+        assert_eq!(parse_seconds("0s"), Ok(0));
+        assert_eq!(parse_seconds("90m"), Ok(5_400));
+        assert_eq!(parse_seconds("7d"), Ok(604_800));
+        assert_eq!(parse_seconds("1W"), Ok(604_800));
+        assert_eq!(parse_seconds("3600"), Ok(3_600));
+        for bad in [
+            "",
+            "h",
+            "-1h",
+            "1.5h",
+            "24 hours",
+            "99999999999999999999s",
+            "9999999999999999w",
+        ] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod summary;
 pub mod system;
 pub mod team;
 pub mod watch;
+pub mod webhooks;
 pub mod whoami;
 
 use clap::{Args, ValueEnum};

@@ -2,13 +2,15 @@
 //! and reads (prost types have no serde): lowerCamelCase names (snake_case
 //! accepted on input), enums by value name, int64 as strings, Timestamps as
 //! RFC 3339, default values left out of the output. Teams and sign-off
-//! are in `team.rs`; schedules, reports and their outputs in `report.rs`.
+//! are in `team.rs`; schedules, reports and their outputs in `report.rs`;
+//! webhooks and their deliveries in `webhook.rs`.
 
 mod fields;
 pub mod input;
 pub mod out;
 pub mod report;
 pub mod team;
+pub mod webhook;
 
 pub use fields::Fields;
 
