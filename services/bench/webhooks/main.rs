@@ -8,7 +8,8 @@
 //! bare client's CPU per post.
 //!
 //! `cargo build --release && cargo bench --bench webhooks` (1,000 webhooks,
-//! 10 events/s, 30 s; `-- quick`: 20 webhooks, 10 events/s, 5 s).
+//! 10 events/s, 30 s; `-- quick`: 20 webhooks, 10 events/s, 5 s;
+//! `BENCH_WEBHOOKS`, `BENCH_RATE`, `BENCH_SECONDS` override them).
 //! PostgreSQL: `GBA_GRANTS_TEST_POSTGRES` (default the local server);
 //! skipped when none answers. Prints a Markdown table.
 
@@ -385,7 +386,7 @@ async fn postgres_url() -> Option<(String, String, String)> {
 }
 
 async fn run(quick: bool) -> Res<()> {
-    let sizes = match quick {
+    let mut sizes = match quick {
         true => Sizes {
             webhooks: 20,
             rate: 10,
@@ -397,6 +398,11 @@ async fn run(quick: bool) -> Res<()> {
             seconds: 30,
         },
     };
+    // BENCH_WEBHOOKS, BENCH_RATE (events a second), BENCH_SECONDS override.
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    sizes.webhooks = env("BENCH_WEBHOOKS").map_or(sizes.webhooks, |v| v as usize);
+    sizes.rate = env("BENCH_RATE").unwrap_or(sizes.rate);
+    sizes.seconds = env("BENCH_SECONDS").unwrap_or(sizes.seconds);
     let exe = std::env::var("GBA_GRANTS_BIN").unwrap_or_else(|_| "target/release/gba-grants".into());
     let mut receiver_command = Command::new(std::env::current_exe()?);
     receiver_command.arg("receiver");
