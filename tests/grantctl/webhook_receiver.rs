@@ -62,10 +62,8 @@ impl Receiver {
                 if stopped.load(Ordering::SeqCst) {
                     break;
                 }
-                if let Ok(stream) = stream
-                    && let Some(hit) = answer(stream)
-                {
-                    sink.lock().expect("hits").push(hit);
+                if let Ok(stream) = stream {
+                    answer(stream, &sink);
                 }
             }
         });
@@ -126,8 +124,10 @@ impl Drop for Receiver {
     }
 }
 
-/// Reads one request, answers 204 and closes.
-fn answer(stream: TcpStream) -> Option<Hit> {
+/// Reads one request, records it, then answers 204 and closes (recorded
+/// first: the sender sends the next request, or the redelivery's caller
+/// reads the hits, only once answered).
+fn answer(stream: TcpStream, sink: &Mutex<Vec<Hit>>) -> Option<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
@@ -160,12 +160,13 @@ fn answer(stream: TcpStream) -> Option<Hit> {
     }
     hit.body = vec![0; length];
     reader.read_exact(&mut hit.body).ok()?;
+    sink.lock().expect("hits").push(hit);
     let mut stream = stream;
     stream
         .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         .ok()?;
     stream.flush().ok()?;
-    Some(hit)
+    Some(())
 }
 
 /// The application an event delivered is about.
