@@ -206,22 +206,7 @@ async fn a_failing_receiver_is_retried_and_too_many_failures_disable_until_resum
 
     // An event while disabled waits; resuming delivers both, in order.
     submit(&server, &w.hku_key, &draft.name).await.expect("submit");
-    let resumed = hooks(&server, &w.hku_key)
-        .update_webhook(v1::UpdateWebhookRequest {
-            webhook: Some(v1::Webhook {
-                name: hook.name.clone(),
-                paused: false,
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["paused".into()],
-            }),
-        })
-        .await
-        .expect("resume")
-        .into_inner()
-        .webhook
-        .expect("webhook");
+    let resumed = pause(&server, &w.hku_key, &hook.name, false).await;
     assert_eq!(resumed.state(), v1::webhook::State::Active);
     receiver.wait_for("both events", |r| r.ids().len() == 2).await;
     let states: Vec<String> = receiver
