@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod currencies;
+pub mod units;
 pub mod demo;
 pub mod domain;
 pub mod exporter;
