@@ -279,6 +279,7 @@ mod tests {
             }),
             funded_count: 1,
             compute_time: None,
+            remaining_capacity: None,
         };
         let expected = "\
 Programme:         programmes/p

@@ -112,6 +112,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             write,
         } => {
             let request = v1::ApproveApplicationRequest {
+                awarded_resource: None,
                 awarded_amount: Some(money_arg("--amount", &amount)?.to_proto()),
                 name: app.name()?,
                 reason: reason.unwrap_or_default(),

@@ -185,6 +185,7 @@ pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
         endorsement_requirement: f
             .enum_one("endorsement_requirement", endorsement_requirement)?
             .unwrap_or_default(),
+        facility: None,
     };
     Ok((p, f.present()))
 }
