@@ -126,21 +126,7 @@ async fn the_demo_paints_the_bay_area_once(backend: Backend) {
         .iter()
         .find(|p| p.currency_code == "CNY")
         .expect("the provincial programme");
-    let mut stream = server
-        .watch(&viewer)
-        .watch_programme_summary(v1::WatchProgrammeSummaryRequest {
-            programmes: vec![provincial.name.clone()],
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let summary = tokio::time::timeout(Duration::from_secs(10), stream.message())
-        .await
-        .expect("a summary")
-        .unwrap()
-        .unwrap()
-        .summary
-        .unwrap();
+    let summary = first_summary(&server, &viewer, &provincial.name).await;
     assert_eq!(summary.award_count, 12);
     let regions: BTreeSet<i32> = summary.region_totals.iter().map(|r| r.region).collect();
     assert_eq!(
@@ -201,21 +187,7 @@ async fn facility_figures(
     );
 
     for (programme, unit) in [(csns, "beam-h"), (nscc, "core-h")] {
-        let mut stream = server
-            .watch(viewer)
-            .watch_programme_summary(v1::WatchProgrammeSummaryRequest {
-                programmes: vec![programme.name.clone()],
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let summary = tokio::time::timeout(Duration::from_secs(10), stream.message())
-            .await
-            .expect("a summary")
-            .unwrap()
-            .unwrap()
-            .summary
-            .unwrap();
+        let summary = first_summary(server, viewer, &programme.name).await;
         assert!(summary.committed.is_none(), "no money in a facility summary");
         let allocated = summary.allocated.expect("allocated");
         let used = summary.used.expect("used");
@@ -252,21 +224,7 @@ async fn public_figure(server: &TestServer, viewer: &str) -> (i64, usize) {
         .into_iter()
         .find(|p| p.currency_code == "CNY")
         .expect("the provincial programme");
-    let mut stream = server
-        .watch(viewer)
-        .watch_programme_summary(v1::WatchProgrammeSummaryRequest {
-            programmes: vec![provincial.name.clone()],
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let summary = tokio::time::timeout(Duration::from_secs(10), stream.message())
-        .await
-        .expect("a summary")
-        .unwrap()
-        .unwrap()
-        .summary
-        .unwrap();
+    let summary = first_summary(server, viewer, &provincial.name).await;
     let cross_border = [v1::Region::HongKong as i32, v1::Region::Macao as i32];
     let yuan = summary
         .region_totals
@@ -391,4 +349,23 @@ async fn closed(server: &TestServer, viewer: &str) -> Vec<v1::Application> {
         .unwrap()
         .into_inner()
         .applications
+}
+
+/// The first summary a viewer's stream sends for `programme`.
+async fn first_summary(server: &TestServer, viewer: &str, programme: &str) -> v1::ProgrammeSummary {
+    let mut stream = server
+        .watch(viewer)
+        .watch_programme_summary(v1::WatchProgrammeSummaryRequest {
+            programmes: vec![programme.to_owned()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("a summary")
+        .unwrap()
+        .unwrap()
+        .summary
+        .unwrap()
 }

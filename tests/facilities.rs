@@ -155,6 +155,17 @@ async fn summary(server: &TestServer, key: &str, programme: &str) -> v1::Program
         .expect("summary")
 }
 
+async fn read_programme(server: &TestServer, key: &str, name: &str) -> v1::Programme {
+    server
+        .programmes(key)
+        .get_programme(v1::GetProgrammeRequest { name: name.into() })
+        .await
+        .expect("get the programme")
+        .into_inner()
+        .programme
+        .expect("programme")
+}
+
 fn steps(amount: &Option<v1::ResourceAmount>) -> i64 {
     amount.as_ref().map_or(0, |a| {
         assert_eq!(a.unit, "beam-h", "every amount is in the programme's unit");
@@ -271,16 +282,7 @@ async fn beam_time_is_allocated_to_the_last_half_hour_used_and_released(backend:
         a.is_ok() != b.is_ok(),
         "one of the two takes the last half hour: {a:?} {b:?}"
     );
-    let full = server
-        .programmes(&officer)
-        .get_programme(v1::GetProgrammeRequest {
-            name: cycle.name.clone(),
-        })
-        .await
-        .expect("get the cycle")
-        .into_inner()
-        .programme
-        .expect("programme");
+    let full = read_programme(&server, &officer, &cycle.name).await;
     let facility = full.facility.expect("facility");
     assert_eq!(steps(&facility.allocated), 201, "allocated to the last step");
     assert_eq!(facility.allocated.as_ref().map(|a| a.value.as_str()), Some("100.5"));
@@ -380,16 +382,7 @@ async fn beam_time_is_allocated_to_the_last_half_hour_used_and_released(backend:
                 .await
         }
     };
-    let current = server
-        .programmes(&officer)
-        .get_programme(v1::GetProgrammeRequest {
-            name: cycle.name.clone(),
-        })
-        .await
-        .expect("get the cycle")
-        .into_inner()
-        .programme
-        .expect("programme");
+    let current = read_programme(&server, &officer, &cycle.name).await;
     let status = expect_code(update(195, current.etag.clone()).await, Code::FailedPrecondition);
     assert_eq!(reason(&status), "BUDGET_BELOW_COMMITTED");
     assert!(

@@ -175,6 +175,8 @@ impl Demo {
                 ..ApplicationInput::default()
             };
             let accepted = n % 5 != 4;
+            // A third used part of their time; half of those are done and
+            // closed (COMPLETED, the unused rest released).
             let used = (n % 3 == 0).then_some(requested * 3 / 5);
             self.facility_project(
                 &programme,
@@ -183,7 +185,7 @@ impl Demo {
                 accepted,
                 requested,
                 used,
-                n % 10 == 1,
+                n % 6 == 3,
             )
             .await?;
         }
