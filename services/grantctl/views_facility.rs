@@ -117,7 +117,7 @@ impl Resource for v1::UsageRecord {
     }
 
     fn row(&self) -> Vec<String> {
-        let p = self.period.clone().unwrap_or_default();
+        let p = self.period.unwrap_or_default();
         vec![
             names::id(&self.name).to_owned(),
             show(self.amount.as_ref()),

@@ -10,7 +10,7 @@ use gba_grants::proto::v1;
 use gba_grants::proto::v1::award_service_client::AwardServiceClient as Client;
 
 use super::{AppRef, Ctx, ListArgs, WriteArgs, period_arg, resource_arg};
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Result, exit};
 use crate::json::{input, out};
 use crate::output::{self, Format};
 use crate::table;
@@ -92,9 +92,9 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 (u.reference.is_empty(), "--reference"),
             ];
             if let Some((_, flag)) = missing.iter().find(|(absent, _)| *absent) {
-                return Err(CliError::invalid(
-                    flag,
-                    "is required: usage has an amount, a period and a reference",
+                return Err(CliError::new(
+                    exit::INVALID,
+                    format!("{flag} is missing: usage has an amount, a period and a reference"),
                 ));
             }
             let request = v1::RecordUsageRequest {

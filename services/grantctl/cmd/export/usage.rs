@@ -56,7 +56,7 @@ pub async fn usage(ctx: &Ctx, parent: &str, page_size: i32, sink: &mut Sink) -> 
                     })
                     .await?;
                 for u in &r.usage_records {
-                    let period = u.period.clone().unwrap_or_default();
+                    let period = u.period.unwrap_or_default();
                     sink.row(&[
                         a.name.clone(),
                         a.award_number.clone(),
