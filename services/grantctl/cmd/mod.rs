@@ -344,3 +344,56 @@ pub fn institution_arg(flag: &str, text: &str) -> Result<String> {
 pub fn programme_arg(flag: &str, text: &str) -> Result<String> {
     names::programme(text).map_err(|e| CliError::invalid(flag, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_money_or_a_resource_by_their_unit() {
+        let Ok(Amount::Money(m)) = amount_arg("--requested", "1,000,000 CNY") else {
+            panic!("money");
+        };
+        assert_eq!((m.currency_code.as_str(), m.units), ("CNY", 1_000_000));
+        let Ok(Amount::Resource(r)) = amount_arg("--requested", "96.5 beam-h") else {
+            panic!("a resource");
+        };
+        assert_eq!((r.unit.as_str(), r.steps), ("beam-h", 193));
+        let err = amount_arg("--requested", "96.25 beam-h").unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                crate::error::exit::INVALID,
+                "invalid --requested: 96.25 is finer than beam-h's step of 0.5 beam-h"
+            )
+        );
+        let err = amount_arg("--budget", "1500 beam hours").unwrap_err().message;
+        assert!(
+            err.starts_with("invalid --budget: needs an amount and a currency or unit"),
+            "{err}"
+        );
+        let err = amount_arg("--budget", "1.005 CNY").unwrap_err().message;
+        assert!(err.contains("minor unit"), "money keeps its own refusals: {err}");
+        let err = resource_arg("--amount", "5 CNY", "money is paid with grantctl awards disburse")
+            .unwrap_err()
+            .message;
+        assert!(err.contains("awards disburse"), "{err}");
+    }
+
+    #[test]
+    fn periods_are_start_slash_end_the_end_after_the_start() {
+        let p = period_arg("--period", "2026-03-02T08:00:00Z/2026-03-02T20:30:00Z").unwrap();
+        let (start, end) = (p.start_time.unwrap(), p.end_time.unwrap());
+        assert_eq!(end.seconds - start.seconds, 45_000);
+        assert!(period_arg("--period", "2026-03-02/2026-03-03").is_ok(), "dates");
+        for bad in [
+            "2026-03-02T08:00:00Z",
+            "2026-03-02T08:00:00Z/2026-03-02T08:00:00Z",
+            "2026-03-03/2026-03-02",
+            "yesterday/today",
+        ] {
+            let err = period_arg("--period", bad).unwrap_err().message;
+            assert!(err.starts_with("invalid --period: "), "{bad}: {err}");
+        }
+    }
+}
