@@ -6,7 +6,6 @@
 pub mod api;
 pub mod cli;
 pub mod currencies;
-pub mod units;
 pub mod demo;
 pub mod domain;
 pub mod exporter;
@@ -17,4 +16,5 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+pub mod units;
 pub mod webhooks;

@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(unit("beam-h").map(|u| u.steps_per_unit), Some(2));
         assert_eq!(unit("core-h").map(|u| u.steps_per_unit), Some(1));
         assert_eq!(unit("CNY"), None);
-        let rows = TABLE.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count();
+        let rows = TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .count();
         assert_eq!(UNITS.len(), rows, "every line is a unit");
         assert_eq!(symbols(), vec!["h", "beam-h", "core-h", "node-h", "gpu-h"]);
     }

@@ -64,6 +64,7 @@ async fn round(server: &Arc<TestServer>, applicant: &str, applicant_key: &str) {
         tokio::spawn(async move {
             client
                 .approve_application(v1::ApproveApplicationRequest {
+                    awarded_resource: None,
                     name,
                     awarded_amount: Some(money("CNY", AWARD, 0)),
                     reason: String::new(),

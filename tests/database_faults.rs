@@ -176,6 +176,7 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
     let stuck = tokio::spawn(async move {
         reviews
             .approve_application(v1::ApproveApplicationRequest {
+                awarded_resource: None,
                 name,
                 awarded_amount: Some(money("CNY", 10_000, 0)),
                 reason: String::new(),
@@ -266,6 +267,7 @@ async fn a_call_stuck_on_a_lock_does_not_hold_shutdown_past_the_grace(backend: B
     let retried = admin
         .reviews(&w.officer_key)
         .approve_application(v1::ApproveApplicationRequest {
+            awarded_resource: None,
             name: reviewed.name.clone(),
             awarded_amount: Some(money("CNY", 10_000, 0)),
             reason: String::new(),

@@ -57,7 +57,7 @@ async fn the_demo_paints_the_bay_area_once(backend: Backend) {
         .unwrap()
         .into_inner()
         .programmes;
-    assert_eq!(programmes.len(), 2);
+    assert_eq!(programmes.len(), 4, "two money programmes and two facilities");
     let apps = server
         .apps(&viewer)
         .list_applications(v1::ListApplicationsRequest {
@@ -69,7 +69,11 @@ async fn the_demo_paints_the_bay_area_once(backend: Backend) {
         .unwrap()
         .into_inner()
         .applications;
+    let (apps, facility_apps): (Vec<v1::Application>, Vec<v1::Application>) =
+        apps.into_iter().partition(|a| a.requested_resource.is_none());
     assert_eq!(apps.len(), 22, "no application twice");
+    assert_eq!(facility_apps.len(), 320 + 230, "no facility application twice");
+    facility_figures(&server, &viewer, &programmes, &facility_apps, &institutions).await;
     let states: BTreeSet<i32> = apps.iter().map(|a| a.state).collect();
     assert_eq!(states.len(), 9, "every state of the lifecycle: {states:?}");
     for a in &apps {
@@ -143,6 +147,95 @@ async fn the_demo_paints_the_bay_area_once(backend: Backend) {
         regions,
         BTreeSet::from([v1::Region::HongKong as i32, v1::Region::Macao as i32])
     );
+}
+
+/// The facilities' public figures: a CSNS cycle of a few hundred
+/// proposals with more than 10 % of its projects from Hong Kong and Macao,
+/// and NSCC-GZ core-hours reaching more than 200 Hong Kong and Macao
+/// investigators; each programme's summary in its unit.
+async fn facility_figures(
+    server: &TestServer,
+    viewer: &str,
+    programmes: &[v1::Programme],
+    apps: &[v1::Application],
+    regions: &HashMap<String, i32>,
+) {
+    let unit_of = |p: &v1::Programme| p.facility.as_ref().map(|f| f.unit.clone()).unwrap_or_default();
+    let csns = programmes
+        .iter()
+        .find(|p| unit_of(p) == "beam-h")
+        .expect("the CSNS cycle");
+    let nscc = programmes
+        .iter()
+        .find(|p| unit_of(p) == "core-h")
+        .expect("the NSCC-GZ programme");
+    let cross_border = |a: &v1::Application| {
+        regions
+            .get(&a.applicant_institution)
+            .is_some_and(|r| *r == v1::Region::HongKong as i32 || *r == v1::Region::Macao as i32)
+    };
+    let awarded = |a: &v1::Application| a.awarded_resource.as_ref().is_some_and(|r| r.steps > 0);
+    let of = |p: &v1::Programme| -> Vec<&v1::Application> {
+        let prefix = format!("{}/", p.name);
+        apps.iter().filter(|a| a.name.starts_with(&prefix)).collect()
+    };
+    let proposals = of(csns);
+    assert!(proposals.len() >= 200, "a few hundred proposals: {}", proposals.len());
+    let projects: Vec<&&v1::Application> = proposals.iter().filter(|a| awarded(a)).collect();
+    let from_hk_macao = projects.iter().filter(|a| cross_border(a)).count();
+    assert!(
+        from_hk_macao * 10 > projects.len(),
+        "{from_hk_macao} of {} CSNS projects from Hong Kong and Macao",
+        projects.len()
+    );
+    let investigators: BTreeSet<String> = of(nscc)
+        .into_iter()
+        .filter(|a| awarded(a))
+        .filter(|a| cross_border(a))
+        .filter_map(|a| a.principal_investigator.as_ref().map(|p| p.name.clone()))
+        .collect();
+    assert!(
+        investigators.len() > 200,
+        "{} NSCC-GZ investigators",
+        investigators.len()
+    );
+
+    for (programme, unit) in [(csns, "beam-h"), (nscc, "core-h")] {
+        let mut stream = server
+            .watch(viewer)
+            .watch_programme_summary(v1::WatchProgrammeSummaryRequest {
+                programmes: vec![programme.name.clone()],
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let summary = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await
+            .expect("a summary")
+            .unwrap()
+            .unwrap()
+            .summary
+            .unwrap();
+        assert!(summary.committed.is_none(), "no money in a facility summary");
+        let allocated = summary.allocated.expect("allocated");
+        let used = summary.used.expect("used");
+        let capacity = summary.capacity.expect("capacity");
+        assert_eq!((allocated.unit.as_str(), used.unit.as_str()), (unit, unit));
+        assert!(0 < used.steps && used.steps < allocated.steps && allocated.steps < capacity.steps);
+        let awarded: i64 = of(programme)
+            .into_iter()
+            .filter(|a| awarded(a))
+            .map(|a| {
+                let closed = a.state == v1::application::State::Closed as i32;
+                let counted = if closed { &a.used_resource } else { &a.awarded_resource };
+                counted.as_ref().map_or(0, |r| r.steps)
+            })
+            .sum();
+        assert_eq!(
+            awarded, allocated.steps,
+            "the summary adds up the allocations to the step"
+        );
+    }
 }
 
 /// The page's figure: money committed to Hong Kong and Macao institutions

@@ -129,6 +129,7 @@ async fn the_whole_story_from_draft_to_closed_grant(backend: Backend) {
     let approved = server
         .reviews(&w.officer_key)
         .approve_application(v1::ApproveApplicationRequest {
+            awarded_resource: None,
             name: edited.name.clone(),
             awarded_amount: Some(money("CNY", 750_000, 250_000_000)),
             reason: "Excellent".into(),
@@ -721,6 +722,7 @@ async fn request_ids_make_state_changes_idempotent(backend: Backend) {
         calls.push(tokio::spawn(async move {
             client
                 .approve_application(v1::ApproveApplicationRequest {
+                    awarded_resource: None,
                     name,
                     awarded_amount: Some(money("CNY", 90_000, 0)),
                     reason: String::new(),

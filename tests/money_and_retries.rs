@@ -70,6 +70,7 @@ async fn a_retry_returns_the_first_response_byte_for_byte(backend: Backend) {
 
     // ApproveApplication, retried after a payment: still APPROVED.
     let approve = v1::ApproveApplicationRequest {
+        awarded_resource: None,
         name: draft.name.clone(),
         awarded_amount: Some(money("CNY", 80_000, 0)),
         reason: "Strong team".into(),

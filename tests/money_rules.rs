@@ -127,6 +127,7 @@ async fn awards_are_checked_by_field_and_against_the_current_maximum(backend: Ba
             server
                 .reviews(&key)
                 .approve_application(v1::ApproveApplicationRequest {
+                    awarded_resource: None,
                     name,
                     awarded_amount: Some(amount),
                     reason: "Fund".into(),

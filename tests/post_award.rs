@@ -78,6 +78,7 @@ async fn approve_with(
     Ok(server
         .reviews(&w.officer_key)
         .approve_application(v1::ApproveApplicationRequest {
+            awarded_resource: None,
             name: name.into(),
             awarded_amount: Some(awarded),
             reason: "Funded in three tranches".into(),

@@ -41,6 +41,7 @@ async fn grant_with_reports(server: &TestServer, w: &World, dues: &[i64]) -> Str
     server
         .reviews(&w.officer_key)
         .approve_application(v1::ApproveApplicationRequest {
+            awarded_resource: None,
             name: app.name.clone(),
             awarded_amount: Some(money("CNY", 100_000, 0)),
             reason: String::new(),

@@ -203,6 +203,7 @@ async fn lifecycle_retries_answer_the_first_response(backend: Backend) {
     // payment; CloseGrant, then (closed for good) retried.
     let app = w.under_review(&server, 300_000).await;
     let approve_req = v1::ApproveApplicationRequest {
+        awarded_resource: None,
         name: app.name.clone(),
         awarded_amount: Some(money("CNY", 200_000, 0)),
         reason: "Fund".into(),

@@ -1,4 +1,4 @@
-//! AwardService: disbursements and closing.
+//! AwardService: disbursements, usage of facility awards, and closing.
 
 use tonic::{Request, Response, Status};
 
@@ -62,6 +62,53 @@ impl AwardService for AwardApi {
             .status()?;
         Ok(Response::new(v1::ListDisbursementsResponse {
             disbursements: page.items.into_iter().map(conv::disbursement_out).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn record_usage(
+        &self,
+        request: Request<v1::RecordUsageRequest>,
+    ) -> Result<Response<v1::RecordUsageResponse>, Status> {
+        let caller = caller(&request)?;
+        let message = request.into_inner();
+        let key = request_key("RecordUsage", &message.request_id, &message);
+        let v1::RecordUsageRequest {
+            parent,
+            usage_record,
+            request_id: _,
+        } = message;
+        let name = ApplicationName::parse(&parent, "parent").status()?;
+        let input = conv::usage_in(usage_record).status()?;
+        let changed = self.grants.record_usage(&caller, &name, input, key).await.status()?;
+        let usage = changed
+            .disbursement
+            .ok_or_else(|| Error::internal("usage record missing from its result"))
+            .status()?;
+        Ok(Response::new(v1::RecordUsageResponse {
+            usage_record: Some(conv::usage_out(usage)),
+            application: Some(conv::output(changed.application)),
+        }))
+    }
+
+    async fn list_usage_records(
+        &self,
+        request: Request<v1::ListUsageRecordsRequest>,
+    ) -> Result<Response<v1::ListUsageRecordsResponse>, Status> {
+        let caller = caller(&request)?;
+        let v1::ListUsageRecordsRequest {
+            parent,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let name = ApplicationName::parse(&parent, "parent").status()?;
+        let page = self
+            .grants
+            .list_usage_records(&caller, &name, page_size, &page_token)
+            .await
+            .status()?;
+        Ok(Response::new(v1::ListUsageRecordsResponse {
+            usage_records: page.items.into_iter().map(conv::usage_out).collect(),
             next_page_token: page.next_page_token,
         }))
     }

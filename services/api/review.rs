@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::auth::caller;
-use super::convert::{application as conv, common::money_in, common::request_key, review as rconv};
+use super::convert::{application as conv, common::request_key, review as rconv};
 use super::error::IntoStatus;
 use crate::domain::Grants;
 use crate::domain::ids::{ApplicationName, ProgrammeName, ReviewName};
@@ -68,9 +68,16 @@ impl ReviewService for ReviewApi {
             request_id: _,
             override_incomplete_reviews,
             schedule,
+            awarded_resource,
         } = message;
         let name = ApplicationName::parse(&name, "name").status()?;
-        let awarded = money_in(awarded_amount, "awarded_amount").status()?;
+        let awarded = crate::api::convert::common::amount_in(
+            awarded_amount,
+            awarded_resource,
+            "awarded_amount",
+            "awarded_resource",
+        )
+        .status()?;
         let schedule = crate::api::convert::report::schedule_in(schedule).status()?;
         let changed = self
             .grants

@@ -12,8 +12,8 @@ use tonic::{Request, Response, Status};
 
 use super::auth::{caller, limits};
 use super::convert::{
-    application::event_out, application::state_out, common::money_out, common::region_out, common::time_out,
-    common::total_out,
+    application::event_out, application::state_out, common::amount_out, common::region_out, common::resource_out,
+    common::time_out, common::total_amount_out,
 };
 use super::error::{IntoStatus, to_status};
 use super::metrics::OpenStream;
@@ -126,12 +126,18 @@ fn region_totals_out(r: &RegionTotals) -> v1::RegionTotals {
         disbursed,
         award_count,
     } = r;
+    let (requested, requested_resource) = total_amount_out(requested);
+    let (committed, allocated) = total_amount_out(committed);
+    let (disbursed, used) = total_amount_out(disbursed);
     v1::RegionTotals {
         region: region_out(*region).into(),
-        requested: Some(total_out(requested)),
-        committed: Some(total_out(committed)),
-        disbursed: Some(total_out(disbursed)),
+        requested,
+        committed,
+        disbursed,
         award_count: *award_count,
+        requested_resource,
+        allocated,
+        used,
     }
 }
 
@@ -150,6 +156,14 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
         reviews_required,
         reports,
     } = s;
+    let (requested, requested_resource) = total_amount_out(requested);
+    let (committed_money, allocated) = amount_out(committed);
+    let (disbursed, used) = total_amount_out(disbursed);
+    let (remaining_money, free) = amount_out(remaining_budget);
+    let capacity = match committed.currency().is_resource() {
+        true => committed.checked_add(remaining_budget).as_ref().map(resource_out),
+        false => None,
+    };
     v1::WatchProgrammeSummaryResponse {
         summary: Some(v1::ProgrammeSummary {
             programme: programme.to_string(),
@@ -160,10 +174,10 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
                     count: *count,
                 })
                 .collect(),
-            requested: Some(total_out(requested)),
-            committed: Some(money_out(committed)),
-            disbursed: Some(total_out(disbursed)),
-            remaining_budget: Some(money_out(remaining_budget)),
+            requested,
+            committed: committed_money,
+            disbursed,
+            remaining_budget: remaining_money,
             compute_time: Some(time_out(*compute_time)),
             award_count: *award_count,
             region_totals: regions.iter().map(region_totals_out).collect(),
@@ -172,6 +186,11 @@ fn summary_out(s: &ProgrammeSummary) -> v1::WatchProgrammeSummaryResponse {
             reports_due: reports.due,
             reports_overdue: reports.overdue,
             reports_accepted: reports.accepted,
+            requested_resource,
+            allocated,
+            used,
+            free,
+            capacity,
         }),
     }
 }

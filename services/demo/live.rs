@@ -97,6 +97,7 @@ impl Demo {
                 investigator_email: format!("live{n}@{}.example.org", who.key),
                 investigator_orcid: super::orcid(100_000 + n),
                 partners: Vec::new(),
+                preferred_periods: Vec::new(),
                 requested: Some(money("CNY", rand::rng().random_range(20..=300) * 100_000)?),
                 duration_months: 24,
                 team: Vec::new(),

@@ -5,6 +5,7 @@
 //! `live`, it then keeps acting as officers and applicants at a modest
 //! rate, so a dashboard moves.
 
+pub mod facilities;
 mod live;
 pub mod picture;
 
@@ -131,6 +132,7 @@ impl Demo {
                 } else {
                     EndorsementRequirement::Applicant
                 },
+                facility: None,
             };
             let made = g
                 .create_programme(c, input, request(&format!("programme-{}", p.key)))
@@ -181,6 +183,7 @@ impl Demo {
                 requested: Some(money(currency, project.requested)?),
                 duration_months: 36,
                 team,
+                preferred_periods: Vec::new(),
             };
             let draft = g
                 .create_application(c, &programme, input, request(&format!("project-{n}")))
@@ -188,6 +191,7 @@ impl Demo {
             let payee = Payee::of(currency, region);
             self.advance(&draft, n, project.fate, currency, payee).await?;
         }
+        let (facilities, facility_applications) = self.facilities(&institutions).await?;
         let viewer = g
             .create_api_key(
                 c,
@@ -202,8 +206,12 @@ impl Demo {
             .await?;
         Ok(Filled {
             viewer_secret: viewer.secret.unwrap_or_default(),
-            programmes: programmes.into_values().map(|(name, _)| name).collect(),
-            applications: PROJECTS.len(),
+            programmes: programmes
+                .into_values()
+                .map(|(name, _)| name)
+                .chain(facilities)
+                .collect(),
+            applications: PROJECTS.len() + facility_applications,
         })
     }
 

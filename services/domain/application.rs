@@ -124,6 +124,8 @@ pub struct Application {
     pub reports: Vec<super::postaward::ReportVersion>,
     /// How a CLOSED grant ended.
     pub closure: Option<super::postaward::Closure>,
+    /// Facility programmes: when the applicants would use the resource.
+    pub preferred_periods: Vec<super::facility::Period>,
 }
 
 /// Whose application it is to an institution: its own, or one naming it
@@ -228,6 +230,7 @@ pub struct ApplicationInput {
     pub requested: Option<Money>,
     pub duration_months: i32,
     pub team: Vec<TeamMemberInput>,
+    pub preferred_periods: Vec<super::facility::PeriodInput>,
 }
 
 /// Fields of a draft after format checks (completeness comes at submit).
@@ -240,6 +243,7 @@ pub struct DraftFields {
     pub requested: Option<Money>,
     pub duration_months: Option<i32>,
     pub team: Vec<TeamMember>,
+    pub preferred_periods: Vec<super::facility::Period>,
 }
 
 pub(super) fn valid_email(email: &str) -> bool {
@@ -302,15 +306,21 @@ impl DraftFields {
         }
         partners.dedup();
         if let Some(money) = &input.requested {
-            if money.currency() != currency {
-                v.add(
-                    f("requested_amount.currency_code"),
-                    format!("must be the programme currency {currency}"),
-                );
+            if let Some((field, why)) =
+                super::money::mismatch(money, currency, &f("requested_amount"), &f("requested_resource"))
+            {
+                v.add(field, why);
             } else if !money.is_positive() {
-                v.add(f("requested_amount"), "must be greater than zero");
+                let field = if currency.is_resource() {
+                    "requested_resource"
+                } else {
+                    "requested_amount"
+                };
+                v.add(f(field), "must be greater than zero");
             }
         }
+        let periods = super::facility::periods(&input.preferred_periods, currency, &f("preferred_periods"));
+        let preferred_periods = v.check(periods);
         let duration_months = match input.duration_months {
             0 => None,
             d if DURATION_MONTHS.contains(&d) => Some(d),
@@ -321,7 +331,8 @@ impl DraftFields {
         };
         v.finish()?;
         let team = super::team::parse_team(&input.team, applicant, &partners, prefix)?;
-        let (Some(title), Some(abstract_text), Some(pi_name), Some(orcid)) = (title, abstract_text, pi_name, orcid)
+        let (Some(title), Some(abstract_text), Some(pi_name), Some(orcid), Some(preferred_periods)) =
+            (title, abstract_text, pi_name, orcid, preferred_periods)
         else {
             return Err(Error::internal("application validation lost a violation"));
         };
@@ -337,12 +348,13 @@ impl DraftFields {
             requested: input.requested.clone(),
             duration_months,
             team,
+            preferred_periods,
         })
     }
 }
 
 /// The fields UpdateApplication may change.
-pub const UPDATABLE_FIELDS: [&str; 10] = [
+pub const UPDATABLE_FIELDS: [&str; 12] = [
     "title",
     "abstract",
     "principal_investigator",
@@ -353,6 +365,8 @@ pub const UPDATABLE_FIELDS: [&str; 10] = [
     "requested_amount",
     "duration_months",
     "team",
+    "requested_resource",
+    "preferred_periods",
 ];
 
 /// Merges the masked fields of `input` over `current` (as input), so the
@@ -414,7 +428,7 @@ pub fn merge_update(current: &Application, input: ApplicationInput, mask: &[Stri
         } else {
             current.partners.iter().map(|p| p.to_string()).collect()
         },
-        requested: if has("requested_amount") {
+        requested: if has("requested_amount") || has("requested_resource") {
             input.requested
         } else {
             current.requested.clone()
@@ -428,6 +442,18 @@ pub fn merge_update(current: &Application, input: ApplicationInput, mask: &[Stri
             input.team
         } else {
             current.team.iter().map(TeamMemberInput::from).collect()
+        },
+        preferred_periods: if has("preferred_periods") {
+            input.preferred_periods
+        } else {
+            current
+                .preferred_periods
+                .iter()
+                .map(|p| super::facility::PeriodInput {
+                    start: Some(p.start),
+                    end: Some(p.end),
+                })
+                .collect()
         },
     })
 }

@@ -59,6 +59,8 @@ pub enum Reason {
     TranchePaid,
     ReportNotSubmitted,
     ReportNotOpen,
+    UsageExceedsAllocation,
+    DuplicateUsageReference,
     PartnerReadOnly,
     CursorExpired,
     CursorAhead,
@@ -81,7 +83,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 52] = [
+    pub const ALL: [Reason; 54] = [
         Reason::InvalidField,
         Reason::RequestIdReused,
         Reason::PayeeAmountMismatch,
@@ -115,6 +117,8 @@ impl Reason {
         Reason::TranchePaid,
         Reason::ReportNotSubmitted,
         Reason::ReportNotOpen,
+        Reason::UsageExceedsAllocation,
+        Reason::DuplicateUsageReference,
         Reason::PartnerReadOnly,
         Reason::CursorExpired,
         Reason::CursorAhead,
@@ -171,6 +175,8 @@ impl Reason {
             Reason::TranchePaid => "TRANCHE_PAID",
             Reason::ReportNotSubmitted => "REPORT_NOT_SUBMITTED",
             Reason::ReportNotOpen => "REPORT_NOT_OPEN",
+            Reason::UsageExceedsAllocation => "USAGE_EXCEEDS_ALLOCATION",
+            Reason::DuplicateUsageReference => "DUPLICATE_USAGE_REFERENCE",
             Reason::PartnerReadOnly => "PARTNER_READ_ONLY",
             Reason::CursorExpired => "CURSOR_EXPIRED",
             Reason::CursorAhead => "CURSOR_AHEAD",

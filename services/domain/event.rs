@@ -267,6 +267,9 @@ pub struct Disbursement {
     pub pay_time: Timestamp,
     pub reference: String,
     pub create_time: Timestamp,
+    /// Set for usage of a facility award (its amount is in a resource
+    /// unit): when the resource was used.
+    pub period: Option<super::facility::Period>,
 }
 
 /// A disbursement as a client sends it.

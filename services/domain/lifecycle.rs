@@ -272,16 +272,25 @@ pub fn submit(caller: &Caller, s: &Situation, now: Timestamp) -> Result<Outcome>
     if a.duration_months.is_none() {
         v.add(f("duration_months"), "is required to submit (1..=120)");
     }
+    let (requested, limit) = match p.currency.is_resource() {
+        true => ("requested_resource", "facility.max_request"),
+        false => ("requested_amount", "max_award"),
+    };
+    let mismatch = a
+        .requested
+        .as_ref()
+        .and_then(|r| super::money::mismatch(r, &p.currency, &f("requested_amount"), &f("requested_resource")));
     match &a.requested {
-        None => v.add(f("requested_amount"), "is required to submit"),
-        Some(r) if r.currency() != &p.currency => v.add(
-            f("requested_amount.currency_code"),
-            format!("must be the programme currency {}", p.currency),
-        ),
-        Some(r) if !r.is_positive() => v.add(f("requested_amount"), "must be greater than zero"),
+        None => v.add(f(requested), "is required to submit"),
+        Some(_) if mismatch.is_some() => {
+            if let Some((field, why)) = mismatch {
+                v.add(field, why);
+            }
+        }
+        Some(r) if !r.is_positive() => v.add(f(requested), "must be greater than zero"),
         Some(r) if r.minor() > p.max_award.minor() => v.add(
-            f("requested_amount"),
-            format!("must not exceed the programme's max_award {}", p.max_award),
+            f(requested),
+            format!("must not exceed the programme's {limit} {}", p.max_award),
         ),
         Some(_) => {}
     }
@@ -523,7 +532,7 @@ pub fn award_number(programme: &Programme, n: i64, now: Timestamp) -> String {
 pub fn approve(
     caller: &Caller,
     s: &Situation,
-    awarded: Money,
+    awarded: Option<Money>,
     reason: String,
     override_reviews: bool,
     schedule: Option<&super::postaward::schedule::ScheduleInput>,
@@ -535,27 +544,31 @@ pub fn approve(
         event.review = overridden?;
     }
     let p = &s.programme;
-    if awarded.currency() != &p.currency {
-        return Err(Error::invalid(
-            "awarded_amount.currency_code",
-            format!("must be the programme currency {}", p.currency),
-        ));
+    let facility = p.currency.is_resource();
+    let field = if facility { "awarded_resource" } else { "awarded_amount" };
+    let awarded = awarded.ok_or_else(|| Error::invalid(field, "is required"))?;
+    if let Some((field, why)) = super::money::mismatch(&awarded, &p.currency, "awarded_amount", "awarded_resource") {
+        return Err(Error::invalid(field, why));
     }
     if !awarded.is_positive() {
-        return Err(Error::invalid("awarded_amount", "must be greater than zero"));
+        return Err(Error::invalid(field, "must be greater than zero"));
     }
     let requested = s.application.requested.as_ref().map_or(0, Money::minor);
     if awarded.minor() > requested {
-        return Err(Error::invalid("awarded_amount", "must not exceed the amount requested"));
+        return Err(Error::invalid(field, "must not exceed the amount requested"));
+    }
+    if facility && schedule.is_some() {
+        return Err(Error::invalid(
+            "schedule",
+            "a facility award has no payment schedule: its usage is recorded with RecordUsage",
+        ));
     }
     // The programme's limit as it stands now, not as it was at submission.
     if awarded.minor() > p.max_award.minor() {
+        let limit = if facility { "maximum request" } else { "maximum award" };
         return Err(Error::precondition(
             Reason::AwardAboveMaxAward,
-            format!(
-                "awarding {awarded} is above the maximum award of {}: {}",
-                p.name, p.max_award
-            ),
+            format!("awarding {awarded} is above the {limit} of {}: {}", p.name, p.max_award),
         ));
     }
     let committed = p
@@ -564,10 +577,15 @@ pub fn approve(
         .ok_or_else(|| Error::internal("committed overflows"))?;
     if committed.minor() > p.budget.minor() {
         let remaining = p.remaining_budget().map_or_else(String::new, |r| r.to_string());
+        let (what, left) = if facility {
+            ("capacity", "is free")
+        } else {
+            ("budget", "remains")
+        };
         return Err(Error::precondition(
             Reason::BudgetExceeded,
             format!(
-                "awarding {awarded} would exceed the budget of {}: {remaining} remains",
+                "awarding {awarded} would exceed the {what} of {}: {remaining} {left}",
                 p.name
             ),
         ));
@@ -577,29 +595,52 @@ pub fn approve(
     programme.awards_issued += 1;
     programme.version += 1;
     programme.update_time = now;
-    out.application.schedule = Some(super::postaward::decide::at_approval(schedule, &awarded)?);
+    out.application.schedule = match facility {
+        true => None,
+        false => Some(super::postaward::decide::at_approval(schedule, &awarded)?),
+    };
     out.application.award_number = Some(award_number(p, programme.awards_issued, now));
     out.application.awarded = Some(awarded);
     out.programme = Some(programme);
     Ok(out)
 }
 
-/// A disbursement: never beyond the award; the first moves to ACTIVE.
+/// A disbursement, or a usage record of a facility award: never beyond
+/// the award (the allocation); the first moves to ACTIVE.
 pub fn disburse(caller: &Caller, s: &Situation, mut d: Disbursement, now: Timestamp) -> Result<Outcome> {
     let mut out = moved(caller, s, Action::Disburse, d.reference.clone(), now)?;
     let p = &s.programme;
-    if d.amount.currency() != &p.currency {
-        return Err(Error::invalid(
-            "disbursement.amount.currency_code",
-            format!("must be the programme currency {}", p.currency),
-        ));
+    if let Some((field, why)) =
+        super::money::mismatch(&d.amount, &p.currency, "disbursement.amount", "usage_record.amount")
+    {
+        return Err(Error::invalid(field, why));
     }
+    let facility = p.currency.is_resource();
     let awarded = s.application.awarded.as_ref().map_or(0, Money::minor);
     let total = s
         .application
         .disbursed
         .checked_add(&d.amount)
         .ok_or_else(|| Error::internal("disbursed overflows"))?;
+    if total.minor() > awarded && facility {
+        let left = s
+            .application
+            .awarded
+            .as_ref()
+            .and_then(|a| a.checked_sub(&s.application.disbursed))
+            .map_or_else(String::new, |l| l.to_string());
+        return Err(Error::precondition(
+            Reason::UsageExceedsAllocation,
+            format!(
+                "using {} would bring the usage to {total}, above the allocation of {}: {left} is left",
+                d.amount,
+                s.application
+                    .awarded
+                    .as_ref()
+                    .map_or_else(String::new, Money::to_string)
+            ),
+        ));
+    }
     if total.minor() > awarded {
         return Err(Error::precondition(
             Reason::DisbursementExceedsAward,
@@ -613,7 +654,9 @@ pub fn disburse(caller: &Caller, s: &Situation, mut d: Disbursement, now: Timest
             ),
         ));
     }
-    super::postaward::decide::pay_tranche(&mut out.application, &mut d)?;
+    if !facility {
+        super::postaward::decide::pay_tranche(&mut out.application, &mut d)?;
+    }
     out.application.disbursed = total;
     if let Some(event) = &mut out.event {
         event.disbursement = Some(d.name.clone());

@@ -6,6 +6,7 @@ pub mod application;
 pub mod document;
 pub mod error;
 pub mod event;
+pub mod facility;
 pub mod filter;
 pub mod ids;
 pub mod institution;

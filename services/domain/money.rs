@@ -5,11 +5,17 @@ use std::fmt;
 
 use super::error::{Error, Result};
 
-/// A valid ISO 4217 currency with its minor-unit exponent.
+/// What amounts are counted in: a valid ISO 4217 currency with its
+/// minor-unit exponent, or, for facility programmes, a resource unit
+/// (`beam-h`, `core-h`) counted in its smallest steps. Amounts of one never
+/// mix with the other: they are simply different denominations.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Currency {
     code: String,
     exponent: u8,
+    /// Minor units (or steps) in one whole unit.
+    per_unit: i64,
+    resource: bool,
 }
 
 impl Currency {
@@ -28,19 +34,60 @@ impl Currency {
         Ok(Self {
             code: code.to_owned(),
             exponent,
+            per_unit: 10_i64.pow(u32::from(exponent)),
+            resource: false,
         })
+    }
+
+    /// Parses a facility resource unit's symbol (one
+    /// `proto/resource-units.txt` lists); `field` names it in the error.
+    pub fn parse_unit(symbol: &str, field: &str) -> Result<Self> {
+        let Some(unit) = crate::units::unit(symbol) else {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "{} is not a resource unit (one of {})",
+                    super::text::excerpt(symbol),
+                    crate::units::symbols().join(", ")
+                ),
+            ));
+        };
+        Ok(Self {
+            code: unit.symbol.to_owned(),
+            exponent: 0,
+            per_unit: unit.steps_per_unit,
+            resource: true,
+        })
+    }
+
+    /// Reads a code as stored: a currency or a resource unit.
+    pub fn parse_stored(code: &str, field: &str) -> Result<Self> {
+        Self::parse(code, field).or_else(|_| Self::parse_unit(code, field))
     }
 
     pub fn code(&self) -> &str {
         &self.code
     }
 
+    /// Decimal places of the minor unit (0 for a resource unit, whose
+    /// steps need not be a power of ten).
     pub fn exponent(&self) -> u8 {
         self.exponent
     }
 
+    /// Whether this is a facility resource unit rather than money.
+    pub fn is_resource(&self) -> bool {
+        self.resource
+    }
+
+    /// Smallest steps in one whole unit (1 for whole core-hours, 2 for
+    /// half-hours of beam time; 100 for fen).
+    pub fn steps_per_unit(&self) -> i64 {
+        self.per_unit
+    }
+
     fn minor_per_unit(&self) -> i64 {
-        10_i64.pow(u32::from(self.exponent))
+        self.per_unit
     }
 }
 
@@ -80,6 +127,13 @@ impl Money {
             .and_then(|m| m.checked_add(i64::from(nanos / nanos_per_minor)))
             .ok_or_else(|| Error::invalid(format!("{field}.units"), "amount is too large"))?;
         Ok(Self { currency, minor })
+    }
+
+    /// An amount of a resource: `steps` of `unit`'s smallest step (the
+    /// `ResourceAmount` shape). `field` is the amount's path.
+    pub fn from_steps(unit: &str, steps: i64, field: &str) -> Result<Self> {
+        let currency = Currency::parse_unit(unit, &format!("{field}.unit"))?;
+        Ok(Self { currency, minor: steps })
     }
 
     /// An amount of `minor` units, as stored.
@@ -136,6 +190,39 @@ impl Money {
     }
 }
 
+/// Checks that `amount` is in `currency` (a programme's). On a mismatch,
+/// the field to name and why: a money field on a facility programme, a
+/// resource on a money programme, or another currency or unit. Money is
+/// given in `money_field`, a resource in `resource_field`.
+pub fn mismatch(
+    amount: &Money,
+    currency: &Currency,
+    money_field: &str,
+    resource_field: &str,
+) -> Option<(String, String)> {
+    if amount.currency() == currency {
+        return None;
+    }
+    Some(match (amount.currency().is_resource(), currency.is_resource()) {
+        (false, true) => (
+            money_field.to_owned(),
+            format!("a facility programme awards {currency}, not money: give {resource_field} instead"),
+        ),
+        (true, false) => (
+            resource_field.to_owned(),
+            format!("a money programme awards {currency}: give {money_field} instead"),
+        ),
+        (true, true) => (
+            format!("{resource_field}.unit"),
+            format!("must be the programme's unit {currency}"),
+        ),
+        (false, false) => (
+            format!("{money_field}.currency_code"),
+            format!("must be the programme currency {currency}"),
+        ),
+    })
+}
+
 /// A sum of many amounts of one currency, wide enough never to overflow
 /// (totals of a programme's applications).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -179,6 +266,14 @@ impl Total {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.currency.resource {
+            return write!(
+                f,
+                "{} {}",
+                crate::units::decimal(self.minor, self.currency.per_unit),
+                self.currency
+            );
+        }
         let exp = usize::from(self.currency.exponent);
         let per = self.currency.minor_per_unit();
         let sign = if self.minor < 0 { "-" } else { "" };

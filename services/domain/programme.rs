@@ -1,4 +1,5 @@
-//! Programmes: a funder's budget in one currency, who may apply, and when.
+//! Programmes: a funder's budget in one currency, or a facility's
+//! capacity in one resource unit; who may apply, and when.
 
 use super::document::{DocumentRequirement, RequirementInput};
 use super::error::{Error, Reason, Result, Violations};
@@ -41,6 +42,29 @@ pub struct Programme {
     pub documents: Vec<DocumentRequirement>,
     /// Whose sign-off an application needs before submission.
     pub endorsement: EndorsementRequirement,
+    /// Set for a facility-access programme: then `currency` is a resource
+    /// unit, `budget` the cycle's capacity, `committed` what is allocated
+    /// and `max_award` the largest request.
+    pub facility: Option<Facility>,
+}
+
+/// The facility and resource a facility-access programme awards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facility {
+    pub facility: String,
+    pub local_name: String,
+    pub resource: String,
+}
+
+/// A facility as a client sends it; amounts already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct FacilityInput {
+    pub facility: String,
+    pub local_name: String,
+    pub resource: String,
+    pub unit: String,
+    pub capacity: Option<Money>,
+    pub max_request: Option<Money>,
 }
 
 impl Programme {
@@ -74,6 +98,7 @@ pub struct ProgrammeInput {
     pub review: Option<ReviewSettingsInput>,
     pub documents: Vec<RequirementInput>,
     pub endorsement: EndorsementRequirement,
+    pub facility: Option<FacilityInput>,
 }
 
 /// A validated programme to create.
@@ -92,6 +117,27 @@ pub struct NewProgramme {
     pub review: Option<ReviewSettings>,
     pub documents: Vec<DocumentRequirement>,
     pub endorsement: EndorsementRequirement,
+    pub facility: Option<Facility>,
+}
+
+/// The path of an amount's denomination: `{field}.currency_code` for
+/// money, `{field}.unit` for a resource.
+pub fn denomination_field(field: &str, money: &Money) -> String {
+    if money.currency().is_resource() {
+        format!("{field}.unit")
+    } else {
+        format!("{field}.currency_code")
+    }
+}
+
+/// What the programme's amounts are counted in, for messages: "the
+/// programme currency CNY" or "the programme's unit beam-h".
+pub fn denomination_text(currency: &Currency) -> String {
+    if currency.is_resource() {
+        format!("the programme's unit {currency}")
+    } else {
+        format!("the programme currency {currency}")
+    }
 }
 
 fn money_in(v: &mut Violations, value: Option<Money>, currency: Option<&Currency>, field: &str) -> Option<Money> {
@@ -103,8 +149,8 @@ fn money_in(v: &mut Violations, value: Option<Money>, currency: Option<&Currency
         && money.currency() != currency
     {
         v.add(
-            format!("{field}.currency_code"),
-            format!("must be the programme currency {currency}"),
+            denomination_field(field, &money),
+            format!("must be in {}", denomination_text(currency)),
         );
         return None;
     }
@@ -132,19 +178,72 @@ impl NewProgramme {
             review,
             documents,
             endorsement,
+            facility,
         } = input;
         let f = |name: &str| format!("{prefix}.{name}");
         let mut v = Violations::new();
         let display_name = v.check(text::line(&display_name, &f("display_name"), MAX_NAME_CHARS));
         let local_name = v.check(text::line(&local_name, &f("local_name"), MAX_NAME_CHARS));
         let funder = v.check(text::line(&funder, &f("funder"), MAX_NAME_CHARS));
-        let currency = v.check(Currency::parse(&currency_code, &f("currency_code")));
-        let budget = money_in(&mut v, budget, currency.as_ref(), &f("budget"));
-        let max_award = money_in(&mut v, max_award, currency.as_ref(), &f("max_award"));
+        let (currency, budget, max_award, facility) = match facility {
+            None => {
+                let currency = v.check(Currency::parse(&currency_code, &f("currency_code")));
+                let budget = money_in(&mut v, budget, currency.as_ref(), &f("budget"));
+                let max_award = money_in(&mut v, max_award, currency.as_ref(), &f("max_award"));
+                (currency, budget, max_award, Some(None))
+            }
+            Some(input) => {
+                let unset = "must be unset on a facility programme: its amounts are in facility.unit";
+                if !currency_code.is_empty() {
+                    v.add(f("currency_code"), unset);
+                }
+                if budget.is_some() {
+                    v.add(f("budget"), format!("{unset} (the capacity is facility.capacity)"));
+                }
+                if max_award.is_some() {
+                    v.add(
+                        f("max_award"),
+                        format!("{unset} (the largest request is facility.max_request)"),
+                    );
+                }
+                let FacilityInput {
+                    facility,
+                    local_name,
+                    resource,
+                    unit,
+                    capacity,
+                    max_request,
+                } = input;
+                let names = (
+                    v.check(text::line(&facility, &f("facility.facility"), MAX_NAME_CHARS)),
+                    v.check(text::line(&local_name, &f("facility.local_name"), MAX_NAME_CHARS)),
+                    v.check(text::line(&resource, &f("facility.resource"), MAX_NAME_CHARS)),
+                );
+                let currency = v.check(Currency::parse_unit(&unit, &f("facility.unit")));
+                let capacity = money_in(&mut v, capacity, currency.as_ref(), &f("facility.capacity"));
+                let max_request = match max_request {
+                    Some(m) => money_in(&mut v, Some(m), currency.as_ref(), &f("facility.max_request")),
+                    None => capacity.clone(),
+                };
+                let facility = match names {
+                    (Some(facility), Some(local_name), Some(resource)) => Some(Some(Facility {
+                        facility,
+                        local_name,
+                        resource,
+                    })),
+                    _ => None,
+                };
+                (currency, capacity, max_request, facility)
+            }
+        };
         if let (Some(budget), Some(max)) = (&budget, &max_award)
             && max.minor() > budget.minor()
         {
-            v.add(f("max_award"), format!("must not exceed the budget {budget}"));
+            let (field, what) = match budget.currency().is_resource() {
+                true => ("facility.max_request", "capacity"),
+                false => ("max_award", "budget"),
+            };
+            v.add(f(field), format!("must not exceed the {what} {budget}"));
         }
         eligible_regions.sort();
         eligible_regions.dedup();
@@ -167,6 +266,9 @@ impl NewProgramme {
             return Err(Error::internal("programme validation lost a violation"));
         };
         let Some(review) = review else {
+            return Err(Error::internal("programme validation lost a violation"));
+        };
+        let Some(facility) = facility else {
             return Err(Error::internal("programme validation lost a violation"));
         };
         match (
@@ -202,6 +304,7 @@ impl NewProgramme {
                 review,
                 documents,
                 endorsement,
+                facility,
             }),
             _ => Err(Error::internal("programme validation lost a violation")),
         }
@@ -209,7 +312,7 @@ impl NewProgramme {
 }
 
 /// The fields UpdateProgramme may change.
-pub const UPDATABLE_FIELDS: [&str; 12] = [
+pub const UPDATABLE_FIELDS: [&str; 14] = [
     "display_name",
     "local_name",
     "funder",
@@ -222,6 +325,8 @@ pub const UPDATABLE_FIELDS: [&str; 12] = [
     "review_settings",
     "document_requirements",
     "endorsement_requirement",
+    "facility.capacity",
+    "facility.max_request",
 ];
 
 /// Applies the masked fields of `input` to `current`, validating the
@@ -251,11 +356,14 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         display_name: pick("display_name", input.display_name, &current.display_name),
         local_name: pick("local_name", input.local_name, &current.local_name),
         funder: pick("funder", input.funder, &current.funder),
-        currency_code: current.currency.code().to_owned(),
-        budget: if has("budget") {
-            input.budget
-        } else {
-            Some(current.budget.clone())
+        currency_code: match current.facility {
+            Some(_) => String::new(),
+            None => current.currency.code().to_owned(),
+        },
+        budget: match (has("budget"), &current.facility) {
+            (true, _) => input.budget.clone(),
+            (false, None) => Some(current.budget.clone()),
+            (false, Some(_)) => None,
         },
         eligible_regions: if has("eligible_regions") {
             input.eligible_regions
@@ -267,10 +375,10 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         } else {
             current.requires_guangdong_partner
         },
-        max_award: if has("max_award") {
-            input.max_award
-        } else {
-            Some(current.max_award.clone())
+        max_award: match (has("max_award"), &current.facility) {
+            (true, _) => input.max_award.clone(),
+            (false, None) => Some(current.max_award.clone()),
+            (false, Some(_)) => None,
         },
         open_time: if has("open_time") {
             input.open_time
@@ -302,6 +410,7 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         } else {
             current.endorsement
         },
+        facility: merged_facility(current, input.facility, &has)?,
     };
     let review = if has("review_settings") {
         let wanted = input
@@ -334,10 +443,14 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
     };
     let valid = NewProgramme::parse(merged, "programme")?;
     if valid.budget.minor() < current.committed.minor() {
+        let (field, what) = match current.facility {
+            Some(_) => ("facility.capacity", "allocated"),
+            None => ("budget", "committed"),
+        };
         return Err(Error::precondition(
             Reason::BudgetBelowCommitted,
             format!(
-                "programme.budget: cannot be below the {} already committed",
+                "programme.{field}: cannot be below the {} already {what}",
                 current.committed
             ),
         ));
@@ -362,7 +475,52 @@ pub fn apply_update(current: &Programme, input: ProgrammeInput, mask: &[String])
         review,
         documents: valid.documents,
         endorsement: valid.endorsement,
+        facility: valid.facility,
     })
+}
+
+/// The facility an update leaves: the current one with the masked
+/// amounts replaced. A money programme takes no facility path, and a
+/// programme never changes kind.
+fn merged_facility(
+    current: &Programme,
+    input: Option<FacilityInput>,
+    has: &dyn Fn(&str) -> bool,
+) -> Result<Option<FacilityInput>> {
+    let touched = has("facility.capacity") || has("facility.max_request");
+    let Some(facility) = &current.facility else {
+        return match (touched, input) {
+            (_, Some(_)) => Err(Error::invalid(
+                "programme.facility",
+                "a money programme cannot become a facility programme",
+            )),
+            (true, None) if !has("*") => Err(Error::invalid(
+                "update_mask",
+                "facility paths apply to facility programmes only",
+            )),
+            _ => Ok(None),
+        };
+    };
+    let (capacity, max_request) = match input {
+        Some(i) => (i.capacity, i.max_request),
+        None => (None, None),
+    };
+    let capacity = match has("facility.capacity") {
+        true => capacity,
+        false => Some(current.budget.clone()),
+    };
+    let max_request = match has("facility.max_request") {
+        true => max_request.or_else(|| capacity.clone()),
+        false => Some(current.max_award.clone()),
+    };
+    Ok(Some(FacilityInput {
+        facility: facility.facility.clone(),
+        local_name: facility.local_name.clone(),
+        resource: facility.resource.clone(),
+        unit: current.currency.code().to_owned(),
+        capacity,
+        max_request,
+    }))
 }
 
 /// Which programmes a list returns.

@@ -24,6 +24,7 @@ pub fn edit(caller: &Caller, s: &Situation, fields: DraftFields, now: Timestamp)
     application.requested = fields.requested;
     application.duration_months = fields.duration_months;
     application.team = fields.team;
+    application.preferred_periods = fields.preferred_periods;
     let team_changed = application.team != current.team;
     let content_changed = team_changed || application != *current;
     let cleared = if content_changed {

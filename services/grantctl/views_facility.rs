@@ -54,7 +54,6 @@ pub fn programme_details(f: &v1::Facility) -> Vec<(&'static str, String)> {
         ("Unit", unit_word(f)),
         ("Capacity", show(f.capacity.as_ref())),
         ("Allocated", show(f.allocated.as_ref())),
-        ("Used", show(f.used.as_ref())),
         ("Free", free(f)),
         ("Max request", max_request),
     ]
@@ -273,7 +272,6 @@ mod tests {
             step: "0.5".into(),
             capacity: beam(3_000),
             allocated: beam(2_481),
-            used: beam(1_960),
             max_request: None,
         };
         let lines = programme_details(&f);

@@ -112,6 +112,7 @@ fn sample_application() -> application::Model {
         reports_due: Some(1),
         reports_overdue: Some(2),
         reports_accepted: Some(3),
+        preferred_periods: Some("[[1,2]]".into()),
     }
 }
 
@@ -136,6 +137,7 @@ fn sample_programme() -> programme::Model {
         review_settings: None,
         document_requirements: None,
         endorsement_requirement: Some("APPLICANT".into()),
+        facility: None,
     }
 }
 
@@ -179,6 +181,8 @@ fn every_entity_reads_back_in_its_own_column_order() {
         reference: String::new(),
         create_time: 0,
         tranche: Some(2),
+        period_start: Some(4),
+        period_end: Some(5),
     });
     round_trip::<review::Entity>(review::Model {
         id: String::new(),
@@ -356,6 +360,7 @@ mod lifecycle {
             tranche: 0,
             reference: "FPS-1".into(),
             create_time: now,
+            period: None,
         };
         let mut out = Vec::new();
         for state in [

@@ -167,6 +167,7 @@ pub async fn approve_overriding(
     let r = server
         .reviews(key)
         .approve_application(v1::ApproveApplicationRequest {
+            awarded_resource: None,
             name: name.into(),
             awarded_amount: Some(money("CNY", awarded, 0)),
             reason: reason.into(),

@@ -200,6 +200,10 @@ pub async fn the_beam_time_story_through_grantctl(backend: Backend) {
             "Dr Chan Tai Man",
             "--pi-email",
             "tmchan@hku.hk",
+            "--pi-orcid",
+            "0000-0002-1825-0097",
+            "--duration-months",
+            "6",
             "--requested",
             "96.5 beam-h",
             "--preferred-period",
@@ -259,6 +263,14 @@ pub async fn the_beam_time_story_through_grantctl(backend: Backend) {
             "Hydrogen in Macao's coastal concrete",
             "--pi-name",
             "Prof. Leong Ka Wai",
+            "--abstract",
+            "Neutron imaging of hydrogen uptake in marine concrete.",
+            "--pi-email",
+            "kwleong@um.edu.mo",
+            "--pi-orcid",
+            "0000-0001-5109-3700",
+            "--duration-months",
+            "3",
             "--requested",
             "80 beam-h",
             "--preferred-period",
@@ -465,7 +477,10 @@ pub async fn the_beam_time_story_through_grantctl(backend: Backend) {
         pair("256", "128"),
         "72.5 used of HKU's 90, and UM's 55.5: {programme}"
     );
-    assert_eq!(beam(&programme["facility"]["used"]), pair("225", "112.5"));
+    assert!(
+        programme["facility"].get("used").is_none(),
+        "usage is in the summary: {programme}"
+    );
 
     // 6. The summary in beam hours.
     let summary = |format: &'static str| {

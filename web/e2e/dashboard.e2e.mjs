@@ -15,10 +15,12 @@
 //   CHROMIUM             the browser (default /usr/bin/chromium).
 //
 // Steps: start the server on an empty SQLite database and read the
-// bootstrap admin key; set up institutions, a programme, keys and one
-// submitted application, with two versions of its proposal uploaded by
+// bootstrap admin key; set up institutions, programmes (four in money,
+// one facility programme of beam time with an allocation and usage), keys
+// and one submitted application, with two versions of its proposal uploaded by
 // client streaming while it was a draft; sign in on the page with a viewer
-// key; approve the application over gRPC and see it on the page within
+// key; see the facility programme's capacity bar and its usage in the
+// feed; approve the application over gRPC and see it on the page within
 // 2 s; see document events, an endorsement by a key naming its person, and
 // the clearing of that endorsement live in the feed; stop the server
 // (SIGTERM), see the page reconnecting, restart it on the same port and
@@ -887,8 +889,63 @@ async function main() {
       parent: innovationBridge.name,
       requestedAmount: hkd(88_888, 880_000_000),
     });
+    // A facility-access programme: beam time in 0.5-hour steps instead of
+    // money (no currency, budget or award; its amounts are resources). HKU
+    // asks for 1,300 beam hours, is allocated 1,240.5 and uses 980, so the
+    // card must read "allocated 1,240.5 of 1,500 beam-h, used 980". It has
+    // no currency: it is counted in the totals, but in no currency's block.
+    const beam = (steps) => ({ unit: "beam-h", steps: BigInt(steps) });
+    const { programme: beamTime } = await admin.programmes.createProgramme({
+      programme: {
+        displayName: "CSNS Beam Time for Greater Bay Area Users",
+        localName: "中国散裂中子源大湾区用户机时",
+        funder: "China Spallation Neutron Source",
+        eligibleRegions: [c.Region.HONG_KONG, c.Region.MACAO],
+        requiresGuangdongPartner: false,
+        openTime: c.timestampFromDate(new Date(now - 3_600_000)),
+        closeTime: c.timestampFromDate(new Date(now + 30 * 86_400_000)),
+        facility: {
+          facility: "China Spallation Neutron Source",
+          localName: "中国散裂中子源",
+          resource: "beam time, general purpose powder diffractometer",
+          unit: "beam-h",
+          capacity: beam(3000),
+        },
+      },
+      requestId: rid(),
+    });
+    check(beamTime.facility?.unit === "beam-h" && !beamTime.currencyCode && !beamTime.budget, `the facility programme came back as ${JSON.stringify({ facility: beamTime.facility, currency: beamTime.currencyCode })}`);
+    const facilityOfficer = await key({ role: c.ApiKey_Role.OFFICER, programmes: [beamTime.name], displayName: "facility officer" });
+    const { application: beamApp } = await as(hkApplicant).applications.createApplication({
+      parent: beamTime.name,
+      application: {
+        applicantInstitution: hku.name,
+        title: "In-situ neutron diffraction of sodium-ion cathodes",
+        abstract: `End-to-end test application ${++appSeq} (beam time).`,
+        principalInvestigator: firstInvestigator,
+        requestedResource: beam(2600),
+        durationMonths: 12,
+        preferredPeriods: [{ startTime: c.timestampFromDate(new Date(now + 14 * 86_400_000)), endTime: c.timestampFromDate(new Date(now + 17 * 86_400_000)) }],
+      },
+      requestId: rid(),
+    });
+    await as(hkApplicant).applications.submitApplication({ name: beamApp.name, requestId: rid() });
+    await as(facilityOfficer).review.startReview({ name: beamApp.name, requestId: rid() });
+    await as(facilityOfficer).review.approveApplication({ name: beamApp.name, awardedResource: beam(2481), reason: "Fits the cycle.", requestId: rid() });
+    await as(facilityOfficer).awards.recordUsage({
+      parent: beamApp.name,
+      usageRecord: {
+        amount: beam(1960),
+        period: { startTime: c.timestampFromDate(new Date(now - 2 * 3_600_000)), endTime: c.timestampFromDate(new Date(now - 3_600_000)) },
+        reference: "E2E-CSNS-1",
+      },
+      requestId: rid(),
+    });
+    // Counted with the others in the totals' first line (not in a currency).
+    const facilityCounts = { programmes: 1, applications: 1, awards: 1 };
     ok(
       "admin set up 3 institutions, 4 programmes (CNY, CNY, HKD, MOP) and 5 keys; applications submitted, one approved and partly paid; " +
+        `a facility programme (beam-h) with an application allocated 1,240.5 of 1,500 beam hours and 980 used; ` +
         `the first carries a proposal in 2 versions (${proposal1.bytes.length} and ${proposal2.bytes.length} bytes, uploaded by client streaming while a draft)`,
     );
 
@@ -998,6 +1055,74 @@ async function main() {
       earlyWant.every((w, i) => w.state === early[i].state && w.document === early[i].document && w.activity === early[i].activity && (!w.text || w.text === early[i].text));
     check(earlyMatch, `the feed should show the application's 4 earlier events from history (created, document added, document replaced, submitted), shows ${JSON.stringify(early)}`);
     ok(`history: the feed shows the 4 events from before the page opened (created, "${early[1].text}", "${early[2].text}", submitted)`);
+
+    // The facility programme's card, beside the money programmes: its
+    // facility and resource, the capacity bar labelled with the exact
+    // amounts (in words, and in the bar's aria-label), three segments whose
+    // widths add up to the whole, and the resource by applicant region. The
+    // feed reads the usage like a payment.
+    const beamCard = `.card[data-programme="${beamTime.name}"]`;
+    const capacityWant = "Capacity: allocated 1,240.5 of 1,500 beam-h, used 980";
+    const facilityShown = await page
+      .waitForFunction(
+        ({ sel, want }) => {
+          const line = document.querySelector(`${sel} [data-capacity-line]`)?.textContent ?? "";
+          return line === want ? line : null;
+        },
+        { sel: beamCard, want: capacityWant },
+        { timeout: 10_000 },
+      )
+      .then(() => true, () => false);
+    const beamFacts = await page.evaluate(
+      ({ sel, app }) => {
+        const card = document.querySelector(sel);
+        const q = (s) => card?.querySelector(s);
+        const bar = q(".bar-capacity");
+        return {
+          line: q("[data-capacity-line]")?.textContent ?? null,
+          aria: bar?.getAttribute("aria-label") ?? null,
+          role: bar?.getAttribute("role") ?? null,
+          segments: [...(bar?.querySelectorAll("[data-segment]") ?? [])].map((e) => [e.dataset.segment, e.dataset.basisPoints]),
+          legend: Object.fromEntries([...(card?.querySelectorAll("[data-amount]") ?? [])].map((e) => [e.dataset.amount, e.textContent])),
+          facility: q('[data-field="facility"]')?.textContent ?? null,
+          resource: q('[data-field="resource"]')?.textContent ?? null,
+          currency: card?.dataset.currency ?? null,
+          unit: card?.dataset.unit ?? null,
+          hkAllocated: q('tr[data-row="allocated"] td[data-region="1"]')?.textContent ?? null,
+          hkUsed: q('tr[data-row="used"] td[data-region="1"]')?.textContent ?? null,
+          regionsEmpty: !!q(".regions-empty"),
+          usage: document.querySelector(`#feed li[data-application="${app}"] [data-usage-record]`)?.textContent ?? null,
+          currencies: [...document.querySelectorAll("#totals article[data-currency]")].map((e) => e.dataset.currency),
+          unitTotals: [...document.querySelectorAll("#totals article[data-unit]")].map((e) => e.dataset.unit),
+        };
+      },
+      { sel: beamCard, app: beamApp.name },
+    );
+    check(facilityShown, `the facility card's capacity reads ${JSON.stringify(beamFacts.line)}, not "${capacityWant}"${staleHint}`);
+    check(
+      beamFacts.role === "img" && beamFacts.aria === "Capacity: allocated 1,240.5 of 1,500 beam-h, used 980, free 259.5 beam-h",
+      `the capacity bar's aria-label is ${JSON.stringify(beamFacts.aria)} (role ${beamFacts.role})`,
+    );
+    check(
+      JSON.stringify(beamFacts.segments) === JSON.stringify([["used", "6533"], ["allocated", "1737"], ["free", "1730"]]),
+      `the capacity bar's segments are ${JSON.stringify(beamFacts.segments)}`,
+    );
+    for (const [k, v] of Object.entries({ used: "980 beam-h", "allocated-open": "260.5 beam-h", free: "259.5 beam-h", capacity: "1,500 beam-h", allocated: "1,240.5 beam-h", requested: "1,300 beam-h" })) {
+      check(beamFacts.legend[k] === v, `the facility card's ${k} reads ${JSON.stringify(beamFacts.legend[k])}, not "${v}"`);
+    }
+    check(
+      beamFacts.facility === "China Spallation Neutron Source 中国散裂中子源" && beamFacts.resource === "beam time, general purpose powder diffractometer",
+      `the facility card names ${JSON.stringify(beamFacts.facility)}, ${JSON.stringify(beamFacts.resource)}`,
+    );
+    check(beamFacts.unit === "beam-h" && beamFacts.currency === null, `the facility card has unit ${beamFacts.unit} and currency ${beamFacts.currency}`);
+    check(
+      beamFacts.currencies.join() === "CNY,HKD,MOP" && beamFacts.unitTotals.join() === "beam-h",
+      `the totals show currencies [${beamFacts.currencies}] and units [${beamFacts.unitTotals}], not [CNY,HKD,MOP] and [beam-h]`,
+    );
+    check(beamFacts.usage === "Usage recorded (used 980 beam-h so far) → Active", `the feed reads ${JSON.stringify(beamFacts.usage)} for the usage`);
+    if (beamFacts.regionsEmpty) log("note: the server reports no region totals for the facility programme yet; the card says so (not checked)");
+    else check(beamFacts.hkAllocated === "1,240.5" && beamFacts.hkUsed === "980", `Hong Kong's allocated and used read ${beamFacts.hkAllocated} and ${beamFacts.hkUsed}, not 1,240.5 and 980`);
+    ok(`the facility card reads "${beamFacts.line}", its bar ${beamFacts.segments.map(([k, b]) => `${k} ${b / 100}%`).join(", ")}; the feed "${beamFacts.usage}"`);
 
     // 4. Approve over gRPC; the page shows it within 2 s.
     await approve(first, cny(1_000_000, 500_000_000), "Strong cross-border team.");
@@ -1251,19 +1376,19 @@ async function main() {
     await page.click("#history-close");
     const LANGS = [
       {
-        id: "en", heading: "Programmes", totals: "Totals", approved: "Approved", signin: "Sign in",
+        id: "en", capacity: "Capacity: allocated 1,240.5 of 1,500 beam-h, used 980", heading: "Programmes", totals: "Totals", approved: "Approved", signin: "Sign in",
         proposal: "Proposal", version: (n) => `v${n}`, superseded: "superseded", applicant: "Applicant",
         added: (f, n) => `Document added: ${f} (Proposal, v${n})`,
         replaced: (f, n) => `Document replaced: ${f} (Proposal, v${n})`,
       },
       {
-        id: "zh-Hant", heading: "資助計劃", totals: "總計", approved: "已批准", signin: "登入",
+        id: "zh-Hant", capacity: "容量：已分配 1,240.5（共 1,500 beam-h），已使用 980", heading: "資助計劃", totals: "總計", approved: "已批准", signin: "登入",
         proposal: "研究計劃書", version: (n) => `第 ${n} 版`, superseded: "已被取代", applicant: "申請人",
         added: (f, n) => `已新增文件：${f}（研究計劃書，第 ${n} 版）`,
         replaced: (f, n) => `已替換文件：${f}（研究計劃書，第 ${n} 版）`,
       },
       {
-        id: "zh-Hans", heading: "资助计划", totals: "总计", approved: "已批准", signin: "登录",
+        id: "zh-Hans", capacity: "容量：已分配 1,240.5（共 1,500 beam-h），已使用 980", heading: "资助计划", totals: "总计", approved: "已批准", signin: "登录",
         proposal: "研究计划书", version: (n) => `第 ${n} 版`, superseded: "已被取代", applicant: "申请人",
         added: (f, n) => `已添加文件：${f}（研究计划书，第 ${n} 版）`,
         replaced: (f, n) => `已替换文件：${f}（研究计划书，第 ${n} 版）`,
@@ -1339,9 +1464,9 @@ async function main() {
       }));
     check(expectedTotals.length === 3, `the test should have written 3 currencies, not ${expectedTotals.length}`);
     const expectedAll = {
-      programmes: expectedTotals.reduce((a, x) => a + x.programmes, 0),
-      applications: expectedTotals.reduce((a, x) => a + x.applications, 0),
-      awards: expectedTotals.reduce((a, x) => a + x.awards, 0),
+      programmes: expectedTotals.reduce((a, x) => a + x.programmes, facilityCounts.programmes),
+      applications: expectedTotals.reduce((a, x) => a + x.applications, facilityCounts.applications),
+      awards: expectedTotals.reduce((a, x) => a + x.awards, facilityCounts.awards),
     };
     // Compares the totals row with the expected figures, in the page (where
     // Intl formats the expected exact decimal for the page's locale).
@@ -1545,6 +1670,8 @@ async function main() {
       check(f.cardName === wantCard, `${L.id}: the programme card is titled "${f.cardName}", not "${wantCard}"`);
       check(f.inst === wantInst, `${L.id}: the institution reads "${f.inst}" first, not "${wantInst}"`);
       dateTexts[L.id] = f.date;
+      const capacityLine = await page.$eval(`.card[data-programme="${beamTime.name}"] [data-capacity-line]`, (e) => e.textContent).catch(() => null);
+      check(capacityLine === L.capacity, `${L.id}: the facility card's capacity reads ${JSON.stringify(capacityLine)}, not "${L.capacity}"`);
 
       // The totals row: per currency, exactly what the test wrote.
       let mismatches = [];
@@ -1663,7 +1790,7 @@ async function main() {
         notes.push(`${width} px: ${lay.checked} elements, panel ${panelLay.checked}${lay.scrollers.length ? `, ${lay.scrollers.length} reachable scroller(s)` : ""}`);
       }
       ok(
-        `${L.id} (${f.loc}): headings, states and names in ${L.id}; budget ${f.budget}; time ${f.date}; totals per currency exact; ` +
+        `${L.id} (${f.loc}): headings, states and names in ${L.id}; budget ${f.budget}; capacity "${capacityLine}"; time ${f.date}; totals per currency exact; ` +
           `history panel with investigator, ${panel.partners.length} partners and abstract; documents "${docs.docs.map((d) => `${d.kind} ${d.version} ${d.size}`).join('", "')}" ` +
           `and their events; no overflow or broken token (${notes.join("; ")})`,
       );

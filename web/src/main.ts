@@ -1,5 +1,6 @@
-// The gba-grants live dashboard: totals per currency and programme budgets
-// and counts from WatchProgrammeSummary, and a feed of application events
+// The gba-grants live dashboard: totals per currency (and per unit for
+// facility programmes) and programme budgets, capacities and counts from
+// WatchProgrammeSummary, and a feed of application events
 // (history, then WatchApplicationEvents), with each programme's applications
 // and payments as CSV downloads, all over gRPC-Web on this page's own
 // origin, in English, Traditional or Simplified Chinese.
@@ -19,6 +20,8 @@ import { SummaryFeed } from "./lib/summary-feed";
 import { Backoff } from "./lib/backoff";
 import { byId, FrameScheduler, h } from "./ui/dom";
 import { renderProgrammeCard } from "./ui/programme-card";
+import { renderFacilityCard } from "./ui/facility-card";
+import { facilityFigures, isFacility, type FacilityFigures } from "./lib/facility";
 import { institutionLabel, institutionName, renderEventRow, renderHistoryItem } from "./ui/event-row";
 import { renderApplicationFacts } from "./ui/history";
 import { renderSignOff, renderTeam } from "./ui/team";
@@ -29,7 +32,7 @@ import { renderTotals } from "./ui/totals";
 import { renderExportStatus, type ExportState } from "./ui/export";
 import { CSV_MEDIA_TYPE, type ExportKind } from "./lib/csv";
 import { exportProgramme } from "./lib/programme-export";
-import { programmeFigures, totalsByCurrency } from "./lib/totals";
+import { programmeFigures, totalsByCurrency, type ProgrammeFigures } from "./lib/totals";
 import {
   browserLanguages,
   detectLang,
@@ -167,7 +170,8 @@ const render = new FrameScheduler(() => {
 });
 
 function card(p: Programme): HTMLElement {
-  return renderProgrammeCard(p, summaries.get(p.name), (kind) => exports.get(p.name)?.get(kind));
+  const render = p.facility ? renderFacilityCard : renderProgrammeCard;
+  return render(p, summaries.get(p.name), (kind) => exports.get(p.name)?.get(kind));
 }
 
 function renderConnection(): void {
@@ -200,12 +204,19 @@ function drawTotals(): void {
   // Before the programme list comes, the programmes the summaries name.
   const shown = new Set([...programmes.keys()]);
   if (!programmesLoaded) for (const n of summaries.keys()) shown.add(n);
-  const figures = [...shown].map((n) => programmeFigures(programmes.get(n), summaries.get(n)));
-  if (!figures.length) {
+  if (!shown.size) {
     els.totals.replaceChildren(h("p", { class: "empty" }, programmesLoaded ? t("programmes.none") : t("card.waiting")));
     return;
   }
-  els.totals.replaceChildren(...renderTotals(totalsByCurrency(figures)));
+  // Facility programmes are totalled per unit, the others per currency.
+  const figures: ProgrammeFigures[] = [];
+  const resources: FacilityFigures[] = [];
+  for (const n of shown) {
+    const [p, s] = [programmes.get(n), summaries.get(n)];
+    if (isFacility(p, s)) resources.push(facilityFigures(p?.facility, s));
+    else figures.push(programmeFigures(p, s));
+  }
+  els.totals.replaceChildren(...renderTotals(totalsByCurrency(figures, resources)));
 }
 
 function feedRow(ev: ApplicationEvent): HTMLLIElement {

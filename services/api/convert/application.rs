@@ -1,7 +1,7 @@
 //! Application, event and disbursement messages.
 
 use super::access::role_out;
-use super::common::{money_in, money_out, time_in, time_out};
+use super::common::{amount_in, amount_out, money_in, money_out, time_in, time_out};
 use crate::domain::Result;
 use crate::domain::application::{Application, ApplicationInput, Decision, Investigator, State};
 use crate::domain::event::{ApplicationEvent, Disbursement, DisbursementInput};
@@ -46,6 +46,10 @@ pub fn input(value: v1::Application) -> Result<(ApplicationInput, String, String
         endorsements: _,
         schedule: _,
         closure: _,
+        requested_resource,
+        awarded_resource: _,
+        used_resource: _,
+        preferred_periods,
     } = value;
     let v1::Investigator {
         name: investigator_name,
@@ -60,9 +64,19 @@ pub fn input(value: v1::Application) -> Result<(ApplicationInput, String, String
         investigator_email: email,
         investigator_orcid: orcid,
         partners: partner_institutions,
-        requested: money_in(requested_amount, "application.requested_amount")?,
+        requested: amount_in(
+            requested_amount,
+            requested_resource,
+            "application.requested_amount",
+            "application.requested_resource",
+        )?,
         duration_months,
         team: team.into_iter().map(super::team::member_in).collect(),
+        preferred_periods: preferred_periods
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| super::common::period_in(p, &format!("application.preferred_periods[{i}]")))
+            .collect::<Result<_>>()?,
     };
     Ok((input, name, etag))
 }
@@ -97,7 +111,11 @@ pub fn output(value: Application) -> v1::Application {
         schedule: _,
         reports: _,
         closure,
+        preferred_periods,
     } = value;
+    let (requested_amount, requested_resource) = requested.as_ref().map(amount_out).unwrap_or_default();
+    let (awarded_amount, awarded_resource) = awarded.as_ref().map(amount_out).unwrap_or_default();
+    let (disbursed_amount, used_resource) = amount_out(&disbursed);
     v1::Application {
         name: name.to_string(),
         applicant_institution: applicant.to_string(),
@@ -109,7 +127,7 @@ pub fn output(value: Application) -> v1::Application {
             orcid: orcid.map(|o| o.as_str().to_owned()).unwrap_or_default(),
         }),
         partner_institutions: partners.into_iter().map(|p| p.to_string()).collect(),
-        requested_amount: requested.as_ref().map(money_out),
+        requested_amount,
         duration_months: duration_months.unwrap_or(0),
         state: state_out(state).into(),
         etag,
@@ -122,12 +140,16 @@ pub fn output(value: Application) -> v1::Application {
             decide_time: Some(time_out(time)),
         }),
         award_number: award_number.unwrap_or_default(),
-        awarded_amount: awarded.as_ref().map(money_out),
-        disbursed_amount: Some(money_out(&disbursed)),
+        awarded_amount,
+        disbursed_amount,
         team: team.into_iter().map(super::team::member_out).collect(),
         endorsements: endorsements.into_iter().map(super::team::endorsement_out).collect(),
         schedule,
         closure: super::report::closure_out(closure).into(),
+        requested_resource,
+        awarded_resource,
+        used_resource,
+        preferred_periods: preferred_periods.into_iter().map(super::common::period_out).collect(),
     }
 }
 
@@ -151,6 +173,7 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         report,
         actor_person,
     } = value;
+    let usage = snapshot.disbursed.currency().is_resource();
     v1::ApplicationEvent {
         cursor: cursor.encode(),
         application: application.to_string(),
@@ -163,7 +186,15 @@ pub fn event_out(value: ApplicationEvent) -> v1::ApplicationEvent {
         reason,
         event_time: Some(time_out(time)),
         snapshot: Some(output(snapshot)),
-        disbursement: disbursement.map(|d| d.to_string()).unwrap_or_default(),
+        disbursement: disbursement
+            .as_ref()
+            .filter(|_| !usage)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        usage_record: disbursement
+            .filter(|_| usage)
+            .map(|d| usage_name(&d))
+            .unwrap_or_default(),
         review_activity: review.map(super::review::activity_out),
         document_activity: document.map(super::document::activity_out),
         team_activity: team.map(super::team::activity_out),
@@ -206,6 +237,7 @@ pub fn disbursement_out(value: Disbursement) -> v1::Disbursement {
         reference,
         create_time,
         tranche,
+        period: _,
     } = value;
     v1::Disbursement {
         tranche: tranche as i32,
@@ -215,6 +247,51 @@ pub fn disbursement_out(value: Disbursement) -> v1::Disbursement {
         bank_charges: Some(money_out(&bank_charges)),
         exchange_rate,
         pay_time: Some(time_out(pay_time)),
+        reference,
+        create_time: Some(time_out(create_time)),
+    }
+}
+
+/// A usage record's resource name: the disbursement row it is stored as,
+/// under `usageRecords`.
+pub fn usage_name(name: &crate::domain::ids::DisbursementName) -> String {
+    format!("{}/usageRecords/{}", name.application, name.id())
+}
+
+pub fn usage_in(value: Option<v1::UsageRecord>) -> Result<crate::domain::facility::UsageInput> {
+    let v1::UsageRecord {
+        name: _,
+        amount,
+        period,
+        reference,
+        create_time: _,
+    } = value.unwrap_or_default();
+    Ok(crate::domain::facility::UsageInput {
+        amount: super::common::resource_in(amount, "usage_record.amount")?,
+        period: period
+            .map(|p| super::common::period_in(p, "usage_record.period"))
+            .transpose()?,
+        reference,
+    })
+}
+
+pub fn usage_out(value: Disbursement) -> v1::UsageRecord {
+    let Disbursement {
+        name,
+        amount,
+        payee_amount: _,
+        bank_charges: _,
+        exchange_rate: _,
+        pay_time: _,
+        reference,
+        create_time,
+        tranche: _,
+        period,
+    } = value;
+    v1::UsageRecord {
+        name: usage_name(&name),
+        amount: Some(super::common::resource_out(&amount)),
+        period: period.map(super::common::period_out),
         reference,
         create_time: Some(time_out(create_time)),
     }

@@ -21,6 +21,77 @@ pub fn money_in(value: Option<v1::Money>, field: &str) -> Result<Option<Money>> 
         .transpose()
 }
 
+/// A resource amount in the `ResourceAmount` shape; `field` is its path.
+pub fn resource_in(value: Option<v1::ResourceAmount>, field: &str) -> Result<Option<Money>> {
+    value
+        .map(|v1::ResourceAmount { unit, steps, value: _ }| Money::from_steps(&unit, steps, field))
+        .transpose()
+}
+
+/// An amount a client may give as money or, on a facility programme, as
+/// a resource: at most one of the two fields.
+pub fn amount_in(
+    money: Option<v1::Money>,
+    resource: Option<v1::ResourceAmount>,
+    money_field: &str,
+    resource_field: &str,
+) -> Result<Option<Money>> {
+    match (money, resource) {
+        (Some(_), Some(_)) => Err(crate::domain::Error::invalid(
+            resource_field,
+            format!("set {money_field} on a money programme or {resource_field} on a facility programme, not both"),
+        )),
+        (money, None) => money_in(money, money_field),
+        (None, resource) => resource_in(resource, resource_field),
+    }
+}
+
+pub fn resource_out(value: &Money) -> v1::ResourceAmount {
+    let steps = value.minor();
+    v1::ResourceAmount {
+        unit: value.currency().code().to_owned(),
+        steps,
+        value: crate::units::decimal(steps, value.currency().steps_per_unit()),
+    }
+}
+
+/// An amount in its field: money in the money field, a resource in the
+/// resource field, the other left unset.
+pub fn amount_out(value: &Money) -> (Option<v1::Money>, Option<v1::ResourceAmount>) {
+    match value.currency().is_resource() {
+        true => (None, Some(resource_out(value))),
+        false => (Some(money_out(value)), None),
+    }
+}
+
+/// A total in its field, as `amount_out`; steps beyond i64 saturate.
+pub fn total_amount_out(value: &Total) -> (Option<v1::Money>, Option<v1::ResourceAmount>) {
+    if !value.currency().is_resource() {
+        return (Some(total_out(value)), None);
+    }
+    let steps = i64::try_from(value.minor()).unwrap_or(if value.minor() > 0 { i64::MAX } else { i64::MIN });
+    (
+        None,
+        Some(resource_out(&Money::from_minor(value.currency().clone(), steps))),
+    )
+}
+
+/// A period as sent: either bound may be missing (the domain says which).
+pub fn period_in(value: v1::Period, field: &str) -> Result<crate::domain::facility::PeriodInput> {
+    let v1::Period { start_time, end_time } = value;
+    Ok(crate::domain::facility::PeriodInput {
+        start: time_in(start_time, &format!("{field}.start_time"))?,
+        end: time_in(end_time, &format!("{field}.end_time"))?,
+    })
+}
+
+pub fn period_out(value: crate::domain::facility::Period) -> v1::Period {
+    v1::Period {
+        start_time: Some(time_out(value.start)),
+        end_time: Some(time_out(value.end)),
+    }
+}
+
 pub fn money_out(value: &Money) -> v1::Money {
     let (units, nanos) = value.units_nanos();
     v1::Money {

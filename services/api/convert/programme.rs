@@ -1,7 +1,7 @@
 //! Programme messages.
 
-use super::common::{money_in, money_out, region_in, region_out, time_in, time_out};
-use crate::domain::programme::{Programme, ProgrammeInput};
+use super::common::{money_in, money_out, region_in, region_out, resource_in, resource_out, time_in, time_out};
+use crate::domain::programme::{Facility, FacilityInput, Programme, ProgrammeInput};
 use crate::domain::review::{ReviewSettings, ReviewSettingsInput};
 use crate::domain::{Error, Result};
 use crate::proto::v1;
@@ -28,6 +28,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
         review_settings,
         document_requirements,
         endorsement_requirement,
+        facility,
     } = value;
     let mut regions = Vec::with_capacity(eligible_regions.len());
     for (i, r) in eligible_regions.into_iter().enumerate() {
@@ -52,6 +53,7 @@ pub fn input(value: v1::Programme) -> Result<(ProgrammeInput, String, String)> {
             .map(|(i, r)| super::document::requirement_in(r, i))
             .collect::<Result<_>>()?,
         endorsement: super::team::requirement_in(endorsement_requirement, "programme.endorsement_requirement")?,
+        facility: facility.map(facility_in).transpose()?,
     };
     Ok((input, name, etag))
 }
@@ -78,18 +80,25 @@ pub fn output(value: Programme) -> v1::Programme {
         review,
         documents,
         endorsement,
+        facility,
     } = value;
+    let facility = facility.map(|f| facility_out(f, &budget, &committed, &max_award));
+    let money = facility.is_none();
     v1::Programme {
         name: name.to_string(),
         display_name,
         local_name,
         funder,
-        currency_code: currency.code().to_owned(),
-        budget: Some(money_out(&budget)),
-        committed: Some(money_out(&committed)),
+        currency_code: if money {
+            currency.code().to_owned()
+        } else {
+            String::new()
+        },
+        budget: money.then(|| money_out(&budget)),
+        committed: money.then(|| money_out(&committed)),
         eligible_regions: eligible_regions.into_iter().map(|r| region_out(r).into()).collect(),
         requires_guangdong_partner,
-        max_award: Some(money_out(&max_award)),
+        max_award: money.then(|| money_out(&max_award)),
         open_time: Some(time_out(open_time)),
         close_time: Some(time_out(close_time)),
         etag,
@@ -98,6 +107,53 @@ pub fn output(value: Programme) -> v1::Programme {
         review_settings: review.map(settings_out),
         document_requirements: documents.into_iter().map(super::document::requirement_out).collect(),
         endorsement_requirement: super::team::requirement_out(endorsement).into(),
+        facility,
+    }
+}
+
+fn facility_in(value: v1::Facility) -> crate::domain::Result<FacilityInput> {
+    let v1::Facility {
+        facility,
+        local_name,
+        resource,
+        unit,
+        step: _,
+        capacity,
+        allocated: _,
+        max_request,
+    } = value;
+    Ok(FacilityInput {
+        facility,
+        local_name,
+        resource,
+        unit,
+        capacity: resource_in(capacity, "programme.facility.capacity")?,
+        max_request: resource_in(max_request, "programme.facility.max_request")?,
+    })
+}
+
+/// A facility programme's facility: its capacity is the budget column,
+/// what is allocated the committed one, the largest request `max_award`.
+fn facility_out(
+    value: Facility,
+    capacity: &crate::domain::money::Money,
+    allocated: &crate::domain::money::Money,
+    max_request: &crate::domain::money::Money,
+) -> v1::Facility {
+    let Facility {
+        facility,
+        local_name,
+        resource,
+    } = value;
+    v1::Facility {
+        facility,
+        local_name,
+        resource,
+        unit: capacity.currency().code().to_owned(),
+        step: crate::units::step(capacity.currency().steps_per_unit()),
+        capacity: Some(resource_out(capacity)),
+        allocated: Some(resource_out(allocated)),
+        max_request: Some(resource_out(max_request)),
     }
 }
 

@@ -82,6 +82,10 @@ pub fn schedule_in(value: Option<v1::PaymentSchedule>) -> Result<Option<Schedule
 /// The schedule as the application shows it: what was paid of each
 /// tranche, where each report stands.
 pub fn schedule_out(a: &Application) -> Option<v1::PaymentSchedule> {
+    if a.disbursed.currency().is_resource() {
+        // A facility award has usage, not a payment schedule.
+        return None;
+    }
     let schedule = schedule_of(a)?;
     Some(v1::PaymentSchedule {
         tranches: schedule

@@ -1,6 +1,6 @@
 //! Review messages: reviews, review activity on events, and rankings.
 
-use super::common::{money_out, name_or_empty, time_out};
+use super::common::{name_or_empty, time_out};
 use crate::domain::event::{ReviewActivity, ReviewActivityKind};
 use crate::domain::review::{
     CriterionScore, RankedApplication, Ranking, Recommendation, ReviewInput, ReviewState, ReviewView,
@@ -137,6 +137,8 @@ fn entry_out(e: RankedApplication) -> v1::RankedApplication {
         cumulative,
         above_line,
     } = e;
+    let (requested_amount, requested_resource) = super::common::amount_out(&requested);
+    let (cumulative_requested, cumulative_requested_resource) = super::common::amount_out(&cumulative);
     v1::RankedApplication {
         rank,
         application: application.name.to_string(),
@@ -146,10 +148,12 @@ fn entry_out(e: RankedApplication) -> v1::RankedApplication {
         completed_reviews: completed,
         required_reviews: required,
         score_spread: spread.map_or(0.0, |s| s.as_f64()),
-        requested_amount: Some(money_out(&requested)),
-        cumulative_requested: Some(money_out(&cumulative)),
+        requested_amount,
+        cumulative_requested,
         above_funding_line: above_line,
         submit_time: application.submit_time.map(time_out),
+        requested_resource,
+        cumulative_requested_resource,
     }
 }
 
@@ -161,10 +165,12 @@ pub fn ranking_out(r: Ranking) -> v1::ReviewRanking {
         funded_count,
         compute_time,
     } = r;
+    let (remaining_budget, remaining_capacity) = super::common::amount_out(&remaining);
     v1::ReviewRanking {
         programme: programme.to_string(),
         entries: entries.into_iter().map(entry_out).collect(),
-        remaining_budget: Some(money_out(&remaining)),
+        remaining_budget,
+        remaining_capacity,
         funded_count,
         compute_time: Some(time_out(compute_time)),
     }

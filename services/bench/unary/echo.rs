@@ -46,6 +46,7 @@ pub fn programme() -> v1::Programme {
         review_settings: None,
         document_requirements: Vec::new(),
         endorsement_requirement: 0,
+        facility: None,
     }
 }
 

@@ -401,6 +401,7 @@ async fn measure_backend(
                 .await;
             let approved = r
                 .approve_application(v1::ApproveApplicationRequest {
+                    awarded_resource: None,
                     name,
                     awarded_amount: cny(50_000),
                     reason: String::new(),

@@ -175,6 +175,12 @@ pub fn revise(
         .awarded
         .clone()
         .ok_or_else(|| Error::internal("a running grant without an award"))?;
+    if awarded.currency().is_resource() {
+        return Err(Error::invalid(
+            "schedule",
+            "a facility award has no payment schedule: its usage is recorded with RecordUsage",
+        ));
+    }
     let new = schedule::revise(&old, &a.reports, input, &awarded)?;
     let mut application = touched(s, now);
     application.schedule = Some(new);

@@ -97,6 +97,7 @@ impl Grants {
             schedule: None,
             reports: Vec::new(),
             closure: None,
+            preferred_periods: fields.preferred_periods,
         };
         let event = NewEvent::by(caller, None, State::Draft, String::new());
         Ok(self

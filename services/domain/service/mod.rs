@@ -15,6 +15,7 @@ mod programmes;
 pub mod reports;
 mod reviews;
 mod transitions;
+mod usage;
 mod watching;
 pub mod webhooks;
 

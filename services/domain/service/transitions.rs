@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::applications::StateChange;
 use super::{Grants, RequestKey};
-use crate::domain::access::{Caller, Role};
+use crate::domain::access::Caller;
 use crate::domain::application::{optional_reason, required_reason};
 use crate::domain::error::{Error, FieldViolation, Reason, Result, Violations};
 use crate::domain::event::{Disbursement, DisbursementInput, convert, parse_rate};
@@ -162,9 +162,7 @@ impl Grants {
             override_reviews,
             schedule,
         } = approval;
-        let reason = reason.as_str();
-        let awarded = awarded.ok_or_else(|| Error::invalid("awarded_amount", "is required"))?;
-        let reason = optional_reason(reason)?;
+        let reason = optional_reason(reason.as_str())?;
         let now = Timestamp::now();
         let who = caller.clone();
         let decide: ApplicationChange = Arc::new(move |s: &lifecycle::Situation| {
@@ -251,6 +249,7 @@ impl Grants {
             reference,
             create_time: now,
             tranche: tranche.max(0) as u32,
+            period: None,
         };
         let claim = disbursement.name.clone();
         let who = caller.clone();
@@ -281,18 +280,7 @@ impl Grants {
         page_size: i32,
         page_token: &str,
     ) -> Result<crate::domain::page::Page<Disbursement>> {
-        // Payments are no reviewer's business, even on an assigned
-        // application.
-        caller.require(
-            &[Role::Admin, Role::Officer, Role::Applicant, Role::Viewer],
-            "list disbursements",
-        )?;
-        self.get_application(caller, name).await?;
-        let page = crate::domain::page::PageRequest::parse(page_size, page_token, &name.to_string(), "")?;
-        let rows = self.store.list_disbursements(name, &page).await?;
-        Ok(crate::domain::page::Page::from_rows(&page, rows, |d: &Disbursement| {
-            d.name.id().to_owned()
-        }))
+        self.list_payments(caller, name, page_size, page_token, false).await
     }
 }
 

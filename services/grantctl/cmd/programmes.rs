@@ -177,7 +177,6 @@ const OUTPUT_ONLY: &[&str] = &[
     "currency_code",
     "facility.step",
     "facility.allocated",
-    "facility.used",
 ];
 
 /// `scientific merit=0.5`: a criterion and its weight, split at the last `=`.

@@ -106,19 +106,17 @@ const FACILITY: &[&str] = &[
     "step",
     "capacity",
     "allocated",
-    "used",
     "max_request",
 ];
 
-/// `facility` of a programme: what it awards and how much (`step`,
-/// `allocated` and `used` are output only: checked, then dropped).
+/// `facility` of a programme: what it awards and how much (`step` and
+/// `allocated` are output only: checked, then dropped).
 fn facility(f: &Fields) -> Result<Option<v1::Facility>> {
     let Some(r) = f.object("facility", FACILITY)? else {
         return Ok(None);
     };
     r.string("step")?;
     r.resource("allocated")?;
-    r.resource("used")?;
     Ok(Some(v1::Facility {
         facility: r.string("facility")?.unwrap_or_default(),
         local_name: r.string("local_name")?.unwrap_or_default(),

@@ -100,7 +100,6 @@ pub fn facility(f: &v1::Facility) -> Value {
         .str("step", &f.step)
         .resource("capacity", f.capacity.as_ref())
         .resource("allocated", f.allocated.as_ref())
-        .resource("used", f.used.as_ref())
         .resource("max_request", f.max_request.as_ref())
         .build()
 }

@@ -13,6 +13,7 @@ mod m0009_documents;
 mod m0010_teams;
 mod m0011_post_award;
 mod m0012_webhooks;
+mod m0013_facilities;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_teams::Migration),
             Box::new(m0011_post_award::Migration),
             Box::new(m0012_webhooks::Migration),
+            Box::new(m0013_facilities::Migration),
         ]
     }
 }

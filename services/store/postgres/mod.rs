@@ -378,6 +378,7 @@ pub(crate) fn write_statements_for_tests() -> (String, String) {
         schedule: None,
         reports: Vec::new(),
         closure: None,
+        preferred_periods: Vec::new(),
     };
     let event = NewEvent {
         previous: None,

@@ -7,6 +7,7 @@ use sea_orm::{ActiveModelTrait, Iterable};
 use super::{corrupt, entity, ids};
 use crate::domain::Result;
 use crate::domain::application::{Application, Decision, Investigator, State};
+use crate::domain::facility::Period;
 use crate::domain::ids::{ApiKeyName, ApplicationName, InstitutionName, OrcidId, ProgrammeName};
 use crate::domain::money::{Currency, Money};
 use crate::domain::time::Timestamp;
@@ -69,6 +70,10 @@ entity! {
         pub reports_overdue: Option<i64>,
         #[serde(default)]
         pub reports_accepted: Option<i64>,
+        /// Added by m0013: a facility application's preferred periods, as
+        /// JSON `[[start, end], …]` in microseconds (none: none).
+        #[serde(default)]
+        pub preferred_periods: Option<String>,
     }
 }
 
@@ -106,9 +111,10 @@ pub fn to_domain(m: Model) -> Result<Application> {
         reports_due: _,
         reports_overdue: _,
         reports_accepted: _,
+        preferred_periods,
     } = m;
     let bad = |e| corrupt("application", e);
-    let currency = Currency::parse(&currency_code, "currency_code").map_err(bad)?;
+    let currency = Currency::parse_stored(&currency_code, "currency_code").map_err(bad)?;
     let decision = match (decision_reason, decision_actor, decision_time) {
         (Some(reason), Some(actor), Some(time)) => Some(Decision {
             reason,
@@ -152,8 +158,29 @@ pub fn to_domain(m: Model) -> Result<Application> {
                     .ok_or_else(|| crate::domain::Error::internal(format!("stored closure {c:?} is unknown")))
             })
             .transpose()?,
+        preferred_periods: periods_from_json(preferred_periods.as_deref())?,
         name,
     })
+}
+
+fn periods_to_json(periods: &[Period]) -> Option<String> {
+    let pairs: Vec<[i64; 2]> = periods.iter().map(|p| [p.start.micros(), p.end.micros()]).collect();
+    (!pairs.is_empty()).then(|| serde_json::to_string(&pairs).unwrap_or_default())
+}
+
+fn periods_from_json(text: Option<&str>) -> Result<Vec<Period>> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let pairs: Vec<[i64; 2]> = serde_json::from_str(text)
+        .map_err(|e| crate::domain::Error::internal(format!("stored preferred periods are invalid: {e}")))?;
+    Ok(pairs
+        .into_iter()
+        .map(|[start, end]| Period {
+            start: Timestamp::from_micros(start),
+            end: Timestamp::from_micros(end),
+        })
+        .collect())
 }
 
 pub fn to_model(a: &Application) -> Model {
@@ -194,6 +221,7 @@ pub fn to_model(a: &Application) -> Model {
         reports_due: post.counts.map(|c| c.due),
         reports_overdue: post.counts.map(|c| c.overdue),
         reports_accepted: post.counts.map(|c| c.accepted),
+        preferred_periods: periods_to_json(&a.preferred_periods),
     }
 }
 

@@ -6,6 +6,7 @@ use super::{corrupt, entity};
 use crate::domain::Result;
 use crate::domain::application::Application;
 use crate::domain::event::Disbursement;
+use crate::domain::facility::Period;
 use crate::domain::ids::DisbursementName;
 use crate::domain::money::{Currency, Money};
 use crate::domain::time::Timestamp;
@@ -30,6 +31,11 @@ entity! {
         /// Added by m0011: the tranche paid (none: before schedules).
         #[serde(default)]
         pub tranche: Option<i32>,
+        /// Added by m0013: the period of a facility award's usage.
+        #[serde(default)]
+        pub period_start: Option<i64>,
+        #[serde(default)]
+        pub period_end: Option<i64>,
     }
 }
 
@@ -48,8 +54,10 @@ pub fn to_domain(m: Model, application: &Application) -> Result<Disbursement> {
         reference,
         create_time,
         tranche,
+        period_start,
+        period_end,
     } = m;
-    let payee = Currency::parse(&payee_currency, "payee_currency").map_err(|e| corrupt("disbursement", e))?;
+    let payee = Currency::parse_stored(&payee_currency, "payee_currency").map_err(|e| corrupt("disbursement", e))?;
     Ok(Disbursement {
         name: DisbursementName::new(application.name.clone(), id),
         amount: Money::from_minor(application.disbursed.currency().clone(), amount_minor),
@@ -60,6 +68,13 @@ pub fn to_domain(m: Model, application: &Application) -> Result<Disbursement> {
         reference,
         create_time: Timestamp::from_micros(create_time),
         tranche: tranche.map_or(0, |t| t.max(0) as u32),
+        period: match (period_start, period_end) {
+            (Some(start), Some(end)) => Some(Period {
+                start: Timestamp::from_micros(start),
+                end: Timestamp::from_micros(end),
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -77,5 +92,7 @@ pub fn to_model(d: &Disbursement) -> Model {
         reference: d.reference.clone(),
         create_time: d.create_time.micros(),
         tranche: (d.tranche > 0).then_some(d.tranche as i32),
+        period_start: d.period.map(|p| p.start.micros()),
+        period_end: d.period.map(|p| p.end.micros()),
     }
 }

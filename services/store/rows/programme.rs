@@ -8,7 +8,7 @@ use crate::domain::document::{DocumentKind, DocumentRequirement};
 use crate::domain::ids::ProgrammeName;
 use crate::domain::institution::Region;
 use crate::domain::money::{Currency, Money};
-use crate::domain::programme::Programme;
+use crate::domain::programme::{Facility, Programme};
 use crate::domain::time::Timestamp;
 
 entity! {
@@ -45,6 +45,10 @@ entity! {
         /// none.
         #[serde(default)]
         pub endorsement_requirement: Option<String>,
+        /// Added by m0013: a facility programme's facility and resource
+        /// names, as JSON; NULL for a money programme.
+        #[serde(default)]
+        pub facility: Option<String>,
     }
 }
 
@@ -89,8 +93,9 @@ pub fn to_domain(m: Model) -> Result<Programme> {
         review_settings,
         document_requirements,
         endorsement_requirement,
+        facility,
     } = m;
-    let currency = Currency::parse(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
+    let currency = Currency::parse_stored(&currency_code, "currency_code").map_err(|e| corrupt("programme", e))?;
     let review = review_settings
         .map(|json| super::review::settings_from_json(&json))
         .transpose()?;
@@ -122,6 +127,7 @@ pub fn to_domain(m: Model) -> Result<Programme> {
         review,
         documents,
         endorsement: super::team::requirement_from_column(endorsement_requirement.as_deref())?,
+        facility: facility.map(|json| facility_from_json(&json)).transpose()?,
     })
 }
 
@@ -146,7 +152,34 @@ pub fn to_model(p: &Programme) -> Model {
         review_settings: p.review.as_ref().map(super::review::settings_to_json),
         document_requirements: (!p.documents.is_empty()).then(|| requirements_to_json(&p.documents)),
         endorsement_requirement: super::team::requirement_to_column(p.endorsement),
+        facility: p.facility.as_ref().map(facility_to_json),
     }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FacilityJson {
+    facility: String,
+    local_name: String,
+    resource: String,
+}
+
+fn facility_to_json(f: &Facility) -> String {
+    let json = FacilityJson {
+        facility: f.facility.clone(),
+        local_name: f.local_name.clone(),
+        resource: f.resource.clone(),
+    };
+    serde_json::to_string(&json).unwrap_or_default()
+}
+
+fn facility_from_json(text: &str) -> Result<Facility> {
+    let json: FacilityJson = serde_json::from_str(text)
+        .map_err(|e| crate::domain::Error::internal(format!("stored facility is invalid: {e}")))?;
+    Ok(Facility {
+        facility: json.facility,
+        local_name: json.local_name,
+        resource: json.resource,
+    })
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -39,6 +39,7 @@ pub(crate) async fn create(
         review,
         documents,
         endorsement,
+        facility,
     } = new;
     let programme = Programme {
         name: ProgrammeName::generate(),
@@ -60,6 +61,7 @@ pub(crate) async fn create(
         review,
         documents,
         endorsement,
+        facility,
     };
     sea.clone()
         .detached(async move {

@@ -4,6 +4,7 @@
 // the chosen language's locale. No DOM here (unit-tested under node);
 // navigator and localStorage are read only when asked.
 import { formatMoney, type FormatOptions, type MoneyValue } from "./money";
+import { formatResource, type ResourceFormatOptions, type ResourceValue } from "./resources";
 
 export type Lang = "en" | "zh-Hant" | "zh-Hans";
 
@@ -136,12 +137,16 @@ const en = {
   "signout.notAccepted": "Your API key was not accepted.",
 
   "totals.heading": "Totals",
-  "totals.note": "Money is totalled per currency; amounts in different currencies are never added together.",
+  "totals.note": "Money is totalled per currency, and facility resources per unit; amounts in different currencies or units are never added together.",
   "totals.requested": "Requested",
   "totals.committed": "Committed",
   "totals.disbursed": "Disbursed",
   "totals.remaining": "Remaining budget",
   "totals.partial": "Some programmes have no live figures yet.",
+  "totals.requestedResource": "Requested",
+  "totals.allocated": "Allocated",
+  "totals.used": "Used",
+  "totals.free": "Free capacity",
 
   "programmes.heading": "Programmes",
   "programmes.none": "No programmes visible to this key.",
@@ -167,6 +172,18 @@ const en = {
   "budget.requested": "Requested (submitted)",
   "budget.aria": "{parts} of {budget}",
   "budget.ariaPart": "{label} {amount}",
+  "card.unit": "Unit {unit}",
+  "facility.facility": "Facility",
+  "facility.resource": "Resource",
+  "facility.maxRequest": "At most {amount} per application",
+  "capacity.used": "Used",
+  "capacity.allocatedOpen": "Allocated, not yet used",
+  "capacity.free": "Free",
+  "capacity.total": "Capacity",
+  "capacity.allocated": "Allocated (awarded)",
+  "capacity.requested": "Requested (submitted)",
+  "capacity.line": "Capacity: allocated {allocated} of {capacity}, used {used}",
+  "capacity.aria": "Capacity: allocated {allocated} of {capacity}, used {used}, free {free}",
   "list.separator": ", ",
 
   "count.programmes.one": "{n} programme",
@@ -226,6 +243,10 @@ const en = {
   "regions.committed": "Committed",
   "regions.disbursed": "Disbursed",
   "regions.awards": "Awards",
+  "regions.captionUnit": "By applicant region ({unit})",
+  "regions.requestedResource": "Requested",
+  "regions.allocated": "Allocated",
+  "regions.used": "Used",
 
   "feed.heading": "Live feed",
   "feed.help": "Newest first; one filter at a time. Select an application to see its history.",
@@ -244,6 +265,8 @@ const en = {
   "change.created": "Created as",
   "change.payment": "Payment recorded",
   "change.paymentTotal": "(total {amount})",
+  "change.usage": "Usage recorded",
+  "change.usageTotal": "(used {amount} so far)",
 
   "history.title": "Application history",
   "history.close": "Close",
@@ -266,6 +289,11 @@ const en = {
   "facts.disbursed": "Disbursed",
   "facts.awardNumber": "Award number",
   "facts.abstract": "Abstract",
+  "facts.requestedResource": "Requested",
+  "facts.awardedResource": "Allocated",
+  "facts.used": "Used",
+  "facts.periods": "Preferred periods",
+  "facts.period": "{from} – {to}",
 
   "docs.heading": "Documents",
   "docs.loading": "Loading documents…",
@@ -373,12 +401,16 @@ const zhHant: Catalogue = {
   "signout.notAccepted": "你的 API 金鑰不獲接受。",
 
   "totals.heading": "總計",
-  "totals.note": "金額按貨幣分別合計，不同貨幣的金額不會相加。",
+  "totals.note": "金額按貨幣分別合計，設施資源按單位分別合計；不同貨幣或單位的數量不會相加。",
   "totals.requested": "申請金額",
   "totals.committed": "已承諾",
   "totals.disbursed": "已撥款",
   "totals.remaining": "剩餘預算",
   "totals.partial": "部分資助計劃尚未有即時數據。",
+  "totals.requestedResource": "申請量",
+  "totals.allocated": "已分配",
+  "totals.used": "已使用",
+  "totals.free": "剩餘容量",
 
   "programmes.heading": "資助計劃",
   "programmes.none": "此金鑰看不到任何資助計劃。",
@@ -404,6 +436,18 @@ const zhHant: Catalogue = {
   "budget.requested": "申請金額（已遞交）",
   "budget.aria": "預算 {budget}：{parts}",
   "budget.ariaPart": "{label} {amount}",
+  "card.unit": "單位 {unit}",
+  "facility.facility": "設施",
+  "facility.resource": "資源",
+  "facility.maxRequest": "每宗申請最多 {amount}",
+  "capacity.used": "已使用",
+  "capacity.allocatedOpen": "已分配、未使用",
+  "capacity.free": "尚餘",
+  "capacity.total": "容量",
+  "capacity.allocated": "已分配（已批出）",
+  "capacity.requested": "申請量（已遞交）",
+  "capacity.line": "容量：已分配 {allocated}（共 {capacity}），已使用 {used}",
+  "capacity.aria": "容量：已分配 {allocated}（共 {capacity}），已使用 {used}，尚餘 {free}",
   "list.separator": "，",
 
   "count.programmes.one": "{n} 個資助計劃",
@@ -463,6 +507,10 @@ const zhHant: Catalogue = {
   "regions.committed": "已承諾",
   "regions.disbursed": "已撥款",
   "regions.awards": "資助項目",
+  "regions.captionUnit": "按申請機構地區（{unit}）",
+  "regions.requestedResource": "申請量",
+  "regions.allocated": "已分配",
+  "regions.used": "已使用",
 
   "feed.heading": "即時動態",
   "feed.help": "最新的排在最前；每次只可使用一個篩選。選擇申請可查看其記錄。",
@@ -481,6 +529,8 @@ const zhHant: Catalogue = {
   "change.created": "建立為",
   "change.payment": "已記錄付款",
   "change.paymentTotal": "（累計 {amount}）",
+  "change.usage": "已記錄使用量",
+  "change.usageTotal": "（累計使用 {amount}）",
 
   "history.title": "申請記錄",
   "history.close": "關閉",
@@ -503,6 +553,11 @@ const zhHant: Catalogue = {
   "facts.disbursed": "已撥款",
   "facts.awardNumber": "資助編號",
   "facts.abstract": "摘要",
+  "facts.requestedResource": "申請量",
+  "facts.awardedResource": "獲分配",
+  "facts.used": "已使用",
+  "facts.periods": "希望使用時段",
+  "facts.period": "{from} 至 {to}",
 
   "docs.heading": "文件",
   "docs.loading": "正在載入文件…",
@@ -605,12 +660,16 @@ const zhHans: Catalogue = {
   "signout.notAccepted": "您的 API 密钥未被接受。",
 
   "totals.heading": "总计",
-  "totals.note": "金额按货币分别合计，不同货币的金额不会相加。",
+  "totals.note": "金额按货币分别合计，设施资源按单位分别合计；不同货币或单位的数量不会相加。",
   "totals.requested": "申请金额",
   "totals.committed": "已承诺",
   "totals.disbursed": "已拨款",
   "totals.remaining": "剩余预算",
   "totals.partial": "部分资助计划暂无实时数据。",
+  "totals.requestedResource": "申请量",
+  "totals.allocated": "已分配",
+  "totals.used": "已使用",
+  "totals.free": "剩余容量",
 
   "programmes.heading": "资助计划",
   "programmes.none": "此密钥看不到任何资助计划。",
@@ -636,6 +695,18 @@ const zhHans: Catalogue = {
   "budget.requested": "申请金额（已提交）",
   "budget.aria": "预算 {budget}：{parts}",
   "budget.ariaPart": "{label} {amount}",
+  "card.unit": "单位 {unit}",
+  "facility.facility": "设施",
+  "facility.resource": "资源",
+  "facility.maxRequest": "每份申请最多 {amount}",
+  "capacity.used": "已使用",
+  "capacity.allocatedOpen": "已分配、未使用",
+  "capacity.free": "剩余",
+  "capacity.total": "容量",
+  "capacity.allocated": "已分配（已批出）",
+  "capacity.requested": "申请量（已提交）",
+  "capacity.line": "容量：已分配 {allocated}（共 {capacity}），已使用 {used}",
+  "capacity.aria": "容量：已分配 {allocated}（共 {capacity}），已使用 {used}，剩余 {free}",
   "list.separator": "，",
 
   "count.programmes.one": "{n} 个资助计划",
@@ -695,6 +766,10 @@ const zhHans: Catalogue = {
   "regions.committed": "已承诺",
   "regions.disbursed": "已拨款",
   "regions.awards": "资助项目",
+  "regions.captionUnit": "按申请机构地区（{unit}）",
+  "regions.requestedResource": "申请量",
+  "regions.allocated": "已分配",
+  "regions.used": "已使用",
 
   "feed.heading": "实时动态",
   "feed.help": "最新的排在最前；每次只能使用一个筛选条件。选择申请可查看其记录。",
@@ -713,6 +788,8 @@ const zhHans: Catalogue = {
   "change.created": "创建为",
   "change.payment": "已记录付款",
   "change.paymentTotal": "（累计 {amount}）",
+  "change.usage": "已记录使用量",
+  "change.usageTotal": "（累计使用 {amount}）",
 
   "history.title": "申请记录",
   "history.close": "关闭",
@@ -735,6 +812,11 @@ const zhHans: Catalogue = {
   "facts.disbursed": "已拨款",
   "facts.awardNumber": "资助编号",
   "facts.abstract": "摘要",
+  "facts.requestedResource": "申请量",
+  "facts.awardedResource": "获分配",
+  "facts.used": "已使用",
+  "facts.periods": "希望使用时段",
+  "facts.period": "{from} 至 {to}",
 
   "docs.heading": "文件",
   "docs.loading": "正在加载文件…",
@@ -919,6 +1001,14 @@ export function formatNumber(n: number | bigint): string {
  */
 export function formatAmount(m: MoneyValue | undefined | null, opts: FormatOptions = {}): string {
   return formatMoney(m, currentLocale, { currencyDisplay: "symbol", ...opts });
+}
+
+/**
+ * An amount of a facility resource, exactly (see resources.ts), for the
+ * current locale: "1,240.5 beam-h" (the unit's symbol after the number).
+ */
+export function formatQuantity(r: ResourceValue | undefined | null, opts: ResourceFormatOptions = {}): string {
+  return formatResource(r, currentLocale, opts);
 }
 
 /** A share (0..=1) as a whole percentage, for the current locale ("45%"). */

@@ -1,8 +1,10 @@
 // The figures of one programme (from its live summary, or from the
 // programme itself until the summary comes), and the totals across the
 // programmes, one set per currency: amounts in different currencies are
-// never added together. Exact (BigInt nano units, see money.ts).
+// never added together. Facility programmes (facility.ts) are counted with
+// the others and totalled per unit. Exact (BigInt nano units, see money.ts).
 import { addMoney, subClamped, zero, type MoneyValue } from "./money";
+import { totalsByUnit, type FacilityFigures, type UnitTotals } from "./facility";
 
 /** The fields of a Programme used here. */
 export interface ProgrammeLike {
@@ -97,16 +99,19 @@ export interface CurrencyTotals {
 export interface Totals {
   /** One entry per currency, by currency code. */
   byCurrency: CurrencyTotals[];
+  /** One entry per unit of the facility programmes, by unit. */
+  byUnit: UnitTotals[];
   programmes: number;
   applications: bigint;
   awards: bigint;
 }
 
 /**
- * Totals per currency. Counts (programmes, applications, awards) may be
- * added across currencies; money never is.
+ * Totals per currency, and per unit for the facility programmes. Counts
+ * (programmes, applications, awards) may be added across currencies and
+ * units; money and resources never are.
  */
-export function totalsByCurrency(figures: readonly ProgrammeFigures[]): Totals {
+export function totalsByCurrency(figures: readonly ProgrammeFigures[], facilities: readonly FacilityFigures[] = []): Totals {
   const map = new Map<string, CurrencyTotals>();
   for (const f of figures) {
     let c = map.get(f.currency);
@@ -126,10 +131,12 @@ export function totalsByCurrency(figures: readonly ProgrammeFigures[]): Totals {
     c.remaining = addMoney(c.remaining, f.remaining);
   }
   const byCurrency = [...map.values()].sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
+  const byUnit = totalsByUnit(facilities);
   return {
     byCurrency,
-    programmes: figures.length,
-    applications: byCurrency.reduce((a, c) => a + c.applications, 0n),
-    awards: byCurrency.reduce((a, c) => a + c.awards, 0n),
+    byUnit,
+    programmes: figures.length + facilities.length,
+    applications: [...byCurrency, ...byUnit].reduce((a, c) => a + c.applications, 0n),
+    awards: [...byCurrency, ...byUnit].reduce((a, c) => a + c.awards, 0n),
   };
 }

@@ -1,6 +1,7 @@
 // One application event: a row of the live feed, or an item of the
 // history panel, in the page's language, with the person behind the
-// acting key when the key names one.
+// acting key when the key names one. Facility programmes' amounts are
+// resources (beam hours ...), and their usage events read like payments.
 import type { ApplicationEvent } from "../gen/gba/grants/v1/application_pb";
 import { Application_State as State } from "../gen/gba/grants/v1/application_pb";
 import type { Institution } from "../gen/gba/grants/v1/institution_pb";
@@ -13,6 +14,7 @@ import { documentActivityToken, documentEventParts } from "../lib/documents";
 import { actorParts, alsoClearedParts, clearedParts, teamActivityToken, teamEventParts } from "../lib/team";
 import { fillParts, h, type Child } from "./dom";
 import { amount } from "./programme-card";
+import { amountOrQuantity, quantity } from "./facility-card";
 
 export interface Lookup {
   institution(name: string): Institution | undefined;
@@ -134,6 +136,16 @@ function change(ev: ApplicationEvent, lookup: Lookup): HTMLElement {
     }
     return h("span", { class: "change" }, t("change.payment"), ...paid, " → ", to);
   }
+  if (ev.usageRecord) {
+    // Usage of a facility award reads like a payment: the total used so far.
+    const total = ev.snapshot?.usedResource;
+    let used: (string | HTMLElement)[] = [];
+    if (total) {
+      const [before = "", after = ""] = t("change.usageTotal", { amount: "\u0000" }).split("\u0000");
+      used = [" ", before, quantity(total), after];
+    }
+    return h("span", { class: "change", "data-usage-record": ev.usageRecord }, t("change.usage"), ...used, " → ", to);
+  }
   if (ev.previousState === State.UNSPECIFIED) return h("span", { class: "change" }, t("change.created"), " ", to);
   return h("span", { class: "change" }, stateChip(ev.previousState), " → ", to);
 }
@@ -172,11 +184,15 @@ export function renderEventRow(ev: ApplicationEvent, lookup: Lookup): HTMLLIElem
 }
 
 export function renderHistoryItem(ev: ApplicationEvent, lookup: Lookup): HTMLLIElement {
-  const awarded = ev.snapshot?.awardedAmount && ev.newState === State.APPROVED && !ev.disbursement ? ev.snapshot.awardedAmount : null;
+  // The award (money, or a facility's allocation) on the approval.
+  const awarded =
+    ev.snapshot && ev.newState === State.APPROVED && !ev.disbursement && !ev.usageRecord
+      ? amountOrQuantity(ev.snapshot.awardedAmount, ev.snapshot.awardedResource)
+      : null;
   let awardedLine: HTMLElement | null = null;
   if (awarded) {
     const [before = "", after = ""] = t("history.awarded", { amount: "\u0000" }).split("\u0000");
-    awardedLine = h("p", { class: "small" }, before, amount(awarded), after);
+    awardedLine = h("p", { class: "small" }, before, awarded, after);
   }
   return h(
     "li",

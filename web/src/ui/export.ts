@@ -38,12 +38,20 @@ export function renderExportStatus(kind: ExportKind, state: ExportState | undefi
   }
 }
 
-/** The card's downloads; `state` gives each kind's download of this session. */
-export function renderExports(programmeLabel: string, state: (kind: ExportKind) => ExportState | undefined): HTMLElement {
+/**
+ * The card's downloads; `state` gives each kind's download of this
+ * session. `kinds`: which (a facility programme pays nothing, so its card
+ * offers its applications only).
+ */
+export function renderExports(
+  programmeLabel: string,
+  state: (kind: ExportKind) => ExportState | undefined,
+  kinds: readonly ExportKind[] = EXPORT_KINDS,
+): HTMLElement {
   return h(
     "div",
     { class: "card-export", role: "group", "aria-label": t("export.group", { programme: programmeLabel }) },
-    EXPORT_KINDS.map((kind) => {
+    kinds.map((kind) => {
       const s = state(kind);
       return h(
         "div",

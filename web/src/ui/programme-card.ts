@@ -1,6 +1,8 @@
-// One programme: names, funder, budget bar, counts by state, awards, peer
-// review progress and money by applicant region, in the page's language,
-// and the CSV downloads of its applications and payments (export.ts).
+// One money programme: names, funder, budget bar, counts by state, awards,
+// peer review progress and money by applicant region, in the page's
+// language, and the CSV downloads of its applications and payments
+// (export.ts). Facility programmes have a card of their own
+// (facility-card.ts), which shares the counts and reviews drawn here.
 import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import type { ProgrammeSummary, RegionTotals } from "../gen/gba/grants/v1/watch_pb";
 import { decimalString, percentOf, zero, type MoneyValue } from "../lib/money";
@@ -67,18 +69,6 @@ export function renderProgrammeCard(
     h("dd", { "data-amount": "requested" }, amount(f.requested)),
   );
 
-  const counts = new Map<number, bigint>();
-  for (const c of s?.stateCounts ?? []) counts.set(c.state, c.count);
-  const chips = STATE_ORDER.filter((st) => (counts.get(st) ?? 0n) > 0n).map((st) =>
-    h(
-      "li",
-      { class: `chip st st-${stateToken(st)}`, "data-state": stateToken(st) },
-      stateLabel(st),
-      " ",
-      h("b", null, formatNumber(counts.get(st)!)),
-    ),
-  );
-
   const name = names(p);
   return h(
     "article",
@@ -105,7 +95,7 @@ export function renderProgrammeCard(
       h("p", { class: "stat" }, countText("count.applications", f.applications, "applications")),
       h("p", { class: "stat" }, countText("count.awards", f.awards, "awards")),
     ),
-    chips.length ? h("ul", { class: "chips" }, chips) : h("p", { class: "muted small" }, s ? t("card.noApplications") : t("card.waiting")),
+    stateChips(s),
     renderReviews(s),
     renderRegions(s?.regionTotals ?? [], cur),
     s?.computeTime && h("p", { class: "muted small" }, t("card.asOf", { time: formatDateTime(s.computeTime) })),
@@ -123,8 +113,24 @@ export function countText(key: "count.applications" | "count.awards" | "count.pr
   return [before, h("b", { "data-count": dataCount }, formatNumber(n)), after];
 }
 
+/** The number of applications in each state, as chips (or why there are none). */
+export function stateChips(s: ProgrammeSummary | undefined): HTMLElement {
+  const counts = new Map<number, bigint>();
+  for (const c of s?.stateCounts ?? []) counts.set(c.state, c.count);
+  const chips = STATE_ORDER.filter((st) => (counts.get(st) ?? 0n) > 0n).map((st) =>
+    h(
+      "li",
+      { class: `chip st st-${stateToken(st)}`, "data-state": stateToken(st) },
+      stateLabel(st),
+      " ",
+      h("b", null, formatNumber(counts.get(st)!)),
+    ),
+  );
+  return chips.length ? h("ul", { class: "chips" }, chips) : h("p", { class: "muted small" }, s ? t("card.noApplications") : t("card.waiting"));
+}
+
 /** Completed / required reviews of the applications awaiting a decision. */
-function renderReviews(s: ProgrammeSummary | undefined): HTMLElement | null {
+export function renderReviews(s: ProgrammeSummary | undefined): HTMLElement | null {
   const r = reviewProgress(s?.reviewsCompleted, s?.reviewsRequired);
   if (!r) return null;
   const seg = h("span", { class: "seg seg-reviews" });

@@ -1,11 +1,14 @@
 // The totals row above the programme cards: counts across every programme
-// the key may see, and money per currency (one block per currency; money
-// in different currencies is never added together).
+// the key may see, money per currency (one block per currency; money in
+// different currencies is never added together), and the facility
+// programmes' resources per unit (one block per unit, likewise).
 import type { MsgKey } from "../lib/i18n";
 import { t } from "../lib/i18n";
 import type { Totals } from "../lib/totals";
 import { h } from "./dom";
 import { amount, countText } from "./programme-card";
+import { quantity } from "./facility-card";
+import { unitName } from "../lib/resources";
 
 export function renderTotals(totals: Totals): HTMLElement[] {
   const scope = h(
@@ -51,5 +54,39 @@ export function renderTotals(totals: Totals): HTMLElement[] {
       c.live < c.programmes && h("p", { class: "muted small", "data-partial": "" }, t("totals.partial")),
     ),
   );
-  return [scope, h("div", { class: "totals-grid" }, blocks)];
+  const unitFigures: [string, MsgKey, "requested" | "allocated" | "used" | "free"][] = [
+    ["requested", "totals.requestedResource", "requested"],
+    ["allocated", "totals.allocated", "allocated"],
+    ["used", "totals.used", "used"],
+    ["free", "totals.free", "free"],
+  ];
+  const unitBlocks = totals.byUnit.map((u) =>
+    h(
+      "article",
+      { class: "total-unit", "data-unit": u.unit },
+      h(
+        "h3",
+        null,
+        h("span", { class: "code", title: unitName(u.unit) }, u.unit),
+        " ",
+        h("span", { class: "muted small nowrap" }, countText("count.programmes", u.programmes, "programmes")),
+      ),
+      h(
+        "dl",
+        { class: "total-figures" },
+        unitFigures.map(([key, label, field]) =>
+          h("div", { class: "figure" }, h("dt", null, t(label)), h("dd", { "data-total": key }, quantity(u[field]))),
+        ),
+      ),
+      h(
+        "p",
+        { class: "muted small" },
+        h("span", { class: "nowrap" }, countText("count.applications", u.applications, "applications")),
+        " · ",
+        h("span", { class: "nowrap" }, countText("count.awards", u.awards, "awards")),
+      ),
+      u.live < u.programmes && h("p", { class: "muted small", "data-partial": "" }, t("totals.partial")),
+    ),
+  );
+  return [scope, h("div", { class: "totals-grid" }, blocks, unitBlocks)];
 }

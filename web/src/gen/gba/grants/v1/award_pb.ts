@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Application } from "./application_pb";
 import { file_gba_grants_v1_application } from "./application_pb";
-import type { Money } from "./common_pb";
+import type { Money, Period, ResourceAmount } from "./common_pb";
 import { file_gba_grants_v1_common } from "./common_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/award.proto.
  */
 export const file_gba_grants_v1_award: GenFile = /*@__PURE__*/
-  fileDesc("ChlnYmEvZ3JhbnRzL3YxL2F3YXJkLnByb3RvEg1nYmEuZ3JhbnRzLnYxIrQCCgxEaXNidXJzZW1lbnQSDAoEbmFtZRgBIAEoCRIkCgZhbW91bnQYAiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EioKDHBheWVlX2Ftb3VudBgDIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFQoNZXhjaGFuZ2VfcmF0ZRgEIAEoCRIsCghwYXlfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcmVmZXJlbmNlGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgxiYW5rX2NoYXJnZXMYCCABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Eg8KB3RyYW5jaGUYCSABKAUicgoZUmVjb3JkRGlzYnVyc2VtZW50UmVxdWVzdBIOCgZwYXJlbnQYASABKAkSMQoMZGlzYnVyc2VtZW50GAIgASgLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSEgoKcmVxdWVzdF9pZBgDIAEoCSKAAQoaUmVjb3JkRGlzYnVyc2VtZW50UmVzcG9uc2USMQoMZGlzYnVyc2VtZW50GAEgASgLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSLwoLYXBwbGljYXRpb24YAiABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIlEKGExpc3REaXNidXJzZW1lbnRzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiaAoZTGlzdERpc2J1cnNlbWVudHNSZXNwb25zZRIyCg1kaXNidXJzZW1lbnRzGAEgAygLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkUKEUNsb3NlR3JhbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiRQoSQ2xvc2VHcmFudFJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbjK0AgoMQXdhcmRTZXJ2aWNlEmkKElJlY29yZERpc2J1cnNlbWVudBIoLmdiYS5ncmFudHMudjEuUmVjb3JkRGlzYnVyc2VtZW50UmVxdWVzdBopLmdiYS5ncmFudHMudjEuUmVjb3JkRGlzYnVyc2VtZW50UmVzcG9uc2USZgoRTGlzdERpc2J1cnNlbWVudHMSJy5nYmEuZ3JhbnRzLnYxLkxpc3REaXNidXJzZW1lbnRzUmVxdWVzdBooLmdiYS5ncmFudHMudjEuTGlzdERpc2J1cnNlbWVudHNSZXNwb25zZRJRCgpDbG9zZUdyYW50EiAuZ2JhLmdyYW50cy52MS5DbG9zZUdyYW50UmVxdWVzdBohLmdiYS5ncmFudHMudjEuQ2xvc2VHcmFudFJlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_application, file_gba_grants_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("ChlnYmEvZ3JhbnRzL3YxL2F3YXJkLnByb3RvEg1nYmEuZ3JhbnRzLnYxIrQCCgxEaXNidXJzZW1lbnQSDAoEbmFtZRgBIAEoCRIkCgZhbW91bnQYAiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EioKDHBheWVlX2Ftb3VudBgDIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSFQoNZXhjaGFuZ2VfcmF0ZRgEIAEoCRIsCghwYXlfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcmVmZXJlbmNlGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgxiYW5rX2NoYXJnZXMYCCABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Eg8KB3RyYW5jaGUYCSABKAUitQEKC1VzYWdlUmVjb3JkEgwKBG5hbWUYASABKAkSLQoGYW1vdW50GAIgASgLMh0uZ2JhLmdyYW50cy52MS5SZXNvdXJjZUFtb3VudBIlCgZwZXJpb2QYAyABKAsyFS5nYmEuZ3JhbnRzLnYxLlBlcmlvZBIRCglyZWZlcmVuY2UYBCABKAkSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImoKElJlY29yZFVzYWdlUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSMAoMdXNhZ2VfcmVjb3JkGAIgASgLMhouZ2JhLmdyYW50cy52MS5Vc2FnZVJlY29yZBISCgpyZXF1ZXN0X2lkGAMgASgJIngKE1JlY29yZFVzYWdlUmVzcG9uc2USMAoMdXNhZ2VfcmVjb3JkGAEgASgLMhouZ2JhLmdyYW50cy52MS5Vc2FnZVJlY29yZBIvCgthcHBsaWNhdGlvbhgCIAEoCzIaLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24iUAoXTGlzdFVzYWdlUmVjb3Jkc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImYKGExpc3RVc2FnZVJlY29yZHNSZXNwb25zZRIxCg11c2FnZV9yZWNvcmRzGAEgAygLMhouZ2JhLmdyYW50cy52MS5Vc2FnZVJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkicgoZUmVjb3JkRGlzYnVyc2VtZW50UmVxdWVzdBIOCgZwYXJlbnQYASABKAkSMQoMZGlzYnVyc2VtZW50GAIgASgLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSEgoKcmVxdWVzdF9pZBgDIAEoCSKAAQoaUmVjb3JkRGlzYnVyc2VtZW50UmVzcG9uc2USMQoMZGlzYnVyc2VtZW50GAEgASgLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSLwoLYXBwbGljYXRpb24YAiABKAsyGi5nYmEuZ3JhbnRzLnYxLkFwcGxpY2F0aW9uIlEKGExpc3REaXNidXJzZW1lbnRzUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiaAoZTGlzdERpc2J1cnNlbWVudHNSZXNwb25zZRIyCg1kaXNidXJzZW1lbnRzGAEgAygLMhsuZ2JhLmdyYW50cy52MS5EaXNidXJzZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkUKEUNsb3NlR3JhbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiRQoSQ2xvc2VHcmFudFJlc3BvbnNlEi8KC2FwcGxpY2F0aW9uGAEgASgLMhouZ2JhLmdyYW50cy52MS5BcHBsaWNhdGlvbjLvAwoMQXdhcmRTZXJ2aWNlEmkKElJlY29yZERpc2J1cnNlbWVudBIoLmdiYS5ncmFudHMudjEuUmVjb3JkRGlzYnVyc2VtZW50UmVxdWVzdBopLmdiYS5ncmFudHMudjEuUmVjb3JkRGlzYnVyc2VtZW50UmVzcG9uc2USZgoRTGlzdERpc2J1cnNlbWVudHMSJy5nYmEuZ3JhbnRzLnYxLkxpc3REaXNidXJzZW1lbnRzUmVxdWVzdBooLmdiYS5ncmFudHMudjEuTGlzdERpc2J1cnNlbWVudHNSZXNwb25zZRJRCgpDbG9zZUdyYW50EiAuZ2JhLmdyYW50cy52MS5DbG9zZUdyYW50UmVxdWVzdBohLmdiYS5ncmFudHMudjEuQ2xvc2VHcmFudFJlc3BvbnNlElQKC1JlY29yZFVzYWdlEiEuZ2JhLmdyYW50cy52MS5SZWNvcmRVc2FnZVJlcXVlc3QaIi5nYmEuZ3JhbnRzLnYxLlJlY29yZFVzYWdlUmVzcG9uc2USYwoQTGlzdFVzYWdlUmVjb3JkcxImLmdiYS5ncmFudHMudjEuTGlzdFVzYWdlUmVjb3Jkc1JlcXVlc3QaJy5nYmEuZ3JhbnRzLnYxLkxpc3RVc2FnZVJlY29yZHNSZXNwb25zZWIGcHJvdG8z", [file_gba_grants_v1_application, file_gba_grants_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * A payment of part of an award. Resource name:
@@ -109,6 +109,189 @@ export const DisbursementSchema: GenMessage<Disbursement> = /*@__PURE__*/
   messageDesc(file_gba_grants_v1_award, 0);
 
 /**
+ * Usage of a facility award: beam time run, core-hours consumed. Usage
+ * records are to facility programmes what disbursements are to money
+ * programmes. Resource name:
+ * `programmes/{programme}/applications/{application}/usageRecords/{usage_record}`.
+ *
+ * @generated from message gba.grants.v1.UsageRecord
+ */
+export type UsageRecord = Message<"gba.grants.v1.UsageRecord"> & {
+  /**
+   * Output only. Resource name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Amount used, in the programme's unit, greater than zero; with the
+   * usage recorded before, at most the allocation (FAILED_PRECONDITION
+   * `USAGE_EXCEEDS_ALLOCATION` stating what is left).
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount amount = 2;
+   */
+  amount?: ResourceAmount | undefined;
+
+  /**
+   * Required. When the resource was used.
+   *
+   * @generated from field: gba.grants.v1.Period period = 3;
+   */
+  period?: Period | undefined;
+
+  /**
+   * Required. The facility's reference, such as an experiment number or a
+   * job-accounting id, 1..=100 characters; unique within the programme (a
+   * second record with the same reference fails with ALREADY_EXISTS
+   * `DUPLICATE_USAGE_REFERENCE`, naming the first).
+   *
+   * @generated from field: string reference = 4;
+   */
+  reference: string;
+
+  /**
+   * Output only. When it was recorded.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 5;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.UsageRecord.
+ * Use `create(UsageRecordSchema)` to create a new message.
+ */
+export const UsageRecordSchema: GenMessage<UsageRecord> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_award, 1);
+
+/**
+ * Request of RecordUsage.
+ *
+ * @generated from message gba.grants.v1.RecordUsageRequest
+ */
+export type RecordUsageRequest = Message<"gba.grants.v1.RecordUsageRequest"> & {
+  /**
+   * The application's resource name.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * The usage; output-only fields are ignored.
+   *
+   * @generated from field: gba.grants.v1.UsageRecord usage_record = 2;
+   */
+  usageRecord?: UsageRecord | undefined;
+
+  /**
+   * Optional idempotency key.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.RecordUsageRequest.
+ * Use `create(RecordUsageRequestSchema)` to create a new message.
+ */
+export const RecordUsageRequestSchema: GenMessage<RecordUsageRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_award, 2);
+
+/**
+ * Response of RecordUsage.
+ *
+ * @generated from message gba.grants.v1.RecordUsageResponse
+ */
+export type RecordUsageResponse = Message<"gba.grants.v1.RecordUsageResponse"> & {
+  /**
+   * The recorded usage.
+   *
+   * @generated from field: gba.grants.v1.UsageRecord usage_record = 1;
+   */
+  usageRecord?: UsageRecord | undefined;
+
+  /**
+   * The application after it.
+   *
+   * @generated from field: gba.grants.v1.Application application = 2;
+   */
+  application?: Application | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.RecordUsageResponse.
+ * Use `create(RecordUsageResponseSchema)` to create a new message.
+ */
+export const RecordUsageResponseSchema: GenMessage<RecordUsageResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_award, 3);
+
+/**
+ * Request of ListUsageRecords.
+ *
+ * @generated from message gba.grants.v1.ListUsageRecordsRequest
+ */
+export type ListUsageRecordsRequest = Message<"gba.grants.v1.ListUsageRecordsRequest"> & {
+  /**
+   * The application's resource name.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * Maximum number of results; 0 means 50, above 1000 is coerced to 1000.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.ListUsageRecordsRequest.
+ * Use `create(ListUsageRecordsRequestSchema)` to create a new message.
+ */
+export const ListUsageRecordsRequestSchema: GenMessage<ListUsageRecordsRequest> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_award, 4);
+
+/**
+ * Response of ListUsageRecords.
+ *
+ * @generated from message gba.grants.v1.ListUsageRecordsResponse
+ */
+export type ListUsageRecordsResponse = Message<"gba.grants.v1.ListUsageRecordsResponse"> & {
+  /**
+   * One page of usage records, oldest first.
+   *
+   * @generated from field: repeated gba.grants.v1.UsageRecord usage_records = 1;
+   */
+  usageRecords: UsageRecord[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.ListUsageRecordsResponse.
+ * Use `create(ListUsageRecordsResponseSchema)` to create a new message.
+ */
+export const ListUsageRecordsResponseSchema: GenMessage<ListUsageRecordsResponse> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_award, 5);
+
+/**
  * Request of RecordDisbursement.
  *
  * @generated from message gba.grants.v1.RecordDisbursementRequest
@@ -141,7 +324,7 @@ export type RecordDisbursementRequest = Message<"gba.grants.v1.RecordDisbursemen
  * Use `create(RecordDisbursementRequestSchema)` to create a new message.
  */
 export const RecordDisbursementRequestSchema: GenMessage<RecordDisbursementRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_award, 1);
+  messageDesc(file_gba_grants_v1_award, 6);
 
 /**
  * Response of RecordDisbursement.
@@ -169,7 +352,7 @@ export type RecordDisbursementResponse = Message<"gba.grants.v1.RecordDisburseme
  * Use `create(RecordDisbursementResponseSchema)` to create a new message.
  */
 export const RecordDisbursementResponseSchema: GenMessage<RecordDisbursementResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_award, 2);
+  messageDesc(file_gba_grants_v1_award, 7);
 
 /**
  * Request of ListDisbursements.
@@ -204,7 +387,7 @@ export type ListDisbursementsRequest = Message<"gba.grants.v1.ListDisbursementsR
  * Use `create(ListDisbursementsRequestSchema)` to create a new message.
  */
 export const ListDisbursementsRequestSchema: GenMessage<ListDisbursementsRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_award, 3);
+  messageDesc(file_gba_grants_v1_award, 8);
 
 /**
  * Response of ListDisbursements.
@@ -232,7 +415,7 @@ export type ListDisbursementsResponse = Message<"gba.grants.v1.ListDisbursements
  * Use `create(ListDisbursementsResponseSchema)` to create a new message.
  */
 export const ListDisbursementsResponseSchema: GenMessage<ListDisbursementsResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_award, 4);
+  messageDesc(file_gba_grants_v1_award, 9);
 
 /**
  * Request of CloseGrant.
@@ -268,7 +451,7 @@ export type CloseGrantRequest = Message<"gba.grants.v1.CloseGrantRequest"> & {
  * Use `create(CloseGrantRequestSchema)` to create a new message.
  */
 export const CloseGrantRequestSchema: GenMessage<CloseGrantRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_award, 5);
+  messageDesc(file_gba_grants_v1_award, 10);
 
 /**
  * Response of CloseGrant.
@@ -289,7 +472,7 @@ export type CloseGrantResponse = Message<"gba.grants.v1.CloseGrantResponse"> & {
  * Use `create(CloseGrantResponseSchema)` to create a new message.
  */
 export const CloseGrantResponseSchema: GenMessage<CloseGrantResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_award, 6);
+  messageDesc(file_gba_grants_v1_award, 11);
 
 /**
  * Paying and closing awarded grants (officers).
@@ -332,6 +515,29 @@ export const AwardService: GenService<{
     methodKind: "unary";
     input: typeof CloseGrantRequestSchema;
     output: typeof CloseGrantResponseSchema;
+  },
+  /**
+   * Records usage of a facility award; the first record moves APPROVED ->
+   * ACTIVE, as a first payment does. On a money programme:
+   * INVALID_ARGUMENT naming `usage_record.amount`. CloseGrant then
+   * releases the unused allocation to the cycle's capacity.
+   *
+   * @generated from rpc gba.grants.v1.AwardService.RecordUsage
+   */
+  recordUsage: {
+    methodKind: "unary";
+    input: typeof RecordUsageRequestSchema;
+    output: typeof RecordUsageResponseSchema;
+  },
+  /**
+   * Lists the usage records of one application, oldest first.
+   *
+   * @generated from rpc gba.grants.v1.AwardService.ListUsageRecords
+   */
+  listUsageRecords: {
+    methodKind: "unary";
+    input: typeof ListUsageRecordsRequestSchema;
+    output: typeof ListUsageRecordsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gba_grants_v1_award, 0);

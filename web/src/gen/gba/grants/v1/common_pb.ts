@@ -4,13 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file gba/grants/v1/common.proto.
  */
 export const file_gba_grants_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChpnYmEvZ3JhbnRzL3YxL2NvbW1vbi5wcm90bxINZ2JhLmdyYW50cy52MSI8CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEg0KBXVuaXRzGAIgASgDEg0KBW5hbm9zGAMgASgFKl4KBlJlZ2lvbhIWChJSRUdJT05fVU5TUEVDSUZJRUQQABIUChBSRUdJT05fSE9OR19LT05HEAESEAoMUkVHSU9OX01BQ0FPEAISFAoQUkVHSU9OX0dVQU5HRE9ORxADYgZwcm90bzM");
+  fileDesc("ChpnYmEvZ3JhbnRzL3YxL2NvbW1vbi5wcm90bxINZ2JhLmdyYW50cy52MSI8CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEg0KBXVuaXRzGAIgASgDEg0KBW5hbm9zGAMgASgFIjwKDlJlc291cmNlQW1vdW50EgwKBHVuaXQYASABKAkSDQoFc3RlcHMYAiABKAMSDQoFdmFsdWUYAyABKAkiZgoGUGVyaW9kEi4KCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpeCgZSZWdpb24SFgoSUkVHSU9OX1VOU1BFQ0lGSUVEEAASFAoQUkVHSU9OX0hPTkdfS09ORxABEhAKDFJFR0lPTl9NQUNBTxACEhQKEFJFR0lPTl9HVUFOR0RPTkcQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * An amount of money in the shape of `google.type.Money`: an ISO 4217
@@ -50,6 +52,76 @@ export type Money = Message<"gba.grants.v1.Money"> & {
  */
 export const MoneySchema: GenMessage<Money> = /*@__PURE__*/
   messageDesc(file_gba_grants_v1_common, 0);
+
+/**
+ * An exact amount of a facility resource (beam time, core-hours): a count
+ * of the unit's smallest step, never a float. The units and their steps:
+ * `h` (instrument hours, 0.5-hour steps), `beam-h` (beam hours, 0.5-hour
+ * steps), `core-h` (core-hours, whole), `node-h` (node-hours, whole) and
+ * `gpu-h` (GPU-hours, whole). On a facility programme every amount is in
+ * the programme's unit; another unit is INVALID_ARGUMENT naming the field.
+ *
+ * @generated from message gba.grants.v1.ResourceAmount
+ */
+export type ResourceAmount = Message<"gba.grants.v1.ResourceAmount"> & {
+  /**
+   * The unit's symbol, e.g. `beam-h`.
+   *
+   * @generated from field: string unit = 1;
+   */
+  unit: string;
+
+  /**
+   * How many of the unit's smallest steps: 193 in `beam-h` is 96.5 beam
+   * hours.
+   *
+   * @generated from field: int64 steps = 2;
+   */
+  steps: bigint;
+
+  /**
+   * Output only. The amount in whole units as an exact decimal, e.g.
+   * `96.5`; ignored on input.
+   *
+   * @generated from field: string value = 3;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message gba.grants.v1.ResourceAmount.
+ * Use `create(ResourceAmountSchema)` to create a new message.
+ */
+export const ResourceAmountSchema: GenMessage<ResourceAmount> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_common, 1);
+
+/**
+ * A span of time, the start included and the end excluded.
+ *
+ * @generated from message gba.grants.v1.Period
+ */
+export type Period = Message<"gba.grants.v1.Period"> & {
+  /**
+   * Start of the period.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * End of the period; after the start.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.Period.
+ * Use `create(PeriodSchema)` to create a new message.
+ */
+export const PeriodSchema: GenMessage<Period> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_common, 2);
 
 /**
  * A region of the Greater Bay Area.

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Money, Region } from "./common_pb";
+import type { Money, Region, ResourceAmount } from "./common_pb";
 import { file_gba_grants_v1_common } from "./common_pb";
 import type { DocumentRequirement } from "./document_pb";
 import { file_gba_grants_v1_document } from "./document_pb";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/programme.proto.
  */
 export const file_gba_grants_v1_programme: GenFile = /*@__PURE__*/
-  fileDesc("Ch1nYmEvZ3JhbnRzL3YxL3Byb2dyYW1tZS5wcm90bxINZ2JhLmdyYW50cy52MSLJBQoJUHJvZ3JhbW1lEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmxvY2FsX25hbWUYAyABKAkSDgoGZnVuZGVyGAQgASgJEhUKDWN1cnJlbmN5X2NvZGUYBSABKAkSJAoGYnVkZ2V0GAYgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRInCgljb21taXR0ZWQYByABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei8KEGVsaWdpYmxlX3JlZ2lvbnMYCCADKA4yFS5nYmEuZ3JhbnRzLnYxLlJlZ2lvbhIiChpyZXF1aXJlc19ndWFuZ2RvbmdfcGFydG5lchgJIAEoCBInCgltYXhfYXdhcmQYCiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei0KCW9wZW5fdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgNIAEoCRIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKD3Jldmlld19zZXR0aW5ncxgQIAEoCzIdLmdiYS5ncmFudHMudjEuUmV2aWV3U2V0dGluZ3MSQQoVZG9jdW1lbnRfcmVxdWlyZW1lbnRzGBEgAygLMiIuZ2JhLmdyYW50cy52MS5Eb2N1bWVudFJlcXVpcmVtZW50EkYKF2VuZG9yc2VtZW50X3JlcXVpcmVtZW50GBIgASgOMiUuZ2JhLmdyYW50cy52MS5FbmRvcnNlbWVudFJlcXVpcmVtZW50IqkBCg5SZXZpZXdTZXR0aW5ncxIwCghjcml0ZXJpYRgBIAMoCzIeLmdiYS5ncmFudHMudjEuUmV2aWV3Q3JpdGVyaW9uEhEKCW1heF9zY29yZRgCIAEoBRIYChByZXF1aXJlZF9yZXZpZXdzGAMgASgFEigKIHJldmlld2Vyc19zZWVfaW52ZXN0aWdhdG9yX2VtYWlsGAQgASgIEg4KBmxvY2tlZBgFIAEoCCIvCg9SZXZpZXdDcml0ZXJpb24SDAoEbmFtZRgBIAEoCRIOCgZ3ZWlnaHQYAiABKAEiWQoWQ3JlYXRlUHJvZ3JhbW1lUmVxdWVzdBIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZRISCgpyZXF1ZXN0X2lkGAIgASgJIkYKF0NyZWF0ZVByb2dyYW1tZVJlc3BvbnNlEisKCXByb2dyYW1tZRgBIAEoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lIiMKE0dldFByb2dyYW1tZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJDChRHZXRQcm9ncmFtbWVSZXNwb25zZRIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZSJOChVMaXN0UHJvZ3JhbW1lc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDgoGZmlsdGVyGAMgASgJIl8KFkxpc3RQcm9ncmFtbWVzUmVzcG9uc2USLAoKcHJvZ3JhbW1lcxgBIAMoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKKAQoWVXBkYXRlUHJvZ3JhbW1lUmVxdWVzdBIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEgoKcmVxdWVzdF9pZBgDIAEoCSJGChdVcGRhdGVQcm9ncmFtbWVSZXNwb25zZRIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZTKOAwoQUHJvZ3JhbW1lU2VydmljZRJgCg9DcmVhdGVQcm9ncmFtbWUSJS5nYmEuZ3JhbnRzLnYxLkNyZWF0ZVByb2dyYW1tZVJlcXVlc3QaJi5nYmEuZ3JhbnRzLnYxLkNyZWF0ZVByb2dyYW1tZVJlc3BvbnNlElcKDEdldFByb2dyYW1tZRIiLmdiYS5ncmFudHMudjEuR2V0UHJvZ3JhbW1lUmVxdWVzdBojLmdiYS5ncmFudHMudjEuR2V0UHJvZ3JhbW1lUmVzcG9uc2USXQoOTGlzdFByb2dyYW1tZXMSJC5nYmEuZ3JhbnRzLnYxLkxpc3RQcm9ncmFtbWVzUmVxdWVzdBolLmdiYS5ncmFudHMudjEuTGlzdFByb2dyYW1tZXNSZXNwb25zZRJgCg9VcGRhdGVQcm9ncmFtbWUSJS5nYmEuZ3JhbnRzLnYxLlVwZGF0ZVByb2dyYW1tZVJlcXVlc3QaJi5nYmEuZ3JhbnRzLnYxLlVwZGF0ZVByb2dyYW1tZVJlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_common, file_gba_grants_v1_document, file_gba_grants_v1_team, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("Ch1nYmEvZ3JhbnRzL3YxL3Byb2dyYW1tZS5wcm90bxINZ2JhLmdyYW50cy52MSL0BQoJUHJvZ3JhbW1lEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmxvY2FsX25hbWUYAyABKAkSDgoGZnVuZGVyGAQgASgJEhUKDWN1cnJlbmN5X2NvZGUYBSABKAkSJAoGYnVkZ2V0GAYgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRInCgljb21taXR0ZWQYByABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei8KEGVsaWdpYmxlX3JlZ2lvbnMYCCADKA4yFS5nYmEuZ3JhbnRzLnYxLlJlZ2lvbhIiChpyZXF1aXJlc19ndWFuZ2RvbmdfcGFydG5lchgJIAEoCBInCgltYXhfYXdhcmQYCiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5Ei0KCW9wZW5fdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgNIAEoCRIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKD3Jldmlld19zZXR0aW5ncxgQIAEoCzIdLmdiYS5ncmFudHMudjEuUmV2aWV3U2V0dGluZ3MSQQoVZG9jdW1lbnRfcmVxdWlyZW1lbnRzGBEgAygLMiIuZ2JhLmdyYW50cy52MS5Eb2N1bWVudFJlcXVpcmVtZW50EkYKF2VuZG9yc2VtZW50X3JlcXVpcmVtZW50GBIgASgOMiUuZ2JhLmdyYW50cy52MS5FbmRvcnNlbWVudFJlcXVpcmVtZW50EikKCGZhY2lsaXR5GBMgASgLMhcuZ2JhLmdyYW50cy52MS5GYWNpbGl0eSL1AQoIRmFjaWxpdHkSEAoIZmFjaWxpdHkYASABKAkSEgoKbG9jYWxfbmFtZRgCIAEoCRIQCghyZXNvdXJjZRgDIAEoCRIMCgR1bml0GAQgASgJEgwKBHN0ZXAYBSABKAkSLwoIY2FwYWNpdHkYBiABKAsyHS5nYmEuZ3JhbnRzLnYxLlJlc291cmNlQW1vdW50EjAKCWFsbG9jYXRlZBgHIAEoCzIdLmdiYS5ncmFudHMudjEuUmVzb3VyY2VBbW91bnQSMgoLbWF4X3JlcXVlc3QYCCABKAsyHS5nYmEuZ3JhbnRzLnYxLlJlc291cmNlQW1vdW50IqkBCg5SZXZpZXdTZXR0aW5ncxIwCghjcml0ZXJpYRgBIAMoCzIeLmdiYS5ncmFudHMudjEuUmV2aWV3Q3JpdGVyaW9uEhEKCW1heF9zY29yZRgCIAEoBRIYChByZXF1aXJlZF9yZXZpZXdzGAMgASgFEigKIHJldmlld2Vyc19zZWVfaW52ZXN0aWdhdG9yX2VtYWlsGAQgASgIEg4KBmxvY2tlZBgFIAEoCCIvCg9SZXZpZXdDcml0ZXJpb24SDAoEbmFtZRgBIAEoCRIOCgZ3ZWlnaHQYAiABKAEiWQoWQ3JlYXRlUHJvZ3JhbW1lUmVxdWVzdBIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZRISCgpyZXF1ZXN0X2lkGAIgASgJIkYKF0NyZWF0ZVByb2dyYW1tZVJlc3BvbnNlEisKCXByb2dyYW1tZRgBIAEoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lIiMKE0dldFByb2dyYW1tZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJDChRHZXRQcm9ncmFtbWVSZXNwb25zZRIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZSJOChVMaXN0UHJvZ3JhbW1lc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDgoGZmlsdGVyGAMgASgJIl8KFkxpc3RQcm9ncmFtbWVzUmVzcG9uc2USLAoKcHJvZ3JhbW1lcxgBIAMoCzIYLmdiYS5ncmFudHMudjEuUHJvZ3JhbW1lEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKKAQoWVXBkYXRlUHJvZ3JhbW1lUmVxdWVzdBIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEgoKcmVxdWVzdF9pZBgDIAEoCSJGChdVcGRhdGVQcm9ncmFtbWVSZXNwb25zZRIrCglwcm9ncmFtbWUYASABKAsyGC5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZTKOAwoQUHJvZ3JhbW1lU2VydmljZRJgCg9DcmVhdGVQcm9ncmFtbWUSJS5nYmEuZ3JhbnRzLnYxLkNyZWF0ZVByb2dyYW1tZVJlcXVlc3QaJi5nYmEuZ3JhbnRzLnYxLkNyZWF0ZVByb2dyYW1tZVJlc3BvbnNlElcKDEdldFByb2dyYW1tZRIiLmdiYS5ncmFudHMudjEuR2V0UHJvZ3JhbW1lUmVxdWVzdBojLmdiYS5ncmFudHMudjEuR2V0UHJvZ3JhbW1lUmVzcG9uc2USXQoOTGlzdFByb2dyYW1tZXMSJC5nYmEuZ3JhbnRzLnYxLkxpc3RQcm9ncmFtbWVzUmVxdWVzdBolLmdiYS5ncmFudHMudjEuTGlzdFByb2dyYW1tZXNSZXNwb25zZRJgCg9VcGRhdGVQcm9ncmFtbWUSJS5nYmEuZ3JhbnRzLnYxLlVwZGF0ZVByb2dyYW1tZVJlcXVlc3QaJi5nYmEuZ3JhbnRzLnYxLlVwZGF0ZVByb2dyYW1tZVJlc3BvbnNlYgZwcm90bzM", [file_gba_grants_v1_common, file_gba_grants_v1_document, file_gba_grants_v1_team, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A Guangdong funding programme that institutions apply to. Resource name:
@@ -158,6 +158,19 @@ export type Programme = Message<"gba.grants.v1.Programme"> & {
    * @generated from field: gba.grants.v1.EndorsementRequirement endorsement_requirement = 18;
    */
   endorsementRequirement: EndorsementRequirement;
+
+  /**
+   * Set for a facility-access programme, which awards a facility's
+   * resource (beam time on an instrument, core-hours on a machine) instead
+   * of money; immutable. Its `currency_code`, `budget`, `committed` and
+   * `max_award` stay unset (setting one is INVALID_ARGUMENT naming it), and
+   * every amount of the programme, of its applications and of their usage
+   * is a `ResourceAmount` in `facility.unit`. Unset: a money programme,
+   * exactly as before.
+   *
+   * @generated from field: gba.grants.v1.Facility facility = 19;
+   */
+  facility?: Facility | undefined;
 };
 
 /**
@@ -166,6 +179,85 @@ export type Programme = Message<"gba.grants.v1.Programme"> & {
  */
 export const ProgrammeSchema: GenMessage<Programme> = /*@__PURE__*/
   messageDesc(file_gba_grants_v1_programme, 0);
+
+/**
+ * What a facility-access programme awards: an amount of one resource of
+ * one facility per cycle, e.g. beam time on a CSNS instrument in 0.5-hour
+ * steps, or core-hours on the NSCC-GZ machine.
+ *
+ * @generated from message gba.grants.v1.Facility
+ */
+export type Facility = Message<"gba.grants.v1.Facility"> & {
+  /**
+   * The facility's English name, 1..=200 characters, e.g. "China
+   * Spallation Neutron Source".
+   *
+   * @generated from field: string facility = 1;
+   */
+  facility: string;
+
+  /**
+   * The facility's Chinese name, 1..=200 characters.
+   *
+   * @generated from field: string local_name = 2;
+   */
+  localName: string;
+
+  /**
+   * What is awarded, 1..=200 characters, e.g. "beam time, general purpose
+   * powder diffractometer".
+   *
+   * @generated from field: string resource = 3;
+   */
+  resource: string;
+
+  /**
+   * The unit, immutable: `h`, `beam-h`, `core-h`, `node-h` or `gpu-h`
+   * (see ResourceAmount for their steps).
+   *
+   * @generated from field: string unit = 4;
+   */
+  unit: string;
+
+  /**
+   * Output only. The unit's smallest step as an exact decimal, e.g. `0.5`.
+   *
+   * @generated from field: string step = 5;
+   */
+  step: string;
+
+  /**
+   * The cycle's capacity, greater than zero. Update path
+   * `facility.capacity`; never below what is allocated
+   * (FAILED_PRECONDITION `BUDGET_BELOW_COMMITTED`).
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount capacity = 6;
+   */
+  capacity?: ResourceAmount | undefined;
+
+  /**
+   * Output only. Allocated by approvals and not released (the usage
+   * recorded is in the programme's summary).
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount allocated = 7;
+   */
+  allocated?: ResourceAmount | undefined;
+
+  /**
+   * The most one application may request; at most the capacity. Unset:
+   * the capacity. Update path `facility.max_request`.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount max_request = 8;
+   */
+  maxRequest?: ResourceAmount | undefined;
+};
+
+/**
+ * Describes the message gba.grants.v1.Facility.
+ * Use `create(FacilitySchema)` to create a new message.
+ */
+export const FacilitySchema: GenMessage<Facility> = /*@__PURE__*/
+  messageDesc(file_gba_grants_v1_programme, 1);
 
 /**
  * The peer review of a programme: what reviewers score, on which scale,
@@ -216,7 +308,7 @@ export type ReviewSettings = Message<"gba.grants.v1.ReviewSettings"> & {
  * Use `create(ReviewSettingsSchema)` to create a new message.
  */
 export const ReviewSettingsSchema: GenMessage<ReviewSettings> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 1);
+  messageDesc(file_gba_grants_v1_programme, 2);
 
 /**
  * One criterion of a review and its weight in the weighted mean score.
@@ -245,7 +337,7 @@ export type ReviewCriterion = Message<"gba.grants.v1.ReviewCriterion"> & {
  * Use `create(ReviewCriterionSchema)` to create a new message.
  */
 export const ReviewCriterionSchema: GenMessage<ReviewCriterion> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 2);
+  messageDesc(file_gba_grants_v1_programme, 3);
 
 /**
  * Request of CreateProgramme.
@@ -273,7 +365,7 @@ export type CreateProgrammeRequest = Message<"gba.grants.v1.CreateProgrammeReque
  * Use `create(CreateProgrammeRequestSchema)` to create a new message.
  */
 export const CreateProgrammeRequestSchema: GenMessage<CreateProgrammeRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 3);
+  messageDesc(file_gba_grants_v1_programme, 4);
 
 /**
  * Response of CreateProgramme.
@@ -294,7 +386,7 @@ export type CreateProgrammeResponse = Message<"gba.grants.v1.CreateProgrammeResp
  * Use `create(CreateProgrammeResponseSchema)` to create a new message.
  */
 export const CreateProgrammeResponseSchema: GenMessage<CreateProgrammeResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 4);
+  messageDesc(file_gba_grants_v1_programme, 5);
 
 /**
  * Request of GetProgramme.
@@ -315,7 +407,7 @@ export type GetProgrammeRequest = Message<"gba.grants.v1.GetProgrammeRequest"> &
  * Use `create(GetProgrammeRequestSchema)` to create a new message.
  */
 export const GetProgrammeRequestSchema: GenMessage<GetProgrammeRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 5);
+  messageDesc(file_gba_grants_v1_programme, 6);
 
 /**
  * Response of GetProgramme.
@@ -336,7 +428,7 @@ export type GetProgrammeResponse = Message<"gba.grants.v1.GetProgrammeResponse">
  * Use `create(GetProgrammeResponseSchema)` to create a new message.
  */
 export const GetProgrammeResponseSchema: GenMessage<GetProgrammeResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 6);
+  messageDesc(file_gba_grants_v1_programme, 7);
 
 /**
  * Request of ListProgrammes.
@@ -372,7 +464,7 @@ export type ListProgrammesRequest = Message<"gba.grants.v1.ListProgrammesRequest
  * Use `create(ListProgrammesRequestSchema)` to create a new message.
  */
 export const ListProgrammesRequestSchema: GenMessage<ListProgrammesRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 7);
+  messageDesc(file_gba_grants_v1_programme, 8);
 
 /**
  * Response of ListProgrammes.
@@ -400,7 +492,7 @@ export type ListProgrammesResponse = Message<"gba.grants.v1.ListProgrammesRespon
  * Use `create(ListProgrammesResponseSchema)` to create a new message.
  */
 export const ListProgrammesResponseSchema: GenMessage<ListProgrammesResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 8);
+  messageDesc(file_gba_grants_v1_programme, 9);
 
 /**
  * Request of UpdateProgramme.
@@ -438,7 +530,7 @@ export type UpdateProgrammeRequest = Message<"gba.grants.v1.UpdateProgrammeReque
  * Use `create(UpdateProgrammeRequestSchema)` to create a new message.
  */
 export const UpdateProgrammeRequestSchema: GenMessage<UpdateProgrammeRequest> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 9);
+  messageDesc(file_gba_grants_v1_programme, 10);
 
 /**
  * Response of UpdateProgramme.
@@ -459,7 +551,7 @@ export type UpdateProgrammeResponse = Message<"gba.grants.v1.UpdateProgrammeResp
  * Use `create(UpdateProgrammeResponseSchema)` to create a new message.
  */
 export const UpdateProgrammeResponseSchema: GenMessage<UpdateProgrammeResponse> = /*@__PURE__*/
-  messageDesc(file_gba_grants_v1_programme, 10);
+  messageDesc(file_gba_grants_v1_programme, 11);
 
 /**
  * Creates, reads and updates programmes. Creating and updating need the

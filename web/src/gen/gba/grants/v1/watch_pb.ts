@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Application_State, ApplicationEvent } from "./application_pb";
 import { file_gba_grants_v1_application } from "./application_pb";
-import type { Money, Region } from "./common_pb";
+import type { Money, Region, ResourceAmount } from "./common_pb";
 import { file_gba_grants_v1_common } from "./common_pb";
 import type { Relation } from "./team_pb";
 import { file_gba_grants_v1_team } from "./team_pb";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gba/grants/v1/watch.proto.
  */
 export const file_gba_grants_v1_watch: GenFile = /*@__PURE__*/
-  fileDesc("ChlnYmEvZ3JhbnRzL3YxL3dhdGNoLnByb3RvEg1nYmEuZ3JhbnRzLnYxIqEBCh1XYXRjaEFwcGxpY2F0aW9uRXZlbnRzUmVxdWVzdBIRCglwcm9ncmFtbWUYASABKAkSHQoVYXBwbGljYW50X2luc3RpdHV0aW9uGAIgASgJEhMKC2FwcGxpY2F0aW9uGAMgASgJEg4KBmN1cnNvchgEIAEoCRIpCghyZWxhdGlvbhgFIAEoDjIXLmdiYS5ncmFudHMudjEuUmVsYXRpb24ihwEKHldhdGNoQXBwbGljYXRpb25FdmVudHNSZXNwb25zZRIwCgVldmVudBgBIAEoCzIfLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb25FdmVudEgAEisKCHByb2dyZXNzGAIgASgLMhcuZ2JhLmdyYW50cy52MS5Qcm9ncmVzc0gAQgYKBGtpbmQiSQoIUHJvZ3Jlc3MSDgoGY3Vyc29yGAEgASgJEi0KCXNlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMgocV2F0Y2hQcm9ncmFtbWVTdW1tYXJ5UmVxdWVzdBISCgpwcm9ncmFtbWVzGAEgAygJIlEKHVdhdGNoUHJvZ3JhbW1lU3VtbWFyeVJlc3BvbnNlEjAKB3N1bW1hcnkYASABKAsyHy5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZVN1bW1hcnki+QMKEFByb2dyYW1tZVN1bW1hcnkSEQoJcHJvZ3JhbW1lGAEgASgJEi8KDHN0YXRlX2NvdW50cxgCIAMoCzIZLmdiYS5ncmFudHMudjEuU3RhdGVDb3VudBInCglyZXF1ZXN0ZWQYAyABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EicKCWNvbW1pdHRlZBgEIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSJwoJZGlzYnVyc2VkGAUgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRIuChByZW1haW5pbmdfYnVkZ2V0GAYgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRIwCgxjb21wdXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2F3YXJkX2NvdW50GAggASgDEjIKDXJlZ2lvbl90b3RhbHMYCSADKAsyGy5nYmEuZ3JhbnRzLnYxLlJlZ2lvblRvdGFscxIZChFyZXZpZXdzX2NvbXBsZXRlZBgKIAEoAxIYChByZXZpZXdzX3JlcXVpcmVkGAsgASgDEhMKC3JlcG9ydHNfZHVlGAwgASgDEhcKD3JlcG9ydHNfb3ZlcmR1ZRgNIAEoAxIYChByZXBvcnRzX2FjY2VwdGVkGA4gASgDIsUBCgxSZWdpb25Ub3RhbHMSJQoGcmVnaW9uGAEgASgOMhUuZ2JhLmdyYW50cy52MS5SZWdpb24SJwoJcmVxdWVzdGVkGAIgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRInCgljb21taXR0ZWQYAyABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EicKCWRpc2J1cnNlZBgEIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSEwoLYXdhcmRfY291bnQYBSABKAMiTAoKU3RhdGVDb3VudBIvCgVzdGF0ZRgBIAEoDjIgLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24uU3RhdGUSDQoFY291bnQYAiABKAMy/QEKDFdhdGNoU2VydmljZRJ3ChZXYXRjaEFwcGxpY2F0aW9uRXZlbnRzEiwuZ2JhLmdyYW50cy52MS5XYXRjaEFwcGxpY2F0aW9uRXZlbnRzUmVxdWVzdBotLmdiYS5ncmFudHMudjEuV2F0Y2hBcHBsaWNhdGlvbkV2ZW50c1Jlc3BvbnNlMAESdAoVV2F0Y2hQcm9ncmFtbWVTdW1tYXJ5EisuZ2JhLmdyYW50cy52MS5XYXRjaFByb2dyYW1tZVN1bW1hcnlSZXF1ZXN0GiwuZ2JhLmdyYW50cy52MS5XYXRjaFByb2dyYW1tZVN1bW1hcnlSZXNwb25zZTABYgZwcm90bzM", [file_gba_grants_v1_application, file_gba_grants_v1_common, file_gba_grants_v1_team, file_google_protobuf_timestamp]);
+  fileDesc("ChlnYmEvZ3JhbnRzL3YxL3dhdGNoLnByb3RvEg1nYmEuZ3JhbnRzLnYxIqEBCh1XYXRjaEFwcGxpY2F0aW9uRXZlbnRzUmVxdWVzdBIRCglwcm9ncmFtbWUYASABKAkSHQoVYXBwbGljYW50X2luc3RpdHV0aW9uGAIgASgJEhMKC2FwcGxpY2F0aW9uGAMgASgJEg4KBmN1cnNvchgEIAEoCRIpCghyZWxhdGlvbhgFIAEoDjIXLmdiYS5ncmFudHMudjEuUmVsYXRpb24ihwEKHldhdGNoQXBwbGljYXRpb25FdmVudHNSZXNwb25zZRIwCgVldmVudBgBIAEoCzIfLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb25FdmVudEgAEisKCHByb2dyZXNzGAIgASgLMhcuZ2JhLmdyYW50cy52MS5Qcm9ncmVzc0gAQgYKBGtpbmQiSQoIUHJvZ3Jlc3MSDgoGY3Vyc29yGAEgASgJEi0KCXNlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMgocV2F0Y2hQcm9ncmFtbWVTdW1tYXJ5UmVxdWVzdBISCgpwcm9ncmFtbWVzGAEgAygJIlEKHVdhdGNoUHJvZ3JhbW1lU3VtbWFyeVJlc3BvbnNlEjAKB3N1bW1hcnkYASABKAsyHy5nYmEuZ3JhbnRzLnYxLlByb2dyYW1tZVN1bW1hcnki8QUKEFByb2dyYW1tZVN1bW1hcnkSEQoJcHJvZ3JhbW1lGAEgASgJEi8KDHN0YXRlX2NvdW50cxgCIAMoCzIZLmdiYS5ncmFudHMudjEuU3RhdGVDb3VudBInCglyZXF1ZXN0ZWQYAyABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EicKCWNvbW1pdHRlZBgEIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSJwoJZGlzYnVyc2VkGAUgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRIuChByZW1haW5pbmdfYnVkZ2V0GAYgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRIwCgxjb21wdXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2F3YXJkX2NvdW50GAggASgDEjIKDXJlZ2lvbl90b3RhbHMYCSADKAsyGy5nYmEuZ3JhbnRzLnYxLlJlZ2lvblRvdGFscxIZChFyZXZpZXdzX2NvbXBsZXRlZBgKIAEoAxIYChByZXZpZXdzX3JlcXVpcmVkGAsgASgDEhMKC3JlcG9ydHNfZHVlGAwgASgDEhcKD3JlcG9ydHNfb3ZlcmR1ZRgNIAEoAxIYChByZXBvcnRzX2FjY2VwdGVkGA4gASgDEjkKEnJlcXVlc3RlZF9yZXNvdXJjZRgPIAEoCzIdLmdiYS5ncmFudHMudjEuUmVzb3VyY2VBbW91bnQSMAoJYWxsb2NhdGVkGBAgASgLMh0uZ2JhLmdyYW50cy52MS5SZXNvdXJjZUFtb3VudBIrCgR1c2VkGBEgASgLMh0uZ2JhLmdyYW50cy52MS5SZXNvdXJjZUFtb3VudBIrCgRmcmVlGBIgASgLMh0uZ2JhLmdyYW50cy52MS5SZXNvdXJjZUFtb3VudBIvCghjYXBhY2l0eRgTIAEoCzIdLmdiYS5ncmFudHMudjEuUmVzb3VyY2VBbW91bnQi3wIKDFJlZ2lvblRvdGFscxIlCgZyZWdpb24YASABKA4yFS5nYmEuZ3JhbnRzLnYxLlJlZ2lvbhInCglyZXF1ZXN0ZWQYAiABKAsyFC5nYmEuZ3JhbnRzLnYxLk1vbmV5EicKCWNvbW1pdHRlZBgDIAEoCzIULmdiYS5ncmFudHMudjEuTW9uZXkSJwoJZGlzYnVyc2VkGAQgASgLMhQuZ2JhLmdyYW50cy52MS5Nb25leRITCgthd2FyZF9jb3VudBgFIAEoAxI5ChJyZXF1ZXN0ZWRfcmVzb3VyY2UYBiABKAsyHS5nYmEuZ3JhbnRzLnYxLlJlc291cmNlQW1vdW50EjAKCWFsbG9jYXRlZBgHIAEoCzIdLmdiYS5ncmFudHMudjEuUmVzb3VyY2VBbW91bnQSKwoEdXNlZBgIIAEoCzIdLmdiYS5ncmFudHMudjEuUmVzb3VyY2VBbW91bnQiTAoKU3RhdGVDb3VudBIvCgVzdGF0ZRgBIAEoDjIgLmdiYS5ncmFudHMudjEuQXBwbGljYXRpb24uU3RhdGUSDQoFY291bnQYAiABKAMy/QEKDFdhdGNoU2VydmljZRJ3ChZXYXRjaEFwcGxpY2F0aW9uRXZlbnRzEiwuZ2JhLmdyYW50cy52MS5XYXRjaEFwcGxpY2F0aW9uRXZlbnRzUmVxdWVzdBotLmdiYS5ncmFudHMudjEuV2F0Y2hBcHBsaWNhdGlvbkV2ZW50c1Jlc3BvbnNlMAESdAoVV2F0Y2hQcm9ncmFtbWVTdW1tYXJ5EisuZ2JhLmdyYW50cy52MS5XYXRjaFByb2dyYW1tZVN1bW1hcnlSZXF1ZXN0GiwuZ2JhLmdyYW50cy52MS5XYXRjaFByb2dyYW1tZVN1bW1hcnlSZXNwb25zZTABYgZwcm90bzM", [file_gba_grants_v1_application, file_gba_grants_v1_common, file_gba_grants_v1_team, file_google_protobuf_timestamp]);
 
 /**
  * Request of WatchApplicationEvents. At most one of programme,
@@ -298,6 +298,42 @@ export type ProgrammeSummary = Message<"gba.grants.v1.ProgrammeSummary"> & {
    * @generated from field: int64 reports_accepted = 14;
    */
   reportsAccepted: bigint;
+
+  /**
+   * Facility programmes: the totals above in the programme's unit (the
+   * money fields stay unset). Requested, as `requested`.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount requested_resource = 15;
+   */
+  requestedResource?: ResourceAmount | undefined;
+
+  /**
+   * Allocated and not released.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount allocated = 16;
+   */
+  allocated?: ResourceAmount | undefined;
+
+  /**
+   * Usage recorded.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount used = 17;
+   */
+  used?: ResourceAmount | undefined;
+
+  /**
+   * Capacity minus allocated.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount free = 18;
+   */
+  free?: ResourceAmount | undefined;
+
+  /**
+   * The cycle's capacity.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount capacity = 19;
+   */
+  capacity?: ResourceAmount | undefined;
 };
 
 /**
@@ -348,6 +384,28 @@ export type RegionTotals = Message<"gba.grants.v1.RegionTotals"> & {
    * @generated from field: int64 award_count = 5;
    */
   awardCount: bigint;
+
+  /**
+   * Facility programmes: requested by this region, in the programme's
+   * unit (the money fields stay unset).
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount requested_resource = 6;
+   */
+  requestedResource?: ResourceAmount | undefined;
+
+  /**
+   * Allocated to this region and not released.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount allocated = 7;
+   */
+  allocated?: ResourceAmount | undefined;
+
+  /**
+   * Usage recorded by this region's applicants.
+   *
+   * @generated from field: gba.grants.v1.ResourceAmount used = 8;
+   */
+  used?: ResourceAmount | undefined;
 };
 
 /**
