@@ -18,9 +18,10 @@ fn show(r: Option<&v1::ResourceAmount>) -> String {
     crate::views::resource(r)
 }
 
-/// `beam-h (beam hours, in steps of 0.5)`.
+/// `beam-h (beam hours, in steps of 0.5)`, `core-h (core-hours, whole)`.
 pub fn unit_word(f: &v1::Facility) -> String {
     match resource::unit(&f.unit) {
+        Some(u) if u.steps_per_unit == 1 => format!("{} ({}, whole)", u.symbol, u.name),
         Some(u) => format!(
             "{} ({}, in steps of {})",
             u.symbol,

@@ -9,18 +9,22 @@
 //! '1,500 beam-h'`) awards a resource instead of money: `--budget` and
 //! `--max-award` take an amount in its unit as well (they are `--capacity`
 //! and `--max-request` by another name), filling `facility.capacity` and
-//! `facility.max_request`.
+//! `facility.max_request`. `get` shows a facility programme's usage from
+//! its summary (the Programme does not carry it).
 
 use clap::{Args, Subcommand};
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::programme_service_client::ProgrammeServiceClient as Client;
+use gba_grants::proto::v1::watch_service_client::WatchServiceClient as WatchClient;
 
 use super::documents::requirement_arg;
 use super::signoff::RequirementArg;
 use super::{Amount, Ctx, ListArgs, RegionArg, WriteArgs, amount_arg, programme_arg, time_opt};
 use crate::error::{CliError, Result};
 use crate::json::input;
-use crate::{output, resource};
+use crate::output::{self, Format};
+use crate::views::Resource;
+use crate::{resource, table};
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
@@ -371,6 +375,27 @@ impl Fields {
     }
 }
 
+/// A facility programme's usage recorded, from the first snapshot of its
+/// summary (none when it does not come within 5 s or the call fails: the
+/// field list goes without it).
+async fn facility_used(ctx: &Ctx, programme: &str) -> Option<v1::ResourceAmount> {
+    let request = v1::WatchProgrammeSummaryRequest {
+        programmes: vec![programme.to_owned()],
+    };
+    let first = async {
+        let mut stream = WatchClient::new(ctx.conn.channel())
+            .watch_programme_summary(ctx.conn.request(request))
+            .await
+            .ok()?
+            .into_inner();
+        stream.message().await.ok()??.summary?.used
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), first)
+        .await
+        .ok()
+        .flatten()
+}
+
 async fn get(ctx: &Ctx, name: String) -> Result<v1::Programme> {
     let r = ctx
         .conn
@@ -398,7 +423,22 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 .await?;
             output::one(ctx.format, &r.programme.unwrap_or_default())
         }
-        Cmd::Get { name } => output::one(ctx.format, &get(ctx, programme_arg("NAME", &name)?).await?),
+        Cmd::Get { name } => {
+            let p = get(ctx, programme_arg("NAME", &name)?).await?;
+            if ctx.format != Format::Table || p.facility.is_none() {
+                return output::one(ctx.format, &p);
+            }
+            // The usage recorded is in the programme's summary, not in it.
+            let mut fields = p.details();
+            if let Some(used) = facility_used(ctx, &p.name).await {
+                let at = fields
+                    .iter()
+                    .position(|(label, _)| *label == "Free")
+                    .unwrap_or(fields.len());
+                fields.insert(at, ("Used", resource::format(&used)));
+            }
+            output::write(&table::fields(&fields))
+        }
         Cmd::List(l) => {
             let items = l
                 .paging()
