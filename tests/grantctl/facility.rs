@@ -232,6 +232,16 @@ pub async fn the_beam_time_story_through_grantctl(backend: Backend) {
     .await;
     let err = money_on_facility.fails(4);
     assert!(err.contains("requested_amount"), "the field is named: {err}");
+    let foreign = run(
+        &hku_ctl,
+        &["applications", "update", &a_hku, "--requested", "96 core-h"],
+    )
+    .await;
+    let err = foreign.fails(4);
+    assert!(
+        err.contains("requested_resource"),
+        "a foreign unit names the field: {err}"
+    );
     let edited = run(
         &hku_ctl,
         &[
@@ -335,6 +345,28 @@ pub async fn the_beam_time_story_through_grantctl(backend: Backend) {
         pair("291", "145.5"),
         "{programme}"
     );
+    let below = run(&admin, &["programmes", "update", &p, "--capacity", "140 beam-h"]).await;
+    assert!(below.fails(5).contains("BUDGET_BELOW_COMMITTED"), "{}", below.stderr);
+    let updated = run(
+        &admin,
+        &[
+            "programmes",
+            "update",
+            &p,
+            "--max-request",
+            "120.5 beam-h",
+            "-o",
+            "json",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(
+        beam(&updated["facility"]["maxRequest"]),
+        pair("241", "120.5"),
+        "{updated}"
+    );
+    assert_eq!(beam(&updated["facility"]["capacity"]), pair("300", "150"), "kept");
 
     // 4. Usage, within the allocation, each with its own reference.
     let record = |a: &str, amount: &str, start: i64, hours: i64, reference: &str, extra: &[&str]| {
@@ -421,6 +453,7 @@ pub async fn the_beam_time_story_through_grantctl(backend: Backend) {
     let beyond = record(&a_hku, "20 beam-h", now - day, 20, "EXP-2026-0044", &[]).await;
     let err = beyond.fails(5);
     assert!(err.contains("FAILED_PRECONDITION USAGE_EXCEEDS_ALLOCATION"), "{err}");
+    assert!(err.contains("17.5"), "what is left is said: {err}");
     let reused = record(&a_um, "10 beam-h", now - day, 10, "EXP-2026-0042", &[]).await;
     let err = reused.fails(5);
     assert!(
