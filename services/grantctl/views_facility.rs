@@ -75,8 +75,8 @@ pub fn is_facility_application(a: &v1::Application) -> bool {
 }
 
 /// A facility application's lines in place of awarded and disbursed:
-/// what was allocated, used and is left, in the unit, and the preferred
-/// periods.
+/// once allocated, what was allocated, used and is left, in the unit; and
+/// the preferred periods.
 pub fn application_details(a: &v1::Application) -> Vec<(&'static str, String)> {
     let left = a
         .awarded_resource
@@ -84,6 +84,9 @@ pub fn application_details(a: &v1::Application) -> Vec<(&'static str, String)> {
         .and_then(|r| resource::minus(r, a.used_resource.as_ref()))
         .map(|r| resource::format(&r))
         .unwrap_or_default();
+    if a.awarded_resource.is_none() {
+        return vec![("Preferred periods", periods(a))];
+    }
     vec![
         ("Allocated", show(a.awarded_resource.as_ref())),
         ("Used", show(a.used_resource.as_ref())),
