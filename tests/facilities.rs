@@ -215,6 +215,28 @@ async fn beam_time_is_allocated_to_the_last_half_hour_used_and_released(backend:
         assert_eq!(p.preferred_periods.len(), 1);
         proposals.push(start_review(&server, &officer, &p.name).await.expect("start review"));
     }
+    // The ranking, in beam hours (without peer review no entry is above
+    // the funding line; the running totals show where it would fall).
+    let ranking = server
+        .reviews(&officer)
+        .get_review_ranking(v1::GetReviewRankingRequest {
+            programme: cycle.name.clone(),
+        })
+        .await
+        .expect("rank the proposals")
+        .into_inner()
+        .ranking
+        .expect("ranking");
+    assert!(ranking.remaining_budget.is_none());
+    assert_eq!(steps(&ranking.remaining_capacity), 201);
+    let ninth = &ranking.entries[8];
+    assert_eq!(steps(&ninth.requested_resource), 25);
+    assert_eq!(
+        ninth.cumulative_requested_resource.as_ref().map(|c| c.value.as_str()),
+        Some("112.5")
+    );
+    assert!(ninth.requested_amount.is_none() && ninth.cumulative_requested.is_none());
+    assert_eq!(ranking.entries.len(), 16);
     let races = proposals.iter().map(|p| {
         let (server, officer, name) = (&server, &officer, p.name.clone());
         async move { allocate(server, officer, &name, 25).await }
@@ -266,7 +288,8 @@ async fn beam_time_is_allocated_to_the_last_half_hour_used_and_released(backend:
     // Usage: 10 hours of the first allocation, then 2.5 more fits exactly;
     // half an hour beyond is refused and changes nothing.
     let first = &winners[0];
-    let recorded = record(&server, &officer, &first.name, usage(20, "CSNS-P2027-0001"), "use-1")
+    let ten_hours = usage(20, "CSNS-P2027-0001");
+    let recorded = record(&server, &officer, &first.name, ten_hours.clone(), "use-1")
         .await
         .expect("record usage");
     let record_one = recorded.usage_record.expect("usage record");
@@ -275,7 +298,7 @@ async fn beam_time_is_allocated_to_the_last_half_hour_used_and_released(backend:
         recorded.application.as_ref().map(|a| a.state),
         Some(state(State::Active))
     );
-    let replay = record(&server, &officer, &first.name, usage(20, "CSNS-P2027-0001"), "use-1")
+    let replay = record(&server, &officer, &first.name, ten_hours, "use-1")
         .await
         .expect("a retry replays");
     assert_eq!(replay.usage_record.map(|u| u.name), Some(record_one.name.clone()));
@@ -331,6 +354,60 @@ async fn beam_time_is_allocated_to_the_last_half_hour_used_and_released(backend:
     let by_region: HashMap<i32, i64> = s.region_totals.iter().map(|r| (r.region, steps(&r.used))).collect();
     assert_eq!(by_region.get(&i32::from(region)), Some(&20), "{by_region:?}");
     assert_eq!(by_region.values().sum::<i64>(), 20, "usage by region adds up");
+
+    // The cycle's capacity may grow, never below what is allocated.
+    let update = |steps: i64, etag: String| {
+        let mut programmes = server.programmes(&server.admin_key);
+        let name = cycle.name.clone();
+        async move {
+            programmes
+                .update_programme(v1::UpdateProgrammeRequest {
+                    programme: Some(v1::Programme {
+                        name,
+                        etag,
+                        facility: Some(v1::Facility {
+                            capacity: Some(beam(steps)),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask {
+                        // An unset largest request follows the capacity.
+                        paths: vec!["facility.capacity".into(), "facility.max_request".into()],
+                    }),
+                    request_id: String::new(),
+                })
+                .await
+        }
+    };
+    let current = server
+        .programmes(&officer)
+        .get_programme(v1::GetProgrammeRequest {
+            name: cycle.name.clone(),
+        })
+        .await
+        .expect("get the cycle")
+        .into_inner()
+        .programme
+        .expect("programme");
+    let status = expect_code(update(195, current.etag.clone()).await, Code::FailedPrecondition);
+    assert_eq!(reason(&status), "BUDGET_BELOW_COMMITTED");
+    assert!(
+        status.message().contains("programme.facility.capacity"),
+        "{}",
+        status.message()
+    );
+    let grown = update(400, current.etag)
+        .await
+        .expect("grow the cycle")
+        .into_inner()
+        .programme
+        .and_then(|p| p.facility)
+        .expect("facility");
+    assert_eq!(grown.capacity.as_ref().map(|c| c.value.as_str()), Some("200"));
+    assert_eq!(steps(&grown.allocated), 196);
+    assert_eq!(grown.unit, "beam-h", "the unit stays");
+    assert_eq!(steps(&grown.max_request), 400);
 
     // The stream saw every change; its last snapshots add up to the summary.
     let mut latest: HashMap<String, v1::Application> = HashMap::new();

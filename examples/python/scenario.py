@@ -31,6 +31,8 @@ from gba.grants.v1 import (  # noqa: E402
     access_pb2_grpc,
     application_pb2,
     application_pb2_grpc,
+    award_pb2,
+    award_pb2_grpc,
     common_pb2,
     institution_pb2,
     institution_pb2_grpc,
@@ -243,7 +245,88 @@ def run(opts):
     check(code == 2, f"applicant.py on a programme not open exited {code}, expected 2")
     check("FAILED_PRECONDITION" in early.output and "[reason PROGRAMME_NOT_OPEN]" in early.output,
           "applicant.py did not report FAILED_PRECONDITION [reason PROGRAMME_NOT_OPEN]")
+
+    beam_time(channel, admin, hku, api_key, applicant_key)
     channel.close()
+
+
+def beam_time(channel, admin, hku, api_key, applicant_key):
+    """A facility programme from Python: HKU asks for 12.5 hours of CSNS
+    beam time, is allocated 10.5, uses 8; usage beyond the allocation is
+    refused with its reason; every amount is exact steps of 0.5 hour."""
+    programmes = programme_pb2_grpc.ProgrammeServiceStub(channel)
+    applications = application_pb2_grpc.ApplicationServiceStub(channel)
+    review = review_pb2_grpc.ReviewServiceStub(channel)
+    awards = award_pb2_grpc.AwardServiceStub(channel)
+
+    def beam(steps):
+        return common_pb2.ResourceAmount(unit="beam-h", steps=steps)
+
+    now = datetime.now(timezone.utc)
+    cycle = with_retries(programmes.CreateProgramme, programme_pb2.CreateProgrammeRequest(
+        programme=programme_pb2.Programme(
+            display_name="CSNS beam time for Hong Kong users",
+            local_name="中国散裂中子源香港用户机时",
+            funder="Institute of High Energy Physics, CAS",
+            eligible_regions=[common_pb2.Region.REGION_HONG_KONG],
+            open_time=timestamp(now - timedelta(minutes=1)),
+            close_time=timestamp(now + timedelta(days=30)),
+            facility=programme_pb2.Facility(
+                facility="China Spallation Neutron Source", local_name="中国散裂中子源",
+                resource="Beam time, general purpose powder diffractometer", unit="beam-h",
+                capacity=beam(201)),
+        ),
+        request_id=rid()), admin).programme
+    check(cycle.facility.capacity.value == "100.5" and not cycle.currency_code,
+          f"the facility programme came back as {cycle}")
+    officer_key = api_key(role=access_pb2.ApiKey.ROLE_OFFICER, programmes=[cycle.name],
+                          display_name="CSNS user office")
+    officer = (("authorization", f"Bearer {officer_key.secret}"),)
+    applicant = (("authorization", f"Bearer {applicant_key.secret}"),)
+    draft = with_retries(applications.CreateApplication, application_pb2.CreateApplicationRequest(
+        parent=cycle.name,
+        application=application_pb2.Application(
+            applicant_institution=hku.name,
+            title="Lithium-ion conduction in garnet electrolytes",
+            abstract="Neutron powder diffraction of doped LLZO.",
+            principal_investigator=application_pb2.Investigator(
+                name="Prof. Leung Ka Wai", email="kwleung@hku.hk", orcid="0000-0002-1825-0097"),
+            requested_resource=beam(25),
+            duration_months=6,
+            preferred_periods=[common_pb2.Period(start_time=timestamp(now + timedelta(days=40)),
+                                                 end_time=timestamp(now + timedelta(days=43)))],
+        ),
+        request_id=rid()), applicant).application
+    with_retries(applications.SubmitApplication, application_pb2.SubmitApplicationRequest(
+        name=draft.name, request_id=rid()), applicant)
+    with_retries(review.StartReview, review_pb2.StartReviewRequest(name=draft.name, request_id=rid()), officer)
+    approved = with_retries(review.ApproveApplication, review_pb2.ApproveApplicationRequest(
+        name=draft.name, awarded_resource=beam(21), request_id=rid()), officer).application
+    check(approved.awarded_resource.value == "10.5" and not approved.HasField("awarded_amount"),
+          f"the allocation reads {approved.awarded_resource}")
+    used = with_retries(awards.RecordUsage, award_pb2.RecordUsageRequest(
+        parent=draft.name,
+        usage_record=award_pb2.UsageRecord(
+            amount=beam(16), reference="CSNS-P2027-0042",
+            period=common_pb2.Period(start_time=timestamp(now - timedelta(days=2)),
+                                     end_time=timestamp(now - timedelta(days=1)))),
+        request_id=rid()), officer)
+    check(used.application.used_resource.value == "8" and used.application.state == State.STATE_ACTIVE,
+          f"after usage the application reads {used.application}")
+    try:
+        awards.RecordUsage(award_pb2.RecordUsageRequest(
+            parent=draft.name,
+            usage_record=award_pb2.UsageRecord(
+                amount=beam(6), reference="CSNS-P2027-0043",
+                period=common_pb2.Period(start_time=timestamp(now - timedelta(hours=5)),
+                                         end_time=timestamp(now - timedelta(hours=2))))),
+            metadata=officer)
+        raise Failure("usage beyond the allocation was accepted")
+    except grpc.RpcError as err:
+        check(err.code() == grpc.StatusCode.FAILED_PRECONDITION and "USAGE_EXCEEDS_ALLOCATION" in describe(err),
+              f"usage beyond the allocation answered {describe(err)}")
+    print(f"scenario: beam time allocated {approved.awarded_resource.value} beam-h, "
+          f"used {used.application.used_resource.value}, over-use refused")
 
 
 def main():

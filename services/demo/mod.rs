@@ -109,6 +109,9 @@ impl Demo {
                 .await?;
             institutions.insert(i.key, (made.name, i.region));
         }
+        // The facilities first, so the money projects' events are the
+        // latest a dashboard's feed shows.
+        let (facilities, facility_applications) = self.facilities(&institutions).await?;
         let now = Timestamp::now().micros();
         let day = 86_400_000_000;
         let mut programmes = HashMap::new();
@@ -191,7 +194,6 @@ impl Demo {
             let payee = Payee::of(currency, region);
             self.advance(&draft, n, project.fate, currency, payee).await?;
         }
-        let (facilities, facility_applications) = self.facilities(&institutions).await?;
         let viewer = g
             .create_api_key(
                 c,

@@ -914,7 +914,7 @@ async function main() {
       },
       requestId: rid(),
     });
-    check(beamTime.facility?.unit === "beam-h" && !beamTime.currencyCode && !beamTime.budget, `the facility programme came back as ${JSON.stringify({ facility: beamTime.facility, currency: beamTime.currencyCode })}`);
+    check(beamTime.facility?.unit === "beam-h" && !beamTime.currencyCode && !beamTime.budget, `the facility programme came back as ${JSON.stringify({ facility: beamTime.facility, currency: beamTime.currencyCode }, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
     const facilityOfficer = await key({ role: c.ApiKey_Role.OFFICER, programmes: [beamTime.name], displayName: "facility officer" });
     const { application: beamApp } = await as(hkApplicant).applications.createApplication({
       parent: beamTime.name,

@@ -511,7 +511,9 @@ export type UpdateProgrammeRequest = Message<"gba.grants.v1.UpdateProgrammeReque
   /**
    * Fields to change: display_name, local_name, funder, budget,
    * eligible_regions, requires_guangdong_partner, max_award, open_time,
-   * close_time, or `*` for all of them.
+   * close_time, review_settings, document_requirements,
+   * endorsement_requirement, and for a facility programme
+   * facility.capacity and facility.max_request; or `*` for all of them.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
