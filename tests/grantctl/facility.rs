@@ -466,6 +466,17 @@ pub async fn the_beam_time_story_through_grantctl(backend: Backend) {
     assert_eq!(beam(&um_used["application"]["usedResource"]), pair("80", "40"));
 
     let table = run(&officer, &["awards", "usage", "list", &a_hku]).await.ok();
+    let t = "YYYY-MM-DD hh:mm:ssZ";
+    assert_eq!(
+        super::run::normalise(&table),
+        format!(
+            "USAGE RECORD                      AMOUNT       FROM                  UNTIL                 \
+             REFERENCE      RECORDED\n\
+             xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1  12.5 beam-h  {t}  {t}  EXP-2026-0042  {t}\n\
+             xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx2  60 beam-h    {t}  {t}  EXP-2026-0043  {t}"
+        ),
+        "aligned, amounts in the unit"
+    );
     for text in [
         "USAGE RECORD",
         "12.5 beam-h",
