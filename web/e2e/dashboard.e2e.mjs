@@ -245,6 +245,98 @@ async function allApplications(client, programmes) {
 }
 
 /**
+ * The demo's facility programmes on the live page: the CSNS beam-time
+ * cycle's card must show more than 10 % of its projects from Hong Kong and
+ * Macao, and the NSCC-GZ core-hours card at least 200 awards to Hong Kong
+ * and Macao (the region table's award counts summed), in each language.
+ * The figures must agree with the region table and with the applications
+ * the viewer key lists (the awards as the summary counts them, by the
+ * applicant's region).
+ */
+async function checkDemoFacilities({ c, page, programmes, apps, inst, staleHint }) {
+  const S = c.Application_State;
+  const crossBorder = (name) => [c.Region.HONG_KONG, c.Region.MACAO].includes(inst.get(name)?.region);
+  const find = (unit, re) => programmes.find((p) => p.facility?.unit === unit && re.test(p.displayName));
+  const csns = find("beam-h", /CSNS/);
+  const nscc = find("core-h", /NSCC-GZ/);
+  check(csns && nscc, `the demo has no CSNS beam-h and NSCC-GZ core-h programmes (${programmes.map((p) => `${p.displayName} [${p.facility?.unit ?? "money"}]`).join("; ")}); a binary built before the demo's facilities? rebuild it`);
+  // Awards as the summary counts them (watch.proto `award_count`): APPROVED
+  // or ACTIVE, or CLOSED after a payment, which for a facility is usage.
+  const isAward = (app) => [S.APPROVED, S.ACTIVE].includes(app.state) || (app.state === S.CLOSED && BigInt(app.usedResource?.steps ?? 0n) > 0n);
+  const awarded = (p) => {
+    const mine = apps.filter(({ app, programme }) => programme.name === p.name && isAward(app));
+    return { awards: mine.length, crossBorder: mine.filter(({ app }) => crossBorder(app.applicantInstitution)).length };
+  };
+  const listed = { csns: awarded(csns), nscc: awarded(nscc) };
+  const W = {
+    en: /^Hong Kong and Macao: ([\d,]+) of ([\d,]+) projects? \((\d[\d,]*\.\d) %\)$/,
+    "zh-Hant": /^港澳：([\d,]+) 個項目中的 ([\d,]+) 個（(\d[\d,]*\.\d)%）$/,
+    "zh-Hans": /^港澳：([\d,]+) 个项目中的 ([\d,]+) 个（(\d[\d,]*\.\d)%）$/,
+  };
+  const int = (text) => (text == null ? NaN : Number(String(text).replace(/[^\d]/g, "")));
+  const read = (name) =>
+    page.evaluate((name) => {
+      const card = document.querySelector(`article.card-facility[data-programme="${name}"]`);
+      const fig = card?.querySelector("[data-cross-border]");
+      const cell = (r) => card?.querySelector(`tr[data-row="awards"] td[data-region="${r}"]`)?.textContent ?? null;
+      return {
+        card: !!card,
+        text: fig?.textContent ?? null,
+        crossBorder: fig?.dataset.crossBorderAwards ?? null,
+        awards: fig?.dataset.awards ?? null,
+        permille: fig?.dataset.permille ?? null,
+        totalAwards: card?.querySelector('[data-count="awards"]')?.textContent ?? null,
+        regions: { hk: cell(1), mo: cell(2), gd: cell(3) },
+        regionsEmpty: !!card?.querySelector(".regions-empty"),
+      };
+    }, name);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const notes = [];
+  for (const lang of ["en", "zh-Hant", "zh-Hans"]) {
+    await page.click(`#lang-switch [data-set-lang="${lang}"]`);
+    await page.waitForFunction((id) => document.documentElement.dataset.lang === id, lang, { timeout: 3_000 });
+    const figures = {};
+    for (const [key, p] of [["csns", csns], ["nscc", nscc]]) {
+      const what = `${lang}: the demo's ${p.displayName} card`;
+      await page.waitForSelector(`article.card-facility[data-programme="${p.name}"] [data-cross-border]`, { timeout: 20_000 }).catch(async () => {
+        throw new E2EError(`${what} shows no Hong Kong and Macao figure under its region table: ${JSON.stringify(await read(p.name))}${staleHint}`);
+      });
+      // The summary is live: wait until the card has the awards the server lists.
+      await page
+        .waitForFunction(
+          ({ name, awards }) => document.querySelector(`article.card-facility[data-programme="${name}"] [data-cross-border]`)?.dataset.awards === String(awards),
+          { name: p.name, awards: listed[key].awards },
+          { timeout: 15_000 },
+        )
+        .catch(() => {});
+      const f = await read(p.name);
+      const m = W[lang].exec(f.text ?? "");
+      check(m, `${what}: the figure reads ${JSON.stringify(f.text)}`);
+      const [count, total] = lang === "en" ? [int(m[1]), int(m[2])] : [int(m[2]), int(m[1])];
+      const regionSum = int(f.regions.hk) + int(f.regions.mo);
+      check(
+        count === Number(f.crossBorder) && total === Number(f.awards) && count === regionSum && total === int(f.totalAwards),
+        `${what}: the figure ${JSON.stringify(f.text)} does not agree with the card (Hong Kong ${f.regions.hk} + Macao ${f.regions.mo} awards, ${f.totalAwards} in all, data ${f.crossBorder} of ${f.awards})`,
+      );
+      check(
+        count === listed[key].crossBorder && total === listed[key].awards,
+        `${what}: ${count} of ${total} awards to Hong Kong and Macao, but the server lists ${listed[key].crossBorder} of ${listed[key].awards}`,
+      );
+      // One decimal, rounded down, from the counts: no float in the check either.
+      const permille = (BigInt(count) * 1000n) / BigInt(total);
+      check(m[3].replace(/,/g, "") === `${permille / 10n}.${permille % 10n}` && f.permille === String(permille), `${what}: the share reads ${m[3]} (data ${f.permille}), not ${permille} tenths of a percent`);
+      figures[key] = { count, total, text: f.text };
+    }
+    // The public figures: more than 10 % of CSNS projects, at least 200 NSCC-GZ awards.
+    check(figures.csns.count * 10 > figures.csns.total, `${lang}: the CSNS card shows ${figures.csns.count} of ${figures.csns.total} projects from Hong Kong and Macao, not more than 10 %`);
+    check(figures.nscc.count >= 200, `${lang}: the NSCC-GZ card shows ${figures.nscc.count} awards to Hong Kong and Macao, fewer than 200`);
+    notes.push(`${lang}: "${figures.csns.text}", "${figures.nscc.text}"`);
+  }
+  await page.click('#lang-switch [data-set-lang="en"]');
+  ok(`demo: the facility cards show Hong Kong and Macao's share of their awards, as the server lists them (${notes.join("; ")})`);
+}
+
+/**
  * The history panel's team and sign-off, on the demo: a submitted joint
  * project signed by both sides, and a draft no one has signed yet, in each
  * language, with the timeline's endorsements, and the layout at each width.
@@ -291,6 +383,14 @@ async function checkDemoTeams({ c, bin, tmp, context, pageErrors, layoutProblems
     cleanups.unshift(() => dev.close());
     pageUrl = dev.url;
   }
+  const servedDemo = await Promise.all(
+    ["", "app.js"].map((f) => fetch(new URL(f, pageUrl)).then((r) => r.text(), () => "")),
+  );
+  const builtDemo = await Promise.all(["dist/index.html", "dist/app.js"].map((f) => readFile(join(webRoot, f), "utf8")));
+  const staleHint =
+    servedDemo[0] !== builtDemo[0] || servedDemo[1] !== builtDemo[1]
+      ? " (the page served differs from web/dist: rebuild the binary, or run with GBA_GRANTS_PAGE_URL=dev)"
+      : "";
   const page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(`(demo tab) ${e.message}`));
   try {
@@ -420,6 +520,9 @@ async function checkDemoTeams({ c, bin, tmp, context, pageErrors, layoutProblems
         (unsigned ? `; the draft "${unsigned.app.title}" lists who is still to sign` : "; no unsigned draft to check") +
         `; layout holds (${notes.join(", ")})`,
     );
+
+    // The facility programmes' public figures, on the same page.
+    await checkDemoFacilities({ c, page, programmes, apps, inst, staleHint });
   } finally {
     await page.close();
     await server.stop().catch(() => {});

@@ -2,7 +2,18 @@
 // integer widths that add up to 100 %) and totals per unit (lib/facility.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { capacitySegments, facilityFigures, isFacility, percentText, totalsByUnit } from "../src/lib/facility";
+import {
+  capacitySegments,
+  crossBorderPercent,
+  crossBorderShare,
+  crossBorderText,
+  facilityFigures,
+  isFacility,
+  percentText,
+  totalsByUnit,
+} from "../src/lib/facility";
+import { formatTenths, useLanguage } from "../src/lib/i18n";
+import { Region } from "../src/gen/gba/grants/v1/common_pb";
 import { resourceDecimal } from "../src/lib/resources";
 import { totalsByCurrency } from "../src/lib/totals";
 
@@ -115,4 +126,66 @@ test("totals per unit, never across units; counts across everything", () => {
   assert.equal(all.programmes, 3);
   assert.equal(all.applications, 3n);
   assert.equal(all.awards, 1n);
+});
+
+// ---- the share of the awards that went to Hong Kong and Macao -------------------
+const regions = (hk: bigint, mo: bigint, gd: bigint) => [
+  { region: Region.HONG_KONG, awardCount: hk },
+  { region: Region.MACAO, awardCount: mo },
+  { region: Region.GUANGDONG, awardCount: gd },
+];
+
+test("cross-border share: Hong Kong and Macao's awards summed, of the programme's, in tenths of a percent", () => {
+  // The demo's CSNS cycle: 256 of 320 proposals allocated, 32 of them from Hong Kong or Macao.
+  assert.deepEqual(crossBorderShare(regions(20n, 12n, 224n), 256n), { crossBorder: 32n, awards: 256n, permille: 125n });
+  // The demo's NSCC-GZ programme: every award across the border.
+  assert.deepEqual(crossBorderShare(regions(150n, 70n, 0n), 220n), { crossBorder: 220n, awards: 220n, permille: 1000n });
+  // Regions the server does not send count as none; Guangdong alone is 0 %.
+  assert.deepEqual(crossBorderShare([{ region: Region.GUANGDONG, awardCount: 7n }], 7n), { crossBorder: 0n, awards: 7n, permille: 0n });
+  assert.deepEqual(crossBorderShare([{ region: Region.MACAO, awardCount: 1n }], 1n), { crossBorder: 1n, awards: 1n, permille: 1000n });
+});
+
+test("cross-border share: integer division rounds down, never overstating the share", () => {
+  // 1 of 3 is 33.33… %: 33.3; 2 of 3 is 66.66… %: 66.6, not 66.7.
+  assert.equal(crossBorderShare(regions(1n, 0n, 2n), 3n)!.permille, 333n);
+  assert.equal(crossBorderShare(regions(2n, 0n, 1n), 3n)!.permille, 666n);
+  // 999 of 10,000 is 9.99 %: 9.9, below 10.
+  assert.equal(crossBorderShare(regions(999n, 0n, 9001n), 10_000n)!.permille, 99n);
+  // Big counts stay exact (no float on the way).
+  const big = 9_007_199_254_740_993n;
+  assert.equal(crossBorderShare(regions(big, 0n, big), 2n * big)!.permille, 500n);
+});
+
+test("cross-border share: no region totals, no awards, and counts that do not add up", () => {
+  assert.equal(crossBorderShare([], 5n), null);
+  assert.deepEqual(crossBorderShare(regions(0n, 0n, 0n), 0n), { crossBorder: 0n, awards: 0n, permille: null });
+  // Awards of an applicant with no region: in the programme's count only.
+  assert.deepEqual(crossBorderShare(regions(1n, 1n, 2n), 8n), { crossBorder: 2n, awards: 8n, permille: 250n });
+  // Regions adding up to more than the programme's count: their sum, never above 100 %.
+  assert.deepEqual(crossBorderShare(regions(3n, 1n, 0n), 2n), { crossBorder: 4n, awards: 4n, permille: 1000n });
+  // A negative count (never sent) counts as none.
+  assert.deepEqual(crossBorderShare(regions(-1n, 2n, 2n), 4n), { crossBorder: 2n, awards: 4n, permille: 500n });
+});
+
+test("cross-border figure in the page's three languages", () => {
+  const csns = crossBorderShare(regions(20n, 12n, 224n), 256n)!;
+  const one = crossBorderShare([{ region: Region.HONG_KONG, awardCount: 1n }], 1n)!;
+  const many = crossBorderShare(regions(1_000n, 234n, 10_000n), 11_234n)!;
+  try {
+    useLanguage("en");
+    assert.equal(crossBorderText(csns), "Hong Kong and Macao: 32 of 256 projects (12.5 %)");
+    assert.equal(crossBorderText(one), "Hong Kong and Macao: 1 of 1 project (100.0 %)");
+    assert.equal(crossBorderText(many), "Hong Kong and Macao: 1,234 of 11,234 projects (10.9 %)");
+    assert.equal(crossBorderPercent({ crossBorder: 0n, awards: 0n, permille: null }), "");
+    assert.equal(formatTenths(0n), "0.0");
+    assert.equal(formatTenths(12_345n), "1,234.5");
+    useLanguage("zh-Hant");
+    assert.equal(crossBorderText(csns), "港澳：256 個項目中的 32 個（12.5%）");
+    assert.equal(crossBorderText(many), "港澳：11,234 個項目中的 1,234 個（10.9%）");
+    useLanguage("zh-Hans");
+    assert.equal(crossBorderText(csns), "港澳：256 个项目中的 32 个（12.5%）");
+    assert.equal(crossBorderText(one), "港澳：1 个项目中的 1 个（100.0%）");
+  } finally {
+    useLanguage("en");
+  }
 });

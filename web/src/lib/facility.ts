@@ -2,8 +2,11 @@
 // core-hours instead of money), from its live summary or from the programme
 // until the summary comes; the three segments of its capacity bar (used,
 // allocated but not yet used, free); and totals per unit (amounts in
-// different units are never added together). Exact: BigInt steps, see
+// different units are never added together); and the share of its awards
+// that went to Hong Kong and Macao applicants. Exact: BigInt steps, see
 // resources.ts. Pure (unit-tested).
+import { Region } from "../gen/gba/grants/v1/common_pb";
+import { formatTenths, pluralForm, t, type MsgKey } from "./i18n";
 import { resource, stepsOf, type ResourceValue } from "./resources";
 
 /**
@@ -166,4 +169,66 @@ export function totalsByUnit(figures: readonly FacilityFigures[]): UnitTotals[] 
     t.free = add(t.free, f.free);
   }
   return [...map.values()].sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0));
+}
+
+/** The fields of a RegionTotals used for the cross-border figure. */
+export interface RegionAwardsLike {
+  region: number;
+  awardCount: bigint;
+}
+
+/** Hong Kong and Macao (gba.grants.v1.Region), the regions across the border from Guangdong. */
+export const CROSS_BORDER_REGIONS: readonly number[] = [Region.HONG_KONG, Region.MACAO];
+
+/**
+ * The share of a programme's awards that went to Hong Kong and Macao
+ * applicants: "Hong Kong and Macao: 32 of 256 projects (12.5 %)".
+ */
+export interface CrossBorderShare {
+  /** Awards to Hong Kong and Macao applicants: the two regions' award counts summed. */
+  crossBorder: bigint;
+  /** The programme's awards (at least the regions' awards summed). */
+  awards: bigint;
+  /**
+   * The share in tenths of a percent, by integer division (rounded down,
+   * so the figure never overstates it): 32 of 256 is 125n (12.5 %).
+   * Null when there are no awards.
+   */
+  permille: bigint | null;
+}
+
+/**
+ * The cross-border figure from the summary's region totals and its award
+ * count. Null while the server reports no region totals (the card says so
+ * in its region table). The programme's awards are the summary's
+ * `award_count`; should the regions' award counts add up to more, their
+ * sum is taken, so that the share never exceeds 100 %.
+ */
+export function crossBorderShare(regionTotals: readonly RegionAwardsLike[], awardCount: bigint): CrossBorderShare | null {
+  if (!regionTotals.length) return null;
+  let crossBorder = 0n;
+  let byRegion = 0n;
+  for (const r of regionTotals) {
+    const n = max0(BigInt(r.awardCount ?? 0n));
+    byRegion += n;
+    if (CROSS_BORDER_REGIONS.includes(r.region)) crossBorder += n;
+  }
+  const total = max0(BigInt(awardCount ?? 0n));
+  const awards = total > byRegion ? total : byRegion;
+  return { crossBorder, awards, permille: awards > 0n ? (crossBorder * 1000n) / awards : null };
+}
+
+/** The figure's message key for its number of awards (`regions.crossBorder.one` / `.other`). */
+export function crossBorderKey(share: CrossBorderShare): MsgKey {
+  return pluralForm("regions.crossBorder", share.awards);
+}
+
+/** The share as a percentage with one decimal, in the current language: "12.5 %" ("12.5%" in Chinese); "" with no awards. */
+export function crossBorderPercent(share: CrossBorderShare): string {
+  return share.permille === null ? "" : t("regions.percent", { value: formatTenths(share.permille) });
+}
+
+/** The figure in words, in the current language: "Hong Kong and Macao: 32 of 256 projects (12.5 %)". */
+export function crossBorderText(share: CrossBorderShare): string {
+  return t(crossBorderKey(share), { count: share.crossBorder, n: share.awards, percent: crossBorderPercent(share) });
 }

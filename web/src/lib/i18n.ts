@@ -247,6 +247,9 @@ const en = {
   "regions.requestedResource": "Requested",
   "regions.allocated": "Allocated",
   "regions.used": "Used",
+  "regions.crossBorder.one": "Hong Kong and Macao: {count} of {n} project ({percent})",
+  "regions.crossBorder.other": "Hong Kong and Macao: {count} of {n} projects ({percent})",
+  "regions.percent": "{value} %",
 
   "feed.heading": "Live feed",
   "feed.help": "Newest first; one filter at a time. Select an application to see its history.",
@@ -511,6 +514,9 @@ const zhHant: Catalogue = {
   "regions.requestedResource": "申請量",
   "regions.allocated": "已分配",
   "regions.used": "已使用",
+  "regions.crossBorder.one": "港澳：{n} 個項目中的 {count} 個（{percent}）",
+  "regions.crossBorder.other": "港澳：{n} 個項目中的 {count} 個（{percent}）",
+  "regions.percent": "{value}%",
 
   "feed.heading": "即時動態",
   "feed.help": "最新的排在最前；每次只可使用一個篩選。選擇申請可查看其記錄。",
@@ -770,6 +776,9 @@ const zhHans: Catalogue = {
   "regions.requestedResource": "申请量",
   "regions.allocated": "已分配",
   "regions.used": "已使用",
+  "regions.crossBorder.one": "港澳：{n} 个项目中的 {count} 个（{percent}）",
+  "regions.crossBorder.other": "港澳：{n} 个项目中的 {count} 个（{percent}）",
+  "regions.percent": "{value}%",
 
   "feed.heading": "实时动态",
   "feed.help": "最新的排在最前；每次只能使用一个筛选条件。选择申请可查看其记录。",
@@ -964,9 +973,14 @@ export function tParts(key: MsgKey, params: Params = {}, slots: readonly string[
 
 /** The plural form for `n` (`{n}` is filled in with `n`). */
 export function tn(key: PluralKey, n: number | bigint, params?: Params): string {
+  return t(pluralForm(key, n), { n, ...params });
+}
+
+/** The key of the plural form of `key` for `n` in the current locale (`.other` when the language has no such form). */
+export function pluralForm(key: PluralKey, n: number | bigint): MsgKey {
   const category = pluralRules(currentLocale).select(Number(n));
   const form = `${key}.${category}`;
-  return t(isMsgKey(form) ? form : (`${key}.other` as MsgKey), { n, ...params });
+  return isMsgKey(form) ? form : (`${key}.other` as MsgKey);
 }
 
 /** A message or raw text, in the current language. */
@@ -1009,6 +1023,23 @@ export function formatAmount(m: MoneyValue | undefined | null, opts: FormatOptio
  */
 export function formatQuantity(r: ResourceValue | undefined | null, opts: ResourceFormatOptions = {}): string {
   return formatResource(r, currentLocale, opts);
+}
+
+/**
+ * A count of tenths (not negative) as a decimal with one digit, for the
+ * current locale, without floats: 125n is "12.5", 1000n "100.0", 12345n
+ * "1,234.5".
+ */
+export function formatTenths(tenths: bigint): string {
+  const n = tenths < 0n ? 0n : tenths;
+  const f = cached(`tenths|${currentLocale}`, () => {
+    const plain = new Intl.NumberFormat(currentLocale, { useGrouping: false });
+    return {
+      decimal: new Intl.NumberFormat(currentLocale, { minimumFractionDigits: 1 }).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".",
+      digits: Array.from({ length: 10 }, (_, i) => plain.format(i)),
+    };
+  });
+  return `${formatNumber(n / 10n)}${f.decimal}${f.digits[Number(n % 10n)]}`;
 }
 
 /** A share (0..=1) as a whole percentage, for the current locale ("45%"). */

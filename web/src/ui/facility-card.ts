@@ -3,10 +3,20 @@
 // and the resource; a capacity bar (used, allocated but not yet used, free)
 // with its exact amounts in words and in its aria-label; the counts by
 // state, awards and peer review as on a money card (programme-card.ts); the
-// resource by applicant region; and the CSV download of its applications.
+// resource and awards by applicant region, with the share of the awards that
+// went to Hong Kong and Macao; and the CSV download of its applications.
 import type { Programme } from "../gen/gba/grants/v1/programme_pb";
 import type { ProgrammeSummary, RegionTotals } from "../gen/gba/grants/v1/watch_pb";
-import { capacitySegments, facilityFigures, type FacilityFigures, type SegmentKey } from "../lib/facility";
+import {
+  capacitySegments,
+  crossBorderKey,
+  crossBorderPercent,
+  crossBorderShare,
+  crossBorderText,
+  facilityFigures,
+  type FacilityFigures,
+  type SegmentKey,
+} from "../lib/facility";
 import { formatDate, formatDateTime } from "../lib/dates";
 import { formatNumber, formatQuantity, names, t, tParts, type MsgKey } from "../lib/i18n";
 import { REGION_ORDER, regionLabel } from "../lib/labels";
@@ -161,6 +171,36 @@ function renderRegions(totals: RegionTotals[], unit: string): HTMLElement {
   );
 }
 
+/**
+ * Under the region table, one line: the share of the programme's awards
+ * that went to Hong Kong and Macao applicants, "Hong Kong and Macao: 32 of
+ * 256 projects (12.5 %)" (`data-cross-border`, the counts in
+ * `data-cross-border-awards` and `data-awards`, the share in tenths of a
+ * percent in `data-permille`). Nothing while the server reports no region
+ * totals or the programme has no awards.
+ */
+function renderCrossBorder(s: ProgrammeSummary | undefined): HTMLElement | null {
+  const share = crossBorderShare(s?.regionTotals ?? [], s?.awardCount ?? 0n);
+  if (!share || share.permille === null) return null;
+  const slots: Record<string, HTMLElement> = {
+    count: h("span", { class: "amount", "data-share": "cross-border" }, formatNumber(share.crossBorder)),
+    n: h("span", { class: "amount", "data-share": "awards" }, formatNumber(share.awards)),
+    percent: h("span", { class: "amount", "data-share": "percent" }, crossBorderPercent(share)),
+  };
+  return h(
+    "p",
+    {
+      class: "cross-border small",
+      "data-cross-border": "",
+      "data-cross-border-awards": String(share.crossBorder),
+      "data-awards": String(share.awards),
+      "data-permille": String(share.permille),
+      title: crossBorderText(share),
+    },
+    fillParts(tParts(crossBorderKey(share), {}, Object.keys(slots)), (slot) => slots[slot]),
+  );
+}
+
 const FACILITY_EXPORTS: readonly ExportKind[] = ["applications"];
 
 /**
@@ -204,6 +244,7 @@ export function renderFacilityCard(
     stateChips(s),
     renderReviews(s),
     renderRegions(s?.regionTotals ?? [], f.unit),
+    renderCrossBorder(s),
     s?.computeTime && h("p", { class: "muted small" }, t("card.asOf", { time: formatDateTime(s.computeTime) })),
     exports && renderExports(name.primary, exports, FACILITY_EXPORTS),
   );
