@@ -14,8 +14,11 @@
 //! report is accepted, reports returned and accepted, closures, the
 //! reports export), and webhooks (secrets shown once and verified
 //! against the signatures, deliveries, pause and resume, rotation,
-//! redelivery, plain http refused). grantctl's
-//! self-contained modules (errors and exit codes, money, names, times,
+//! redelivery, plain http refused), and facility-access programmes (the
+//! beam-time story: capacity, requests and allocations in beam-h, usage
+//! and its refusals, the summary and exports in the unit). grantctl's
+//! self-contained modules (errors and exit codes, money, resource
+//! amounts, names, times,
 //! tables, backoff, sizes, media types, the progress line, exported
 //! records: CSV quoting, the BOM, files renamed into place) are
 //! compiled in here too, so their unit tests run with `cargo test --test
@@ -48,6 +51,9 @@ mod progress;
 #[path = "../services/grantctl/records.rs"]
 mod records;
 #[allow(dead_code)]
+#[path = "../services/grantctl/resource.rs"]
+mod resource;
+#[allow(dead_code)]
 #[path = "../services/grantctl/size.rs"]
 mod size;
 #[allow(dead_code)]
@@ -68,6 +74,8 @@ mod documents;
 mod errors;
 #[path = "grantctl/exports.rs"]
 mod exports;
+#[path = "grantctl/facility.rs"]
+mod facility;
 #[path = "grantctl/golden.rs"]
 mod golden;
 #[path = "grantctl/reports.rs"]
@@ -100,6 +108,7 @@ use documents::{
 };
 use errors::every_error_class_has_its_exit_code_and_the_token_never_shows;
 use exports::exports_read_back_by_python_match_the_api;
+use facility::the_beam_time_story_through_grantctl;
 use golden::{tables_align_bilingual_names_and_format_money, text_that_would_redraw_a_terminal_is_escaped};
 use reports::the_post_award_contract_through_grantctl;
 use reviewing::peer_review_through_grantctl;
@@ -140,6 +149,7 @@ on_every_backend!(
     exports_read_back_by_python_match_the_api,
     the_post_award_contract_through_grantctl,
     webhooks_through_grantctl,
+    the_beam_time_story_through_grantctl,
 );
 
 /// Keeps `Backend` used when the macro's expansion is the only user.

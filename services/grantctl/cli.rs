@@ -199,9 +199,11 @@ pub enum Command {
         #[command(subcommand)]
         command: reviews::Cmd,
     },
-    /// Pay tranches of awarded grants, and close them.
+    /// Pay tranches of awarded grants, record usage of facility awards, and close them.
     #[command(
-        after_help = "Example:\n  grantctl awards disburse P/A --amount '100,000 CNY' --rate 1.0842 --payee-currency HKD --reference FPS-1"
+        after_help = "Example:\n  grantctl awards disburse P/A --amount '100,000 CNY' --rate 1.0842 --payee-currency HKD --reference FPS-1\n  \
+                      grantctl awards usage record P/A --amount '12.5 beam-h' \\\n    \
+                      --period 2026-03-02T08:00:00Z/2026-03-02T20:30:00Z --reference EXP-2026-0042"
     )]
     Awards {
         #[command(subcommand)]
@@ -216,8 +218,8 @@ pub enum Command {
         #[command(subcommand)]
         command: reports::Cmd,
     },
-    /// Export applications, awards, disbursements or reports as CSV or
-    /// JSON Lines, streamed page by page (for spreadsheets and finance
+    /// Export applications, awards, disbursements, usage or reports as CSV
+    /// or JSON Lines, streamed page by page (for spreadsheets and finance
     /// systems).
     #[command(
         after_help = "Example:\n  grantctl export awards --programme programmes/0193... --excel -O awards.csv\n  \

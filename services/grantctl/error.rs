@@ -141,6 +141,14 @@ pub fn hint(reason: &str) -> Option<&'static str> {
             "a revision keeps each paid tranche as it is: grantctl reports schedule P/A -o json > schedule.json, \
              change the others, then grantctl reports revise P/A --schedule schedule.json",
         ),
+        "USAGE_EXCEEDS_ALLOCATION" => Some(
+            "grantctl applications get P/A shows the allocation, what was used and what is left; \
+             grantctl awards usage list P/A what was recorded",
+        ),
+        "DUPLICATE_USAGE_REFERENCE" => Some(
+            "each usage record has a reference of its own; to retry one, send it again with the same \
+             --request-id: grantctl awards usage list P/A shows those recorded",
+        ),
         _ => None,
     }
 }
@@ -331,6 +339,28 @@ mod tests {
             let e = CliError::from_status(&status(Code::FailedPrecondition, reason, &[]), "http://x");
             assert!(e.message.contains("grantctl reports"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn usage_refusals_say_what_to_do_in_grantctl_terms() {
+        let e = CliError::from_status(
+            &status(Code::FailedPrecondition, "USAGE_EXCEEDS_ALLOCATION", &[]),
+            "http://x",
+        );
+        assert_eq!(e.code, exit::CONFLICT);
+        assert!(
+            e.message.starts_with(
+                "FAILED_PRECONDITION USAGE_EXCEEDS_ALLOCATION: the message (grantctl applications get P/A"
+            ),
+            "{}",
+            e.message
+        );
+        let e = CliError::from_status(
+            &status(Code::AlreadyExists, "DUPLICATE_USAGE_REFERENCE", &[]),
+            "http://x",
+        );
+        assert_eq!(e.code, exit::CONFLICT);
+        assert!(e.message.contains("--request-id"), "{}", e.message);
     }
 
     #[test]

@@ -57,6 +57,20 @@ pub fn money(m: Option<&v1::Money>) -> String {
     m.map(money::format).unwrap_or_default()
 }
 
+/// `96.5 beam-h`; empty when unset.
+pub fn resource(r: Option<&v1::ResourceAmount>) -> String {
+    r.map(crate::resource::format).unwrap_or_default()
+}
+
+/// The amount a field holds on either kind of programme: the money, else
+/// its resource twin (`CNY 750,000.00` or `96.5 beam-h`).
+pub fn amount(m: Option<&v1::Money>, r: Option<&v1::ResourceAmount>) -> String {
+    match (m, r) {
+        (Some(m), _) => money::format(m),
+        (None, r) => resource(r),
+    }
+}
+
 pub fn time(t: Option<&prost_types::Timestamp>) -> String {
     t.map(timefmt::short).unwrap_or_default()
 }
@@ -113,13 +127,16 @@ impl Resource for v1::Programme {
         &["NAME", "DISPLAY NAME", "LOCAL NAME", "BUDGET", "COMMITTED", "CLOSES"]
     }
 
+    /// A facility programme shows its capacity and what is allocated in
+    /// the BUDGET and COMMITTED columns, in its unit.
     fn row(&self) -> Vec<String> {
+        let f = self.facility.as_ref();
         vec![
             self.name.clone(),
             crate::table::truncate(&self.display_name, 40),
             crate::table::truncate(&self.local_name, 20),
-            money(self.budget.as_ref()),
-            money(self.committed.as_ref()),
+            amount(self.budget.as_ref(), f.and_then(|f| f.capacity.as_ref())),
+            amount(self.committed.as_ref(), f.and_then(|f| f.allocated.as_ref())),
             time(self.close_time.as_ref()),
         ]
     }
@@ -130,9 +147,16 @@ impl Resource for v1::Programme {
             ("Name", self.name.clone()),
             ("Display name", format!("{}  {}", self.display_name, self.local_name)),
             ("Funder", self.funder.clone()),
-            ("Budget", money(self.budget.as_ref())),
-            ("Committed", money(self.committed.as_ref())),
-            ("Max award", money(self.max_award.as_ref())),
+        ];
+        match &self.facility {
+            Some(f) => fields.extend(crate::views_facility::programme_details(f)),
+            None => fields.extend([
+                ("Budget", money(self.budget.as_ref())),
+                ("Committed", money(self.committed.as_ref())),
+                ("Max award", money(self.max_award.as_ref())),
+            ]),
+        }
+        fields.extend([
             ("Eligible regions", regions.join(", ")),
             (
                 "Guangdong partner",
@@ -145,7 +169,7 @@ impl Resource for v1::Programme {
             ),
             ("Opens", time(self.open_time.as_ref())),
             ("Closes", time(self.close_time.as_ref())),
-        ];
+        ]);
         fields.extend(crate::views_review::settings_details(self));
         fields.extend(crate::views_doc::requirements_details(self));
         fields.extend(crate::views_team::programme_details(self));

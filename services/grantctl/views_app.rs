@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::json::out;
 use crate::names;
 use crate::table;
-use crate::views::{Resource, money, region_word, role_word, state_word, time};
+use crate::views::{Resource, amount, money, region_word, role_word, state_word, time};
 
 impl Resource for v1::Application {
     const PLURAL: &'static str = "applications";
@@ -30,8 +30,8 @@ impl Resource for v1::Application {
         vec![
             names::short_application(&self.name),
             state_word(self.state),
-            money(self.requested_amount.as_ref()),
-            money(self.awarded_amount.as_ref()),
+            amount(self.requested_amount.as_ref(), self.requested_resource.as_ref()),
+            amount(self.awarded_amount.as_ref(), self.awarded_resource.as_ref()),
             table::truncate(&self.title, 48),
         ]
     }
@@ -51,7 +51,10 @@ impl Resource for v1::Application {
             ("Applicant", self.applicant_institution.clone()),
             ("Partners", self.partner_institutions.join(", ")),
             ("Investigator", investigator),
-            ("Requested", money(self.requested_amount.as_ref())),
+            (
+                "Requested",
+                amount(self.requested_amount.as_ref(), self.requested_resource.as_ref()),
+            ),
             (
                 "Duration",
                 if self.duration_months == 0 {
@@ -61,13 +64,19 @@ impl Resource for v1::Application {
                 },
             ),
             ("Award number", self.award_number.clone()),
-            ("Awarded", money(self.awarded_amount.as_ref())),
-            ("Disbursed", money(self.disbursed_amount.as_ref())),
+        ];
+        if crate::views_facility::is_facility_application(self) {
+            fields.extend(crate::views_facility::application_details(self));
+        } else {
+            fields.push(("Awarded", money(self.awarded_amount.as_ref())));
+            fields.push(("Disbursed", money(self.disbursed_amount.as_ref())));
+        }
+        fields.extend([
             ("Decision", decision.reason),
             ("Submitted", time(self.submit_time.as_ref())),
             ("Updated", time(self.update_time.as_ref())),
             ("Etag", self.etag.clone()),
-        ];
+        ]);
         fields.extend(crate::views_team::application_details(self));
         fields.extend(crate::views_report::application_details(self));
         fields
@@ -175,6 +184,9 @@ fn change(e: &v1::ApplicationEvent) -> String {
     if !e.disbursement.is_empty() {
         text.push_str(" (disbursement)");
     }
+    if !e.usage_record.is_empty() {
+        text.push_str(" (usage)");
+    }
     for a in activities {
         if !text.is_empty() {
             text.push_str("; ");
@@ -227,6 +239,7 @@ impl Resource for v1::ApplicationEvent {
             ("Person", crate::views_team::person_word(self.actor_person.as_ref())),
             ("Reason", self.reason.clone()),
             ("Disbursement", self.disbursement.clone()),
+            ("Usage record", self.usage_record.clone()),
             (
                 "Review",
                 self.review_activity
@@ -247,7 +260,8 @@ impl Resource for v1::ApplicationEvent {
     }
 }
 
-/// One line per programme: counts by state and the money totals.
+/// One line per programme: counts by state and the money totals (a
+/// facility programme's in its unit: views_facility.rs).
 pub fn summary_line(s: &v1::ProgrammeSummary) -> String {
     let counts: Vec<String> = s
         .state_counts
@@ -255,6 +269,14 @@ pub fn summary_line(s: &v1::ProgrammeSummary) -> String {
         .filter(|c| c.count > 0)
         .map(|c| format!("{} {}", state_word(c.state), c.count))
         .collect();
+    if crate::views_facility::is_facility(s) {
+        let counts = if counts.is_empty() {
+            "no applications".to_owned()
+        } else {
+            counts.join(", ")
+        };
+        return crate::views_facility::summary_line(s, &counts);
+    }
     let regions: Vec<String> = s
         .region_totals
         .iter()

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::json::out;
 use crate::names;
 use crate::table;
-use crate::views::{Resource, money, time};
+use crate::views::{Resource, amount, time};
 
 /// A review's state: `ASSIGNED`, `COMPLETED`, `CONFLICT_DECLARED`.
 pub fn review_state_word(v: i32) -> String {
@@ -182,19 +182,28 @@ fn ranking_row(e: &v1::RankedApplication) -> Vec<String> {
         } else {
             none()
         },
-        money(e.requested_amount.as_ref()),
-        money(e.cumulative_requested.as_ref()),
+        amount(e.requested_amount.as_ref(), e.requested_resource.as_ref()),
+        amount(
+            e.cumulative_requested.as_ref(),
+            e.cumulative_requested_resource.as_ref(),
+        ),
     ]
 }
 
-/// The ranking for people: the programme and its remaining budget, then
-/// the entries best first, with the funding line drawn across the table
-/// below the last entry above it.
+/// The ranking for people: the programme and its remaining budget (of a
+/// facility programme, its remaining capacity), then the entries best
+/// first, with the funding line drawn across the table below the last
+/// entry above it.
 pub fn ranking_table(r: &v1::ReviewRanking) -> String {
-    let remaining = money(r.remaining_budget.as_ref());
+    let remaining = amount(r.remaining_budget.as_ref(), r.remaining_capacity.as_ref());
+    let label = if r.remaining_capacity.is_some() && r.remaining_budget.is_none() {
+        "Remaining capacity"
+    } else {
+        "Remaining budget"
+    };
     let mut out = table::fields(&[
         ("Programme", r.programme.clone()),
-        ("Remaining budget", remaining.clone()),
+        (label, remaining.clone()),
         ("Above the line", format!("{} of {}", r.funded_count, r.entries.len())),
         ("Computed", time(r.compute_time.as_ref())),
     ]);
@@ -302,6 +311,34 @@ RANK  APPLICATION  TITLE      MEAN  REVIEWS  SPREAD  REQUESTED       CUMULATIVE
             "{text}"
         );
         assert!(lines[1].starts_with("1 "), "{text}");
+    }
+
+    #[test]
+    fn a_facility_ranking_reads_in_its_unit() {
+        let beam = |steps| {
+            Some(v1::ResourceAmount {
+                unit: "beam-h".into(),
+                steps,
+                value: String::new(),
+            })
+        };
+        let mut e = entry(1, 4.2, 2, 0, 0, true);
+        (e.requested_amount, e.cumulative_requested) = (None, None);
+        (e.requested_resource, e.cumulative_requested_resource) = (beam(193), beam(193));
+        let ranking = v1::ReviewRanking {
+            programme: "programmes/p".into(),
+            entries: vec![e],
+            remaining_capacity: beam(2_481),
+            funded_count: 1,
+            ..Default::default()
+        };
+        let text = ranking_table(&ranking);
+        assert!(
+            text.starts_with("Programme:           programmes/p\nRemaining capacity:  1,240.5 beam-h\n"),
+            "{text}"
+        );
+        assert!(text.contains("96.5 beam-h  96.5 beam-h"), "{text}");
+        assert!(text.contains("── funding line: 1,240.5 beam-h remaining ─"), "{text}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::common::*;
 use super::run::{Ctl, Run};
 use super::timefmt;
 
-const APPLICATION_COLUMNS: [&str; 14] = [
+const APPLICATION_COLUMNS: [&str; 15] = [
     "name",
     "programme",
     "title",
@@ -33,9 +33,10 @@ const APPLICATION_COLUMNS: [&str; 14] = [
     "submit_time",
     "create_time",
     "update_time",
+    "requested_unit",
 ];
 
-const AWARD_COLUMNS: [&str; 12] = [
+const AWARD_COLUMNS: [&str; 14] = [
     "name",
     "award_number",
     "title",
@@ -48,6 +49,8 @@ const AWARD_COLUMNS: [&str; 12] = [
     "currency",
     "state",
     "closure",
+    "used_amount",
+    "unit",
 ];
 
 const DISBURSEMENT_COLUMNS: [&str; 12] = [
@@ -66,7 +69,7 @@ const DISBURSEMENT_COLUMNS: [&str; 12] = [
 ];
 
 /// Columns that are never prefixed for Excel: amounts, rates, counts, times.
-const NUMBERS: [&str; 13] = [
+const NUMBERS: [&str; 14] = [
     "requested_amount",
     "duration_months",
     "submit_time",
@@ -80,6 +83,7 @@ const NUMBERS: [&str; 13] = [
     "exchange_rate",
     "bank_charges",
     "pay_time",
+    "used_amount",
 ];
 
 /// Reads a CSV file the way a person's Python would, BOM or not, and
@@ -218,6 +222,7 @@ async fn application_row(server: &TestServer, a: &v1::Application) -> Vec<String
         time(a.submit_time.as_ref()),
         time(a.create_time.as_ref()),
         time(a.update_time.as_ref()),
+        String::new(),
     ]
 }
 
@@ -240,6 +245,8 @@ async fn award_row(server: &TestServer, a: &v1::Application) -> Vec<String> {
             v1::application::Closure::Unspecified => String::new(),
             c => c.as_str_name().trim_start_matches("CLOSURE_").to_owned(),
         },
+        String::new(),
+        String::new(),
     ]
 }
 

@@ -1,11 +1,14 @@
 //! The fields of an application as flags (and `--from-file`), for
 //! `applications create` and `applications update`: the message, and the
 //! update mask of the fields given. `--member` gives the team, as a whole.
+//! `--requested` takes money (`800,000 CNY`) or, for a facility programme,
+//! an amount of its resource (`96.5 beam-h`, filling `requested_resource`);
+//! `--preferred-period` gives the preferred periods, as a whole.
 
 use clap::Args;
 use gba_grants::proto::v1;
 
-use super::{WriteArgs, institution_arg, money_opt, team};
+use super::{Amount, WriteArgs, amount_arg, institution_arg, period_arg, team};
 use crate::error::Result;
 use crate::json::input;
 
@@ -32,9 +35,16 @@ pub struct Fields {
     /// A partner institution (repeat for several).
     #[arg(long = "partner")]
     partners: Vec<String>,
-    /// Amount requested, such as "800,000 CNY".
-    #[arg(long)]
+    /// Amount requested, such as "800,000 CNY"; of a facility programme,
+    /// in its unit, such as "96.5 beam-h".
+    #[arg(long, value_name = "AMOUNT")]
     requested: Option<String>,
+    /// Facility programmes: when the team would prefer to use the
+    /// resource, START/END in RFC 3339 (or a date, or relative such as
+    /// +30d/+32d); repeat for each (at most 10). The list replaces the
+    /// current one.
+    #[arg(long = "preferred-period", value_name = "START/END", allow_hyphen_values = true)]
+    preferred_periods: Vec<String>,
     /// Duration of the project in months.
     #[arg(long)]
     duration_months: Option<i32>,
@@ -58,6 +68,8 @@ const UPDATABLE: &[&str] = &[
     "requested_amount",
     "duration_months",
     "team",
+    "requested_resource",
+    "preferred_periods",
 ];
 
 impl Fields {
@@ -90,9 +102,25 @@ impl Fields {
                 .collect::<Result<_>>()?;
             set.push("partner_institutions".into());
         }
-        if self.requested.is_some() {
-            a.requested_amount = money_opt("--requested", self.requested.as_ref())?;
-            set.push("requested_amount".into());
+        if let Some(v) = &self.requested {
+            match amount_arg("--requested", v)? {
+                Amount::Money(m) => {
+                    a.requested_amount = Some(m);
+                    set.push("requested_amount".into());
+                }
+                Amount::Resource(r) => {
+                    a.requested_resource = Some(r);
+                    set.push("requested_resource".into());
+                }
+            }
+        }
+        if !self.preferred_periods.is_empty() {
+            a.preferred_periods = self
+                .preferred_periods
+                .iter()
+                .map(|p| period_arg("--preferred-period", p))
+                .collect::<Result<_>>()?;
+            set.push("preferred_periods".into());
         }
         if let Some(m) = self.duration_months {
             a.duration_months = m;

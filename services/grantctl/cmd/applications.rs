@@ -20,7 +20,11 @@ pub enum Cmd {
                             --pi-name 'Dr Chan Tai Man' --pi-email tmchan@hku.hk --pi-orcid 0000-0002-1825-0097 \\\n    \
                             --partner institutions/0193... --requested '800,000 CNY' --duration-months 24 \\\n    \
                             --member 'Dr Chan Tai Man;pi;institutions/0193...;0000-0002-1825-0097;tmchan@hku.hk' \\\n    \
-                            --member 'Li Hua;co-pi;institutions/0194...;0000-0001-5109-3700'"
+                            --member 'Li Hua;co-pi;institutions/0194...;0000-0001-5109-3700'\n  \
+                            grantctl applications create --programme programmes/0195... --title 'Battery cathodes under load' \\\n    \
+                            --pi-name 'Dr Ho Ka Yan' --requested '96.5 beam-h' \\\n    \
+                            --preferred-period 2026-03-02T08:00:00Z/2026-03-06T08:00:00Z \\\n    \
+                            --preferred-period 2026-04-13T08:00:00Z/2026-04-17T08:00:00Z   # a facility programme"
     )]
     Create {
         /// The programme: programmes/ID or the bare ID.
@@ -58,7 +62,9 @@ pub enum Cmd {
     },
     /// Edit a draft, or an application whose changes were requested.
     #[command(
-        after_help = "Example:\n  grantctl applications update P/A --requested '750,000 CNY' --duration-months 36"
+        after_help = "Example:\n  grantctl applications update P/A --requested '750,000 CNY' --duration-months 36\n  \
+                            grantctl applications update P/A --requested '120 beam-h' \\\n    \
+                            --preferred-period 2026-05-04T08:00:00Z/2026-05-08T08:00:00Z   # a facility programme"
     )]
     Update {
         #[command(flatten)]

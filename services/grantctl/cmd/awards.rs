@@ -1,6 +1,8 @@
-//! `grantctl awards disburse|disbursements|close` (officers). `disburse`
-//! computes the payee amount (amount × rate, rounded half-even, less bank
-//! charges) when `--payee-currency` is given instead of `--payee-amount`.
+//! `grantctl awards disburse|disbursements|close|usage` (officers).
+//! `disburse` computes the payee amount (amount × rate, rounded half-even,
+//! less bank charges) when `--payee-currency` is given instead of
+//! `--payee-amount`. Facility awards record usage instead (`usage
+//! record|list`, usage.rs).
 
 use clap::Subcommand;
 use gba_grants::proto::v1;
@@ -10,7 +12,7 @@ use super::{AppRef, Ctx, ListArgs, WriteArgs, money_arg, time_opt};
 use crate::error::{CliError, Result};
 use crate::json::{input, out};
 use crate::output::{self, Format};
-use crate::{exchange, money, table, views::Resource};
+use crate::{exchange, money, resource, table, views::Resource};
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
@@ -71,11 +73,22 @@ pub enum Cmd {
         #[command(flatten)]
         list: ListArgs,
     },
+    /// Usage of a facility award (beam time, core-hours): record, list.
+    #[command(
+        after_help = "Example:\n  grantctl awards usage record P/A --amount '12.5 beam-h' \\\n    \
+                            --period 2026-03-02T08:00:00Z/2026-03-02T20:30:00Z --reference EXP-2026-0042\n  \
+                            grantctl awards usage list P/A"
+    )]
+    Usage {
+        #[command(subcommand)]
+        command: super::usage::Cmd,
+    },
     /// ACTIVE → CLOSED (or rescind an APPROVED grant never paid, with --reason).
     ///
     /// It closes COMPLETED once the schedule's final report is accepted (or
     /// when the schedule asks for no final report), otherwise TERMINATED,
-    /// which needs --reason; the undisbursed remainder returns to the budget.
+    /// which needs --reason; the undisbursed remainder returns to the budget
+    /// (of a facility award, the unused allocation to the capacity).
     #[command(after_help = "Example:\n  grantctl awards close P/A\n  \
                             grantctl awards close P/A --reason 'The team dissolved; no final report'")]
     Close {
@@ -108,6 +121,13 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 Some(path) => input::disbursement(&input::read(path)?)?,
                 None => v1::Disbursement::default(),
             };
+            if amount.as_deref().is_some_and(resource::names_unit) {
+                return Err(CliError::invalid(
+                    "--amount",
+                    "a facility award's use is recorded with grantctl awards usage record P/A --amount AMOUNT \
+                     --period START/END --reference REF",
+                ));
+            }
             let amount = amount.map(|a| money_arg("--amount", &a)).transpose()?;
             let charges = bank_charges.map(|c| money_arg("--bank-charges", &c)).transpose()?;
             if let Some(r) = &rate {
@@ -186,6 +206,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 .await?;
             output::list(ctx.format, &items)
         }
+        Cmd::Usage { command } => super::usage::run(ctx, command).await,
         Cmd::Close { app, reason, write } => {
             let request = v1::CloseGrantRequest {
                 name: app.name()?,

@@ -1,16 +1,20 @@
-//! `grantctl export applications|awards|disbursements|reports`: a
+//! `grantctl export applications|awards|disbursements|usage|reports`: a
 //! programme's data as CSV (RFC 4180) or JSON Lines, for spreadsheets and
-//! finance systems (reports: `export/reports.rs`).
+//! finance systems (reports: `export/reports.rs`; usage of facility
+//! awards: `export/usage.rs`).
 //! Each kind is a [`Table`] of columns and one function that walks the
 //! List RPCs page by page (page_token until empty) and writes each page's
 //! rows as it arrives, so nothing holds the whole data set. Amounts are
 //! exact decimals (`1234567.89`) with their currency in a column of its
-//! own; institutions' English and Chinese names come from one
+//! own; a facility programme's amounts are exact decimals of its resource
+//! (`96.5`) with the unit (`beam-h`) in a column of its own, the money
+//! columns left empty; institutions' English and Chinese names come from one
 //! GetInstitution each, cached (empty where the key may not read it);
 //! times are RFC 3339 in UTC; absent values are empty. A file (`-O`) is
 //! written beside its name and renamed into place when complete.
 
 mod reports;
+mod usage;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -27,7 +31,7 @@ use gba_grants::proto::v1::institution_service_client::InstitutionServiceClient;
 use super::{Ctx, StateArg, programme_arg};
 use crate::error::{CliError, Result, exit};
 use crate::records::{AtomicFile, Layout, Table, Writer, number, text};
-use crate::{money, timefmt};
+use crate::{money, resource, timefmt};
 
 const EXCEL_HELP: &str = "For Excel: start CSV output with the UTF-8 byte order mark (U+FEFF) \
     Excel needs to read Chinese names, and prefix a text value that starts with =, +, - or @ \
@@ -42,7 +46,9 @@ pub enum Cmd {
     #[command(
         after_help = "Columns: name, programme, title, state, applicant_institution, institution_name_en, \
                       institution_name_zh, principal_investigator, requested_amount, requested_currency, \
-                      duration_months, submit_time, create_time, update_time\n\n\
+                      duration_months, submit_time, create_time, update_time, requested_unit\n\n\
+                      A facility programme's requested_amount is in its unit (such as 96.5), named by \
+                      requested_unit; requested_currency is then empty.\n\n\
                       Example:\n  grantctl export applications --programme programmes/0193... > applications.csv\n  \
                       grantctl export applications --programme 0193... --state submitted --format jsonl"
     )]
@@ -61,7 +67,9 @@ pub enum Cmd {
     #[command(
         after_help = "Columns: name, award_number, title, applicant_institution, institution_name_en, \
                       institution_name_zh, awarded_amount, disbursed_amount, remaining_amount, currency, state, \
-                      closure\n\n\
+                      closure, used_amount, unit\n\n\
+                      A facility award's awarded_amount (the allocation), used_amount and remaining_amount \
+                      are in its unit, named by unit; disbursed_amount and currency are then empty.\n\n\
                       Example:\n  grantctl export awards --programme programmes/0193... --excel -O awards.csv"
     )]
     Awards {
@@ -77,6 +85,14 @@ pub enum Cmd {
                       Example:\n  grantctl export disbursements --programme programmes/0193... --format jsonl | jq -r .reference"
     )]
     Disbursements {
+        #[command(flatten)]
+        scope: Scope,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Every usage record of every facility award, oldest first within each award.
+    #[command(after_help = usage::HELP)]
+    Usage {
         #[command(flatten)]
         scope: Scope,
         #[command(flatten)]
@@ -160,6 +176,7 @@ pub const APPLICATIONS: Table = &[
     number("submit_time"),
     number("create_time"),
     number("update_time"),
+    text("requested_unit"),
 ];
 
 pub const AWARDS: Table = &[
@@ -175,6 +192,8 @@ pub const AWARDS: Table = &[
     text("currency"),
     text("state"),
     text("closure"),
+    number("used_amount"),
+    text("unit"),
 ];
 
 pub const DISBURSEMENTS: Table = &[
@@ -197,6 +216,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
         Cmd::Applications { scope, out, .. } => (APPLICATIONS, scope, out),
         Cmd::Awards { scope, out } => (AWARDS, scope, out),
         Cmd::Disbursements { scope, out } => (DISBURSEMENTS, scope, out),
+        Cmd::Usage { scope, out } => (usage::USAGE, scope, out),
         Cmd::Reports { scope, out } => (reports::REPORTS, scope, out),
     };
     // Refuse a bad flag (exit 4) before a file is made.
@@ -209,6 +229,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             Cmd::Applications { state, .. } => applications(ctx, &parent, *state, page_size, &mut sink).await,
             Cmd::Awards { .. } => awards(ctx, &parent, page_size, &mut sink).await,
             Cmd::Disbursements { .. } => disbursements(ctx, &parent, page_size, &mut sink).await,
+            Cmd::Usage { .. } => usage::usage(ctx, &parent, page_size, &mut sink).await,
             Cmd::Reports { .. } => reports::reports(ctx, &parent, page_size, &mut sink).await,
         }
     };
@@ -245,12 +266,13 @@ async fn applications(ctx: &Ctx, parent: &str, state: Option<StateArg>, page_siz
                     .as_ref()
                     .map(|p| p.name.clone())
                     .unwrap_or_default(),
-                amount(a.requested_amount.as_ref()),
+                either(a.requested_amount.as_ref(), a.requested_resource.as_ref()),
                 currency(a.requested_amount.as_ref()),
                 count(a.duration_months),
                 time(a.submit_time.as_ref()),
                 time(a.create_time.as_ref()),
                 time(a.update_time.as_ref()),
+                unit(a.requested_resource.as_ref()),
             ])?;
         }
         sink.flush()?;
@@ -278,12 +300,14 @@ async fn awards(ctx: &Ctx, parent: &str, page_size: i32, sink: &mut Sink) -> Res
                 a.applicant_institution.clone(),
                 en,
                 zh,
-                amount(a.awarded_amount.as_ref()),
+                either(a.awarded_amount.as_ref(), a.awarded_resource.as_ref()),
                 amount(a.disbursed_amount.as_ref()),
                 remaining(a),
                 currency(money),
                 state_word(a.state),
                 crate::views_report::closure_word(a.closure),
+                resource_amount(used(a).as_ref()),
+                unit(a.awarded_resource.as_ref().or(a.requested_resource.as_ref())),
             ])?;
         }
         sink.flush()?;
@@ -438,8 +462,24 @@ fn paid_anything(a: &v1::Application) -> bool {
         .is_some_and(|m| money::Amount::from_proto(m).minor != 0)
 }
 
-/// Awarded less disbursed, exact; empty without an award.
+/// What a facility award used, exact (0 once allocated and nothing used).
+fn used(a: &v1::Application) -> Option<v1::ResourceAmount> {
+    match (&a.used_resource, &a.awarded_resource) {
+        (Some(u), _) => Some(u.clone()),
+        (None, Some(r)) => Some(v1::ResourceAmount {
+            unit: r.unit.clone(),
+            ..Default::default()
+        }),
+        (None, None) => None,
+    }
+}
+
+/// Awarded less disbursed (of a facility award, allocated less used),
+/// exact; empty without an award.
 fn remaining(a: &v1::Application) -> String {
+    if let Some(r) = &a.awarded_resource {
+        return resource_amount(resource::minus(r, a.used_resource.as_ref()).as_ref());
+    }
     let Some(awarded) = a.awarded_amount.as_ref().map(money::Amount::from_proto) else {
         return String::new();
     };
@@ -475,6 +515,23 @@ fn state_word(v: i32) -> String {
 
 fn amount(m: Option<&v1::Money>) -> String {
     m.map(money::plain).unwrap_or_default()
+}
+
+/// `96.5`: a resource amount's exact decimal, without separators or unit.
+fn resource_amount(r: Option<&v1::ResourceAmount>) -> String {
+    r.map(resource::plain).unwrap_or_default()
+}
+
+/// The money's exact decimal, else the resource amount's.
+fn either(m: Option<&v1::Money>, r: Option<&v1::ResourceAmount>) -> String {
+    match m {
+        Some(m) => money::plain(m),
+        None => resource_amount(r),
+    }
+}
+
+fn unit(r: Option<&v1::ResourceAmount>) -> String {
+    r.map(|r| r.unit.clone()).unwrap_or_default()
 }
 
 fn currency(m: Option<&v1::Money>) -> String {
@@ -634,6 +691,29 @@ mod tests {
     }
 
     #[test]
+    fn facility_awards_are_exact_in_their_unit() {
+        let beam = |steps| {
+            Some(v1::ResourceAmount {
+                unit: "beam-h".into(),
+                steps,
+                value: String::new(),
+            })
+        };
+        let mut a = v1::Application {
+            awarded_resource: beam(160),
+            used_resource: beam(25),
+            ..Default::default()
+        };
+        assert_eq!(remaining(&a), "67.5");
+        assert_eq!(either(None, a.awarded_resource.as_ref()), "80");
+        a.used_resource = None;
+        assert_eq!(remaining(&a), "80");
+        assert_eq!(resource_amount(used(&a).as_ref()), "0");
+        assert_eq!(unit(a.awarded_resource.as_ref()), "beam-h");
+        assert_eq!(either(cny(5, 0).as_ref(), beam(3).as_ref()), "5.00", "money wins");
+    }
+
+    #[test]
     fn awards_are_approved_active_or_closed_with_a_number() {
         let app = |state: State, number: &str| v1::Application {
             state: state as i32,
@@ -662,15 +742,16 @@ mod tests {
 
     #[test]
     fn every_table_names_each_column_once() {
-        for table in [APPLICATIONS, AWARDS, DISBURSEMENTS, reports::REPORTS] {
+        for table in [APPLICATIONS, AWARDS, DISBURSEMENTS, usage::USAGE, reports::REPORTS] {
             let mut names: Vec<&str> = table.iter().map(|c| c.name).collect();
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), table.len());
         }
-        assert_eq!(APPLICATIONS.len(), 14);
-        assert_eq!(AWARDS.len(), 12);
-        assert_eq!(AWARDS.last().map(|c| c.name), Some("closure"), "new columns go last");
+        assert_eq!(APPLICATIONS.len(), 15);
+        assert_eq!(AWARDS.len(), 14);
+        assert_eq!(AWARDS[11].name, "closure", "new columns go last");
+        assert_eq!(AWARDS.last().map(|c| c.name), Some("unit"), "new columns go last");
         assert_eq!(DISBURSEMENTS.len(), 12);
     }
 }

@@ -1,7 +1,7 @@
 //! The commands, one module per noun, and what they share: the context
 //! (connection, output format), request ids, list flags, application
-//! references, region, role and relation values, and parsing of typed money
-//! and times.
+//! references, region, role and relation values, and parsing of typed money,
+//! resource amounts (`96.5 beam-h`), periods and times.
 
 pub mod application_fields;
 pub mod applications;
@@ -21,6 +21,7 @@ pub mod signoff;
 pub mod summary;
 pub mod system;
 pub mod team;
+pub mod usage;
 pub mod watch;
 pub mod webhooks;
 pub mod whoami;
@@ -32,7 +33,7 @@ use gba_grants::proto::v1::api_key::Role;
 use crate::client::{Conn, Paging};
 use crate::error::{CliError, Result};
 use crate::output::Format;
-use crate::{money, names, timefmt};
+use crate::{money, names, resource, timefmt};
 
 /// What every command gets.
 pub struct Ctx {
@@ -270,8 +271,65 @@ pub fn money_arg(flag: &str, text: &str) -> Result<money::Amount> {
     money::parse(text).map_err(|e| CliError::invalid(flag, e))
 }
 
-pub fn money_opt(flag: &str, text: Option<&String>) -> Result<Option<v1::Money>> {
-    text.map(|t| money_arg(flag, t).map(|m| m.to_proto())).transpose()
+/// An amount a flag takes on both kinds of programme: money (`1,000,000
+/// CNY`) for a money programme, or a resource in its unit (`96.5 beam-h`)
+/// for a facility programme; which one is told by the unit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Amount {
+    Money(v1::Money),
+    Resource(v1::ResourceAmount),
+}
+
+/// Typed money or a typed resource amount from flag `flag`, checked
+/// before any call (exit 4).
+pub fn amount_arg(flag: &str, text: &str) -> Result<Amount> {
+    if resource::names_unit(text) {
+        return resource::parse(text)
+            .map(Amount::Resource)
+            .map_err(|e| CliError::invalid(flag, e));
+    }
+    money::parse(text).map(|m| Amount::Money(m.to_proto())).map_err(|e| {
+        let e = if e.starts_with("needs an amount") {
+            format!(
+                "needs an amount and a currency or unit, such as 1,200,000 CNY or 96.5 beam-h (units: {})",
+                gba_grants::units::symbols().join(", ")
+            )
+        } else {
+            e
+        };
+        CliError::invalid(flag, e)
+    })
+}
+
+/// A resource amount from flag `flag`; money is refused, naming what to use.
+pub fn resource_arg(flag: &str, text: &str, money_instead: &str) -> Result<v1::ResourceAmount> {
+    match amount_arg(flag, text)? {
+        Amount::Resource(r) => Ok(r),
+        Amount::Money(_) => Err(CliError::invalid(
+            flag,
+            format!("takes an amount of the facility's resource, such as 12.5 beam-h; {money_instead}"),
+        )),
+    }
+}
+
+/// `START/END`: a period of two times (RFC 3339, a date, or relative),
+/// the end after the start.
+pub fn period_arg(flag: &str, text: &str) -> Result<v1::Period> {
+    let bad = |problem: String| CliError::invalid(flag, problem);
+    let Some((start, end)) = text.split_once('/') else {
+        return Err(bad(format!(
+            "{text:?} is not START/END, such as 2026-03-02T08:00:00Z/2026-03-04T20:00:00Z"
+        )));
+    };
+    let start = timefmt::parse(start.trim()).map_err(|e| bad(format!("its start: {e}")))?;
+    let end = timefmt::parse(end.trim()).map_err(|e| bad(format!("its end: {e}")))?;
+    if (end.seconds, end.nanos) <= (start.seconds, start.nanos) {
+        return Err(bad(format!("{text:?} ends before it starts")));
+    }
+    Ok(v1::Period {
+        start_time: Some(start),
+        end_time: Some(end),
+    })
 }
 
 pub fn time_opt(flag: &str, text: Option<&String>) -> Result<Option<prost_types::Timestamp>> {
@@ -285,4 +343,57 @@ pub fn institution_arg(flag: &str, text: &str) -> Result<String> {
 
 pub fn programme_arg(flag: &str, text: &str) -> Result<String> {
     names::programme(text).map_err(|e| CliError::invalid(flag, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_money_or_a_resource_by_their_unit() {
+        let Ok(Amount::Money(m)) = amount_arg("--requested", "1,000,000 CNY") else {
+            panic!("money");
+        };
+        assert_eq!((m.currency_code.as_str(), m.units), ("CNY", 1_000_000));
+        let Ok(Amount::Resource(r)) = amount_arg("--requested", "96.5 beam-h") else {
+            panic!("a resource");
+        };
+        assert_eq!((r.unit.as_str(), r.steps), ("beam-h", 193));
+        let err = amount_arg("--requested", "96.25 beam-h").unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                crate::error::exit::INVALID,
+                "invalid --requested: 96.25 is finer than beam-h's step of 0.5 beam-h"
+            )
+        );
+        let err = amount_arg("--budget", "1500 beam hours").unwrap_err().message;
+        assert!(
+            err.starts_with("invalid --budget: needs an amount and a currency or unit"),
+            "{err}"
+        );
+        let err = amount_arg("--budget", "1.005 CNY").unwrap_err().message;
+        assert!(err.contains("minor unit"), "money keeps its own refusals: {err}");
+        let err = resource_arg("--amount", "5 CNY", "money is paid with grantctl awards disburse")
+            .unwrap_err()
+            .message;
+        assert!(err.contains("awards disburse"), "{err}");
+    }
+
+    #[test]
+    fn periods_are_start_slash_end_the_end_after_the_start() {
+        let p = period_arg("--period", "2026-03-02T08:00:00Z/2026-03-02T20:30:00Z").unwrap();
+        let (start, end) = (p.start_time.unwrap(), p.end_time.unwrap());
+        assert_eq!(end.seconds - start.seconds, 45_000);
+        assert!(period_arg("--period", "2026-03-02/2026-03-03").is_ok(), "dates");
+        for bad in [
+            "2026-03-02T08:00:00Z",
+            "2026-03-02T08:00:00Z/2026-03-02T08:00:00Z",
+            "2026-03-03/2026-03-02",
+            "yesterday/today",
+        ] {
+            let err = period_arg("--period", bad).unwrap_err().message;
+            assert!(err.starts_with("invalid --period: "), "{bad}: {err}");
+        }
+    }
 }

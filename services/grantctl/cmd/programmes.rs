@@ -5,17 +5,26 @@
 //! keep their current values. The document flags (`--require-document`,
 //! `--accept-document`) replace `document_requirements` as a whole;
 //! `--endorsement-requirement` sets whose sign-off submission needs.
+//! A facility-access programme (`--facility`, `--resource`, `--capacity
+//! '1,500 beam-h'`) awards a resource instead of money: `--budget` and
+//! `--max-award` take an amount in its unit as well (they are `--capacity`
+//! and `--max-request` by another name), filling `facility.capacity` and
+//! `facility.max_request`. `get` shows a facility programme's usage from
+//! its summary (the Programme does not carry it).
 
 use clap::{Args, Subcommand};
 use gba_grants::proto::v1;
 use gba_grants::proto::v1::programme_service_client::ProgrammeServiceClient as Client;
+use gba_grants::proto::v1::watch_service_client::WatchServiceClient as WatchClient;
 
 use super::documents::requirement_arg;
 use super::signoff::RequirementArg;
-use super::{Ctx, ListArgs, RegionArg, WriteArgs, money_arg, money_opt, programme_arg, time_opt};
+use super::{Amount, Ctx, ListArgs, RegionArg, WriteArgs, amount_arg, programme_arg, time_opt};
 use crate::error::{CliError, Result};
 use crate::json::input;
-use crate::output;
+use crate::output::{self, Format};
+use crate::views::Resource;
+use crate::{resource, table};
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
@@ -24,7 +33,12 @@ pub enum Cmd {
         after_help = "Example:\n  grantctl programmes create --display-name 'GBA Joint Research' --local-name 粤港澳联合研究 \\\n    \
                             --funder 'Guangdong S&T Department' --budget '10,000,000 CNY' --max-award '1,000,000 CNY' \\\n    \
                             --eligible-region hong-kong --eligible-region macao --requires-guangdong-partner \\\n    \
-                            --open-time now --close-time +90d"
+                            --open-time now --close-time +90d\n  \
+                            grantctl programmes create --display-name 'CSNS beam time 2026' --local-name 中国散裂中子源机时 \\\n    \
+                            --funder 'Guangdong S&T Department' --facility 'China Spallation Neutron Source' \\\n    \
+                            --facility-local-name 中国散裂中子源 --resource 'beam time, GPPD' \\\n    \
+                            --capacity '1,500 beam-h' --max-request '200 beam-h' --eligible-region hong-kong \\\n    \
+                            --eligible-region macao --open-time now --close-time +60d"
     )]
     Create(Fields),
     /// Show one programme.
@@ -84,12 +98,29 @@ pub struct Fields {
     /// Currency of every amount (create only; default: the budget's).
     #[arg(long)]
     currency: Option<String>,
-    /// Total budget, such as "10,000,000 CNY".
-    #[arg(long)]
+    /// Total budget, such as "10,000,000 CNY"; of a facility programme,
+    /// the cycle's capacity in its unit, such as "1,500 beam-h".
+    #[arg(long, visible_alias = "capacity", value_name = "AMOUNT")]
     budget: Option<String>,
-    /// Largest award, such as "1,000,000 CNY".
-    #[arg(long)]
+    /// Largest award, such as "1,000,000 CNY"; of a facility programme,
+    /// the most one application may request, such as "200 beam-h".
+    #[arg(long, visible_alias = "max-request", value_name = "AMOUNT")]
     max_award: Option<String>,
+    /// A facility-access programme: the facility's English name, such as
+    /// 'China Spallation Neutron Source' (create only; with --resource and
+    /// --capacity).
+    #[arg(long, value_name = "NAME")]
+    facility: Option<String>,
+    /// The facility's Chinese name, such as 中国散裂中子源 (create only).
+    #[arg(long, value_name = "NAME")]
+    facility_local_name: Option<String>,
+    /// What the facility programme awards, such as 'beam time, GPPD' (create only).
+    #[arg(long, value_name = "TEXT")]
+    resource: Option<String>,
+    /// The facility programme's unit (create only; default: the
+    /// capacity's): h, beam-h, core-h, node-h or gpu-h.
+    #[arg(long, value_name = "UNIT")]
+    unit: Option<String>,
     /// A region whose institutions may apply (repeat for several).
     #[arg(long = "eligible-region", value_enum, ignore_case = true)]
     eligible_regions: Vec<RegionArg>,
@@ -148,6 +179,8 @@ const OUTPUT_ONLY: &[&str] = &[
     "create_time",
     "update_time",
     "currency_code",
+    "facility.step",
+    "facility.allocated",
 ];
 
 /// `scientific merit=0.5`: a criterion and its weight, split at the last `=`.
@@ -254,12 +287,48 @@ impl Fields {
             mark("funder");
         }
         if let Some(v) = &self.budget {
-            p.budget = Some(money_arg("--budget", v)?.to_proto());
-            mark("budget");
+            match amount_arg("--budget", v)? {
+                Amount::Money(m) => {
+                    p.budget = Some(m);
+                    mark("budget");
+                }
+                Amount::Resource(r) => {
+                    p.facility.get_or_insert_with(Default::default).capacity = Some(r);
+                    mark("facility.capacity");
+                }
+            }
         }
-        if self.max_award.is_some() {
-            p.max_award = money_opt("--max-award", self.max_award.as_ref())?;
-            mark("max_award");
+        if let Some(v) = &self.max_award {
+            match amount_arg("--max-award", v)? {
+                Amount::Money(m) => {
+                    p.max_award = Some(m);
+                    mark("max_award");
+                }
+                Amount::Resource(r) => {
+                    p.facility.get_or_insert_with(Default::default).max_request = Some(r);
+                    mark("facility.max_request");
+                }
+            }
+        }
+        let facility_text = [
+            (&self.facility, "facility"),
+            (&self.facility_local_name, "local_name"),
+            (&self.resource, "resource"),
+            (&self.unit, "unit"),
+        ];
+        for (flag, field) in facility_text {
+            let Some(v) = flag else { continue };
+            let f = p.facility.get_or_insert_with(Default::default);
+            match field {
+                "facility" => f.facility = v.clone(),
+                "local_name" => f.local_name = v.clone(),
+                "resource" => f.resource = v.clone(),
+                _ => f.unit = resource::unit(v).map_or_else(|| v.clone(), |u| u.symbol.to_owned()),
+            }
+            mark(&format!("facility.{field}"));
+        }
+        if let Some(f) = p.facility.as_mut().filter(|f| f.unit.is_empty()) {
+            f.unit = f.capacity.as_ref().map(|c| c.unit.clone()).unwrap_or_default();
         }
         if !self.eligible_regions.is_empty() {
             p.eligible_regions = self.eligible_regions.iter().map(|r| r.proto()).collect();
@@ -283,14 +352,48 @@ impl Fields {
         }
         if let Some(c) = &self.currency {
             p.currency_code = c.to_ascii_uppercase();
-        } else if p.currency_code.is_empty() {
+        } else if p.currency_code.is_empty() && p.facility.is_none() {
             p.currency_code = p.budget.as_ref().map(|b| b.currency_code.clone()).unwrap_or_default();
+        }
+        // A file's `facility` is the whole message: on update, the paths
+        // of the fields that may change (the others are immutable).
+        if set.iter().any(|f| f == "facility") {
+            set.retain(|f| f != "facility");
+            if let Some(f) = &p.facility {
+                if f.capacity.is_some() {
+                    set.push("facility.capacity".to_owned());
+                }
+                if f.max_request.is_some() {
+                    set.push("facility.max_request".to_owned());
+                }
+            }
         }
         set.retain(|f| !OUTPUT_ONLY.contains(&f.as_str()));
         set.sort();
         set.dedup();
         Ok((p, set))
     }
+}
+
+/// A facility programme's usage recorded, from the first snapshot of its
+/// summary (none when it does not come within 5 s or the call fails: the
+/// field list goes without it).
+async fn facility_used(ctx: &Ctx, programme: &str) -> Option<v1::ResourceAmount> {
+    let request = v1::WatchProgrammeSummaryRequest {
+        programmes: vec![programme.to_owned()],
+    };
+    let first = async {
+        let mut stream = WatchClient::new(ctx.conn.channel())
+            .watch_programme_summary(ctx.conn.request(request))
+            .await
+            .ok()?
+            .into_inner();
+        stream.message().await.ok()??.summary?.used
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), first)
+        .await
+        .ok()
+        .flatten()
 }
 
 async fn get(ctx: &Ctx, name: String) -> Result<v1::Programme> {
@@ -320,7 +423,22 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
                 .await?;
             output::one(ctx.format, &r.programme.unwrap_or_default())
         }
-        Cmd::Get { name } => output::one(ctx.format, &get(ctx, programme_arg("NAME", &name)?).await?),
+        Cmd::Get { name } => {
+            let p = get(ctx, programme_arg("NAME", &name)?).await?;
+            if ctx.format != Format::Table || p.facility.is_none() {
+                return output::one(ctx.format, &p);
+            }
+            // The usage recorded is in the programme's summary, not in it.
+            let mut fields = p.details();
+            if let Some(used) = facility_used(ctx, &p.name).await {
+                let at = fields
+                    .iter()
+                    .position(|(label, _)| *label == "Free")
+                    .unwrap_or(fields.len());
+                fields.insert(at, ("Used", resource::format(&used)));
+            }
+            output::write(&table::fields(&fields))
+        }
         Cmd::List(l) => {
             let items = l
                 .paging()

@@ -7,7 +7,7 @@ use gba_grants::proto::v1;
 use gba_grants::proto::v1::review_service_client::ReviewServiceClient as Client;
 
 use super::schedule::ScheduleArgs;
-use super::{AppRef, Ctx, WriteArgs, money_arg};
+use super::{Amount, AppRef, Ctx, WriteArgs, amount_arg};
 use crate::error::Result;
 use crate::output;
 
@@ -48,13 +48,16 @@ pub enum Cmd {
                       grantctl reviews approve P/A --amount '750,000 CNY' \\\n    \
                       --tranche '300,000 CNY' --tranche '450,000 CNY@after=1' \\\n    \
                       --report interim@2027-06-30 --report final@2028-12-31\n  \
-                      grantctl reviews approve P/A --amount '750,000 CNY' --schedule schedule.json"
+                      grantctl reviews approve P/A --amount '750,000 CNY' --schedule schedule.json\n  \
+                      grantctl reviews approve P/A --amount '80 beam-h' --reason 'Within the cycle'   # a facility programme"
     )]
     Approve {
         #[command(flatten)]
         app: AppRef,
-        /// The award, at most the amount requested, such as "750,000 CNY".
-        #[arg(long)]
+        /// The award, at most the amount requested, such as "750,000 CNY";
+        /// of a facility programme, the allocation in its unit, such as
+        /// "80 beam-h" (within the cycle's free capacity; no schedule).
+        #[arg(long, value_name = "AMOUNT")]
         amount: String,
         /// Why (optional; required with --override-incomplete-reviews).
         #[arg(long)]
@@ -111,9 +114,13 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             schedule,
             write,
         } => {
+            let (awarded_amount, awarded_resource) = match amount_arg("--amount", &amount)? {
+                Amount::Money(m) => (Some(m), None),
+                Amount::Resource(r) => (None, Some(r)),
+            };
             let request = v1::ApproveApplicationRequest {
-                awarded_resource: None,
-                awarded_amount: Some(money_arg("--amount", &amount)?.to_proto()),
+                awarded_amount,
+                awarded_resource,
                 name: app.name()?,
                 reason: reason.unwrap_or_default(),
                 request_id: write.id(),

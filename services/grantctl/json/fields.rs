@@ -195,4 +195,39 @@ impl<'a> Fields<'a> {
         }
         Ok(Some(money))
     }
+
+    /// A ResourceAmount: its unit and count of steps (`value` is output
+    /// only: checked for shape, then dropped).
+    pub fn resource(&self, name: &str) -> Result<Option<v1::ResourceAmount>> {
+        let Some(r) = self.object(name, &["unit", "steps", "value"])? else {
+            return Ok(None);
+        };
+        r.string("value")?;
+        Ok(Some(v1::ResourceAmount {
+            unit: r.string("unit")?.unwrap_or_default(),
+            steps: r.int64("steps")?.unwrap_or_default(),
+            value: String::new(),
+        }))
+    }
+
+    fn period_of(f: &Fields) -> Result<v1::Period> {
+        Ok(v1::Period {
+            start_time: f.time("start_time")?,
+            end_time: f.time("end_time")?,
+        })
+    }
+
+    /// A Period: `{"startTime": …, "endTime": …}`.
+    pub fn period(&self, name: &str) -> Result<Option<v1::Period>> {
+        self.object(name, PERIOD)?.map(|p| Self::period_of(&p)).transpose()
+    }
+
+    /// A repeated Period.
+    pub fn periods(&self, name: &str) -> Result<Option<Vec<v1::Period>>> {
+        self.objects(name, PERIOD)?
+            .map(|ps| ps.iter().map(Self::period_of).collect())
+            .transpose()
+    }
 }
+
+const PERIOD: &[&str] = &["start_time", "end_time"];

@@ -95,7 +95,38 @@ pub const PROGRAMME: &[&str] = &[
     "review_settings",
     "document_requirements",
     "endorsement_requirement",
+    "facility",
 ];
+
+const FACILITY: &[&str] = &[
+    "facility",
+    "local_name",
+    "resource",
+    "unit",
+    "step",
+    "capacity",
+    "allocated",
+    "max_request",
+];
+
+/// `facility` of a programme: what it awards and how much (`step` and
+/// `allocated` are output only: checked, then dropped).
+fn facility(f: &Fields) -> Result<Option<v1::Facility>> {
+    let Some(r) = f.object("facility", FACILITY)? else {
+        return Ok(None);
+    };
+    r.string("step")?;
+    r.resource("allocated")?;
+    Ok(Some(v1::Facility {
+        facility: r.string("facility")?.unwrap_or_default(),
+        local_name: r.string("local_name")?.unwrap_or_default(),
+        resource: r.string("resource")?.unwrap_or_default(),
+        unit: r.string("unit")?.unwrap_or_default(),
+        capacity: r.resource("capacity")?,
+        max_request: r.resource("max_request")?,
+        ..Default::default()
+    }))
+}
 
 const REVIEW_SETTINGS: &[&str] = &[
     "criteria",
@@ -185,7 +216,7 @@ pub fn programme(v: &Value) -> Result<(v1::Programme, Vec<String>)> {
         endorsement_requirement: f
             .enum_one("endorsement_requirement", endorsement_requirement)?
             .unwrap_or_default(),
-        facility: None,
+        facility: facility(&f)?,
     };
     Ok((p, f.present()))
 }
@@ -212,6 +243,10 @@ pub const APPLICATION: &[&str] = &[
     "endorsements",
     "schedule",
     "closure",
+    "requested_resource",
+    "awarded_resource",
+    "used_resource",
+    "preferred_periods",
 ];
 
 /// The application, and the names of the fields the file set.
@@ -233,6 +268,8 @@ pub fn application(v: &Value) -> Result<(v1::Application, Vec<String>)> {
         super::report::schedule_in(schedule, "application.schedule")?;
     }
     f.enum_one("closure", super::report::closure)?;
+    f.resource("awarded_resource")?;
+    f.resource("used_resource")?;
     let a = v1::Application {
         name: f.string("name")?.unwrap_or_default(),
         applicant_institution: f.string("applicant_institution")?.unwrap_or_default(),
@@ -246,6 +283,8 @@ pub fn application(v: &Value) -> Result<(v1::Application, Vec<String>)> {
         etag: f.string("etag")?.unwrap_or_default(),
         award_number: f.string("award_number")?.unwrap_or_default(),
         team: team::team_in(&f)?.unwrap_or_default(),
+        requested_resource: f.resource("requested_resource")?,
+        preferred_periods: f.periods("preferred_periods")?.unwrap_or_default(),
         ..Default::default()
     };
     Ok((a, f.present()))
@@ -275,6 +314,22 @@ pub fn disbursement(v: &Value) -> Result<v1::Disbursement> {
         create_time: f.time("create_time")?,
         bank_charges: f.money("bank_charges")?,
         tranche: f.int32("tranche")?.unwrap_or_default(),
+    })
+}
+
+const USAGE_RECORD: &[&str] = &["name", "amount", "period", "reference", "create_time"];
+
+/// A usage record to record (`name` and `create_time` are output only:
+/// checked, then dropped).
+pub fn usage_record(v: &Value) -> Result<v1::UsageRecord> {
+    let f = Fields::new(v, "usageRecord", USAGE_RECORD)?;
+    f.string("name")?;
+    f.time("create_time")?;
+    Ok(v1::UsageRecord {
+        amount: f.resource("amount")?,
+        period: f.period("period")?,
+        reference: f.string("reference")?.unwrap_or_default(),
+        ..Default::default()
     })
 }
 
@@ -411,6 +466,41 @@ mod tests {
         assert_eq!(r.recommendation, v1::review::Recommendation::Fund as i32);
         assert_eq!(r.state, 0, "output only");
         assert!(review(&json!({"recommendation": "RECOMMENDATION_MAYBE"})).is_err());
+    }
+
+    #[test]
+    fn facilities_resources_and_periods_read_from_json() {
+        let v = json!({"displayName": "CSNS beam time", "facility": {
+            "facility": "China Spallation Neutron Source", "localName": "中国散裂中子源",
+            "resource": "beam time, GPPD", "unit": "beam-h", "step": "0.5",
+            "capacity": {"unit": "beam-h", "steps": "3000", "value": "1500"},
+            "allocated": {"unit": "beam-h", "steps": 10}
+        }});
+        let (p, present) = programme(&v).unwrap();
+        let f = p.facility.unwrap();
+        assert_eq!(present.len(), 2);
+        assert_eq!((f.unit.as_str(), f.capacity.unwrap().steps), ("beam-h", 3000));
+        assert_eq!((f.allocated, f.step.as_str()), (None, ""), "output only");
+        assert!(programme(&json!({"facility": {"colour": "red"}})).is_err());
+        let v = json!({"requestedResource": {"unit": "beam-h", "steps": "193"},
+            "preferred_periods": [{"startTime": "2026-03-02T08:00:00Z", "endTime": "2026-03-04T20:00:00Z"}],
+            "usedResource": {"unit": "beam-h", "steps": "4"}});
+        let (a, present) = application(&v).unwrap();
+        assert_eq!(a.requested_resource.unwrap().steps, 193);
+        assert_eq!(a.preferred_periods.len(), 1);
+        assert_eq!(a.used_resource, None, "output only");
+        assert!(present.contains(&"preferred_periods".to_owned()));
+        let err = application(&json!({"preferredPeriods": [{"start": "x"}]}))
+            .unwrap_err()
+            .message;
+        assert!(err.contains("application.preferred_periods[0]"), "{err}");
+        let u = usage_record(&json!({"amount": {"unit": "beam-h", "steps": "25", "value": "12.5"},
+            "period": {"startTime": "2026-03-02T08:00:00Z", "endTime": "2026-03-02T20:30:00Z"},
+            "reference": "EXP-2026-0042", "name": "programmes/p/applications/a/usageRecords/u"}))
+        .unwrap();
+        assert_eq!((u.amount.unwrap().steps, u.reference.as_str()), (25, "EXP-2026-0042"));
+        assert!(u.name.is_empty() && u.period.is_some());
+        assert!(usage_record(&json!({"amount": {"steps": 1.5}})).is_err());
     }
 
     #[test]

@@ -129,6 +129,14 @@ impl Obj {
         }
     }
 
+    /// A ResourceAmount: `{"unit": "beam-h", "steps": "193", "value": "96.5"}`.
+    pub fn resource(self, key: &str, value: Option<&v1::ResourceAmount>) -> Self {
+        match value {
+            Some(r) => self.put(key, resource(r)),
+            None => self,
+        }
+    }
+
     pub fn time(self, key: &str, value: Option<&prost_types::Timestamp>) -> Self {
         match value {
             Some(t) => self.put(key, timefmt::format(t).into()),
@@ -146,6 +154,34 @@ impl Obj {
     pub fn build(self) -> Value {
         Value::Object(self.0)
     }
+}
+
+/// `{"unit": "beam-h", "steps": "193", "value": "96.5"}`: the value as
+/// the server sent it, else the exact decimal of the steps (steps left
+/// out when 0, as proto3 JSON leaves out defaults).
+pub fn resource(r: &v1::ResourceAmount) -> Value {
+    let value = if r.value.is_empty() {
+        crate::resource::plain(r)
+    } else {
+        r.value.clone()
+    };
+    let mut map = Map::new();
+    if !r.unit.is_empty() {
+        map.insert("unit".into(), r.unit.clone().into());
+    }
+    if r.steps != 0 {
+        map.insert("steps".into(), r.steps.to_string().into());
+    }
+    map.insert("value".into(), value.into());
+    Value::Object(map)
+}
+
+/// `{"startTime": …, "endTime": …}`.
+pub fn period(p: &v1::Period) -> Value {
+    Obj::new()
+        .time("start_time", p.start_time.as_ref())
+        .time("end_time", p.end_time.as_ref())
+        .build()
 }
 
 /// `google.type.Money`-shaped: `{"currencyCode": "CNY", "units": "750000"}`.

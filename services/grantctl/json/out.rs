@@ -1,6 +1,6 @@
-//! Proto3 JSON of the messages grantctl prints: Institution, Programme,
-//! Application, Disbursement, ApiKey, ApplicationEvent, ProgrammeSummary,
-//! Review, ReviewRanking and Document (teams and sign-off: `team.rs`;
+//! Proto3 JSON of the messages grantctl prints: Institution, Programme
+//! (with its Facility), Application, Disbursement, UsageRecord, ApiKey,
+//! ApplicationEvent, ProgrammeSummary, Review, ReviewRanking and Document (teams and sign-off: `team.rs`;
 //! schedules, reports and post-award activity: `report.rs`).
 
 use gba_grants::proto::v1;
@@ -87,6 +87,38 @@ pub fn programme(p: &v1::Programme) -> Value {
             p.endorsement_requirement,
             team::requirement_name(p.endorsement_requirement),
         )
+        .object("facility", p.facility.as_ref().map(facility))
+        .build()
+}
+
+pub fn facility(f: &v1::Facility) -> Value {
+    Obj::new()
+        .str("facility", &f.facility)
+        .str("local_name", &f.local_name)
+        .str("resource", &f.resource)
+        .str("unit", &f.unit)
+        .str("step", &f.step)
+        .resource("capacity", f.capacity.as_ref())
+        .resource("allocated", f.allocated.as_ref())
+        .resource("max_request", f.max_request.as_ref())
+        .build()
+}
+
+pub fn usage_record(u: &v1::UsageRecord) -> Value {
+    Obj::new()
+        .str("name", &u.name)
+        .resource("amount", u.amount.as_ref())
+        .object("period", u.period.as_ref().map(super::period))
+        .str("reference", &u.reference)
+        .time("create_time", u.create_time.as_ref())
+        .build()
+}
+
+/// `{"usageRecord": …, "application": …}`: the RecordUsage response.
+pub fn recorded_usage(r: &v1::RecordUsageResponse) -> Value {
+    Obj::new()
+        .object("usage_record", r.usage_record.as_ref().map(usage_record))
+        .object("application", r.application.as_ref().map(application))
         .build()
 }
 
@@ -173,6 +205,13 @@ pub fn application(a: &v1::Application) -> Value {
         .list("endorsements", a.endorsements.iter().map(team::endorsement).collect())
         .object("schedule", a.schedule.as_ref().map(report::schedule))
         .enumeration("closure", a.closure, report::closure_name(a.closure))
+        .resource("requested_resource", a.requested_resource.as_ref())
+        .resource("awarded_resource", a.awarded_resource.as_ref())
+        .resource("used_resource", a.used_resource.as_ref())
+        .list(
+            "preferred_periods",
+            a.preferred_periods.iter().map(super::period).collect(),
+        )
         .build()
 }
 
@@ -223,6 +262,7 @@ pub fn event(e: &v1::ApplicationEvent) -> Value {
         .object("team_activity", e.team_activity.as_ref().map(team::activity))
         .object("actor_person", e.actor_person.as_ref().map(team::person))
         .object("report_activity", e.report_activity.as_ref().map(report::activity))
+        .str("usage_record", &e.usage_record)
         .build()
 }
 
@@ -280,6 +320,11 @@ pub fn ranked(e: &v1::RankedApplication) -> Value {
         .money("cumulative_requested", e.cumulative_requested.as_ref())
         .bool("above_funding_line", e.above_funding_line)
         .time("submit_time", e.submit_time.as_ref())
+        .resource("requested_resource", e.requested_resource.as_ref())
+        .resource(
+            "cumulative_requested_resource",
+            e.cumulative_requested_resource.as_ref(),
+        )
         .build()
 }
 
@@ -290,6 +335,7 @@ pub fn ranking(r: &v1::ReviewRanking) -> Value {
         .money("remaining_budget", r.remaining_budget.as_ref())
         .int32("funded_count", r.funded_count)
         .time("compute_time", r.compute_time.as_ref())
+        .resource("remaining_capacity", r.remaining_capacity.as_ref())
         .build()
 }
 
@@ -314,6 +360,9 @@ pub fn summary(s: &v1::ProgrammeSummary) -> Value {
                 .money("committed", r.committed.as_ref())
                 .money("disbursed", r.disbursed.as_ref())
                 .int64("award_count", r.award_count)
+                .resource("requested_resource", r.requested_resource.as_ref())
+                .resource("allocated", r.allocated.as_ref())
+                .resource("used", r.used.as_ref())
                 .build()
         })
         .collect();
@@ -332,6 +381,11 @@ pub fn summary(s: &v1::ProgrammeSummary) -> Value {
         .int64("reports_due", s.reports_due)
         .int64("reports_overdue", s.reports_overdue)
         .int64("reports_accepted", s.reports_accepted)
+        .resource("requested_resource", s.requested_resource.as_ref())
+        .resource("allocated", s.allocated.as_ref())
+        .resource("used", s.used.as_ref())
+        .resource("free", s.free.as_ref())
+        .resource("capacity", s.capacity.as_ref())
         .build()
 }
 
