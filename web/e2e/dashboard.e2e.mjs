@@ -677,6 +677,7 @@ async function checkCsvDownloads(x) {
       submit_time: rfc3339(a.submitTime),
       create_time: rfc3339(a.createTime),
       update_time: rfc3339(a.updateTime),
+      requested_unit: a.requestedAmount ? "" : (a.requestedResource?.unit ?? ""),
     };
   };
   const same = (got, want) => JSON.stringify(got) === JSON.stringify(want);
@@ -708,6 +709,7 @@ async function checkCsvDownloads(x) {
   const wantHeader = [
     "name", "programme", "title", "state", "applicant_institution", "institution_name_en", "institution_name_zh",
     "principal_investigator", "requested_amount", "requested_currency", "duration_months", "submit_time", "create_time", "update_time",
+    "requested_unit",
   ];
   check(same(header, wantHeader), `${apps.what}: the header is ${JSON.stringify(header)}`);
   const server = await listed(programme);

@@ -161,7 +161,7 @@ test("the columns are grantctl's, named and ordered as `grantctl export` writes 
     [
       "text:name", "text:programme", "text:title", "text:state", "text:applicant_institution", "text:institution_name_en",
       "text:institution_name_zh", "text:principal_investigator", "number:requested_amount", "text:requested_currency",
-      "number:duration_months", "number:submit_time", "number:create_time", "number:update_time",
+      "number:duration_months", "number:submit_time", "number:create_time", "number:update_time", "text:requested_unit",
     ],
   );
   assert.deepEqual(
@@ -210,18 +210,19 @@ test("applications: a row each, bilingual names, the PI's name, exact amounts, R
   assert.deepEqual(rows[0], [
     "name", "programme", "title", "state", "applicant_institution", "institution_name_en", "institution_name_zh",
     "principal_investigator", "requested_amount", "requested_currency", "duration_months", "submit_time", "create_time", "update_time",
+    "requested_unit",
   ]);
   assert.deepEqual(rows[1], [
     "programmes/p1/applications/a1", "programmes/p1", '海洋生態 "sensing", phase 2', "ACTIVE", "institutions/hku",
     "The University of Hong Kong", "香港大學", "Chan Tai Man", "1234567.89", "CNY", "24",
-    "2025-03-01T08:30:00Z", "2025-02-28T10:00:00.250Z", "2025-04-01T09:00:00.123456Z",
+    "2025-03-01T08:30:00Z", "2025-02-28T10:00:00.250Z", "2025-04-01T09:00:00.123456Z", "",
   ]);
   assert.deepEqual(rows[2], [
     "programmes/p1/applications/a2", "programmes/p1", "'=HYPERLINK(\"http://evil\")", "SUBMITTED", "institutions/sysu",
-    "Sun Yat-sen University, Guangzhou", "中山大学", "'-Lee", "0.01", "MOP", "", "2025-03-02T00:00:00.005Z", "", "",
+    "Sun Yat-sen University, Guangzhou", "中山大学", "'-Lee", "0.01", "MOP", "", "2025-03-02T00:00:00.005Z", "", "", "",
   ]);
   // An institution the page could not name, no PI, no amount, no times: empty cells.
-  assert.deepEqual(rows[3], ["programmes/p1/applications/a3", "programmes/p1", "Draft", "DRAFT", "institutions/gone", "", "", "", "", "", "", "", "", ""]);
+  assert.deepEqual(rows[3], ["programmes/p1/applications/a3", "programmes/p1", "Draft", "DRAFT", "institutions/gone", "", "", "", "", "", "", "", "", "", ""]);
   assert.equal(rows.length, 4);
   assert.ok(rows.every((r) => r.length === APPLICATION_COLUMNS.length));
 });
@@ -286,4 +287,21 @@ test("file names after the programme's id and grantctl's kind", () => {
   assert.equal(csvFileName("programmes/01HX3Y", "applications"), "programme-01HX3Y-applications.csv");
   assert.equal(csvFileName("programmes/gba-joint", "payments"), "programme-gba-joint-disbursements.csv");
   assert.equal(csvFileName("programmes/a/b c", "payments"), "programme-a_b_c-disbursements.csv");
+});
+
+test("applications: a facility request is in its unit, named in requested_unit, as grantctl writes it", () => {
+  const app = create(ApplicationSchema, {
+    name: "programmes/csns/applications/b1",
+    applicantInstitution: "institutions/hku",
+    title: "Garnet electrolytes",
+    state: State.SUBMITTED,
+    requestedResource: { unit: "beam-h", steps: 193n, value: "96.5" },
+    durationMonths: 6,
+  });
+  const rows = parse(applicationsCsv([app], () => undefined));
+  const cell = (name: string) => rows[1][rows[0].indexOf(name)];
+  assert.equal(cell("requested_amount"), "96.5");
+  assert.equal(cell("requested_currency"), "");
+  assert.equal(cell("requested_unit"), "beam-h");
+  assert.equal(rows[1].length, APPLICATION_COLUMNS.length);
 });

@@ -91,10 +91,10 @@ test("applications: every page, the institutions the page lacks asked for once e
   ]);
   const l = lines(file.text);
   assert.equal(l.length, 6);
-  assert.equal(l[0], "name,programme,title,state,applicant_institution,institution_name_en,institution_name_zh,principal_investigator,requested_amount,requested_currency,duration_months,submit_time,create_time,update_time");
-  assert.equal(l[1], `${P}/applications/a1,${P},Application a1,ACTIVE,institutions/hku,The University of Hong Kong,香港大學,PI of a1,1234567.89,CNY,24,,2025-03-01T00:00:00Z,`);
-  assert.equal(l[2], `${P}/applications/a2,${P},Application a2,SUBMITTED,institutions/um,University of Macau,澳門大學,PI of a2,1234567.89,CNY,24,,2025-03-01T00:00:00Z,`);
-  assert.equal(l[5], `${P}/applications/a5,${P},Application a5,DRAFT,institutions/hidden,,,PI of a5,1234567.89,CNY,24,,2025-03-01T00:00:00Z,`);
+  assert.equal(l[0], "name,programme,title,state,applicant_institution,institution_name_en,institution_name_zh,principal_investigator,requested_amount,requested_currency,duration_months,submit_time,create_time,update_time,requested_unit");
+  assert.equal(l[1], `${P}/applications/a1,${P},Application a1,ACTIVE,institutions/hku,The University of Hong Kong,香港大學,PI of a1,1234567.89,CNY,24,,2025-03-01T00:00:00Z,,`);
+  assert.equal(l[2], `${P}/applications/a2,${P},Application a2,SUBMITTED,institutions/um,University of Macau,澳門大學,PI of a2,1234567.89,CNY,24,,2025-03-01T00:00:00Z,,`);
+  assert.equal(l[5], `${P}/applications/a5,${P},Application a5,DRAFT,institutions/hidden,,,PI of a5,1234567.89,CNY,24,,2025-03-01T00:00:00Z,,`);
 });
 
 test("payments: the disbursements of the paid applications only, every page, in order", async () => {

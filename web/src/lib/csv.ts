@@ -23,6 +23,7 @@ import type { Application } from "../gen/gba/grants/v1/application_pb";
 import type { Disbursement } from "../gen/gba/grants/v1/award_pb";
 import { Application_State as State } from "../gen/gba/grants/v1/application_pb";
 import { currencyDigits, type MoneyValue } from "./money";
+import { resourceDecimal } from "./resources";
 
 export const BOM = "\uFEFF";
 export const CRLF = "\r\n";
@@ -158,6 +159,7 @@ export const APPLICATION_COLUMNS: readonly Column[] = [
   number("submit_time"),
   number("create_time"),
   number("update_time"),
+  text("requested_unit"),
 ];
 
 /** grantctl's DISBURSEMENTS. */
@@ -203,11 +205,13 @@ export function applicationsCsv(apps: readonly Application[], institution: (name
         inst?.displayName ?? "",
         inst?.localName ?? "",
         a.principalInvestigator?.name ?? "",
-        ...moneyCells(a.requestedAmount),
+        // A facility programme's request is in its unit, named last.
+        ...(a.requestedAmount || !a.requestedResource ? moneyCells(a.requestedAmount) : [resourceDecimal(a.requestedResource), ""]),
         a.durationMonths ? String(a.durationMonths) : "",
         rfc3339(a.submitTime),
         rfc3339(a.createTime),
         rfc3339(a.updateTime),
+        a.requestedAmount ? "" : (a.requestedResource?.unit ?? ""),
       ];
     }),
   );
