@@ -17,6 +17,8 @@ mod reviews;
 mod transitions;
 mod watching;
 pub mod webhooks;
+mod webhooks_sending;
+pub use webhooks_sending::Entitlement;
 
 use std::sync::Arc;
 
@@ -42,6 +44,9 @@ pub struct Grants {
     keys: Arc<authn::KeyCache>,
     documents: Option<Arc<Documents>>,
     webhooks: super::webhook::UrlPolicy,
+    /// Bumped after every change of a webhook by its owner in this
+    /// process: the sender reads its list again before its next attempt.
+    webhook_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Grants {
@@ -51,6 +56,7 @@ impl Grants {
             keys: Arc::default(),
             documents: None,
             webhooks: super::webhook::UrlPolicy::default(),
+            webhook_changes: Arc::default(),
         }
     }
 
