@@ -10,7 +10,6 @@ mod common;
 use std::time::Duration;
 
 use common::receiver::{Receiver, hooks, loopback};
-use common::world::*;
 use common::*;
 use gba_grants::proto::v1;
 use prost::Message;
@@ -139,7 +138,7 @@ async fn a_retried_redelivery_sends_once(backend: Backend) {
     };
     let first = redeliver(&events[0], "again-1").await.expect("redeliver").into_inner();
     assert!(first.delivery.as_ref().is_some_and(|d| d.redelivery));
-    receiver.wait_for("the redelivery", |r| r.ids().len() == 3).await;
+    receiver.wait_for("the redelivery", |r| r.lines().len() == 3).await;
     let again = redeliver(&events[0], "again-1").await.expect("the retry").into_inner();
     assert_eq!(
         again.encode_to_vec(),
@@ -152,7 +151,7 @@ async fn a_retried_redelivery_sends_once(backend: Backend) {
             .expect_err("another event, the same id"),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(receiver.ids().len(), 3, "the retry sent nothing");
+    assert_eq!(receiver.lines().len(), 3, "the retry sent nothing");
     let log = hooks(&server, &w.hku_key)
         .list_webhook_deliveries(v1::ListWebhookDeliveriesRequest {
             parent: hook.name.clone(),
