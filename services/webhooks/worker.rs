@@ -76,7 +76,7 @@ async fn drain(shared: &Arc<Shared>, slot: &Slot, state: &mut State) {
         if events.is_empty() {
             grown.mark_unchanged();
             // Anything kept meanwhile? Else wait for the log to grow.
-            if !shared.log.after(state.cursor, 1).is_some_and(|e| !e.is_empty()) {
+            if shared.log.after(state.cursor, 1).is_none_or(|e| e.is_empty()) {
                 tokio::select! {
                     () = shared.stop.cancelled() => return,
                     _ = grown.changed() => {}
