@@ -83,6 +83,14 @@ fn describe() {
         "gba_grants_idempotent_replays_total",
         "calls answered from a request_id's first response"
     );
+    describe_counter!(
+        "gba_grants_webhook_disabled_total",
+        "webhooks the sender disabled, by cause: failures (too many in a row) or key (revoked, or its scope lost)"
+    );
+    describe_histogram!(
+        "gba_grants_webhook_batch_seconds",
+        "time to write one batch of webhook attempts and cursors"
+    );
     describe_gauge!("gba_grants_db_connections", "open database connections, by pool");
     describe_gauge!("gba_grants_db_connections_idle", "idle database connections, by pool");
     describe_gauge!("gba_grants_db_connections_max", "maximum database connections, by pool");
@@ -155,6 +163,9 @@ fn register() {
     }
     for kind in ["events", "summaries"] {
         metrics::gauge!("gba_grants_streams_open", "kind" => kind).increment(0.0);
+    }
+    for cause in ["failures", "key"] {
+        metrics::counter!("gba_grants_webhook_disabled_total", "cause" => cause).increment(0);
     }
     metrics::gauge!("gba_grants_tailer_lag_events").increment(0.0);
     let _ = metrics::histogram!("gba_grants_tailer_read_seconds");

@@ -372,9 +372,9 @@ impl Application {
             }
         };
         if let Some(deliverer) = deliverer.clone() {
-            let (sending, how) = (grants.clone(), settings.webhooks.sender.clone());
+            let (sending, how, published) = (grants.clone(), settings.webhooks.sender.clone(), hub.head_changes());
             jobs.spawn("webhook sender", move |stop| {
-                crate::webhooks::sender::run(sending, deliverer, how, stop)
+                crate::webhooks::sender::run(sending, published, deliverer, how, stop)
             });
         }
         services.open(&grants, &hub, &auth, settings.limits.message_bytes, deliverer);

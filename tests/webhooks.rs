@@ -51,6 +51,25 @@ async fn deliveries(server: &TestServer, key: &str, name: &str) -> Vec<v1::Webho
         .deliveries
 }
 
+/// The delivery log once `done` holds (attempts are written in batches,
+/// a moment after their answers).
+async fn deliveries_when(
+    server: &TestServer,
+    key: &str,
+    name: &str,
+    done: impl Fn(&[v1::WebhookDelivery]) -> bool,
+) -> Vec<v1::WebhookDelivery> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = deliveries(server, key, name).await;
+        if done(&log) {
+            return log;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the delivery log: {log:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn get_hook(server: &TestServer, key: &str, name: &str) -> v1::Webhook {
     hooks(server, key)
         .get_webhook(v1::GetWebhookRequest { name: name.into() })
@@ -209,6 +228,7 @@ async fn a_failing_receiver_is_retried_and_too_many_failures_disable_until_resum
     let resumed = pause(&server, &w.hku_key, &hook.name, false).await;
     assert_eq!(resumed.state(), v1::webhook::State::Active);
     receiver.wait_for("both events", |r| r.ids().len() == 2).await;
+    deliveries_when(&server, &w.hku_key, &hook.name, |log| log.len() == 7).await;
     let states: Vec<String> = receiver
         .lines()
         .iter()
@@ -231,6 +251,7 @@ async fn a_failing_receiver_is_retried_and_too_many_failures_disable_until_resum
         .redeliver_event(v1::RedeliverEventRequest {
             name: hook.name.clone(),
             event: first.clone(),
+            request_id: String::new(),
         })
         .await
         .expect("redeliver")
@@ -337,6 +358,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_during_its_overlap(backend: B
                 .rotate_webhook_secret(v1::RotateWebhookSecretRequest {
                     name,
                     overlap_seconds: overlap,
+                    request_id: String::new(),
                 })
                 .await
                 .expect("rotate")
@@ -370,6 +392,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_during_its_overlap(backend: B
         .rotate_webhook_secret(v1::RotateWebhookSecretRequest {
             name: hook.name.clone(),
             overlap_seconds: Some(-1),
+            request_id: String::new(),
         })
         .await
         .expect_err("a negative overlap");
@@ -449,7 +472,7 @@ async fn a_receiver_that_does_not_answer_times_out_and_is_retried(backend: Backe
     receiver
         .wait_for("the retry after the timeout", |r| r.ids().len() == 1)
         .await;
-    let log = deliveries(&server, &w.hku_key, &hook.name).await;
+    let log = deliveries_when(&server, &w.hku_key, &hook.name, |log| log.len() == 2).await;
     let failed = log.last().expect("the first attempt");
     assert_eq!(failed.outcome(), v1::webhook_delivery::Outcome::Failed);
     assert_eq!(failed.response_code, 0);

@@ -64,8 +64,10 @@ async fn drafts(server: &TestServer, w: &World, n: usize) {
 }
 
 /// What arrived against what was committed: every event, first arrivals in
-/// commit order; a repeat only of an id already received.
-fn check_arrivals(receiver: &Receiver, committed: &[String]) {
+/// commit order; a repeat only of an id already received, and only what
+/// a killed sender had sent since its last batch was written (attempts and
+/// cursors are written every 50 ms; a write may wait for the database).
+fn check_arrivals(receiver: &Receiver, committed: &[String], kills: usize) {
     assert_eq!(receiver.ids(), committed, "every event once, in commit order");
     let lines = receiver.lines();
     assert!(
@@ -73,7 +75,10 @@ fn check_arrivals(receiver: &Receiver, committed: &[String]) {
         "every delivery verified"
     );
     let repeats = lines.len() - committed.len();
-    assert!(repeats <= 3, "{repeats} repeats: only what was in flight at a kill");
+    assert!(
+        repeats <= 20 * kills,
+        "{repeats} repeats: only what was sent since the last batch, at {kills} kills"
+    );
 }
 
 async fn kill_nine_of_the_sender_mid_delivery_skips_nothing(backend: Backend) {
@@ -115,7 +120,7 @@ async fn kill_nine_of_the_sender_mid_delivery_skips_nothing(backend: Backend) {
     let committed = history(&server, &w.officer_key, &w.programme.name).await;
     assert_eq!(committed.len(), 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    check_arrivals(&receiver, &committed);
+    check_arrivals(&receiver, &committed, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +174,7 @@ async fn three_senders_on_postgres_one_at_a_time_and_the_survivor_takes_over() {
     let committed = history(&server, &w.officer_key, &w.programme.name).await;
     assert_eq!(committed.len(), 300);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    check_arrivals(&receiver, &committed);
+    check_arrivals(&receiver, &committed, 2);
     // One sender at a time: never two deliveries of this webhook at once.
     let most = receiver
         .lines()

@@ -94,9 +94,11 @@ impl WebhookService for WebhookApi {
         request: Request<v1::DeleteWebhookRequest>,
     ) -> Result<Response<v1::DeleteWebhookResponse>, Status> {
         let caller = caller(&request)?;
-        let v1::DeleteWebhookRequest { name } = request.into_inner();
+        let message = request.into_inner();
+        let key = request_key("DeleteWebhook", &message.request_id, &message);
+        let v1::DeleteWebhookRequest { name, request_id: _ } = message;
         let name = WebhookName::parse(&name, "name").status()?;
-        self.grants.delete_webhook(&caller, &name).await.status()?;
+        self.grants.delete_webhook(&caller, &name, key).await.status()?;
         Ok(Response::new(v1::DeleteWebhookResponse {}))
     }
 
@@ -105,11 +107,17 @@ impl WebhookService for WebhookApi {
         request: Request<v1::RotateWebhookSecretRequest>,
     ) -> Result<Response<v1::RotateWebhookSecretResponse>, Status> {
         let caller = caller(&request)?;
-        let v1::RotateWebhookSecretRequest { name, overlap_seconds } = request.into_inner();
+        let message = request.into_inner();
+        let key = request_key("RotateWebhookSecret", &message.request_id, &message);
+        let v1::RotateWebhookSecretRequest {
+            name,
+            overlap_seconds,
+            request_id: _,
+        } = message;
         let name = WebhookName::parse(&name, "name").status()?;
         let (webhook, secret) = self
             .grants
-            .rotate_webhook_secret(&caller, &name, overlap_seconds)
+            .rotate_webhook_secret(&caller, &name, overlap_seconds, key)
             .await
             .status()?;
         Ok(Response::new(v1::RotateWebhookSecretResponse {
@@ -149,8 +157,19 @@ impl WebhookService for WebhookApi {
         request: Request<v1::RedeliverEventRequest>,
     ) -> Result<Response<v1::RedeliverEventResponse>, Status> {
         let caller = caller(&request)?;
-        let v1::RedeliverEventRequest { name, event } = request.into_inner();
+        let message = request.into_inner();
+        let key = request_key("RedeliverEvent", &message.request_id, &message);
+        let v1::RedeliverEventRequest {
+            name,
+            event,
+            request_id: _,
+        } = message;
         let name = WebhookName::parse(&name, "name").status()?;
+        if let Some(delivery) = self.grants.redelivery_replay(&caller, key.clone()).await.status()? {
+            return Ok(Response::new(v1::RedeliverEventResponse {
+                delivery: Some(conv::delivery_out(delivery, self.log())),
+            }));
+        }
         let (webhook, event) = self.grants.redelivery(&caller, &name, &event).await.status()?;
         let Some(deliverer) = &self.deliverer else {
             return Err(crate::domain::Error::internal(
@@ -158,10 +177,8 @@ impl WebhookService for WebhookApi {
             ))
             .status();
         };
-        let delivery = deliverer
-            .attempt(&self.grants, &webhook, event, None, 1, true)
-            .await
-            .status()?;
+        let attempt = deliverer.redeliver(&webhook, event).await.status()?;
+        let delivery = self.grants.record_redelivery(&caller, &attempt, key).await.status()?;
         Ok(Response::new(v1::RedeliverEventResponse {
             delivery: Some(conv::delivery_out(delivery, self.log())),
         }))

@@ -29,6 +29,12 @@ pub struct Idempotency {
     pub fingerprint: String,
 }
 
+/// A change of a webhook decided by the domain on its current row.
+pub type WebhookChange =
+    std::sync::Arc<dyn Fn(&super::webhook::Webhook) -> Result<super::webhook::Webhook> + Send + Sync>;
+/// Whether the domain allows a deletion of a webhook as it is.
+pub type WebhookCheck = std::sync::Arc<dyn Fn(&super::webhook::Webhook) -> Result<()> + Send + Sync>;
+
 /// A change decided by the domain on the current state of an institution.
 pub type InstitutionChange = std::sync::Arc<dyn Fn(&Institution) -> Result<Institution> + Send + Sync>;
 
@@ -303,13 +309,48 @@ pub trait WebhookStore: Send + Sync {
         creator: Option<&ApiKeyName>,
         page: &PageRequest,
     ) -> Result<Vec<super::webhook::Webhook>>;
-    /// Writes `new` if the stored version is still `expected_version`.
+    /// Writes `new` if the stored version is still `expected_version`;
+    /// its cursor is left as stored (only the sender moves it, with
+    /// [`Self::record_progress`]).
     async fn replace_webhook(&self, new: &super::webhook::Webhook, expected_version: i64) -> Result<bool>;
-    /// Deletes a webhook and its delivery log; false if there was none.
-    async fn delete_webhook(&self, name: &super::webhook::WebhookName) -> Result<bool>;
+    /// Changes a webhook by `change` (the domain's decision on the row as
+    /// it is, under its lock) under `idem`: `None` when there is none; the
+    /// flag is false for a replay (the first call's webhook, kept whole).
+    async fn change_webhook(
+        &self,
+        name: &super::webhook::WebhookName,
+        idem: Option<Idempotency>,
+        change: WebhookChange,
+    ) -> Result<Option<(super::webhook::Webhook, bool)>>;
+    /// Deletes a webhook and its delivery log if `check` allows it, under
+    /// `idem`; false if there was none.
+    async fn delete_webhook(
+        &self,
+        name: &super::webhook::WebhookName,
+        idem: Option<Idempotency>,
+        check: WebhookCheck,
+    ) -> Result<bool>;
+    /// Records a redelivery's attempt under `idem`; a twin's that was
+    /// recorded first is the answer.
+    async fn record_redelivery(
+        &self,
+        delivery: &super::webhook::Delivery,
+        idem: Option<Idempotency>,
+    ) -> Result<super::webhook::Delivery>;
+    /// The attempt a redelivery under `idem` made, if it was made.
+    async fn redelivery_replay(&self, idem: &Idempotency) -> Result<Option<super::webhook::Delivery>>;
     /// Webhooks neither paused nor disabled.
     async fn deliverable_webhooks(&self) -> Result<Vec<super::webhook::Webhook>>;
     async fn record_delivery(&self, delivery: &super::webhook::Delivery) -> Result<()>;
+    /// The sender's batch, in one transaction: its attempts, and each
+    /// webhook's cursor moved forward (never back) and failures set.
+    async fn record_progress(
+        &self,
+        deliveries: &[super::webhook::Delivery],
+        moves: &[super::webhook::Progress],
+    ) -> Result<()>;
+    /// Deletes a webhook's attempts but its newest `keep`; how many went.
+    async fn prune_deliveries(&self, webhook: &super::webhook::WebhookName, keep: u64) -> Result<u64>;
     /// A webhook's attempts, newest first.
     async fn list_deliveries(
         &self,

@@ -316,6 +316,15 @@ pub fn parse_kinds(kinds: &[Option<EventKind>], v: &mut Violations) -> Vec<Event
     out
 }
 
+/// A webhook's progress, as the sender writes it once per batch: its
+/// cursor (moved forward only) and its failures in a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub webhook: WebhookName,
+    pub cursor: i64,
+    pub failures: i32,
+}
+
 /// One attempt to deliver one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {

@@ -109,6 +109,9 @@ struct Inner {
     log: LogId,
     /// The newest event published to watchers (stored after publishing).
     head: AtomicI64,
+    /// The same, for whoever waits for new events without a stream (the
+    /// webhook sender): changed once per batch published.
+    head_changes: watch::Sender<i64>,
     /// Cancelled per key when the key is revoked: ends its open streams.
     keys: revocations::Revocations,
     options: HubOptions,
@@ -143,6 +146,7 @@ impl Hub {
             store,
             tx,
             head: AtomicI64::new(head.seq),
+            head_changes: watch::Sender::new(head.seq),
             keys: revocations::Revocations::default(),
             options,
             stopping,
@@ -168,6 +172,13 @@ impl Hub {
     /// The newest event this process has published.
     pub fn head(&self) -> Cursor {
         self.inner.head()
+    }
+
+    /// The position of the newest event published, changed after each
+    /// batch the tailer publishes (local commits and other replicas'),
+    /// so a reader of the log wakes on commit without polling.
+    pub fn head_changes(&self) -> watch::Receiver<i64> {
+        self.inner.head_changes.subscribe()
     }
 }
 
@@ -234,6 +245,11 @@ async fn tail(inner: Arc<Inner>, signal: Arc<AppendSignal>) {
                 inner.head.store(head.seq, Ordering::Release);
                 metrics::counter!("gba_grants_events_published_total").increment(1);
             }
+            inner.head_changes.send_if_modified(|seen| {
+                let moved = *seen != head.seq;
+                *seen = head.seq;
+                moved
+            });
             if !full {
                 break;
             }

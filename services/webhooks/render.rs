@@ -40,15 +40,15 @@ impl Renderer {
         })
     }
 
-    /// The body of `event` as `view` sees it (the event already in it),
+    /// The body of `event` (as read from the log) as `view` sees it,
     /// rendered once for every webhook of that view.
-    pub fn body_in(&self, event: ApplicationEvent, view: View) -> Result<Bytes> {
+    pub fn body_in(&self, event: &ApplicationEvent, view: View) -> Result<Bytes> {
         let key = (event.cursor.seq, view);
         let lock = || self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(body) = lock().bodies.get(&key) {
             return Ok(body.clone());
         }
-        let body = self.body(event)?;
+        let body = self.body(event.clone().in_view(view))?;
         let mut kept = lock();
         if kept.bodies.insert(key, body.clone()).is_none() {
             kept.order.push_back(key);

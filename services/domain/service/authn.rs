@@ -193,6 +193,13 @@ impl Grants {
         }
     }
 
+    /// Bumped by every revocation this process learns of (its own, and
+    /// other replicas' as announced): whoever trusts a key checked before
+    /// a change of it checks again.
+    pub fn key_generation(&self) -> u64 {
+        self.keys.generation.load(Ordering::Acquire)
+    }
+
     /// Drops revoked keys from the cache (`Revocation::Unknown`: all).
     pub fn forget_key(&self, revocation: &Revocation) {
         match revocation {

@@ -18,6 +18,8 @@ mod transitions;
 mod usage;
 mod watching;
 pub mod webhooks;
+mod webhooks_sending;
+pub use webhooks_sending::Entitlement;
 
 use std::sync::Arc;
 
@@ -43,6 +45,9 @@ pub struct Grants {
     keys: Arc<authn::KeyCache>,
     documents: Option<Arc<Documents>>,
     webhooks: super::webhook::UrlPolicy,
+    /// Bumped after every change of a webhook by its owner in this
+    /// process: the sender reads its list again before its next attempt.
+    webhook_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Grants {
@@ -52,6 +57,7 @@ impl Grants {
             keys: Arc::default(),
             documents: None,
             webhooks: super::webhook::UrlPolicy::default(),
+            webhook_changes: Arc::default(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Webhooks: their owners' methods, and what the sender asks of the
 //! domain — the events a webhook is owed, as its key may see them now.
 
+use std::sync::Arc;
+
 use super::{Grants, RequestKey, idempotency};
 use crate::domain::access::{Caller, Role};
 use crate::domain::application::View;
@@ -8,6 +10,7 @@ use crate::domain::error::{Error, Reason, Result, Violations};
 use crate::domain::event::{ApplicationEvent, Cursor};
 use crate::domain::lifecycle::not_visible;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::ports::{WebhookChange, WebhookCheck};
 use crate::domain::time::Timestamp;
 use crate::domain::watch::WatchFilter;
 use crate::domain::webhook::{
@@ -58,7 +61,7 @@ impl Grants {
     }
 
     /// The stream filter a webhook's scope stands for.
-    fn webhook_filter(scope: &WebhookScope) -> WatchFilter {
+    pub(super) fn webhook_filter(scope: &WebhookScope) -> WatchFilter {
         WatchFilter {
             programme: match scope {
                 WebhookScope::Programme(p) => Some(p.clone()),
@@ -109,6 +112,7 @@ impl Grants {
             update_time: now,
         };
         let (stored, created) = self.store.create_webhook(&webhook, idem).await?;
+        self.webhook_changed();
         Ok((stored, created.then(|| secret.reveal())))
     }
 
@@ -195,26 +199,41 @@ impl Grants {
         next.version = current.version + 1;
         next.update_time = Timestamp::now();
         if !self.store.replace_webhook(&next, current.version).await? {
-            // The sender moved it on meanwhile: tell the owner to read it again.
+            // Changed meanwhile (by another call, or the sender disabling
+            // it): tell the owner to read it again.
             let now = self.owned_webhook(caller, &current.name).await?;
             return Err(stale(&now));
         }
+        self.webhook_changed();
         Ok(next)
     }
 
-    pub async fn delete_webhook(&self, caller: &Caller, name: &WebhookName) -> Result<()> {
-        self.owned_webhook(caller, name).await?;
-        self.store.delete_webhook(name).await?;
+    /// Deletes the webhook and its delivery log. Under a request id a
+    /// retry answers as the first call did, also once it is gone.
+    pub async fn delete_webhook(&self, caller: &Caller, name: &WebhookName, request: Option<RequestKey>) -> Result<()> {
+        may_own_webhooks(caller)?;
+        let idem = idempotency(caller, request)?;
+        let owner = Owner::of(caller);
+        let check: WebhookCheck = Arc::new(move |current: &Webhook| owner.check(current));
+        if !self.store.delete_webhook(name, idem, check).await? {
+            return Err(Owner::of(caller).missing(name));
+        }
+        self.webhook_changed();
         Ok(())
     }
 
     /// A new secret; the old one signs beside it for `overlap_seconds`.
+    /// Under a request id a retry hands out the same secret and webhook
+    /// as the first call, and replaces nothing.
     pub async fn rotate_webhook_secret(
         &self,
         caller: &Caller,
         name: &WebhookName,
         overlap_seconds: Option<i64>,
+        request: Option<RequestKey>,
     ) -> Result<(Webhook, String)> {
+        may_own_webhooks(caller)?;
+        let idem = idempotency(caller, request)?;
         let overlap = overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS);
         if !(0..=MAX_OVERLAP_SECONDS).contains(&overlap) {
             return Err(Error::invalid(
@@ -222,28 +241,31 @@ impl Grants {
                 format!("must be 0 to {MAX_OVERLAP_SECONDS} seconds"),
             ));
         }
-        // Retried a few times: the sender may move the cursor meanwhile.
-        for _ in 0..5 {
-            let current = self.owned_webhook(caller, name).await?;
-            let secret = Secret::generate();
+        let owner = Owner::of(caller);
+        let secret = Secret::generate();
+        let change: WebhookChange = Arc::new(move |current: &Webhook| {
+            owner.check(current)?;
+            let now = Timestamp::now();
             let mut next = current.clone();
             next.previous = (overlap > 0).then(|| {
                 (
                     current.secret.clone(),
-                    Timestamp::now().plus(std::time::Duration::from_secs(overlap as u64)),
+                    now.plus(std::time::Duration::from_secs(overlap.unsigned_abs())),
                 )
             });
             next.secret = secret.clone();
             next.version = current.version + 1;
-            next.update_time = Timestamp::now();
-            if self.store.replace_webhook(&next, current.version).await? {
-                return Ok((next, secret.reveal()));
-            }
+            next.update_time = now;
+            Ok(next)
+        });
+        let Some((webhook, fresh)) = self.store.change_webhook(name, idem, change).await? else {
+            return Err(Owner::of(caller).missing(name));
+        };
+        if fresh {
+            self.webhook_changed();
         }
-        Err(Error::Unavailable {
-            reason: Reason::StorageUnavailable,
-            message: "the webhook kept changing; retry".into(),
-        })
+        let secret = webhook.secret.reveal();
+        Ok((webhook, secret))
     }
 
     pub async fn list_webhook_deliveries(
@@ -284,83 +306,75 @@ impl Grants {
         }
     }
 
-    /// Up to `limit` events after the webhook's cursor that it sends, as
-    /// its key sees them now; or why it cannot deliver.
-    pub async fn owed(&self, webhook: &Webhook, limit: u64) -> Result<std::result::Result<Owed, Blocked>> {
-        self.owed_from(webhook, webhook.cursor, limit).await
-    }
-
-    /// Why `webhook`'s key may no longer deliver (revoked, or gone), if so.
-    pub async fn webhook_key_valid(&self, webhook: &Webhook) -> Result<Option<String>> {
-        Ok(match self.store.get_api_key(&webhook.creator).await? {
-            None => Some("its key no longer exists".into()),
-            Some(key) if key.revoke_time.is_some() => Some(format!("its key {} was revoked", key.name)),
-            Some(_) => None,
-        })
-    }
-
     async fn owed_from(&self, webhook: &Webhook, after: i64, limit: u64) -> Result<std::result::Result<Owed, Blocked>> {
-        let Some(key) = self.store.get_api_key(&webhook.creator).await? else {
-            return Ok(Err(Blocked::Disable("its key no longer exists".into())));
+        let entitled = match self.webhook_entitlement(webhook).await? {
+            Ok(entitled) => entitled,
+            Err(blocked) => return Ok(Err(blocked)),
         };
-        if key.revoke_time.is_some() {
-            return Ok(Err(Blocked::Disable(format!("its key {} was revoked", key.name))));
-        }
-        let caller = Caller::from_key(&key);
-        let (scope, view): (_, View) = match self.watch_scope(&caller, Self::webhook_filter(&webhook.scope)).await {
-            Ok(found) => found,
-            Err(Error::PermissionDenied { message, .. }) => {
-                return Ok(Err(Blocked::Disable(format!("its key lost the scope: {message}"))));
-            }
-            Err(other) => return Err(other),
-        };
-        let from = Cursor::new(self.store.event_log(), after);
-        let read = self
-            .store
-            .events_after(from, &crate::domain::watch::EventScope::all(), limit)
-            .await?;
+        let read = self.log_after(after, limit).await?;
         let through = read.last().map_or(after, |e| e.cursor.seq);
+        let view = entitled.view;
         let events = read
             .into_iter()
-            .filter(|e| scope.matches(e) && webhook.sends(crate::domain::webhook::EventKind::of(e)))
+            .filter(|e| entitled.sends(webhook, e))
             .map(|e| e.in_view(view))
             .collect();
         Ok(Ok(Owed { events, view, through }))
     }
 
-    /// Moves a webhook's progress on (cursor, failures, disabled) if it is
-    /// still at `current`'s version; false when its owner changed it
-    /// meanwhile (the sender reads it again).
-    pub async fn webhook_progress(&self, current: &Webhook, next: &Webhook) -> Result<bool> {
-        let mut next = next.clone();
-        next.version = current.version + 1;
-        next.update_time = Timestamp::now();
-        self.store.replace_webhook(&next, current.version).await
+    /// The attempt a redelivery under this request id made before, if
+    /// it was made (then nothing is sent again).
+    pub async fn redelivery_replay(&self, caller: &Caller, request: Option<RequestKey>) -> Result<Option<Delivery>> {
+        match idempotency(caller, request)? {
+            Some(idem) => self.store.redelivery_replay(&idem).await,
+            None => Ok(None),
+        }
     }
 
-    /// This database's event log (cursors name it).
-    pub fn event_log(&self) -> crate::domain::event::LogId {
-        self.store.event_log()
+    /// Records a redelivery's attempt (under its request id: a twin's
+    /// recorded first is the answer).
+    pub async fn record_redelivery(
+        &self,
+        caller: &Caller,
+        delivery: &Delivery,
+        request: Option<RequestKey>,
+    ) -> Result<Delivery> {
+        let idem = idempotency(caller, request)?;
+        self.store.record_redelivery(delivery, idem).await
+    }
+}
+
+/// Who may change a webhook: its creator, or an admin.
+struct Owner {
+    key: crate::domain::ids::ApiKeyName,
+    admin: bool,
+}
+
+impl Owner {
+    fn of(caller: &Caller) -> Self {
+        Self {
+            key: caller.key.clone(),
+            admin: caller.role == Role::Admin,
+        }
     }
 
-    /// A webhook as stored now (for its sender).
-    pub async fn webhook_now(&self, name: &WebhookName) -> Result<Option<Webhook>> {
-        self.store.get_webhook(name).await
+    fn check(&self, webhook: &Webhook) -> Result<()> {
+        if self.admin || webhook.creator == self.key {
+            Ok(())
+        } else {
+            Err(not_visible(&webhook.name))
+        }
     }
 
-    pub async fn deliverable_webhooks(&self) -> Result<Vec<Webhook>> {
-        self.store.deliverable_webhooks().await
-    }
-
-    pub async fn record_webhook_delivery(&self, delivery: &Delivery) -> Result<()> {
-        self.store.record_delivery(delivery).await
-    }
-
-    pub async fn webhook_lease(&self, holder: &str, lease: std::time::Duration) -> Result<bool> {
-        let now = Timestamp::now();
-        self.store
-            .take_lease("webhook-sender", holder, now.plus(lease), now)
-            .await
+    /// What a missing webhook answers (to a non-admin, as one not theirs).
+    fn missing(&self, name: &WebhookName) -> Error {
+        if self.admin {
+            Error::NotFound {
+                resource: name.to_string(),
+            }
+        } else {
+            not_visible(name)
+        }
     }
 }
 

@@ -300,7 +300,10 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
         Cmd::Update(a) => update(ctx, a).await,
         Cmd::Delete { name } => {
             let name = webhook_arg(&name)?;
-            let request = v1::DeleteWebhookRequest { name: name.clone() };
+            let request = v1::DeleteWebhookRequest {
+                name: name.clone(),
+                request_id: String::new(),
+            };
             c.call(request, |ch, r| async move { Client::new(ch).delete_webhook(r).await })
                 .await?;
             output::write(&match ctx.format {
@@ -313,6 +316,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             let request = v1::RotateWebhookSecretRequest {
                 name: webhook_arg(&a.name)?,
                 overlap_seconds: a.overlap.as_deref().map(overlap_arg).transpose()?,
+                request_id: String::new(),
             };
             let file = SecretFile::prepare(a.secret.secret_file.as_deref())?;
             let r = c
@@ -348,6 +352,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> Result<()> {
             let request = v1::RedeliverEventRequest {
                 name: webhook_arg(&name)?,
                 event: event.trim().to_owned(),
+                request_id: String::new(),
             };
             let r = c
                 .call(request, |ch, r| async move { Client::new(ch).redeliver_event(r).await })

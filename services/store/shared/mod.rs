@@ -12,6 +12,7 @@ pub(crate) mod leases;
 pub(crate) mod once;
 pub(crate) mod programmes;
 pub(crate) mod reads;
+mod webhook_writes;
 pub(crate) mod webhooks;
 
 use std::future::Future;

@@ -86,6 +86,26 @@ pub(crate) async fn once<R: Serialize + DeserializeOwned + Send>(
     Err(Error::internal("a request id was claimed twice without a record"))
 }
 
+/// The record kept under `idem`, if the request id was used: what it
+/// names, and the first response if it was kept. The same id with another
+/// request is REQUEST_ID_REUSED.
+pub(crate) async fn replayed<R: DeserializeOwned>(
+    sea: &Sea,
+    idem: &Idempotency,
+) -> Result<Option<(String, Option<R>)>> {
+    use crate::store::shared::reads::OnlyRow;
+    let found = record::Entity::find_by_id((idem.caller.id().to_owned(), idem.request_id.clone()))
+        .only(&sea.conn)
+        .await
+        .map_err(db_err)?;
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    let Replay { resource, response } = record::replay(found, idem)?;
+    let response = response.map(|text| from_json("response", &text)).transpose()?;
+    Ok(Some((resource, response)))
+}
+
 async fn find(txn: &DatabaseTransaction, idem: &Idempotency) -> Result<Option<record::Model>> {
     use crate::store::shared::reads::OnlyRow;
     record::Entity::find_by_id((idem.caller.id().to_owned(), idem.request_id.clone()))
