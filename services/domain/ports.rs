@@ -341,7 +341,6 @@ pub trait WebhookStore: Send + Sync {
     async fn redelivery_replay(&self, idem: &Idempotency) -> Result<Option<super::webhook::Delivery>>;
     /// Webhooks neither paused nor disabled.
     async fn deliverable_webhooks(&self) -> Result<Vec<super::webhook::Webhook>>;
-    async fn record_delivery(&self, delivery: &super::webhook::Delivery) -> Result<()>;
     /// The sender's batch, in one transaction: its attempts, and each
     /// webhook's cursor moved forward (never back) and failures set.
     async fn record_progress(

@@ -98,11 +98,6 @@ impl Grants {
         self.store.replace_webhook(&next, current.version).await
     }
 
-    /// A webhook as stored now.
-    pub async fn webhook_now(&self, name: &WebhookName) -> Result<Option<Webhook>> {
-        self.store.get_webhook(name).await
-    }
-
     /// Takes or renews the `webhook-sender` lease for `holder`.
     pub async fn webhook_lease(&self, holder: &str, lease: std::time::Duration) -> Result<bool> {
         let now = Timestamp::now();

@@ -142,21 +142,6 @@ impl<T: HasSea + Send + Sync> WebhookStore for T {
         rows.into_iter().map(row::to_domain).collect()
     }
 
-    async fn record_delivery(&self, d: &Delivery) -> Result<()> {
-        let sea = self.sea().clone();
-        let model = delivery::to_model(d);
-        self.sea()
-            .detached(async move {
-                delivery::ActiveModel::from(model)
-                    .reset_all()
-                    .insert(&sea.writer)
-                    .await
-                    .map_err(db_err)?;
-                Ok(())
-            })
-            .await
-    }
-
     async fn record_progress(&self, deliveries: &[Delivery], moves: &[Progress]) -> Result<()> {
         if deliveries.is_empty() && moves.is_empty() {
             return Ok(());

@@ -769,7 +769,8 @@ export enum WebhookEventKind {
   STATE_CHANGE = 1,
 
   /**
-   * A disbursement recorded.
+   * A disbursement recorded, or usage of a facility award (the event
+   * names its `usage_record`).
    *
    * @generated from enum value: WEBHOOK_EVENT_KIND_DISBURSEMENT = 2;
    */
