@@ -298,10 +298,10 @@ test("applications: a facility request is in its unit, named in requested_unit, 
     requestedResource: { unit: "beam-h", steps: 193n, value: "96.5" },
     durationMonths: 6,
   });
-  const rows = parse(applicationsCsv([app], () => undefined));
-  const cell = (name: string) => rows[1][rows[0].indexOf(name)];
+  const [header = [], row = []] = parse(applicationsCsv([app], () => undefined));
+  const cell = (name: string) => row[header.indexOf(name)];
   assert.equal(cell("requested_amount"), "96.5");
   assert.equal(cell("requested_currency"), "");
   assert.equal(cell("requested_unit"), "beam-h");
-  assert.equal(rows[1].length, APPLICATION_COLUMNS.length);
+  assert.equal(row.length, APPLICATION_COLUMNS.length);
 });
